@@ -1,0 +1,156 @@
+"""Process the pool with Data-Juicer's executor and one recipe variant.
+
+Writes the processed JSONL, per-op counts (documents in, removed by each op, documents out) and
+every removed document with the op that removed it (from Data-Juicer's tracer; documents a
+deduplicator drops are the ones missing from the output that no filter removed).
+
+When the variant's ops equal the analyzed recipe's except for filter thresholds, and no mapper
+runs before a filter, the executor reads the pool with the stats the raw analysis already
+computed: Data-Juicer's filters skip a stat a sample already carries, so thresholds cost almost
+nothing to change. Otherwise it reads the plain pool and computes everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.dj import ExecutorRun, forbid_runtime_installs, require_nonempty_output, run_executor  # noqa: E402
+from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
+from sandbox.k_sigma import threshold_args_of  # noqa: E402
+from sandbox.recipe import Process, load_recipe, op_names, strip_thresholds  # noqa: E402
+
+STATS_FIELD = "__dj__stats__"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--variant", required=True)
+    parser.add_argument("--recipe", required=True, type=Path, help="the variant's recipe")
+    parser.add_argument("--analyzed-recipe", required=True, type=Path, help="the recipe the raw stats came from")
+    parser.add_argument("--pool", required=True, type=Path)
+    parser.add_argument("--pool-with-stats", required=True, type=Path)
+    parser.add_argument("--out-data", required=True, type=Path)
+    parser.add_argument("--out-counts", required=True, type=Path)
+    parser.add_argument("--out-removed", required=True, type=Path)
+    parser.add_argument("--np", type=int, default=1)
+    return parser.parse_args()
+
+
+def can_reuse_stats(process: Process, analyzed: Process) -> bool:
+    """True when precomputed stats describe exactly what this variant's filters would compute."""
+    from data_juicer.ops import OPERATORS, Filter, Mapper
+
+    if op_names(process) != op_names(analyzed):
+        return False
+    classes = [OPERATORS.modules[name] for name in op_names(process)]
+    thresholds = {name: {arg.name for arg in threshold_args_of(cls)} for name, cls in zip(op_names(process), classes)}
+    if strip_thresholds(process, thresholds) != strip_thresholds(analyzed, thresholds):
+        return False
+    # The Analyzer skips mappers, so its stats describe the text before any mapper ran: they are
+    # only valid for filters that no mapper precedes.
+    filter_positions = [i for i, cls in enumerate(classes) if issubclass(cls, Filter)]
+    last_filter = max(filter_positions, default=-1)
+    return not any(issubclass(cls, Mapper) for cls in classes[:last_filter])
+
+
+def removals_per_op(process: Process, run: ExecutorRun, input_count: int) -> list[dict[str, Any]]:
+    """Documents removed by each op, from the executor's 'Left N samples' line after each op."""
+    names = op_names(process)
+    logged = [name for name, _ in run.left_after_op]
+    if logged != names:
+        raise RuntimeError(f"executor reported ops {logged}, expected {names}")
+    counts, before = [], input_count
+    for index, (name, left) in enumerate(run.left_after_op):
+        counts.append({"op_index": index, "op": name, "removed": before - left, "left": left})
+        before = left
+    return counts
+
+
+def removed_documents(counts: list[dict[str, Any]], run: ExecutorRun, inputs: dict[int, dict[str, Any]],
+                      kept_rows: set[int]) -> list[dict[str, Any]]:
+    """Every removed document, labelled with the op that removed it."""
+    from data_juicer.ops import OPERATORS, Filter
+
+    removed: list[dict[str, Any]] = []
+    traced_rows: set[int] = set()
+    untraced_ops = []
+    for op in counts:
+        if not issubclass(OPERATORS.modules[op["op"]], Filter):
+            if op["removed"]:
+                untraced_ops.append(op)
+            continue
+        trace_file = run.trace_dir / f"sample_trace-{op['op']}.jsonl" if run.trace_dir else None
+        rows = [record for _, record in iter_jsonl(trace_file)] if trace_file and trace_file.exists() else []
+        if len(rows) != op["removed"]:
+            raise RuntimeError(f"tracer kept {len(rows)} documents for {op['op']}, the executor removed {op['removed']}")
+        for record in rows:
+            traced_rows.add(record["sandbox_row"])
+            removed.append(removed_row(record, op))
+    residual = sorted(set(inputs) - kept_rows - traced_rows)
+    if residual:
+        label = {"op_index": None, "op": "+".join(op["op"] for op in untraced_ops)}
+        if len(untraced_ops) == 1:
+            label = untraced_ops[0]
+        if sum(op["removed"] for op in untraced_ops) != len(residual):
+            raise RuntimeError(f"{len(residual)} documents missing from the output are not accounted for by any op")
+        removed.extend(removed_row(inputs[row], label) for row in residual)
+    return removed
+
+
+def removed_row(record: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
+    row = {"removed_by": op["op"], "op_index": op["op_index"], "sandbox_row": record.get("sandbox_row")}
+    row["text"] = record.get("text")
+    row["meta"] = record.get("meta")
+    row["stats"] = record.get(STATS_FIELD)
+    return row
+
+
+def main() -> None:
+    args = parse_args()
+    forbid_runtime_installs()
+    recipe = load_recipe(args.recipe)
+    analyzed = load_recipe(args.analyzed_recipe)
+    reuse = can_reuse_stats(recipe["process"], analyzed["process"])
+    source = args.pool_with_stats if reuse else args.pool
+    inputs = {record["sandbox_row"]: record for _, record in iter_jsonl(source)}
+    args.out_data.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=".dj-process-", dir=args.out_data.parent) as scratch:
+        export_path = Path(scratch) / "export" / "data.jsonl"
+        run = run_executor(args.recipe, source, export_path, Path(scratch) / "work", args.np, trace_limit=len(inputs))
+        seconds = time.perf_counter() - started
+        kept = [record for _, record in iter_jsonl(export_path)]
+        require_nonempty_output(len(kept), args.recipe, args.variant)
+        counts = removals_per_op(recipe["process"], run, len(inputs))
+        kept_rows = {record["sandbox_row"] for record in kept}
+        removed = removed_documents(counts, run, inputs, kept_rows)
+        os.replace(export_path, args.out_data)
+    write_jsonl(args.out_removed, removed)
+    summary = {
+        "variant": args.variant,
+        "recipe": str(args.recipe),
+        "input_docs": len(inputs),
+        "output_docs": len(kept),
+        "kept_fraction": len(kept) / len(inputs),
+        "stats_reused": reuse,
+        "executor_seconds": round(seconds, 3),
+        "ops": counts,
+    }
+    args.out_counts.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(f"{args.variant}: kept {len(kept)}/{len(inputs)} documents (stats reused: {reuse})")
+    for op in counts:
+        print(f"  {op['op_index']:>2} {op['op']:<32} removed {op['removed']:>6}, left {op['left']:>6}")
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,109 @@
+"""Running Data-Juicer's own Analyzer and executor from a recipe, with no run-time installs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sandbox.jsonl import InputError
+
+# The executor logs one line per op: "[2/9] OP [words_num_filter] Done in 0.1s. Left 812 samples."
+OP_DONE_LINE = re.compile(r"\[(\d+)/(\d+)\] OP \[([\w.]+)\] Done in [\d.]+s\. Left (\d+) samples\.")
+
+
+def forbid_runtime_installs() -> None:
+    """Make Data-Juicer's lazy loader fail instead of pip-installing a missing package mid-run."""
+    from data_juicer.utils.lazy_loader import LazyLoader
+
+    def refuse(cls: type, package_spec: str, pip_args: Any = None) -> None:
+        raise ImportError(
+            f"Data-Juicer asked to install '{package_spec}' at run time; recipe-sandbox never installs "
+            "during a run. Fix: add the package, pinned, to envs/data-juicer.yaml, then `make venv` "
+            "(or let `--use-conda` rebuild the env)."
+        )
+
+    LazyLoader._install_package = classmethod(refuse)
+
+
+def known_operator_names() -> set[str]:
+    """Names of every operator registered in the installed Data-Juicer."""
+    from data_juicer.ops import OPERATORS
+
+    return set(OPERATORS.modules)
+
+
+def dj_args(recipe_path: Path, dataset_path: Path, export_path: Path, work_dir: Path, np: int) -> list[str]:
+    """Command-line style arguments for data_juicer.config.init_configs; ours override the recipe's."""
+    return [
+        "--config", str(recipe_path),
+        "--dataset_path", str(dataset_path),
+        "--export_path", str(export_path),
+        "--work_dir", str(work_dir),
+        # A fixed job id keeps Data-Juicer's work dir at a known path instead of a timestamped one.
+        "--job_id", "dj",
+        "--np", str(np),
+        "--text_keys", "text",
+        "--open_monitor", "false",
+    ]
+
+
+def run_analyzer(recipe_path: Path, dataset_path: Path, export_path: Path, work_dir: Path, np: int,
+                 export_dataset: bool) -> Path:
+    """Run Data-Juicer's Analyzer; return the directory holding overall.csv and the plots."""
+    from data_juicer.config import init_configs
+    from data_juicer.core import Analyzer
+
+    args = dj_args(recipe_path, dataset_path, export_path, work_dir, np)
+    args += ["--export_original_dataset", str(export_dataset).lower()]
+    cfg = init_configs(args=args, allow_auto=True)
+    analyzer = Analyzer(cfg)
+    analyzer.run()
+    return Path(analyzer.analysis_path)
+
+
+@dataclass
+class ExecutorRun:
+    """What one executor run reports: samples left after each op, and the tracer's directory."""
+
+    left_after_op: list[tuple[str, int]] = field(default_factory=list)
+    trace_dir: Path | None = None
+
+
+def run_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_dir: Path, np: int,
+                 trace_limit: int) -> ExecutorRun:
+    """Run Data-Juicer's DefaultExecutor with the tracer on; collect its per-op sample counts."""
+    from data_juicer.config import init_configs
+    from data_juicer.core import DefaultExecutor
+    from loguru import logger
+
+    args = dj_args(recipe_path, dataset_path, export_path, work_dir, np)
+    # The tracer keeps every sample a filter removes when its limit is at least the input size.
+    args += ["--open_tracer", "true", "--trace_num", str(max(trace_limit, 1))]
+    cfg = init_configs(args=args)
+    report = ExecutorRun()
+
+    def record_op_line(message: Any) -> None:
+        match = OP_DONE_LINE.search(message.record["message"])
+        if match:
+            report.left_after_op.append((match.group(3), int(match.group(4))))
+
+    sink_id = logger.add(record_op_line, level="INFO")
+    try:
+        executor = DefaultExecutor(cfg)
+        executor.run()
+    finally:
+        logger.remove(sink_id)
+    report.trace_dir = Path(executor.tracer.work_dir)
+    return report
+
+
+def require_nonempty_output(kept: int, recipe_path: Path, variant: str) -> None:
+    """Fail with a clear message when the recipe removed every document."""
+    if kept == 0:
+        raise InputError(
+            f"{recipe_path}: variant '{variant}' removed every document, so there is nothing to train on. "
+            "Fix: loosen the thresholds in the recipe, or raise `k` for the k_sigma variant, "
+            "and look at results/<experiment>/analysis/raw/overall.json for each stat's range."
+        )
