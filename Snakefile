@@ -1,0 +1,28 @@
+# recipe-sandbox: did the data recipe make better data for a model?
+# analyze -> refine_k_sigma -> process -> train -> infer -> evaluate, on the demo or your JSONL.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/recipe.smk"
+include: "rules/model.smk"
+include: "rules/evaluate.smk"
+
+
+rule all:
+    input:
+        f"{OUT}/summary.json",
+        f"{OUT}/summary.md",
+        expand(f"{OUT}/analysis/{{stage}}/overall.json", stage=ANALYZED_STAGES),
+        expand(
+            f"{OUT}/infer/{{variant}}/seed{{seed}}/hardest.jsonl",
+            variant=VARIANTS,
+            seed=SEEDS,
+        ),
+    default_target: True

@@ -1,0 +1,64 @@
+rule prepare_demo:
+    output:
+        pool=f"{OUT}/demo/pool.jsonl",
+        eval=f"{OUT}/demo/eval.jsonl",
+    params:
+        demo=config["demo"],
+    log:
+        f"{LOGS}/prepare_demo.log",
+    conda:
+        "../envs/demo.yaml"
+    shell:
+        "python scripts/prepare_demo.py --pool {output.pool} --eval {output.eval}"
+        " --seed {params.demo[seed]} --pool-docs {params.demo[pool_docs]}"
+        " --eval-docs {params.demo[eval_docs]} --noise-fraction {params.demo[noise_fraction]}"
+        " > {log} 2>&1"
+
+
+rule prepare_input:
+    input:
+        dataset=dataset_input,
+        eval=eval_input,
+    output:
+        pool=f"{OUT}/data/pool.jsonl",
+        eval=f"{OUT}/data/eval.jsonl",
+    params:
+        text_key=config["text_key"] if not USES_DEMO else "text",
+        eval_fraction=config["eval_fraction"],
+        eval_arg=lambda wildcards, input: f"--eval {input.eval}" if input.eval else "",
+    log:
+        f"{LOGS}/prepare_input.log",
+    conda:
+        "../envs/base.yaml"
+    shell:
+        "python scripts/prepare_input.py --dataset {input.dataset} {params.eval_arg}"
+        " --eval-fraction {params.eval_fraction} --text-key {params.text_key:q}"
+        " --out-pool {output.pool} --out-eval {output.eval} > {log} 2>&1"
+
+
+rule select_probe:
+    input:
+        f"{OUT}/data/pool.jsonl",
+    output:
+        f"{OUT}/data/probe.jsonl",
+    params:
+        limit=config["infer"]["probe_docs"],
+    log:
+        f"{LOGS}/select_probe.log",
+    conda:
+        "../envs/base.yaml"
+    shell:
+        "python scripts/select_docs.py --data {input} --out {output} --probe {params.limit} > {log} 2>&1"
+
+
+rule select_oracle:
+    input:
+        f"{OUT}/data/pool.jsonl",
+    output:
+        f"{OUT}/data/oracle.jsonl",
+    log:
+        f"{LOGS}/select_oracle.log",
+    conda:
+        "../envs/base.yaml"
+    shell:
+        "python scripts/select_docs.py --data {input} --out {output} --oracle > {log} 2>&1"

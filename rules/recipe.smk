@@ -1,0 +1,75 @@
+rule check_recipe:
+    input:
+        config["recipe"],
+    output:
+        f"{OUT}/recipes/recipe.yaml",
+    log:
+        f"{LOGS}/check_recipe.log",
+    conda:
+        "../envs/data-juicer.yaml"
+    shell:
+        "python scripts/check_recipe.py --recipe {input} --out {output} > {log} 2>&1"
+
+
+rule analyze:
+    input:
+        recipe=f"{OUT}/recipes/recipe.yaml",
+        data=analyzed_data,
+    output:
+        stats=f"{OUT}/analysis/{{stage}}/stats.jsonl",
+        overall=f"{OUT}/analysis/{{stage}}/overall.json",
+        plots=directory(f"{OUT}/analysis/{{stage}}/plots"),
+        with_stats=f"{OUT}/analysis/{{stage}}/with_stats.jsonl",
+    threads: DJ_THREADS
+    log:
+        f"{LOGS}/analyze/{{stage}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/analyze/{{stage}}.tsv"
+    conda:
+        "../envs/data-juicer.yaml"
+    shell:
+        "python scripts/analyze.py --recipe {input.recipe} --data {input.data}"
+        " --out-stats {output.stats} --out-overall {output.overall} --out-plots {output.plots}"
+        " --out-dataset {output.with_stats} --np {threads} > {log} 2>&1"
+
+
+rule refine_k_sigma:
+    input:
+        recipe=f"{OUT}/recipes/recipe.yaml",
+        overall=f"{OUT}/analysis/raw/overall.json",
+    output:
+        recipe=f"{OUT}/recipes/k_sigma.yaml",
+        table=f"{OUT}/recipes/k_sigma_thresholds.tsv",
+    params:
+        k=config["k"],
+    log:
+        f"{LOGS}/refine_k_sigma.log",
+    conda:
+        "../envs/data-juicer.yaml"
+    shell:
+        "python scripts/refine_k_sigma.py --recipe {input.recipe} --overall {input.overall}"
+        " --k {params.k} --out-recipe {output.recipe} --out-table {output.table} > {log} 2>&1"
+
+
+rule process:
+    input:
+        recipe=variant_recipe,
+        analyzed_recipe=f"{OUT}/recipes/recipe.yaml",
+        pool=f"{OUT}/data/pool.jsonl",
+        pool_with_stats=f"{OUT}/analysis/raw/with_stats.jsonl",
+    output:
+        data=f"{OUT}/processed/{{processed}}/data.jsonl",
+        counts=f"{OUT}/processed/{{processed}}/op_counts.json",
+        removed=f"{OUT}/processed/{{processed}}/removed.jsonl",
+    threads: DJ_THREADS
+    log:
+        f"{LOGS}/process/{{processed}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/process/{{processed}}.tsv"
+    conda:
+        "../envs/data-juicer.yaml"
+    shell:
+        "python scripts/process.py --variant {wildcards.processed} --recipe {input.recipe}"
+        " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
+        " --pool-with-stats {input.pool_with_stats} --out-data {output.data}"
+        " --out-counts {output.counts} --out-removed {output.removed} --np {threads} > {log} 2>&1"

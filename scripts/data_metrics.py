@@ -1,0 +1,95 @@
+"""Data metrics of one variant: what it kept of the pool, what each op removed, and, where every
+document carries an origin tag, the precision and recall of noise removal (overall, per op, per kind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.jsonl import iter_jsonl  # noqa: E402
+from sandbox.origin import is_noise, origin_of  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--variant", required=True)
+    parser.add_argument("--pool", required=True, type=Path)
+    parser.add_argument("--data", required=True, type=Path, help="the variant's training documents")
+    parser.add_argument("--removed", type=Path, default=None, help="removed.jsonl of a processed variant")
+    parser.add_argument("--out", required=True, type=Path)
+    return parser.parse_args()
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def noise_removal(pool_origins: dict[int, str], removed_rows: set[int]) -> dict[str, Any]:
+    """Precision and recall of removing noise-tagged documents, overall and per noise kind."""
+    noise_rows = {row for row, origin in pool_origins.items() if is_noise(origin)}
+    removed_noise = removed_rows & noise_rows
+    per_kind_total = Counter(pool_origins[row] for row in noise_rows)
+    per_kind_removed = Counter(pool_origins[row] for row in removed_noise)
+    return {
+        "precision": ratio(len(removed_noise), len(removed_rows)),
+        "recall": ratio(len(removed_noise), len(noise_rows)),
+        "removed": len(removed_rows),
+        "removed_noise": len(removed_noise),
+        "pool_noise": len(noise_rows),
+        "recall_per_kind": {kind: per_kind_removed[kind] / total for kind, total in sorted(per_kind_total.items())},
+    }
+
+
+def per_op_origins(removed_path: Path | None, pool_origins: dict[int, str] | None) -> dict[str, Any]:
+    """For each op: documents removed, and (with origin tags) by origin and the op's precision."""
+    if removed_path is None:
+        return {}
+    by_op: dict[str, Counter] = defaultdict(Counter)
+    for _, record in iter_jsonl(removed_path):
+        origin = pool_origins.get(record["sandbox_row"], "untagged") if pool_origins else "untagged"
+        by_op[record["removed_by"]][origin] += 1
+    report: dict[str, Any] = {}
+    for op, origins in by_op.items():
+        removed = sum(origins.values())
+        entry: dict[str, Any] = {"removed": removed}
+        if pool_origins:
+            noise = sum(count for origin, count in origins.items() if is_noise(origin))
+            entry["precision"] = noise / removed
+            entry["by_origin"] = dict(sorted(origins.items()))
+        report[op] = entry
+    return report
+
+
+def main() -> None:
+    args = parse_args()
+    pool = [record for _, record in iter_jsonl(args.pool)]
+    origins = {record["sandbox_row"]: origin_of(record) for record in pool}
+    tagged = all(origin is not None for origin in origins.values())
+    pool_origins = origins if tagged else None
+    kept_rows = {record["sandbox_row"] for _, record in iter_jsonl(args.data)}
+    removed_rows = set(origins) - kept_rows
+    metrics: dict[str, Any] = {
+        "variant": args.variant,
+        "pool_docs": len(pool),
+        "docs": len(kept_rows),
+        "kept_fraction": len(kept_rows) / len(pool),
+        "origin_tags": tagged,
+        "removed_by_op": per_op_origins(args.removed, pool_origins),
+    }
+    if tagged:
+        metrics["noise_removal"] = noise_removal(origins, removed_rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(metrics, indent=2))
+
+
+if __name__ == "__main__":
+    run_main(main)
