@@ -1,19 +1,64 @@
-import json
 from pathlib import Path
+
+import jsonschema
+import yaml
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 
+SCHEMA_PATH = Path(workflow.basedir) / "config/schemas/config.schema.yaml"
+
+
 def validate_config(config: dict) -> None:
-    """Validate the config against the schema; fail with the key, the problem and where to fix it."""
+    """Validate the config against the schema; fail naming the key, the problem and the fix."""
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    coerce_to_schema(config, schema)
     try:
-        validate(config, "../config/schemas/config.schema.yaml")
-    except WorkflowError as error:
+        validate(config, str(SCHEMA_PATH))
+    except WorkflowError:
+        problems = "\n".join(f"  - {problem}" for problem in schema_problems(config, schema))
         raise WorkflowError(
-            f"Invalid configuration (config/config.yaml merged with --config/--configfile): {error}\n"
-            "Fix: correct the key named above; config/schemas/config.schema.yaml documents every key."
+            "Invalid configuration (config/config.yaml with --configfile/--config overrides):\n"
+            f"{problems}\n"
+            "Fix: correct the keys above; config/schemas/config.schema.yaml documents every key."
         ) from None
+
+
+def coerce_to_schema(config: dict, schema: dict) -> None:
+    """Turn numeric strings into numbers where the schema wants them.
+
+    Snakemake reads nested --config values such as train='{steps: 9}' as strings.
+    """
+    for key, spec in schema.get("properties", {}).items():
+        value = config.get(key)
+        if isinstance(value, dict):
+            coerce_to_schema(value, spec)
+        elif isinstance(value, list) and isinstance(spec.get("items"), dict):
+            config[key] = [coerce_scalar(item, spec["items"]) for item in value]
+        elif key in config:
+            config[key] = coerce_scalar(value, spec)
+
+
+def coerce_scalar(value, spec: dict):
+    if not isinstance(value, str):
+        return value
+    parsers = {"integer": int, "number": float}
+    parser = parsers.get(spec.get("type"))
+    try:
+        return parser(value) if parser else value
+    except ValueError:
+        return value
+
+
+def schema_problems(config: dict, schema: dict) -> list[str]:
+    """One line per schema violation: the key path and what is wrong with its value."""
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in validator.iter_errors(config):
+        key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
+        problems.append(f"{key}: {error.message}")
+    return problems or ["the config does not match the schema"]
 
 
 validate_config(config)

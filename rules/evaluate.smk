@@ -55,7 +55,7 @@ rule summarize:
     params:
         k_args=(
             lambda wildcards, input: (
-                f"--thresholds {input.thresholds} --k {config['k']}"
+                f"--thresholds {input.thresholds} --k {config['k_sigma']}"
                 if input.thresholds
                 else ""
             )

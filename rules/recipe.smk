@@ -41,7 +41,7 @@ rule refine_k_sigma:
         recipe=f"{OUT}/recipes/k_sigma.yaml",
         table=f"{OUT}/recipes/k_sigma_thresholds.tsv",
     params:
-        k=config["k"],
+        k=config["k_sigma"],
     log:
         f"{LOGS}/refine_k_sigma.log",
     conda:

@@ -1,0 +1,88 @@
+"""Bad input fails clearly through the real workflow: the error names the file and the fix, the run
+exits non-zero, and the input file is left exactly as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from conftest import TINY_CONFIG, copy_workflow, snakemake, write_config
+
+GOOD_LINES = [json.dumps({"text": f"Document number {i} talks about the budget of the nation. " * 3}) for i in range(30)]
+
+
+@pytest.fixture()
+def workdir(tmp_path: Path) -> Path:
+    return copy_workflow(tmp_path / "wf")
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_failing(workdir: Path, overrides: dict, target: str) -> str:
+    config = write_config(workdir, {**TINY_CONFIG, **overrides})
+    result = snakemake(workdir, target, "--cores", "2", "--configfile", str(config))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-3000:]
+    return output
+
+
+def test_malformed_jsonl_line(workdir: Path) -> None:
+    data = workdir / "user.jsonl"
+    data.write_text("\n".join(GOOD_LINES[:5] + ['{"text": "unterminated'] + GOOD_LINES[5:]) + "\n")
+    before = digest(data)
+    output = run_failing(workdir, {"dataset_path": str(data)}, "results/tiny/data/pool.jsonl")
+    assert f"{data}:6: malformed JSON" in output
+    assert "Fix:" in output
+    assert digest(data) == before
+    assert not (workdir / "results/tiny/data/pool.jsonl").exists()
+
+
+def test_missing_text_key(workdir: Path) -> None:
+    data = workdir / "user.jsonl"
+    data.write_text("\n".join(GOOD_LINES) + "\n")
+    before = digest(data)
+    output = run_failing(workdir, {"dataset_path": str(data), "text_key": "content"}, "results/tiny/data/pool.jsonl")
+    assert f"{data}:1: text key 'content' is missing (keys found: text)" in output
+    assert "set `text_key:`" in output
+    assert digest(data) == before
+
+
+def test_unknown_operator(workdir: Path) -> None:
+    recipe = workdir / "bad-recipe.yaml"
+    recipe.write_text("process:\n  - text_length_filter: {min_len: 5}\n  - text_lenght_filter: {min_len: 5}\n")
+    before = digest(recipe)
+    output = run_failing(workdir, {"recipe": str(recipe)}, "results/tiny/recipes/recipe.yaml")
+    assert f"{recipe}: Data-Juicer rejects this recipe" in output
+    assert "Unknown operator 'text_lenght_filter'" in output and "text_length_filter" in output
+    assert digest(recipe) == before
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("k_sigma=-1", "k_sigma"),
+        ("k_sigma=three", "k_sigma"),
+        ("variants=[raw,best]", "variants"),
+        ("train={steps: 0}", "steps"),
+    ],
+)
+def test_invalid_config_value(workdir: Path, override: str, message: str) -> None:
+    config = write_config(workdir, TINY_CONFIG)
+    result = snakemake(workdir, "-n", "--configfile", str(config), "--config", override)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Invalid configuration" in output and message in output
+    assert "config/schemas/config.schema.yaml" in output
+
+
+def test_every_document_filtered_out(workdir: Path) -> None:
+    recipe = workdir / "strict-recipe.yaml"
+    recipe.write_text("process:\n  - text_length_filter: {min_len: 100000000, max_len: 200000000}\n")
+    output = run_failing(workdir, {"recipe": str(recipe), "variants": ["raw", "recipe"]},
+                         "results/tiny/processed/recipe/data.jsonl")
+    assert "removed every document" in output and "Fix: loosen the thresholds" in output
+    assert not (workdir / "results/tiny/processed/recipe/data.jsonl").exists()

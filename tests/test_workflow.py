@@ -1,0 +1,114 @@
+"""The whole loop on a tiny config with real Snakemake, Data-Juicer and torch, and what reruns when.
+
+Rerun checks read Snakemake's own dry-run plan after the tiny run has finished.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from pathlib import Path
+
+import yaml
+from conftest import TINY_CONFIG, planned_jobs, snakemake
+
+OUT = Path("results") / TINY_CONFIG["experiment"]
+CONFIG = "test-config.yaml"
+
+
+def lines(path: Path) -> int:
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def test_summary_has_finite_metrics_for_every_variant(tiny_run: Path) -> None:
+    summary = json.loads((tiny_run / OUT / "summary.json").read_text())
+    assert set(summary["variants"]) == {"raw", "recipe", "k_sigma"}
+    for name, variant in summary["variants"].items():
+        assert math.isfinite(variant["heldout_bpb"]) and variant["heldout_bpb"] > 0, name
+        assert 0 < variant["kept_fraction"] <= 1, name
+        assert 0 <= variant["noise_removal"]["recall"] <= 1, name
+    assert summary["variants"]["raw"]["kept_fraction"] == 1.0
+    assert set(summary["comparisons"]) == {"recipe_vs_raw", "k_sigma_vs_raw"}
+    assert "| k_sigma |" in (tiny_run / OUT / "summary.md").read_text()
+
+
+def test_refined_thresholds_are_mean_plus_minus_k_sigma(tiny_run: Path) -> None:
+    k = yaml.safe_load((tiny_run / "config" / "config.yaml").read_text())["k_sigma"]
+    overall = json.loads((tiny_run / OUT / "analysis/raw/overall.json").read_text())
+    refined = yaml.safe_load((tiny_run / OUT / "recipes/k_sigma.yaml").read_text())["process"]
+    with (tiny_run / OUT / "recipes/k_sigma_thresholds.tsv").open() as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    assert rows, "the demo recipe has filters with stats, so some thresholds must change"
+    for row in rows:
+        stat = overall[row["stat"]]
+        bound = stat["mean"] - k * stat["std"] if row["arg"].startswith("min") else stat["mean"] + k * stat["std"]
+        upper = 1.0 if row["stat"].endswith("_ratio") else math.inf
+        expected = min(max(bound, 0.0), upper)
+        new = refined[int(row["op_index"])][row["op_name"]][row["arg"]]
+        if isinstance(new, int):
+            expected = math.ceil(expected) if row["arg"].startswith("min") else math.floor(expected)
+            assert new == expected, row
+        else:
+            assert math.isclose(new, expected, rel_tol=1e-9), row
+
+
+def test_per_op_counts_add_up_to_the_processed_lines(tiny_run: Path) -> None:
+    for variant in ("recipe", "k_sigma"):
+        folder = tiny_run / OUT / "processed" / variant
+        counts = json.loads((folder / "op_counts.json").read_text())
+        removed_total = sum(op["removed"] for op in counts["ops"])
+        assert counts["input_docs"] - removed_total == lines(folder / "data.jsonl") == counts["output_docs"]
+        assert counts["input_docs"] == lines(tiny_run / OUT / "data/pool.jsonl")
+        removed_rows = [json.loads(line) for line in (folder / "removed.jsonl").read_text().splitlines()]
+        assert len(removed_rows) == removed_total
+        for op in counts["ops"]:
+            by_this_op = [row for row in removed_rows if row["op_index"] == op["op_index"]]
+            assert len(by_this_op) == op["removed"], op
+
+
+def test_analysis_and_probe_outputs(tiny_run: Path) -> None:
+    for stage in ("raw", "recipe", "k_sigma"):
+        overall = json.loads((tiny_run / OUT / "analysis" / stage / "overall.json").read_text())
+        plots = {path.name for path in (tiny_run / OUT / "analysis" / stage / "plots").iterdir()}
+        for stat in overall:
+            assert f"{stat}-hist.png" in plots, (stage, stat)
+    hardest = tiny_run / OUT / "infer/raw/seed0/hardest.jsonl"
+    assert lines(hardest) == TINY_CONFIG["infer"]["hardest"]
+    assert lines(tiny_run / OUT / "infer/raw/seed0/probe.jsonl") == TINY_CONFIG["infer"]["probe_docs"]
+
+
+def test_no_change_means_nothing_to_do(tiny_run: Path) -> None:
+    assert planned_jobs(tiny_run, "--configfile", CONFIG) == {}
+
+
+def test_changed_train_parameter_reruns_only_model_and_evaluation(tiny_run: Path) -> None:
+    jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "train={steps: 9}")
+    assert jobs.get("train") == 3
+    assert set(jobs) <= {"train", "infer", "score_heldout", "evaluate", "summarize", "all"}, jobs
+
+
+def test_changed_k_reruns_refinement_downstream_but_not_raw_analysis(tiny_run: Path) -> None:
+    result = snakemake(tiny_run, "-n", "--configfile", CONFIG, "--config", "k_sigma=2.5")
+    jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "k_sigma=2.5")
+    assert jobs.get("refine_k_sigma") == 1 and jobs.get("process") == 1 and jobs.get("train") == 1
+    assert jobs.get("analyze") == 1, "only the k_sigma variant's analysis reruns"
+    assert "analysis/raw/" not in "".join(line for line in result.stdout.splitlines() if "output:" in line)
+    assert "prepare_input" not in jobs and "check_recipe" not in jobs
+
+
+def test_edited_recipe_reruns_analysis_and_everything_downstream(tiny_run: Path) -> None:
+    recipe = tiny_run / "config/recipes/demo.yaml"
+    before = recipe.stat()
+    original = recipe.read_text()
+    try:
+        recipe.write_text(original.replace("max_ratio: 0.4", "max_ratio: 0.35"))
+        jobs = planned_jobs(tiny_run, "--configfile", CONFIG)
+    finally:
+        recipe.write_text(original)
+        os.utime(recipe, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert jobs.get("check_recipe") == 1 and jobs.get("analyze") == 3 and jobs.get("refine_k_sigma") == 1
+    assert jobs.get("process") == 2 and jobs.get("train") == 3 and jobs.get("summarize") == 1
+    assert "prepare_input" not in jobs and "prepare_demo" not in jobs
+    assert planned_jobs(tiny_run, "--configfile", CONFIG) == {}, "restoring the recipe restores the plan"
