@@ -16,6 +16,7 @@ include: "rules/evaluate.smk"
 
 
 rule all:
+    default_target: True
     input:
         f"{OUT}/summary.json",
         f"{OUT}/summary.md",
@@ -25,4 +26,3 @@ rule all:
             variant=VARIANTS,
             seed=SEEDS,
         ),
-    default_target: True

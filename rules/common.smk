@@ -6,7 +6,6 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-
 SCHEMA_PATH = Path(workflow.basedir) / "config/schemas/config.schema.yaml"
 
 
@@ -17,7 +16,9 @@ def validate_config(config: dict) -> None:
     try:
         validate(config, str(SCHEMA_PATH))
     except WorkflowError:
-        problems = "\n".join(f"  - {problem}" for problem in schema_problems(config, schema))
+        problems = "\n".join(
+            f"  - {problem}" for problem in schema_problems(config, schema)
+        )
         raise WorkflowError(
             "Invalid configuration (config/config.yaml with --configfile/--config overrides):\n"
             f"{problems}\n"

@@ -2,12 +2,12 @@ rule prepare_demo:
     output:
         pool=f"{OUT}/demo/pool.jsonl",
         eval=f"{OUT}/demo/eval.jsonl",
-    params:
-        demo=config["demo"],
     log:
         f"{LOGS}/prepare_demo.log",
     conda:
         "../envs/demo.yaml"
+    params:
+        demo=config["demo"],
     shell:
         "python scripts/prepare_demo.py --pool {output.pool} --eval {output.eval}"
         " --seed {params.demo[seed]} --pool-docs {params.demo[pool_docs]}"
@@ -22,14 +22,14 @@ rule prepare_input:
     output:
         pool=f"{OUT}/data/pool.jsonl",
         eval=f"{OUT}/data/eval.jsonl",
-    params:
-        text_key=config["text_key"] if not USES_DEMO else "text",
-        eval_fraction=config["eval_fraction"],
-        eval_arg=lambda wildcards, input: f"--eval {input.eval}" if input.eval else "",
     log:
         f"{LOGS}/prepare_input.log",
     conda:
         "../envs/base.yaml"
+    params:
+        text_key=config["text_key"] if not USES_DEMO else "text",
+        eval_fraction=config["eval_fraction"],
+        eval_arg=lambda wildcards, input: f"--eval {input.eval}" if input.eval else "",
     shell:
         "python scripts/prepare_input.py --dataset {input.dataset} {params.eval_arg}"
         " --eval-fraction {params.eval_fraction} --text-key {params.text_key:q}"
@@ -41,12 +41,12 @@ rule select_probe:
         f"{OUT}/data/pool.jsonl",
     output:
         f"{OUT}/data/probe.jsonl",
-    params:
-        limit=config["infer"]["probe_docs"],
     log:
         f"{LOGS}/select_probe.log",
     conda:
         "../envs/base.yaml"
+    params:
+        limit=config["infer"]["probe_docs"],
     shell:
         "python scripts/select_docs.py --data {input} --out {output} --probe {params.limit} > {log} 2>&1"
 

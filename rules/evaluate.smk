@@ -9,14 +9,14 @@ rule data_metrics:
         ),
     output:
         f"{OUT}/data_metrics/{{variant}}.json",
-    params:
-        removed_arg=lambda wildcards, input: (
-            f"--removed {input.removed}" if input.removed else ""
-        ),
     log:
         f"{LOGS}/data_metrics/{{variant}}.log",
     conda:
         "../envs/base.yaml"
+    params:
+        removed_arg=lambda wildcards, input: (
+            f"--removed {input.removed}" if input.removed else ""
+        ),
     shell:
         "python scripts/data_metrics.py --variant {wildcards.variant} --pool {input.pool}"
         " --data {input.data} {params.removed_arg} --out {output} > {log} 2>&1"
@@ -52,7 +52,12 @@ rule summarize:
     output:
         json=f"{OUT}/summary.json",
         md=f"{OUT}/summary.md",
+    log:
+        f"{LOGS}/summarize.log",
+    conda:
+        "../envs/tracking.yaml"
     params:
+        experiment=EXP,
         k_args=(
             lambda wildcards, input: (
                 f"--thresholds {input.thresholds} --k {config['k_sigma']}"
@@ -60,10 +65,6 @@ rule summarize:
                 else ""
             )
         ),
-    log:
-        f"{LOGS}/summarize.log",
-    conda:
-        "../envs/tracking.yaml"
     shell:
-        "python scripts/summarize.py --experiment {EXP} --evaluations {input.evaluations}"
+        "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
         " {params.k_args} --out-json {output.json} --out-md {output.md} > {log} 2>&1"

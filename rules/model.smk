@@ -6,22 +6,23 @@ rule train:
         model=f"{OUT}/models/{{variant}}/seed{{seed}}/model.pt",
         loss=f"{OUT}/models/{{variant}}/seed{{seed}}/loss.jsonl",
         meta=f"{OUT}/models/{{variant}}/seed{{seed}}/train_meta.json",
-    params:
-        train=TRAIN,
-        out_dir=subpath(output.model, parent=True),
-        tracking=config["tracking"],
-        wandb_dir=f"{OUT}/wandb",
-        project=config["wandb_project"],
-    threads: TRAIN["threads"]
-    resources:
-        mem_mb=3000,
-        runtime=60,
     log:
         f"{LOGS}/train/{{variant}}_seed{{seed}}.log",
     benchmark:
         f"{OUT}/benchmarks/train/{{variant}}_seed{{seed}}.tsv"
     conda:
         "../envs/torch.yaml"
+    threads: TRAIN["threads"]
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    params:
+        train=TRAIN,
+        out_dir=subpath(output.model, parent=True),
+        tracking=config["tracking"],
+        wandb_dir=f"{OUT}/wandb",
+        project=config["wandb_project"],
+        group=EXP,
     shell:
         "python scripts/train.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
         " --seed {wildcards.seed} --steps {params.train[steps]} --batch-size {params.train[batch_size]}"
@@ -29,7 +30,7 @@ rule train:
         " --n-layers {params.train[n_layers]} --n-heads {params.train[n_heads]} --lr {params.train[lr]}"
         " --warmup-steps {params.train[warmup_steps]} --weight-decay {params.train[weight_decay]}"
         " --device {params.train[device]} --threads {threads} --tracking {params.tracking}"
-        " --wandb-dir {params.wandb_dir} --wandb-project {params.project} --wandb-group {EXP}"
+        " --wandb-dir {params.wandb_dir} --wandb-project {params.project} --wandb-group {params.group}"
         " --run-name {wildcards.variant}-seed{wildcards.seed} > {log} 2>&1"
 
 
@@ -40,14 +41,14 @@ rule infer:
     output:
         per_sample=f"{OUT}/infer/{{variant}}/seed{{seed}}/probe.jsonl",
         hardest=f"{OUT}/infer/{{variant}}/seed{{seed}}/hardest.jsonl",
-    params:
-        infer=config["infer"],
-        device=TRAIN["device"],
-    threads: TRAIN["threads"]
     log:
         f"{LOGS}/infer/{{variant}}_seed{{seed}}.log",
     conda:
         "../envs/torch.yaml"
+    threads: TRAIN["threads"]
+    params:
+        infer=config["infer"],
+        device=TRAIN["device"],
     shell:
         "python scripts/infer.py --model {input.model} --data {input.probe} --out {output.per_sample}"
         " --hardest-out {output.hardest} --hardest {params.infer[hardest]}"
@@ -61,13 +62,13 @@ rule score_heldout:
         eval=f"{OUT}/data/eval.jsonl",
     output:
         per_sample=f"{OUT}/infer/{{variant}}/seed{{seed}}/heldout.jsonl",
-    params:
-        device=TRAIN["device"],
-    threads: TRAIN["threads"]
     log:
         f"{LOGS}/score_heldout/{{variant}}_seed{{seed}}.log",
     conda:
         "../envs/torch.yaml"
+    threads: TRAIN["threads"]
+    params:
+        device=TRAIN["device"],
     shell:
         "python scripts/infer.py --model {input.model} --data {input.eval} --out {output.per_sample}"
         " --max-bytes 0 --device {params.device} --threads {threads} > {log} 2>&1"

@@ -20,13 +20,13 @@ rule analyze:
         overall=f"{OUT}/analysis/{{stage}}/overall.json",
         plots=directory(f"{OUT}/analysis/{{stage}}/plots"),
         with_stats=f"{OUT}/analysis/{{stage}}/with_stats.jsonl",
-    threads: DJ_THREADS
     log:
         f"{LOGS}/analyze/{{stage}}.log",
     benchmark:
         f"{OUT}/benchmarks/analyze/{{stage}}.tsv"
     conda:
         "../envs/data-juicer.yaml"
+    threads: DJ_THREADS
     shell:
         "python scripts/analyze.py --recipe {input.recipe} --data {input.data}"
         " --out-stats {output.stats} --out-overall {output.overall} --out-plots {output.plots}"
@@ -40,12 +40,12 @@ rule refine_k_sigma:
     output:
         recipe=f"{OUT}/recipes/k_sigma.yaml",
         table=f"{OUT}/recipes/k_sigma_thresholds.tsv",
-    params:
-        k=config["k_sigma"],
     log:
         f"{LOGS}/refine_k_sigma.log",
     conda:
         "../envs/data-juicer.yaml"
+    params:
+        k=config["k_sigma"],
     shell:
         "python scripts/refine_k_sigma.py --recipe {input.recipe} --overall {input.overall}"
         " --k {params.k} --out-recipe {output.recipe} --out-table {output.table} > {log} 2>&1"
@@ -61,13 +61,13 @@ rule process:
         data=f"{OUT}/processed/{{processed}}/data.jsonl",
         counts=f"{OUT}/processed/{{processed}}/op_counts.json",
         removed=f"{OUT}/processed/{{processed}}/removed.jsonl",
-    threads: DJ_THREADS
     log:
         f"{LOGS}/process/{{processed}}.log",
     benchmark:
         f"{OUT}/benchmarks/process/{{processed}}.tsv"
     conda:
         "../envs/data-juicer.yaml"
+    threads: DJ_THREADS
     shell:
         "python scripts/process.py --variant {wildcards.processed} --recipe {input.recipe}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
