@@ -95,6 +95,14 @@ def fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
+def short(cell: str) -> str:
+    """A threshold for the table: floats to 4 significant digits, everything else as written."""
+    try:
+        return cell if float(cell).is_integer() and "." not in cell else f"{float(cell):.4g}"
+    except ValueError:
+        return cell
+
+
 def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]]) -> str:
     variants, comparisons = summary["variants"], summary["comparisons"]
     lines = [f"# recipe-sandbox summary: {summary['experiment']}", "", f"**{summary['verdict']}**", ""]
@@ -133,7 +141,7 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]]) -> str:
         for row in thresholds:
             clamp = " (clamped)" if row["clamped"] == "True" else ""
             lines.append(f"| {row['op_name']} | {row['arg']} | {row['stat']} | {float(row['mean']):.4g} "
-                         f"| {float(row['std']):.4g} | {row['old']} | {row['new']}{clamp} |")
+                         f"| {float(row['std']):.4g} | {short(row['old'])} | {short(row['new'])}{clamp} |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,104 @@
+"""Benchmark the workflow on this machine and print the figures the core-loop issue asks for.
+
+(a) the process step through the workflow vs `dj-process` directly, same recipe and data (ratio);
+(b) a no-op rerun; (c) the full demo from scratch; (d) peak memory of any job.
+
+Run from the repository root with the venv's Python: `.venv/bin/python bench/bench.py`.
+It uses its own experiment name (default `bench`), so results/demo is left alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--experiment", default="bench")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of (a) per side; the minimum counts")
+    parser.add_argument("--keep", action="store_true", help="keep results/<experiment> afterwards")
+    return parser.parse_args()
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("WANDB_MODE", "offline")
+    return env
+
+
+def timed(command: list[str]) -> float:
+    """Wall seconds of one command run in the repository root; fails loudly."""
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=REPO, env=environment(), capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"command failed: {' '.join(command)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return elapsed
+
+
+def snakemake(experiment: str, cores: int, *targets: str, forcerun: str = "") -> list[str]:
+    # Targets go first: --config and --forcerun take every word after them.
+    command = [str(BIN / "snakemake"), *targets, "--cores", str(cores)]
+    if forcerun:
+        command += ["--forcerun", forcerun]
+    return command + ["--config", f"experiment={experiment}"]
+
+
+def peak_memory_mb(out: Path) -> tuple[float, str]:
+    """The largest max_rss over the jobs' Snakemake benchmark files, and which job it was."""
+    peak, where = 0.0, ""
+    for path in (out / "benchmarks").rglob("*.tsv"):
+        with path.open() as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                value = float(row["max_rss"]) if row["max_rss"] not in ("", "-", "NA") else 0.0
+                if value > peak:
+                    peak, where = value, str(path.relative_to(out / "benchmarks"))
+    return peak, where
+
+
+def main() -> None:
+    args = parse_args()
+    out = REPO / "results" / args.experiment
+    if out.exists():
+        shutil.rmtree(out)
+
+    full_demo = timed(snakemake(args.experiment, args.cores))
+    noop = min(timed(snakemake(args.experiment, args.cores)) for _ in range(args.repeats))
+
+    target = f"{out.relative_to(REPO)}/processed/recipe/op_counts.json"
+    workflow_process = min(
+        timed(snakemake(args.experiment, args.cores, target, forcerun="process"))
+        for _ in range(args.repeats)
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        direct = [str(BIN / "dj-process"), "--config", str(out / "recipes/recipe.yaml"),
+                  "--dataset_path", str(out / "data/pool.jsonl"), "--export_path", f"{scratch}/out.jsonl",
+                  "--work_dir", f"{scratch}/work", "--np", str(args.cores)]
+        dj_direct = min(timed(direct) for _ in range(args.repeats))
+    peak, peak_job = peak_memory_mb(out)
+
+    print(f"(a) process step, workflow (snakemake job incl. start-up): {workflow_process:6.1f} s")
+    print(f"    process step, dj-process directly:                     {dj_direct:6.1f} s")
+    print(f"    ratio workflow / direct: {workflow_process / dj_direct:.2f}   (target <= 1.10)")
+    print(f"(b) no-op rerun: {noop:.1f} s   (target <= 3 s)")
+    print(f"(c) full demo from scratch, {args.cores} cores: {full_demo:.0f} s = {full_demo / 60:.1f} min")
+    print(f"(d) peak memory of one job: {peak:.0f} MB ({peak_job})")
+    if not args.keep:
+        shutil.rmtree(out)
+
+
+if __name__ == "__main__":
+    main()
