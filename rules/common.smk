@@ -1,9 +1,12 @@
+import json
 from pathlib import Path
 
 import jsonschema
+import snakemake
 import yaml
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 SCHEMA_PATH = Path(workflow.basedir) / "config/schemas/config.schema.yaml"
@@ -67,11 +70,39 @@ validate_config(config)
 EXP = config["experiment"]
 OUT = f"results/{EXP}"
 LOGS = f"{OUT}/logs"
-VARIANTS = config["variants"]
+USES_DEMO = config["dataset_path"] == ""
+
+
+def first_record_has_origin(path: str) -> bool:
+    """Whether the first document of a JSONL file carries meta.origin (a cheap look, not a check)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            first = json.loads(next((line for line in handle if line.strip()), "{}"))
+    except (OSError, ValueError):
+        return True  # let prepare_input report the problem with the file
+    meta = first.get("meta") if isinstance(first, dict) else None
+    return isinstance(meta, dict) and "origin" in meta
+
+
+def usable_variants(variants: list[str]) -> list[str]:
+    """The configured variants, without oracle when the user's data carries no origin tags."""
+    if (
+        "oracle" not in variants
+        or USES_DEMO
+        or first_record_has_origin(config["dataset_path"])
+    ):
+        return variants
+    logger.warning(
+        f"{config['dataset_path']}: no meta.origin tag on the first document, so the oracle variant "
+        "is skipped (it needs a 'clean' or 'noise:<kind>' tag on every document)."
+    )
+    return [variant for variant in variants if variant != "oracle"]
+
+
+VARIANTS = usable_variants(config["variants"])
 SEEDS = config["seeds"]
 PROCESSED = [v for v in VARIANTS if v in ("recipe", "k_sigma")]
 ANALYZED_STAGES = ["raw"] + PROCESSED
-USES_DEMO = config["dataset_path"] == ""
 DJ_THREADS = config["data_juicer"]["np"]
 TRAIN = config["train"]
 
@@ -120,3 +151,12 @@ def training_data(wildcards) -> str:
 
 def variant_data_metrics(wildcards) -> str:
     return f"{OUT}/data_metrics/{wildcards.variant}.json"
+
+
+def provenance_inputs(wildcards) -> list[str]:
+    """The data files the experiment's numbers depend on, to be hashed."""
+    if USES_DEMO:
+        return [f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl"]
+    return [config["dataset_path"]] + (
+        [config["eval_path"]] if config["eval_path"] else []
+    )

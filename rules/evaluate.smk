@@ -25,7 +25,7 @@ rule data_metrics:
 rule evaluate:
     input:
         heldout=expand(
-            f"{OUT}/infer/{{{{variant}}}}/seed{{seed}}/heldout.jsonl", seed=SEEDS
+            f"{OUT}/models/{{{{variant}}}}/seed{{seed}}/heldout.jsonl", seed=SEEDS
         ),
         train_meta=expand(
             f"{OUT}/models/{{{{variant}}}}/seed{{seed}}/train_meta.json", seed=SEEDS
@@ -49,6 +49,10 @@ rule summarize:
         thresholds=(
             [f"{OUT}/recipes/k_sigma_thresholds.tsv"] if "k_sigma" in VARIANTS else []
         ),
+        near_threshold=expand(
+            f"{OUT}/processed/{{processed}}/near_threshold.json", processed=PROCESSED
+        ),
+        provenance=f"{OUT}/provenance.json",
     output:
         json=f"{OUT}/summary.json",
         md=f"{OUT}/summary.md",
@@ -58,6 +62,9 @@ rule summarize:
         "../envs/tracking.yaml"
     params:
         experiment=EXP,
+        near_arg=lambda wildcards, input: (
+            f"--near-threshold {input.near_threshold}" if input.near_threshold else ""
+        ),
         k_args=(
             lambda wildcards, input: (
                 f"--thresholds {input.thresholds} --k {config['k_sigma']}"
@@ -67,4 +74,55 @@ rule summarize:
         ),
     shell:
         "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
-        " {params.k_args} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
+        " {params.k_args} {params.near_arg} --provenance {input.provenance} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
+
+
+rule inspect_thresholds:
+    input:
+        counts=f"{OUT}/processed/{{processed}}/op_counts.json",
+        removed=f"{OUT}/processed/{{processed}}/removed.jsonl",
+        data=f"{OUT}/processed/{{processed}}/data.jsonl",
+        pool=f"{OUT}/data/pool.jsonl",
+        raw_stats=f"{OUT}/analysis/raw/stats.jsonl",
+    output:
+        f"{OUT}/processed/{{processed}}/near_threshold.json",
+    log:
+        f"{LOGS}/inspect_thresholds/{{processed}}.log",
+    conda:
+        "../envs/base.yaml"
+    shell:
+        "python scripts/inspect_thresholds.py --counts {input.counts} --removed {input.removed}"
+        " --data {input.data} --pool {input.pool} --raw-stats {input.raw_stats}"
+        " --out {output} > {log} 2>&1"
+
+
+rule provenance:
+    input:
+        recipe=config["recipe"],
+        data=provenance_inputs,
+        op_counts=expand(
+            f"{OUT}/processed/{{processed}}/op_counts.json", processed=PROCESSED
+        ),
+        train_meta=expand(
+            f"{OUT}/models/{{variant}}/seed{{seed}}/train_meta.json",
+            variant=VARIANTS,
+            seed=SEEDS,
+        ),
+    output:
+        f"{OUT}/provenance.json",
+    log:
+        f"{LOGS}/provenance.log",
+    conda:
+        "../envs/base.yaml"
+    params:
+        repo=workflow.basedir,
+        config_json=lambda wildcards: json.dumps(config, sort_keys=True),
+        snakemake_version=snakemake.__version__,
+        op_counts_arg=lambda wildcards, input: (
+            f"--op-counts {input.op_counts}" if input.op_counts else ""
+        ),
+    shell:
+        "python scripts/provenance.py --repo {params.repo} --config-json {params.config_json:q}"
+        " --recipe {input.recipe} --inputs {input.data} {params.op_counts_arg}"
+        " --train-meta {input.train_meta} --snakemake-version {params.snakemake_version}"
+        " --out {output} > {log} 2>&1"

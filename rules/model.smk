@@ -6,6 +6,7 @@ rule train:
         model=f"{OUT}/models/{{variant}}/seed{{seed}}/model.pt",
         loss=f"{OUT}/models/{{variant}}/seed{{seed}}/loss.jsonl",
         meta=f"{OUT}/models/{{variant}}/seed{{seed}}/train_meta.json",
+        heldout=f"{OUT}/models/{{variant}}/seed{{seed}}/heldout.jsonl",
     log:
         f"{LOGS}/train/{{variant}}_seed{{seed}}.log",
     benchmark:
@@ -25,6 +26,7 @@ rule train:
         group=EXP,
     shell:
         "python scripts/train.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        " --heldout-out {output.heldout}"
         " --seed {wildcards.seed} --steps {params.train[steps]} --batch-size {params.train[batch_size]}"
         " --seq-len {params.train[seq_len]} --d-model {params.train[d_model]}"
         " --n-layers {params.train[n_layers]} --n-heads {params.train[n_heads]} --lr {params.train[lr]}"
@@ -54,21 +56,3 @@ rule infer:
         " --hardest-out {output.hardest} --hardest {params.infer[hardest]}"
         " --max-bytes {params.infer[max_bytes]} --device {params.device} --threads {threads}"
         " > {log} 2>&1"
-
-
-rule score_heldout:
-    input:
-        model=f"{OUT}/models/{{variant}}/seed{{seed}}/model.pt",
-        eval=f"{OUT}/data/eval.jsonl",
-    output:
-        per_sample=f"{OUT}/infer/{{variant}}/seed{{seed}}/heldout.jsonl",
-    log:
-        f"{LOGS}/score_heldout/{{variant}}_seed{{seed}}.log",
-    conda:
-        "../envs/torch.yaml"
-    threads: TRAIN["threads"]
-    params:
-        device=TRAIN["device"],
-    shell:
-        "python scripts/infer.py --model {input.model} --data {input.eval} --out {output.per_sample}"
-        " --max-bytes 0 --device {params.device} --threads {threads} > {log} 2>&1"

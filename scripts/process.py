@@ -13,6 +13,8 @@ nothing to change. Otherwise it reads the plain pool and computes everything.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import inspect
 import json
 import os
 import sys
@@ -26,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import ExecutorRun, forbid_runtime_installs, require_nonempty_output, run_executor  # noqa: E402
 from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
-from sandbox.k_sigma import threshold_args_of  # noqa: E402
+from sandbox.k_sigma import stat_keys_of, threshold_args_of  # noqa: E402
 from sandbox.recipe import Process, load_recipe, op_names, strip_thresholds  # noqa: E402
 
 STATS_FIELD = "__dj__stats__"
@@ -74,6 +76,21 @@ def removals_per_op(process: Process, run: ExecutorRun, input_count: int) -> lis
         counts.append({"op_index": index, "op": name, "removed": before - left, "left": left})
         before = left
     return counts
+
+
+def describe_filters(process: Process, counts: list[dict[str, Any]]) -> None:
+    """Add each filter's stat keys and threshold values to its count entry (for threshold inspection)."""
+    from data_juicer.ops import OPERATORS, Filter
+    from data_juicer.ops.load import load_ops
+
+    for entry, op in zip(process, counts):
+        (name, args), = entry.items()
+        cls = OPERATORS.modules[name]
+        if not issubclass(cls, Filter):
+            continue
+        defaults = inspect.signature(cls.__init__).parameters
+        op["stats"] = stat_keys_of(load_ops([entry])[0])
+        op["thresholds"] = {arg.name: args.get(arg.name, defaults[arg.name].default) for arg in threshold_args_of(cls)}
 
 
 def removed_documents(counts: list[dict[str, Any]], run: ExecutorRun, inputs: dict[int, dict[str, Any]],
@@ -132,6 +149,7 @@ def main() -> None:
         kept = [record for _, record in iter_jsonl(export_path)]
         require_nonempty_output(len(kept), args.recipe, args.variant)
         counts = removals_per_op(recipe["process"], run, len(inputs))
+        describe_filters(recipe["process"], counts)
         kept_rows = {record["sandbox_row"] for record in kept}
         removed = removed_documents(counts, run, inputs, kept_rows)
         os.replace(export_path, args.out_data)
@@ -143,6 +161,7 @@ def main() -> None:
         "output_docs": len(kept),
         "kept_fraction": len(kept) / len(inputs),
         "stats_reused": reuse,
+        "data_juicer_version": importlib.metadata.version("py-data-juicer"),
         "executor_seconds": round(seconds, 3),
         "ops": counts,
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -27,9 +28,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--evaluations", required=True, nargs="+", type=Path, help="eval/<variant>.json files")
     parser.add_argument("--thresholds", type=Path, default=None, help="k_sigma_thresholds.tsv, if refined")
     parser.add_argument("--k", type=float, default=None)
+    parser.add_argument("--near-threshold", nargs="*", type=Path, default=[], help="near_threshold.json files")
+    parser.add_argument("--provenance", required=True, type=Path)
     parser.add_argument("--out-json", required=True, type=Path)
     parser.add_argument("--out-md", required=True, type=Path)
     return parser.parse_args()
+
+
+def sha256_of_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def per_seed(evaluation: dict[str, Any]) -> dict[int, float]:
@@ -103,7 +110,24 @@ def short(cell: str) -> str:
         return cell
 
 
-def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]]) -> str:
+def near_threshold_markdown(reports: list[dict[str, Any]]) -> list[str]:
+    """Per processed variant and filter: the removed and kept documents nearest the thresholds."""
+    lines: list[str] = []
+    for report in reports:
+        lines += ["", f"## `{report['variant']}`: documents nearest each threshold", ""]
+        for entry in report["filters"]:
+            low, high = entry["keep_interval"]
+            lines += [f"**{entry['op']}** keeps {entry['stat']} in [{fmt(low)}, {fmt(high)}]", "",
+                      "| side | value | origin | text |", "|---|---|---|---|"]
+            for side in ("removed", "kept"):
+                for doc in entry[side]:
+                    text = doc["preview"].replace("|", "\\|")
+                    lines.append(f"| {side} | {fmt(doc['value'])} | {doc['origin'] or '–'} | {text} |")
+            lines.append("")
+    return lines
+
+
+def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: list[dict[str, Any]]) -> str:
     variants, comparisons = summary["variants"], summary["comparisons"]
     lines = [f"# recipe-sandbox summary: {summary['experiment']}", "", f"**{summary['verdict']}**", ""]
     lines += ["| variant | held-out bpb (mean ± std) | seeds | vs raw (paired, 95 % CI) | kept fraction |"
@@ -142,6 +166,10 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]]) -> str:
             clamp = " (clamped)" if row["clamped"] == "True" else ""
             lines.append(f"| {row['op_name']} | {row['arg']} | {row['stat']} | {float(row['mean']):.4g} "
                          f"| {float(row['std']):.4g} | {short(row['old'])} | {short(row['new'])}{clamp} |")
+    lines += near_threshold_markdown(near)
+    provenance = summary["provenance"]
+    lines += ["", f"Provenance: `{provenance['path']}` (sha256 {provenance['sha256'][:16]}…): code version, "
+              "input hashes, library versions and metric definitions behind these numbers."]
     return "\n".join(lines) + "\n"
 
 
@@ -160,8 +188,10 @@ def main() -> None:
     }
     if args.k is not None:
         summary["k"] = args.k
+    summary["provenance"] = {"path": str(args.provenance), "sha256": sha256_of_file(args.provenance)}
     args.out_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    args.out_md.write_text(markdown(summary, read_thresholds(args.thresholds)), encoding="utf-8")
+    near = [json.loads(path.read_text(encoding="utf-8")) for path in args.near_threshold]
+    args.out_md.write_text(markdown(summary, read_thresholds(args.thresholds), near), encoding="utf-8")
     print(summary["verdict"])
 
 

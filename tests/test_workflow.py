@@ -24,14 +24,64 @@ def lines(path: Path) -> int:
 
 def test_summary_has_finite_metrics_for_every_variant(tiny_run: Path) -> None:
     summary = json.loads((tiny_run / OUT / "summary.json").read_text())
-    assert set(summary["variants"]) == {"raw", "recipe", "k_sigma"}
+    assert set(summary["variants"]) == {"raw", "recipe", "k_sigma", "oracle"}
     for name, variant in summary["variants"].items():
         assert math.isfinite(variant["heldout_bpb"]) and variant["heldout_bpb"] > 0, name
         assert 0 < variant["kept_fraction"] <= 1, name
         assert 0 <= variant["noise_removal"]["recall"] <= 1, name
+        assert "fraction_of_oracle_gain" in variant, name
     assert summary["variants"]["raw"]["kept_fraction"] == 1.0
-    assert set(summary["comparisons"]) == {"recipe_vs_raw", "k_sigma_vs_raw"}
+    oracle_noise = summary["variants"]["oracle"]["noise_removal"]
+    assert oracle_noise["precision"] == 1.0 and oracle_noise["recall"] == 1.0
+    assert set(summary["comparisons"]) == {"recipe_vs_raw", "k_sigma_vs_raw", "oracle_vs_raw"}
     assert "| k_sigma |" in (tiny_run / OUT / "summary.md").read_text()
+
+
+def test_seeds_are_paired_and_averaged(tiny_run: Path) -> None:
+    summary = json.loads((tiny_run / OUT / "summary.json").read_text())
+    for name, variant in summary["variants"].items():
+        per_seed = variant["heldout_bpb_per_seed"]
+        assert set(per_seed) == {"0", "1"}, name
+        assert per_seed["0"] != per_seed["1"], f"{name}: two seeds gave identical models"
+        assert math.isclose(variant["heldout_bpb"], (per_seed["0"] + per_seed["1"]) / 2)
+        for seed in ("0", "1"):
+            meta = json.loads((tiny_run / OUT / "models" / name / f"seed{seed}" / "train_meta.json").read_text())
+            assert math.isclose(meta["heldout_bpb"], per_seed[seed], rel_tol=1e-9), "train and evaluate disagree"
+    comparison = summary["comparisons"]["k_sigma_vs_raw"]
+    differences = [summary["variants"]["k_sigma"]["heldout_bpb_per_seed"][s]
+                   - summary["variants"]["raw"]["heldout_bpb_per_seed"][s] for s in ("0", "1")]
+    assert comparison["n"] == 2 and math.isclose(comparison["mean_difference"], sum(differences) / 2)
+    assert comparison["ci_low"] <= comparison["mean_difference"] <= comparison["ci_high"]
+
+
+def test_adding_a_seed_plans_only_that_seeds_jobs(tiny_run: Path) -> None:
+    result = snakemake(tiny_run, "-n", "--configfile", CONFIG, "--config", "seeds=[0,1,2]")
+    jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "seeds=[0,1,2]")
+    assert jobs["train"] == jobs["infer"] == 4
+    assert set(jobs) <= {"train", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
+    model_outputs = [line for line in result.stdout.splitlines() if line.strip().startswith("output:") and "/models/" in line]
+    assert len(model_outputs) == 4 and all("/seed2/" in line for line in model_outputs)
+
+
+def test_oracle_trains_on_clean_documents_only(tiny_run: Path) -> None:
+    oracle = [json.loads(line) for line in (tiny_run / OUT / "data/oracle.jsonl").read_text().splitlines()]
+    pool = [json.loads(line) for line in (tiny_run / OUT / "data/pool.jsonl").read_text().splitlines()]
+    assert oracle and all(record["meta"]["origin"] == "clean" for record in oracle)
+    assert len(oracle) == sum(record["meta"]["origin"] == "clean" for record in pool)
+
+
+def test_summary_names_its_provenance(tiny_run: Path) -> None:
+    import hashlib
+
+    summary = json.loads((tiny_run / OUT / "summary.json").read_text())
+    provenance_path = tiny_run / summary["provenance"]["path"]
+    assert hashlib.sha256(provenance_path.read_bytes()).hexdigest() == summary["provenance"]["sha256"]
+    provenance = json.loads(provenance_path.read_text())
+    assert provenance["seeds"] == [0, 1]
+    assert provenance["versions"]["data_juicer"] == ["1.6.1"]
+    assert provenance["versions"]["torch"][0].startswith("2.13.0")
+    assert provenance["metrics"]["heldout_bpb"]["version"] == "v1"
+    assert set(provenance["inputs"]) == {f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl"}
 
 
 def test_refined_thresholds_are_mean_plus_minus_k_sigma(tiny_run: Path) -> None:
@@ -74,6 +124,8 @@ def test_analysis_and_probe_outputs(tiny_run: Path) -> None:
         plots = {path.name for path in (tiny_run / OUT / "analysis" / stage / "plots").iterdir()}
         for stat in overall:
             assert f"{stat}-hist.png" in plots, (stage, stat)
+    near = json.loads((tiny_run / OUT / "processed/k_sigma/near_threshold.json").read_text())
+    assert near["filters"] and all(entry["removed"] or entry["kept"] for entry in near["filters"])
     hardest = tiny_run / OUT / "infer/raw/seed0/hardest.jsonl"
     assert lines(hardest) == TINY_CONFIG["infer"]["hardest"]
     assert lines(tiny_run / OUT / "infer/raw/seed0/probe.jsonl") == TINY_CONFIG["infer"]["probe_docs"]
@@ -85,16 +137,16 @@ def test_no_change_means_nothing_to_do(tiny_run: Path) -> None:
 
 def test_changed_train_parameter_reruns_only_model_and_evaluation(tiny_run: Path) -> None:
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "train={steps: 9}")
-    assert jobs.get("train") == 3
-    assert set(jobs) <= {"train", "infer", "score_heldout", "evaluate", "summarize", "all"}, jobs
+    assert jobs.get("train") == 8
+    assert set(jobs) <= {"train", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
 
 
 def test_changed_k_reruns_refinement_downstream_but_not_raw_analysis(tiny_run: Path) -> None:
     result = snakemake(tiny_run, "-n", "--configfile", CONFIG, "--config", "k_sigma=2.5")
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "k_sigma=2.5")
-    assert jobs.get("refine_k_sigma") == 1 and jobs.get("process") == 1 and jobs.get("train") == 1
+    assert jobs.get("refine_k_sigma") == 1 and jobs.get("process") == 1 and jobs.get("train") == 2
     assert jobs.get("analyze") == 1, "only the k_sigma variant's analysis reruns"
-    assert "analysis/raw/" not in "".join(line for line in result.stdout.splitlines() if "output:" in line)
+    assert "analysis/raw/" not in "".join(line for line in result.stdout.splitlines() if line.strip().startswith("output:"))
     assert "prepare_input" not in jobs and "check_recipe" not in jobs
 
 
@@ -110,6 +162,6 @@ def test_edited_recipe_reruns_analysis_and_everything_downstream(tiny_run: Path)
         os.utime(recipe, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert jobs.get("check_recipe") == 1 and jobs.get("analyze") == 3 and jobs.get("refine_k_sigma") == 1
     # Both processed variants retrain; raw's model does not depend on the recipe.
-    assert jobs.get("process") == 2 and jobs.get("train") == 2 and jobs.get("summarize") == 1
+    assert jobs.get("process") == 2 and jobs.get("train") == 4 and jobs.get("summarize") == 1
     assert "prepare_input" not in jobs and "prepare_demo" not in jobs
     assert planned_jobs(tiny_run, "--configfile", CONFIG) == {}, "restoring the recipe restores the plan"

@@ -1,0 +1,90 @@
+"""Record where the experiment's numbers came from: code version, input hashes, library versions,
+seeds, and the definition of every metric.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.metrics import METRIC_DEFINITIONS  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repo", required=True, type=Path, help="the workflow's source directory")
+    parser.add_argument("--config-json", required=True, help="the effective config, as JSON")
+    parser.add_argument("--recipe", required=True, type=Path)
+    parser.add_argument("--inputs", required=True, nargs="+", type=Path, help="input data files")
+    parser.add_argument("--op-counts", nargs="*", type=Path, default=[])
+    parser.add_argument("--train-meta", nargs="+", type=Path, required=True)
+    parser.add_argument("--snakemake-version", required=True)
+    parser.add_argument("--out", required=True, type=Path)
+    return parser.parse_args()
+
+
+def sha256_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def git_state(repo: Path) -> dict[str, Any]:
+    """Commit and dirty flag of the workflow's checkout (None where it is not a git checkout)."""
+    def git(*args: str) -> str | None:
+        result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "dirty": None}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status)}
+
+
+def library_versions(op_counts: list[Path], train_meta: list[Path], snakemake_version: str) -> dict[str, Any]:
+    """Versions as the jobs that produced the numbers reported them."""
+    data_juicer = sorted({json.loads(path.read_text())["data_juicer_version"] for path in op_counts})
+    torch = sorted({json.loads(path.read_text())["torch_version"] for path in train_meta})
+    return {
+        "data_juicer": data_juicer or None,
+        "torch": torch,
+        "snakemake": snakemake_version,
+        "python": platform.python_version(),
+    }
+
+
+def build_provenance(args: argparse.Namespace) -> dict[str, Any]:
+    config = json.loads(args.config_json)
+    return {
+        "git": git_state(args.repo),
+        "config_sha256": hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest(),
+        "config": config,
+        "recipe": {"path": str(args.recipe), "sha256": sha256_of_file(args.recipe)},
+        "inputs": {str(path): sha256_of_file(path) for path in args.inputs},
+        "versions": library_versions(args.op_counts, args.train_meta, args.snakemake_version),
+        "seeds": config["seeds"],
+        "metrics": METRIC_DEFINITIONS,
+    }
+
+
+def main() -> None:
+    args = parse_args()
+    provenance = build_provenance(args)
+    args.out.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({key: provenance[key] for key in ("git", "recipe", "inputs", "versions")}, indent=2))
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,211 @@
+"""The byte-level model, its scoring, and the train.py / infer.py command lines (CPU, tiny sizes)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+import train  # noqa: E402
+from sandbox.jsonl import write_jsonl  # noqa: E402
+from sandbox.model import (  # noqa: E402
+    BOS,
+    ByteGPT,
+    ModelConfig,
+    count_parameters,
+    document_windows,
+    encode,
+    load_checkpoint,
+    save_checkpoint,
+    score_documents,
+)
+
+CPU = torch.device("cpu")
+TINY_ARGS = ["--d-model", "32", "--n-layers", "1", "--n-heads", "2", "--seq-len", "32", "--batch-size", "8"]
+SENTENCES = [
+    "The cat sat on the mat. ",
+    "A dog ran in the park. ",
+    "We hold these truths to be self-evident. ",
+    "Numbers: 1, 2, 3, 4, 5. ",
+]
+
+
+def corpus_records(count: int) -> list[dict[str, Any]]:
+    """Repetitive English-like documents, tagged clean, and a few junk ones, tagged noise."""
+    records = [{"text": SENTENCES[i % 4] * (3 + i % 5), "meta": {"origin": "clean"}} for i in range(count)]
+    records += [{"text": "x9$#qZ!" * (5 + i), "meta": {"origin": "noise:junk"}} for i in range(count // 4)]
+    return records
+
+
+def run_script(name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, str(SCRIPTS / name), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+
+
+def train_in_process(tmp_path: Path, name: str, *args: str) -> tuple[ByteGPT, list[dict[str, Any]]]:
+    """Train with train.py's own functions (no subprocess start-up); return the model and loss rows."""
+    train_file = tmp_path / "train.jsonl"
+    if not train_file.exists():
+        write_jsonl(train_file, corpus_records(40))
+    out_dir = tmp_path / name
+    parsed = train.parse_args(["--train", str(train_file), "--eval", str(train_file), "--out-dir", str(out_dir), *args])
+    out_dir.mkdir(parents=True)
+    stream, _, _ = train.token_stream(parsed.train, "text")
+    model, _ = train.train(parsed, stream, CPU, train.Tracker(parsed))
+    rows = [json.loads(line) for line in (out_dir / "loss.jsonl").read_text().splitlines()]
+    return model, rows
+
+
+def test_default_model_size() -> None:
+    # sized for ~30 s of training on one CPU thread: larger models learn less in that budget
+    n_params = count_parameters(ByteGPT(ModelConfig()))
+    assert 300_000 <= n_params <= 500_000, n_params
+
+
+def test_document_windows_cover_every_byte_once() -> None:
+    ids = encode("héllo wörld, " * 7)
+    windows = document_windows(ids, 16)
+    assert [t for _, targets in windows for t in targets] == ids
+    for inputs, targets in windows:
+        assert inputs[0] == BOS and inputs[1:] == targets[:-1] and len(targets) <= 16
+
+
+def test_score_documents_predicts_every_byte_exactly_once() -> None:
+    torch.manual_seed(0)
+    model = ByteGPT(ModelConfig(seq_len=16, d_model=32, n_layers=1, n_heads=2))
+    texts = ["", "a", "x" * 16, "y" * 17, "naïve café ☕ " * 9, "z" * 100]
+    scores = score_documents(model, texts, 16, 4, CPU)
+    assert [n for _, n in scores] == [len(text.encode("utf-8")) for text in texts]
+    assert sum(n for _, n in scores) == sum(len(text.encode("utf-8")) for text in texts)
+    assert scores[0] == (0.0, 0)
+    # batching and padding must not change any document's score
+    one_by_one = score_documents(model, texts, 16, 1, CPU)
+    for (bits, _), (alone, _) in zip(scores, one_by_one):
+        assert bits == pytest.approx(alone, rel=1e-5, abs=1e-4)
+    truncated = score_documents(model, texts, 16, 4, CPU, max_bytes=10)
+    assert [n for _, n in truncated] == [min(10, len(text.encode("utf-8"))) for text in texts]
+
+
+def test_checkpoint_round_trip(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = ByteGPT(ModelConfig(seq_len=16, d_model=32, n_layers=1, n_heads=2))
+    save_checkpoint(tmp_path / "model.pt", model, {"seed": 0})
+    loaded, checkpoint = load_checkpoint(tmp_path / "model.pt", CPU)
+    assert checkpoint["train_config"] == {"seed": 0} and loaded.config == model.config
+    assert score_documents(loaded, ["abc" * 20], 16, 8, CPU) == score_documents(model, ["abc" * 20], 16, 8, CPU)
+
+
+def test_training_reduces_loss(tmp_path: Path) -> None:
+    steps = ["--steps", "80", "--warmup-steps", "8", "--lr", "1e-2"]
+    model, rows = train_in_process(tmp_path, "run", *TINY_ARGS, "--d-model", "64", *steps)
+    assert rows[-1]["step"] == 80 and rows[-1]["tokens_seen"] == 80 * 8 * 32
+    assert rows[-1]["loss"] < 0.5 * rows[0]["loss"], [row["loss"] for row in rows]
+    bits, n_bytes = score_documents(model, [SENTENCES[0] * 4], 32, 8, CPU)[0]
+    assert bits / n_bytes < 3.5  # uniform guessing over bytes is 8 bits per byte
+
+
+def test_same_seed_same_model_other_seed_differs(tmp_path: Path) -> None:
+    short = [*TINY_ARGS, "--steps", "15", "--warmup-steps", "3", "--log-every", "5"]
+    model_a, rows_a = train_in_process(tmp_path, "a", *short, "--seed", "0")
+    model_b, rows_b = train_in_process(tmp_path, "b", *short, "--seed", "0")
+    model_c, rows_c = train_in_process(tmp_path, "c", *short, "--seed", "1")
+
+    def without_time(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{key: value for key, value in row.items() if key != "elapsed_s"} for row in rows]
+
+    state_a, state_b, state_c = model_a.state_dict(), model_b.state_dict(), model_c.state_dict()
+    assert all(torch.equal(state_a[name], state_b[name]) for name in state_a)
+    assert without_time(rows_a) == without_time(rows_b)
+    assert not all(torch.equal(state_a[name], state_c[name]) for name in state_a)
+    assert without_time(rows_a) != without_time(rows_c)
+
+
+@pytest.fixture
+def tiny_dataset(tmp_path: Path) -> dict[str, Path]:
+    """Train, eval and probe files; the probe has an empty document and one longer than --max-bytes."""
+    paths = {name: tmp_path / f"{name}.jsonl" for name in ("train", "eval", "probe")}
+    write_jsonl(paths["train"], corpus_records(40))
+    write_jsonl(paths["eval"], [{"text": SENTENCES[i % 4] * 3} for i in range(6)])
+    probe = corpus_records(8) + [{"text": "", "meta": {"origin": "clean"}}, {"text": "é" * 200, "sandbox_row": 7}]
+    write_jsonl(paths["probe"], probe)
+    return paths
+
+
+def train_cli(paths: dict[str, Path], out_dir: Path, *extra: str, env: dict[str, str] | None = None):
+    return run_script(
+        "train.py", "--train", str(paths["train"]), "--eval", str(paths["eval"]), "--out-dir", str(out_dir),
+        *TINY_ARGS, "--steps", "12", "--warmup-steps", "2", "--log-every", "4", *extra, env=env,
+    )
+
+
+def test_train_and_infer_cli(tiny_dataset: dict[str, Path], tmp_path: Path) -> None:
+    out_dir = tmp_path / "model"
+    result = train_cli(tiny_dataset, out_dir, "--tracking", "none")
+    assert result.returncode == 0, result.stderr
+    assert "held-out bpb" in result.stdout
+    rows = [json.loads(line) for line in (out_dir / "loss.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in rows] == [4, 8, 12]
+    assert set(rows[0]) == {"step", "loss", "train_bpb", "lr", "tokens_seen", "elapsed_s"}
+    meta = json.loads((out_dir / "train_meta.json").read_text())
+    assert meta["tokens_budget"] == 12 * 8 * 32 and meta["device"] == "cpu" and 0 < meta["heldout_bpb"] < 9
+    assert meta["n_params"] > 0 and meta["torch_version"] == torch.__version__
+
+    probe_out, hardest_out = tmp_path / "probe_scores.jsonl", tmp_path / "hardest.jsonl"
+    result = run_script(
+        "infer.py", "--model", str(out_dir / "model.pt"), "--data", str(tiny_dataset["probe"]),
+        "--out", str(probe_out), "--hardest-out", str(hardest_out), "--hardest", "3", "--max-bytes", "64",
+    )
+    assert result.returncode == 0, result.stderr
+    scored = [json.loads(line) for line in probe_out.read_text().splitlines()]
+    assert [row["index"] for row in scored] == list(range(12))
+    empty, long_doc = scored[-2], scored[-1]
+    assert empty["n_bytes"] == 0 and empty["bpb"] is None
+    assert long_doc["n_bytes"] == 64 and long_doc["total_bytes"] == 400 and long_doc["truncated"]
+    assert long_doc["origin"] is None and long_doc["sandbox_row"] == 7 and long_doc["preview"] == "é" * 200
+    first = scored[0]
+    assert first["origin"] == "clean" and first["bpb"] == pytest.approx(first["nll_bits"] / first["n_bytes"])
+    hardest = [json.loads(line) for line in hardest_out.read_text().splitlines()]
+    assert len(hardest) == 3 and all(row["bpb"] is not None for row in hardest)
+    highest = sorted((row["bpb"] for row in scored if row["bpb"] is not None), reverse=True)[:3]
+    assert [row["bpb"] for row in hardest] == highest
+
+    # held-out scoring through infer.py (whole documents) is the number train.py reports
+    heldout_out = tmp_path / "heldout.jsonl"
+    result = run_script("infer.py", "--model", str(out_dir / "model.pt"), "--data", str(tiny_dataset["eval"]),
+                        "--out", str(heldout_out), "--max-bytes", "0")
+    assert result.returncode == 0, result.stderr
+    heldout = [json.loads(line) for line in heldout_out.read_text().splitlines()]
+    bpb = sum(row["nll_bits"] for row in heldout) / sum(row["n_bytes"] for row in heldout)
+    assert bpb == pytest.approx(meta["heldout_bpb"], rel=1e-9)
+
+
+def test_train_cli_logs_to_wandb_offline(tiny_dataset: dict[str, Path], tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WANDB_")}
+    wandb_dir = tmp_path / "wandb_root"
+    result = train_cli(
+        tiny_dataset, tmp_path / "model", "--tracking", "wandb", "--wandb-dir", str(wandb_dir),
+        "--wandb-project", "test", "--wandb-group", "g", "--run-name", "raw-seed0", env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    runs = list((wandb_dir / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1, list(wandb_dir.rglob("*"))
+    assert list(runs[0].glob("run-*.wandb"))
+
+
+@pytest.mark.parametrize("records", [[], [{"text": ""}, {"text": ""}]], ids=["no-documents", "no-bytes"])
+def test_train_cli_rejects_empty_training_data(tiny_dataset: dict[str, Path], tmp_path: Path, records) -> None:
+    write_jsonl(tiny_dataset["train"], records)
+    result = train_cli(tiny_dataset, tmp_path / "model")
+    assert result.returncode == 2
+    assert str(tiny_dataset["train"]) in result.stderr and "Fix:" in result.stderr
+    assert not (tmp_path / "model" / "model.pt").exists()
