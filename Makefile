@@ -8,13 +8,16 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Never reach the network from a run: wandb logs offline unless the user says otherwise.
 export WANDB_MODE ?= offline
 
-.PHONY: demo test lint venv clean-demo
+# The pip pins of every env file: the one list the venv installs.
+PINS = grep -h -E '^[[:space:]]+- [A-Za-z0-9_.-]+==' envs/*.yaml | sed -E 's/^[[:space:]]+- //' | sort -u
+
+.PHONY: demo test lint venv print-pins
 
 venv: $(STAMP)
 
 $(STAMP): $(wildcard envs/*.yaml) Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
-	grep -h -E '^[[:space:]]+- [A-Za-z0-9_.-]+==' envs/*.yaml | sed -E 's/^[[:space:]]+- //' | sort -u > $(VENV)/requirements.txt
+	$(PINS) > $(VENV)/requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/requirements.txt
 	$(PY) -m pip check
 	touch $@
@@ -24,6 +27,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -ra tests
+
+print-pins:
+	@$(PINS)
 
 lint: $(STAMP)
 	snakemake --lint

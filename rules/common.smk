@@ -104,6 +104,8 @@ SEEDS = config["seeds"]
 PROCESSED = [v for v in VARIANTS if v in ("recipe", "k_sigma")]
 ANALYZED_STAGES = ["raw"] + PROCESSED
 DJ_THREADS = config["data_juicer"]["np"]
+# The Data-Juicer chain gates every processed variant, so it is scheduled before training jobs.
+DJ_PRIORITY = 10
 TRAIN = config["train"]
 
 

@@ -15,8 +15,9 @@ rule train:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
     resources:
-        mem_mb=3000,
-        runtime=60,
+        mem_mb=config["resources"]["train"]["mem_mb"],
+        runtime=config["resources"]["train"]["runtime"],
+        gpu=config["resources"]["train"].get("gpu", 0),
     params:
         train=TRAIN,
         out_dir=subpath(output.model, parent=True),
@@ -48,6 +49,10 @@ rule infer:
     conda:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
+    resources:
+        mem_mb=config["resources"]["infer"]["mem_mb"],
+        runtime=config["resources"]["infer"]["runtime"],
+        gpu=config["resources"]["infer"].get("gpu", 0),
     params:
         infer=config["infer"],
         device=TRAIN["device"],

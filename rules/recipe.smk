@@ -5,6 +5,7 @@ rule check_recipe:
         f"{OUT}/recipes/recipe.yaml",
     log:
         f"{LOGS}/check_recipe.log",
+    priority: DJ_PRIORITY
     conda:
         "../envs/data-juicer.yaml"
     shell:
@@ -24,9 +25,13 @@ rule analyze:
         f"{LOGS}/analyze/{{stage}}.log",
     benchmark:
         f"{OUT}/benchmarks/analyze/{{stage}}.tsv"
+    priority: DJ_PRIORITY
     conda:
         "../envs/data-juicer.yaml"
     threads: DJ_THREADS
+    resources:
+        mem_mb=config["resources"]["data_juicer"]["mem_mb"],
+        runtime=config["resources"]["data_juicer"]["runtime"],
     shell:
         "python scripts/analyze.py --recipe {input.recipe} --data {input.data}"
         " --out-stats {output.stats} --out-overall {output.overall} --out-plots {output.plots}"
@@ -42,6 +47,7 @@ rule refine_k_sigma:
         table=f"{OUT}/recipes/k_sigma_thresholds.tsv",
     log:
         f"{LOGS}/refine_k_sigma.log",
+    priority: DJ_PRIORITY
     conda:
         "../envs/data-juicer.yaml"
     params:
@@ -65,9 +71,13 @@ rule process:
         f"{LOGS}/process/{{processed}}.log",
     benchmark:
         f"{OUT}/benchmarks/process/{{processed}}.tsv"
+    priority: DJ_PRIORITY
     conda:
         "../envs/data-juicer.yaml"
     threads: DJ_THREADS
+    resources:
+        mem_mb=config["resources"]["data_juicer"]["mem_mb"],
+        runtime=config["resources"]["data_juicer"]["runtime"],
     shell:
         "python scripts/process.py --variant {wildcards.processed} --recipe {input.recipe}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"

@@ -81,17 +81,27 @@ def read_thresholds(path: Path | None) -> list[dict[str, str]]:
 
 
 def verdict(variants: dict[str, dict[str, Any]], comparisons: dict[str, Any]) -> str:
-    """One sentence: which variant gave the lowest held-out bpb, and whether that beats raw reliably."""
-    best = min(variants, key=lambda name: variants[name]["heldout_bpb"])
-    if best == BASELINE or f"{best}_vs_{BASELINE}" not in comparisons:
-        return f"No: `{best}` has the lowest held-out bits per byte; no processed variant beat the raw data."
+    """One sentence: did the best recipe variant beat raw, and reliably? (The oracle is a reference.)"""
+    candidates = [name for name in variants if name not in (BASELINE, "oracle")]
+    if not candidates or BASELINE not in variants:
+        return "No comparison: the summary needs `raw` and at least one processed variant."
+    best = min(candidates, key=lambda name: variants[name]["heldout_bpb"])
     comparison = comparisons[f"{best}_vs_{BASELINE}"]
     change = f"{comparison['relative_percent']:+.1f} % held-out bpb vs raw"
-    if comparison["significant"] is None:
-        return f"Likely yes: `{best}` is best ({change}), but with one seed there is no confidence interval."
-    if comparison["significant"]:
-        return f"Yes: `{best}` is best ({change}, 95 % CI excludes 0, n={comparison['n']})."
-    return f"Not shown: `{best}` is best ({change}) but the 95 % CI includes 0 (n={comparison['n']})."
+    if comparison["mean_difference"] >= 0:
+        answer = f"No: no recipe variant beat the raw data (best: `{best}`, {change})."
+    elif comparison["significant"] is None:
+        answer = f"Likely yes: `{best}` is best ({change}), but one seed gives no confidence interval."
+    elif comparison["significant"]:
+        answer = f"Yes: `{best}` is best ({change}; the 95 % CI excludes 0, n={comparison['n']})."
+    else:
+        answer = f"Not shown: `{best}` is best ({change}), but the 95 % CI includes 0 (n={comparison['n']})."
+    oracle = comparisons.get(f"oracle_vs_{BASELINE}")
+    if oracle:
+        gain = variants[best].get("fraction_of_oracle_gain")
+        answer += f" The oracle (clean documents only) reaches {oracle['relative_percent']:+.1f} %"
+        answer += f"; `{best}` gets {gain:.0%} of that gain." if gain is not None else "."
+    return answer
 
 
 def fmt(value: Any, digits: int = 4) -> str:
