@@ -13,6 +13,7 @@ include: "rules/data.smk"
 include: "rules/recipe.smk"
 include: "rules/model.smk"
 include: "rules/evaluate.smk"
+include: "rules/hpo.smk"
 
 
 rule all:

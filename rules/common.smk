@@ -1,4 +1,6 @@
+import functools
 import json
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -8,6 +10,11 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
+
+# The shared package of the scripts also reads sweep files at DAG time (pure Python and PyYAML).
+sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+from sandbox.jsonl import InputError  # noqa: E402
+from sandbox.sweep import load_sweep, stop_reason, trials_in_round  # noqa: E402
 
 SCHEMA_PATH = Path(workflow.basedir) / "config/schemas/config.schema.yaml"
 
@@ -110,8 +117,10 @@ TRAIN = config["train"]
 
 
 wildcard_constraints:
-    variant="|".join(["raw", "recipe", "k_sigma", "oracle"]),
-    processed="recipe|k_sigma",
+    variant=r"raw|recipe|k_sigma|oracle|trial\d+",
+    processed=r"recipe|k_sigma|trial\d+",
+    trial=r"\d+",
+    round=r"\d+",
     stage="raw|recipe|k_sigma",
     seed=r"\d+",
 
@@ -136,10 +145,22 @@ def analyzed_data(wildcards) -> str:
 
 
 def variant_recipe(wildcards) -> str:
-    """The recipe a processed variant runs: the checked copy of the user's, or the k-sigma one."""
+    """The recipe a processed variant runs: the user's (checked), the k-sigma one, or an HPO trial's."""
     if wildcards.processed == "recipe":
         return f"{OUT}/recipes/recipe.yaml"
-    return f"{OUT}/recipes/k_sigma.yaml"
+    if wildcards.processed == "k_sigma":
+        return f"{OUT}/recipes/k_sigma.yaml"
+    return f"{OUT}/hpo/trials/{wildcards.processed.removeprefix('trial')}/recipe.yaml"
+
+
+def is_processed(variant: str) -> bool:
+    """Variants made by Data-Juicer's executor (HPO trials included)."""
+    return variant in ("recipe", "k_sigma") or variant.startswith("trial")
+
+
+def seeds_of(variant: str) -> list[int]:
+    """Training seeds of a variant: HPO trials use hpo.seeds, the rest `seeds`."""
+    return config["hpo"]["seeds"] if variant.startswith("trial") else SEEDS
 
 
 def training_data(wildcards) -> str:
@@ -162,3 +183,61 @@ def provenance_inputs(wildcards) -> list[str]:
     return [config["dataset_path"]] + (
         [config["eval_path"]] if config["eval_path"] else []
     )
+
+
+# --- recipe HPO ---
+HPO = f"{OUT}/hpo"
+STUDY = f"{HPO}/study.journal"
+
+
+@functools.cache
+def sweep():
+    """The sweep config, read only when an HPO job is asked for; errors name the file and the fix."""
+    try:
+        return load_sweep(config["hpo"]["sweep"])
+    except InputError as error:
+        raise WorkflowError(str(error)) from None
+
+
+def trial_metric_file(trial: int) -> str:
+    """A trial's evaluation: the full one (trains models) or only its data metrics."""
+    if sweep().needs_training:
+        return f"{OUT}/eval/trial{trial}.json"
+    return f"{OUT}/data_metrics/trial{trial}.json"
+
+
+def previous_round(wildcards) -> list[str]:
+    """Trials of round r are asked only after round r-1 was told (so the sampler learns from it)."""
+    round_index = int(wildcards.trial) // sweep().parallel_trials
+    return [f"{HPO}/rounds/{round_index - 1}.json"] if round_index > 0 else []
+
+
+def round_trials(wildcards) -> list[int]:
+    return trials_in_round(int(wildcards.round), sweep())
+
+
+def finished_rounds(wildcards) -> list[str]:
+    """Round files until the search stops: cap reached, target met or patience exhausted."""
+    rounds, values, round_index = [], [], 0
+    while True:
+        told = checkpoints.hpo_tell.get(round=round_index).output[0]
+        rounds.append(told)
+        with open(told) as handle:
+            values += [trial["value"] for trial in json.load(handle)["trials"]]
+        if stop_reason(values, sweep()) or not trials_in_round(
+            round_index + 1, sweep()
+        ):
+            return rounds
+        round_index += 1
+
+
+def finished_trial_recipes(wildcards) -> list[str]:
+    """The recipe of every trial of the finished rounds (the export copies the best one)."""
+    recipes = []
+    for told in finished_rounds(wildcards):
+        with open(told) as handle:
+            recipes += [
+                f"{HPO}/trials/{trial['trial']}/recipe.yaml"
+                for trial in json.load(handle)["trials"]
+            ]
+    return recipes

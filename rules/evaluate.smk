@@ -4,7 +4,7 @@ rule data_metrics:
         data=training_data,
         removed=lambda wildcards: (
             [f"{OUT}/processed/{wildcards.variant}/removed.jsonl"]
-            if wildcards.variant in PROCESSED
+            if is_processed(wildcards.variant)
             else []
         ),
     output:
@@ -24,11 +24,13 @@ rule data_metrics:
 
 rule evaluate:
     input:
-        heldout=expand(
-            f"{OUT}/models/{{{{variant}}}}/seed{{seed}}/heldout.jsonl", seed=SEEDS
+        heldout=lambda wildcards: expand(
+            f"{OUT}/models/{wildcards.variant}/seed{{seed}}/heldout.jsonl",
+            seed=seeds_of(wildcards.variant),
         ),
-        train_meta=expand(
-            f"{OUT}/models/{{{{variant}}}}/seed{{seed}}/train_meta.json", seed=SEEDS
+        train_meta=lambda wildcards: expand(
+            f"{OUT}/models/{wildcards.variant}/seed{{seed}}/train_meta.json",
+            seed=seeds_of(wildcards.variant),
         ),
         data_metrics=f"{OUT}/data_metrics/{{variant}}.json",
     output:

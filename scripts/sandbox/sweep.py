@@ -98,7 +98,8 @@ def parse_sweep(raw: dict[str, Any], path: str) -> Sweep:
                     f"{path}: method 'grid' needs a finite set for every parameter, but "
                     f"'{parameter.name}' is continuous ({parameter.distribution}). Fix: give it `values:`."
                 )
-    run_cap = raw.get("run_cap", raw.get("sweep_count"))
+    # Data-Juicer's tools/hpo names these sweep_max_count and sweep_name.
+    run_cap = raw.get("run_cap", raw.get("sweep_count", raw.get("sweep_max_count")))
     if method == "grid" and run_cap is None:
         run_cap = math.prod(len(parameter.values) or 1 for parameter in parameters)
     run_cap = positive_int(run_cap, "run_cap", path)
@@ -108,7 +109,7 @@ def parse_sweep(raw: dict[str, Any], path: str) -> Sweep:
         warnings.append(f"{path}: early_terminate is ignored (every trial runs to the end of its budget).")
     return Sweep(
         path=path,
-        name=str(raw.get("name") or Path(path).stem),
+        name=str(raw.get("name") or raw.get("sweep_name") or Path(path).stem),
         method=method,
         metric=metric,
         goal=goal,

@@ -1,0 +1,93 @@
+rule hpo:
+    input:
+        f"{HPO}/summary.json",
+        f"{HPO}/trials.tsv",
+        f"{HPO}/best_recipe.yaml",
+        f"{HPO}/history.png",
+
+
+rule hpo_check:
+    input:
+        sweep=config["hpo"]["sweep"],
+        recipe=f"{OUT}/recipes/recipe.yaml",
+    output:
+        f"{HPO}/sweep.json",
+    log:
+        f"{LOGS}/hpo/check.log",
+    conda:
+        "../envs/data-juicer.yaml"
+    shell:
+        "python scripts/hpo_check.py --sweep {input.sweep} --recipe {input.recipe}"
+        " --out {output} > {log} 2>&1"
+
+
+rule hpo_ask:
+    input:
+        sweep=f"{HPO}/sweep.json",
+        recipe=f"{OUT}/recipes/recipe.yaml",
+        previous=previous_round,
+    output:
+        recipe=f"{HPO}/trials/{{trial}}/recipe.yaml",
+        params=f"{HPO}/trials/{{trial}}/params.json",
+    log:
+        f"{LOGS}/hpo/ask_{{trial}}.log",
+    conda:
+        "../envs/hpo.yaml"
+    params:
+        study=STUDY,
+        sampler_seed=config["hpo"]["sampler_seed"],
+    shell:
+        "python scripts/hpo_ask.py --sweep-json {input.sweep} --recipe {input.recipe}"
+        " --study {params.study} --trial {wildcards.trial} --sampler-seed {params.sampler_seed}"
+        " --out-recipe {output.recipe} --out-params {output.params} > {log} 2>&1"
+
+
+checkpoint hpo_tell:
+    input:
+        sweep=f"{HPO}/sweep.json",
+        params=lambda wildcards: [
+            f"{HPO}/trials/{trial}/params.json" for trial in round_trials(wildcards)
+        ],
+        evaluations=lambda wildcards: [
+            trial_metric_file(trial) for trial in round_trials(wildcards)
+        ],
+    output:
+        f"{HPO}/rounds/{{round}}.json",
+    log:
+        f"{LOGS}/hpo/tell_{{round}}.log",
+    conda:
+        "../envs/hpo.yaml"
+    params:
+        study=STUDY,
+        sampler_seed=config["hpo"]["sampler_seed"],
+        benchmarks=f"{OUT}/benchmarks",
+        tracking=config["tracking"],
+        wandb_dir=f"{OUT}/wandb",
+        project=config["wandb_project"],
+    shell:
+        "python scripts/hpo_tell.py --sweep-json {input.sweep} --study {params.study}"
+        " --round {wildcards.round} --params {input.params} --evaluations {input.evaluations}"
+        " --benchmarks {params.benchmarks} --sampler-seed {params.sampler_seed}"
+        " --tracking {params.tracking} --wandb-dir {params.wandb_dir}"
+        " --wandb-project {params.project} --out {output} > {log} 2>&1"
+
+
+rule hpo_export:
+    input:
+        sweep=config["hpo"]["sweep"],
+        rounds=finished_rounds,
+        trial_recipes=finished_trial_recipes,
+    output:
+        summary=f"{HPO}/summary.json",
+        trials=f"{HPO}/trials.tsv",
+        recipe=f"{HPO}/best_recipe.yaml",
+        history=f"{HPO}/history.png",
+    log:
+        f"{LOGS}/hpo/export.log",
+    conda:
+        "../envs/hpo.yaml"
+    shell:
+        "python scripts/hpo_export.py --sweep {input.sweep} --rounds {input.rounds}"
+        " --trial-recipes {input.trial_recipes} --out-trials {output.trials}"
+        " --out-recipe {output.recipe} --out-history {output.history}"
+        " --out-summary {output.summary} > {log} 2>&1"

@@ -1,0 +1,64 @@
+"""Ask the sweep's study for one trial's parameters and write that trial's Data-Juicer recipe.
+
+Asking again for a trial number the study already has returns the same parameters, so an
+interrupted search resumes without new trials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.recipe import load_recipe, write_recipe  # noqa: E402
+from sandbox.study import ask, distribution_of, open_study, recipe_value  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sweep-json", required=True, type=Path, help="written by hpo_check.py")
+    parser.add_argument("--recipe", required=True, type=Path, help="the base recipe")
+    parser.add_argument("--study", required=True, type=Path, help="the study's journal file")
+    parser.add_argument("--trial", required=True, type=int)
+    parser.add_argument("--sampler-seed", type=int, default=0)
+    parser.add_argument("--out-recipe", required=True, type=Path)
+    parser.add_argument("--out-params", required=True, type=Path)
+    return parser.parse_args()
+
+
+def apply_params(recipe: dict, values: dict[str, object]) -> dict:
+    """A copy of the recipe with op_name.arg_name values set on every op of that name."""
+    refined = copy.deepcopy(recipe)
+    for name, value in values.items():
+        op, arg = name.split(".")
+        for entry in refined["process"]:
+            if op in entry:
+                entry[op][arg] = value
+    return refined
+
+
+def main() -> None:
+    args = parse_args()
+    sweep = json.loads(args.sweep_json.read_text(encoding="utf-8"))
+    int_names = set(sweep["int_parameters"])
+    parameters = {p["op"] + "." + p["arg"]: p for p in sweep["parameters"]}
+    distributions = {
+        name: distribution
+        for name, parameter in parameters.items()
+        if (distribution := distribution_of(parameter, name in int_names)) is not None
+    }
+    study = open_study(args.study, sweep, args.sampler_seed)
+    sampled = ask(study, args.trial, distributions)
+    values = {name: recipe_value(parameter, sampled.get(name), name in int_names) for name, parameter in parameters.items()}
+    write_recipe(args.out_recipe, apply_params(load_recipe(args.recipe), values))
+    args.out_params.write_text(json.dumps({"trial": args.trial, "params": values}, indent=2) + "\n", encoding="utf-8")
+    print(f"trial {args.trial}: {values}")
+
+
+if __name__ == "__main__":
+    run_main(main)

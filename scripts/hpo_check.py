@@ -1,0 +1,73 @@
+"""Check a sweep against the recipe and Data-Juicer before any trial runs; write it as JSON.
+
+Every parameter must name an op of the recipe and an argument of that op's constructor; int-typed
+arguments are recorded so that trials get ints (Data-Juicer's preflight rejects floats there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.dj import forbid_runtime_installs  # noqa: E402
+from sandbox.jsonl import InputError  # noqa: E402
+from sandbox.k_sigma import is_int_parameter  # noqa: E402
+from sandbox.recipe import load_recipe, op_names  # noqa: E402
+from sandbox.sweep import Sweep, load_sweep  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sweep", required=True, type=Path)
+    parser.add_argument("--recipe", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    return parser.parse_args()
+
+
+def int_arguments(sweep: Sweep, recipe_ops: list[str], path: Path) -> list[str]:
+    """Names (op.arg) of int-typed parameters; InputError for an unknown op or argument."""
+    from data_juicer.ops import OPERATORS
+
+    int_names = []
+    for parameter in sweep.parameters:
+        if parameter.op not in recipe_ops:
+            raise InputError(
+                f"{path}: parameter '{parameter.name}' names op '{parameter.op}', which the recipe does not have "
+                f"(its ops: {', '.join(recipe_ops)}). Fix: name an op of the recipe."
+            )
+        arguments = inspect.signature(OPERATORS.modules[parameter.op].__init__).parameters
+        if parameter.arg not in arguments or parameter.arg in ("self", "args", "kwargs"):
+            known = ", ".join(name for name in arguments if name not in ("self", "args", "kwargs"))
+            raise InputError(
+                f"{path}: op '{parameter.op}' has no argument '{parameter.arg}' (it has: {known}). "
+                "Fix: correct the parameter name."
+            )
+        if is_int_parameter(arguments[parameter.arg]):
+            int_names.append(parameter.name)
+    return int_names
+
+
+def main() -> None:
+    args = parse_args()
+    forbid_runtime_installs()
+    sweep = load_sweep(args.sweep)
+    for warning in sweep.warnings:
+        print(f"WARNING: {warning}")
+    recipe = load_recipe(args.recipe)
+    int_names = int_arguments(sweep, op_names(recipe["process"]), args.sweep)
+    document = {**dataclasses.asdict(sweep), "int_parameters": int_names}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(f"{args.sweep}: {sweep.method} search of {len(sweep.parameters)} parameters, "
+          f"{sweep.run_cap} trials, {sweep.parallel_trials} at a time, {sweep.metric} ({sweep.goal})")
+
+
+if __name__ == "__main__":
+    run_main(main)

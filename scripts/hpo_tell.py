@@ -1,0 +1,86 @@
+"""Report one round of trials to the sweep's study and record the round.
+
+Each trial's metric comes from the sandbox's own evaluation (eval/<trial>.json, or the data
+metrics for a data-only metric). With tracking on, each trial becomes a wandb run in a group named
+after the sweep, with the sweep config attached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.study import open_study, tell  # noqa: E402
+from sandbox.sweep import trial_metric  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sweep-json", required=True, type=Path)
+    parser.add_argument("--study", required=True, type=Path)
+    parser.add_argument("--round", required=True, type=int)
+    parser.add_argument("--params", required=True, nargs="+", type=Path, help="params.json per trial")
+    parser.add_argument("--evaluations", required=True, nargs="+", type=Path, help="metric JSON per trial")
+    parser.add_argument("--benchmarks", required=True, type=Path, help="Snakemake's benchmark directory")
+    parser.add_argument("--sampler-seed", type=int, default=0)
+    parser.add_argument("--tracking", choices=["wandb", "none"], default="none")
+    parser.add_argument("--wandb-dir", type=Path, default=Path("wandb"))
+    parser.add_argument("--wandb-project", default="recipe-sandbox")
+    parser.add_argument("--out", required=True, type=Path)
+    return parser.parse_args()
+
+
+def trial_seconds(benchmarks: Path, trial: int) -> float:
+    """Wall seconds the trial's jobs took (process, train), from Snakemake's benchmark files."""
+    files = [benchmarks / "process" / f"trial{trial}.tsv", *sorted((benchmarks / "train").glob(f"trial{trial}_seed*.tsv"))]
+    seconds = 0.0
+    for path in files:
+        if path.exists():
+            with path.open() as handle:
+                seconds += sum(float(row["s"]) for row in csv.DictReader(handle, delimiter="\t"))
+    return round(seconds, 2)
+
+
+def log_to_wandb(args: argparse.Namespace, sweep: dict[str, Any], record: dict[str, Any]) -> None:
+    import wandb
+
+    os.environ.setdefault("WANDB_MODE", "offline")
+    os.environ.setdefault("WANDB_SILENT", "true")
+    run = wandb.init(dir=str(args.wandb_dir), project=args.wandb_project, group=f"sweep-{sweep['name']}",
+                     name=f"{sweep['name']}-trial{record['trial']}", job_type="hpo-trial",
+                     config={"params": record["params"], "sweep": sweep},
+                     settings=wandb.Settings(x_disable_stats=True))
+    run.summary[sweep["metric"]] = record["value"]
+    run.finish()
+
+
+def main() -> None:
+    args = parse_args()
+    sweep = json.loads(args.sweep_json.read_text(encoding="utf-8"))
+    study = open_study(args.study, sweep, args.sampler_seed)
+    trials = []
+    for params_path, evaluation_path in zip(args.params, args.evaluations):
+        params = json.loads(params_path.read_text(encoding="utf-8"))
+        value = trial_metric(json.loads(evaluation_path.read_text(encoding="utf-8")), sweep["metric"])
+        tell(study, params["trial"], value)
+        record = {"trial": params["trial"], "params": params["params"], "value": value, "status": "complete",
+                  "duration_s": trial_seconds(args.benchmarks, params["trial"])}
+        trials.append(record)
+        if args.tracking == "wandb":
+            args.wandb_dir.mkdir(parents=True, exist_ok=True)
+            log_to_wandb(args, sweep, record)
+        print(f"trial {record['trial']}: {sweep['metric']} = {value:.6g}  {record['params']}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"round": args.round, "trials": trials}, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    run_main(main)

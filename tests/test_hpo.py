@@ -1,0 +1,172 @@
+"""Recipe HPO through the real workflow: Optuna trials run as process/train/evaluate jobs in rounds."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
+
+HPO_DIR = Path("results/tiny/hpo")
+HPO_CONFIG = {**TINY_CONFIG, "variants": ["raw", "recipe"], "seeds": [0]}
+
+
+def write_sweep(workdir: Path, sweep: dict) -> Path:
+    path = workdir / "sweep.yaml"
+    path.write_text(yaml.safe_dump(sweep, sort_keys=False))
+    return path
+
+
+def setup(tmp_path: Path, sweep: dict) -> tuple[Path, Path]:
+    workdir = copy_workflow(tmp_path / "wf")
+    sweep_path = write_sweep(workdir, sweep)
+    config = write_config(workdir, {**HPO_CONFIG, "hpo": {"sweep": str(sweep_path), "seeds": [0], "sampler_seed": 0}})
+    return workdir, config
+
+
+def read_trials(workdir: Path) -> list[dict[str, str]]:
+    with (workdir / HPO_DIR / "trials.tsv").open() as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+def test_bayes_sweep_with_training_finds_the_best_row(tmp_path: Path) -> None:
+    sweep = {
+        "name": "tiny-bayes", "method": "bayes", "metric": {"name": "heldout_bpb", "goal": "minimize"},
+        "parameters": {"text_length_filter.min_len": {"min": 0, "max": 300},
+                       "special_characters_filter.max_ratio": {"min": 0.2, "max": 0.5}},
+        "run_cap": 4, "parallel_trials": 2,
+    }
+    workdir, config = setup(tmp_path, sweep)
+    first_round = planned_jobs(workdir, "hpo", "--configfile", str(config))
+    assert first_round["hpo_ask"] == 2 and first_round["train"] == 2, "the dry run shows the first round"
+    result = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stderr[-6000:]
+    rows = read_trials(workdir)
+    assert [int(row["trial"]) for row in rows] == [0, 1, 2, 3]
+    assert all(isinstance(int(row["text_length_filter.min_len"]), int) for row in rows)
+    summary = json.loads((workdir / HPO_DIR / "summary.json").read_text())
+    best_row = min(rows, key=lambda row: float(row["heldout_bpb"]))
+    assert summary["best_trial"] == int(best_row["trial"]) and summary["trials"] == 4
+    assert summary["best_value"] == float(best_row["heldout_bpb"])
+    assert summary["stop_reason"].startswith("run_cap reached")
+    best_recipe = yaml.safe_load((workdir / HPO_DIR / "best_recipe.yaml").read_text())
+    assert best_recipe["process"][0]["text_length_filter"]["min_len"] == int(best_row["text_length_filter.min_len"])
+    assert (workdir / HPO_DIR / "history.png").stat().st_size > 1000
+    trial_eval = json.loads((workdir / "results/tiny/eval" / f"trial{best_row['trial']}.json").read_text())
+    assert trial_eval["heldout_bpb"] == summary["best_value"], "the metric is the sandbox's own evaluation"
+    assert planned_jobs(workdir, "hpo", "--configfile", str(config)) == {}
+
+
+def test_resume_keeps_finished_trials_and_raising_run_cap_continues(tmp_path: Path) -> None:
+    sweep = {
+        "name": "tiny-resume", "method": "random", "metric": {"name": "kept_fraction", "goal": "maximize"},
+        "parameters": {"text_length_filter.min_len": {"min": 0, "max": 600},
+                       "alphanumeric_filter.min_ratio": {"min": 0.3, "max": 0.8}},
+        "run_cap": 4, "parallel_trials": 2,
+    }
+    workdir, config = setup(tmp_path, sweep)
+    first = snakemake(workdir, str(HPO_DIR / "rounds/0.json"), "--cores", "2", "--configfile", str(config))
+    assert first.returncode == 0, first.stderr[-6000:]
+    round0 = workdir / HPO_DIR / "rounds/0.json"
+    before, mtime = json.loads(round0.read_text())["trials"], round0.stat().st_mtime_ns
+    assert not any("train" in line for line in first.stdout.splitlines() if line.startswith("rule ")), \
+        "a data-only metric needs no training"
+
+    rest = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
+    assert rest.returncode == 0, rest.stderr[-6000:]
+    assert round0.stat().st_mtime_ns == mtime, "round 0 was not rerun"
+    rows = read_trials(workdir)
+    assert len(rows) == 4
+    for trial in before:
+        row = rows[trial["trial"]]
+        assert float(row["kept_fraction"]) == trial["value"]
+        assert float(row["alphanumeric_filter.min_ratio"]) == trial["params"]["alphanumeric_filter.min_ratio"]
+
+    raised = write_config(workdir, {**HPO_CONFIG, "hpo": {"sweep": str(write_sweep(workdir, {**sweep, "run_cap": 6})),
+                                                          "seeds": [0], "sampler_seed": 0}})
+    jobs = planned_jobs(workdir, "hpo", "--configfile", str(raised))
+    assert jobs["hpo_ask"] == 2 and jobs["process"] == 2, "only the two new trials run"
+    more = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(raised))
+    assert more.returncode == 0, more.stderr[-6000:]
+    assert len(read_trials(workdir)) == 6
+    assert [row["kept_fraction"] for row in read_trials(workdir)[:4]] == [row["kept_fraction"] for row in rows]
+
+
+def test_grid_sweep_runs_exactly_the_grid(tmp_path: Path) -> None:
+    grid = {"text_length_filter.min_len": [20, 200], "word_repetition_filter.max_ratio": [0.2, 0.5]}
+    sweep = {"name": "tiny-grid", "method": "grid", "metric": {"name": "noise_recall", "goal": "maximize"},
+             "parameters": {name: {"values": values} for name, values in grid.items()}, "parallel_trials": 2}
+    workdir, config = setup(tmp_path, sweep)
+    result = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stderr[-6000:]
+    rows = read_trials(workdir)
+    seen = {(int(row["text_length_filter.min_len"]), float(row["word_repetition_filter.max_ratio"])) for row in rows}
+    assert len(rows) == 4 and seen == set(itertools.product(*grid.values()))
+
+
+def test_data_juicer_quality_score_sweep_maps_onto_a_recipe(tmp_path: Path) -> None:
+    """The parameter block of Data-Juicer's own tools/hpo sweep parses and yields runnable recipes."""
+    import data_juicer.tools.hpo as dj_hpo
+    from data_juicer.core.preflight import pre_instantiation_check
+
+    from hpo_ask import apply_params
+    from hpo_check import int_arguments
+    from sandbox.study import distribution_of, recipe_value
+    from sandbox.sweep import parse_sweep
+
+    dj_sweep = yaml.safe_load((Path(dj_hpo.__file__).parent / "configs/quality_score_hpo.yaml").read_text())
+    dj_sweep["metric"]["name"] = "heldout_bpb"  # quality_score is Data-Juicer's own scorer, not ours
+    sweep = parse_sweep(dj_sweep, "quality_score_hpo.yaml")
+    assert sweep.run_cap == 1000 and sweep.name == "hpo_for_data-juicer" and sweep.warnings
+    assert {p.name: p.distribution for p in sweep.parameters} == {
+        "character_repetition_filter.rep_len": "categorical", "character_repetition_filter.max_ratio": "categorical",
+        "text_length_filter.min_len": "q_log_uniform_values"}
+    recipe = {"process": [{"text_length_filter": {"min_len": 10}}, {"character_repetition_filter": {}}]}
+    int_names = set(int_arguments(sweep, ["text_length_filter", "character_repetition_filter"], Path("s.yaml")))
+    assert int_names == {"text_length_filter.min_len", "character_repetition_filter.rep_len"}
+    for parameter in sweep.parameters:
+        distribution = distribution_of(parameter.__dict__, parameter.name in int_names)
+        sampled = distribution.choices[-1] if hasattr(distribution, "choices") else distribution.high
+        values = {parameter.name: recipe_value(parameter.__dict__, sampled, parameter.name in int_names)}
+        recipe = apply_params(recipe, values)
+    pre_instantiation_check(recipe["process"])
+    assert recipe["process"][0]["text_length_filter"]["min_len"] == 8192
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"method": "hyperband"}, "unknown method 'hyperband'"),
+        ({"metric": {"name": "quality_score", "goal": "maximize"}}, "produces no metric 'quality_score'"),
+        ({"parameters": {"text_length_filter.min_len": {"min": 500, "max": 10}}}, "min 500 > max 10"),
+        ({"parameters": {"text_length_filter.min_len": {"distribution": "beta", "min": 1, "max": 9}}},
+         "unknown distribution 'beta'"),
+    ],
+)
+def test_bad_sweep_fails_before_any_trial(tmp_path: Path, change: dict, message: str) -> None:
+    sweep = {"name": "bad", "method": "random", "metric": {"name": "kept_fraction", "goal": "maximize"},
+             "parameters": {"text_length_filter.min_len": {"min": 0, "max": 100}}, "run_cap": 2, **change}
+    workdir, config = setup(tmp_path, sweep)
+    result = snakemake(workdir, "hpo", "-n", "--configfile", str(config))
+    assert result.returncode != 0 and message in result.stdout + result.stderr
+    assert "sweep.yaml" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("parameter", "message"),
+    [("stopwords_filter.min_ratio", "names op 'stopwords_filter', which the recipe does not have"),
+     ("text_length_filter.min_length", "op 'text_length_filter' has no argument 'min_length'")],
+)
+def test_unknown_op_or_argument_fails_before_any_trial(tmp_path: Path, parameter: str, message: str) -> None:
+    sweep = {"name": "bad-op", "method": "random", "metric": {"name": "kept_fraction", "goal": "maximize"},
+             "parameters": {parameter: {"min": 0, "max": 1}}, "run_cap": 2}
+    workdir, config = setup(tmp_path, sweep)
+    result = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
+    assert result.returncode != 0 and message in result.stdout + result.stderr
+    assert not (workdir / HPO_DIR / "trials").exists(), "no trial may start"
+    assert not os.path.exists(workdir / HPO_DIR / "study.journal")
