@@ -103,3 +103,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = snakemake(workdir, "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-10000:]
     return workdir
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slurm: runs the workflow on a real single-node SLURM cluster (needs root)")

@@ -113,5 +113,12 @@ def tell(study: optuna.Study, number: int, value: float) -> None:
     trial = find_trial(study, number)
     if trial is None:
         raise ValueError(f"trial {number} was never asked in study {study.study_name}")
-    if trial.state == TrialState.RUNNING:
+    if trial.state != TrialState.RUNNING:
+        return
+    try:
         study.tell(trial.number, value)
+    except RuntimeError as error:
+        # GridSampler calls study.stop() once the grid is exhausted, which only works inside
+        # study.optimize; the value is stored before that, and the workflow decides when to stop.
+        if "Study.stop" not in str(error):
+            raise
