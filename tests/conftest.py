@@ -33,7 +33,7 @@ TINY_CONFIG: dict[str, Any] = {
 }
 
 
-def test_env() -> dict[str, str]:
+def workflow_env() -> dict[str, str]:
     """The environment a workflow run sees: this venv first on PATH, wandb offline."""
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -71,7 +71,7 @@ def write_config(workdir: Path, overrides: dict[str, Any], name: str = "test-con
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run the venv's snakemake in workdir; never raises on failure (tests check returncode)."""
     command = [str(BIN / "snakemake"), *args]
-    return subprocess.run(command, cwd=workdir, env=test_env(), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, cwd=workdir, env=workflow_env(), capture_output=True, text=True, timeout=timeout)
 
 
 JOB_STATS_ROW = re.compile(r"^(\w+)\s+(\d+)$")

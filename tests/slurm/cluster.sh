@@ -89,13 +89,13 @@ start_munge() {
 }
 
 start_mariadb() {
-    if running "$BASE/run/mariadb.pid"; then return; fi
+    if running /run/mysqld/mariadb.pid; then return; fi
     if [ ! -d "$BASE/mysql/data/mysql" ]; then
         mariadb-install-db --user=mysql --datadir="$BASE/mysql/data" >/dev/null
     fi
     mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld "$BASE/mysql" && chown -R mysql:mysql "$BASE/mysql"
     (setsid mariadbd --user=mysql --datadir="$BASE/mysql/data" --skip-networking \
-        --socket=/run/mysqld/mysqld.sock --pid-file="$BASE/run/mariadb.pid" \
+        --socket=/run/mysqld/mysqld.sock --pid-file=/run/mysqld/mariadb.pid \
         >"$BASE/log/mariadb.log" 2>&1 &)
     wait_for 60 mariadb mariadb-admin --socket=/run/mysqld/mysqld.sock ping
 }
@@ -145,7 +145,7 @@ down)
     stop_by_pid "$BASE/run/slurmd.pid"
     stop_by_pid "$BASE/run/slurmctld.pid"
     stop_by_pid "$BASE/run/slurmdbd.pid"
-    stop_by_pid "$BASE/run/mariadb.pid"
+    stop_by_pid /run/mysqld/mariadb.pid
     pkill -x munged || true
     log "down"
     ;;
