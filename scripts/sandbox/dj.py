@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,16 @@ def forbid_runtime_installs() -> None:
     LazyLoader._install_package = classmethod(refuse)
 
 
-def known_operator_names() -> set[str]:
-    """Names of every operator registered in the installed Data-Juicer."""
-    from data_juicer.ops import OPERATORS
+def use_private_datasets_cache(directory: Path) -> None:
+    """Keep Hugging Face datasets' Arrow cache in the job's scratch dir, not in ~/.cache.
 
-    return set(OPERATORS.modules)
+    Otherwise every run adds cache files there that nothing ever removes.
+    """
+    import datasets
+
+    directory.mkdir(parents=True, exist_ok=True)
+    os.environ["HF_DATASETS_CACHE"] = str(directory)
+    datasets.config.HF_DATASETS_CACHE = directory
 
 
 def dj_args(recipe_path: Path, dataset_path: Path, export_path: Path, work_dir: Path, np: int) -> list[str]:
@@ -55,6 +61,7 @@ def run_analyzer(recipe_path: Path, dataset_path: Path, export_path: Path, work_
     from data_juicer.config import init_configs
     from data_juicer.core import Analyzer
 
+    use_private_datasets_cache(work_dir.parent / "hf-datasets")
     args = dj_args(recipe_path, dataset_path, export_path, work_dir, np)
     args += ["--export_original_dataset", str(export_dataset).lower()]
     cfg = init_configs(args=args, allow_auto=True)
@@ -78,6 +85,7 @@ def run_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_
     from data_juicer.core import DefaultExecutor
     from loguru import logger
 
+    use_private_datasets_cache(work_dir.parent / "hf-datasets")
     args = dj_args(recipe_path, dataset_path, export_path, work_dir, np)
     # The tracer keeps every sample a filter removes when its limit is at least the input size.
     args += ["--open_tracer", "true", "--trace_num", str(max(trace_limit, 1))]
