@@ -153,6 +153,8 @@ def main() -> None:
         kept_rows = {record["sandbox_row"] for record in kept}
         removed = removed_documents(counts, run, inputs, kept_rows)
         os.replace(export_path, args.out_data)
+    # Worker processes trace in any order; sorted rows make the file reproducible.
+    removed.sort(key=lambda row: (row["op_index"] if row["op_index"] is not None else len(counts), row["sandbox_row"]))
     write_jsonl(args.out_removed, removed)
     summary = {
         "variant": args.variant,
