@@ -1,5 +1,6 @@
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
+
+# Rules call `python`: without --use-conda it must be the interpreter running Snakemake (e.g. .venv's,
+# even when the venv is not activated); with --use-conda the activated env's bin comes first anyway.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 # The shared package of the scripts also reads sweep files at DAG time (pure Python and PyYAML).
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
