@@ -12,9 +12,14 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
 
+
 # Rules call `python`: without --use-conda it must be the interpreter running Snakemake (e.g. .venv's,
 # even when the venv is not activated); with --use-conda the activated env's bin comes first anyway.
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+envvars:
+    "PATH",
+
+
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
 # The shared package of the scripts also reads sweep files at DAG time (pure Python and PyYAML).
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
