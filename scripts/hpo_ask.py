@@ -52,7 +52,9 @@ def main() -> None:
         for name, parameter in parameters.items()
         if (distribution := distribution_of(parameter, name in int_names)) is not None
     }
-    study = open_study(args.study, sweep, args.sampler_seed)
+    # Each trial is asked in a fresh process: a sampler seeded alike in every process would draw the
+    # same random (start-up) trial every time, so the trial number is part of its seed.
+    study = open_study(args.study, sweep, args.sampler_seed + args.trial)
     sampled = ask(study, args.trial, distributions)
     values = {name: recipe_value(parameter, sampled.get(name), name in int_names) for name, parameter in parameters.items()}
     write_recipe(args.out_recipe, apply_params(load_recipe(args.recipe), values))

@@ -48,6 +48,8 @@ def test_bayes_sweep_with_training_finds_the_best_row(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-6000:]
     rows = read_trials(workdir)
     assert [int(row["trial"]) for row in rows] == [0, 1, 2, 3]
+    sampled = {(row["text_length_filter.min_len"], row["special_characters_filter.max_ratio"]) for row in rows}
+    assert len(sampled) == 4, "every trial samples its own parameters"
     assert all(isinstance(int(row["text_length_filter.min_len"]), int) for row in rows)
     summary = json.loads((workdir / HPO_DIR / "summary.json").read_text())
     best_row = min(rows, key=lambda row: float(row["heldout_bpb"]))
@@ -81,7 +83,7 @@ def test_resume_keeps_finished_trials_and_raising_run_cap_continues(tmp_path: Pa
     assert rest.returncode == 0, rest.stderr[-6000:]
     assert round0.stat().st_mtime_ns == mtime, "round 0 was not rerun"
     rows = read_trials(workdir)
-    assert len(rows) == 4
+    assert len(rows) == 4 and len({row["alphanumeric_filter.min_ratio"] for row in rows}) == 4
     for trial in before:
         row = rows[trial["trial"]]
         assert float(row["kept_fraction"]) == trial["value"]
