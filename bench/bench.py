@@ -29,6 +29,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3, help="runs of (a) per side; the minimum counts")
     parser.add_argument("--keep", action="store_true", help="keep results/<experiment> afterwards")
+    parser.add_argument("--no-full-run", action="store_true",
+                        help="skip (c): reuse a finished results/<experiment> (implies --keep)")
     return parser.parse_args()
 
 
@@ -72,10 +74,13 @@ def peak_memory_mb(out: Path) -> tuple[float, str]:
 def main() -> None:
     args = parse_args()
     out = REPO / "results" / args.experiment
-    if out.exists():
-        shutil.rmtree(out)
-
-    full_demo = timed(snakemake(args.experiment, args.cores))
+    full_demo = None
+    if args.no_full_run:
+        args.keep = True
+    else:
+        if out.exists():
+            shutil.rmtree(out)
+        full_demo = timed(snakemake(args.experiment, args.cores))
     noop = min(timed(snakemake(args.experiment, args.cores)) for _ in range(args.repeats))
 
     target = f"{out.relative_to(REPO)}/processed/recipe/op_counts.json"
@@ -94,7 +99,8 @@ def main() -> None:
     print(f"    process step, dj-process directly:                     {dj_direct:6.1f} s")
     print(f"    ratio workflow / direct: {workflow_process / dj_direct:.2f}   (target <= 1.10)")
     print(f"(b) no-op rerun: {noop:.1f} s   (target <= 3 s)")
-    print(f"(c) full demo from scratch, {args.cores} cores: {full_demo:.0f} s = {full_demo / 60:.1f} min")
+    if full_demo is not None:
+        print(f"(c) full demo from scratch, {args.cores} cores: {full_demo:.0f} s = {full_demo / 60:.1f} min")
     print(f"(d) peak memory of one job: {peak:.0f} MB ({peak_job})")
     if not args.keep:
         shutil.rmtree(out)

@@ -9,6 +9,7 @@ set -euo pipefail
 
 BASE=${SLURM_TEST_BASE:-/tmp/recipe-sandbox-slurm}
 CONF=/etc/slurm
+MARKER="# written by recipe-sandbox tests/slurm/cluster.sh"
 
 log() { echo "[slurm-cluster] $*" >&2; }
 
@@ -32,6 +33,7 @@ write_configs() {
     local memory_mb
     memory_mb=$(( $(free -m | awk '/^Mem:/ {print $2}') * 8 / 10 ))
     cat >"$CONF/slurm.conf" <<EOF
+$MARKER
 ClusterName=localcluster
 SlurmctldHost=localhost
 SlurmUser=root
@@ -57,6 +59,7 @@ NodeName=localhost CPUs=$(nproc) RealMemory=$memory_mb State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
     cat >"$CONF/slurmdbd.conf" <<EOF
+$MARKER
 AuthType=auth/munge
 DbdHost=localhost
 SlurmUser=root
@@ -147,6 +150,11 @@ down)
     stop_by_pid "$BASE/run/slurmdbd.pid"
     stop_by_pid /run/mysqld/mariadb.pid
     pkill -x munged || true
+    # With a slurm.conf but no controller, every SLURM client call (the Snakemake SLURM plugin
+    # runs one at start-up) waits 10 s for slurmctld; remove the configs this script wrote.
+    for file in "$CONF/slurm.conf" "$CONF/slurmdbd.conf"; do
+        if [ -f "$file" ] && head -n 1 "$file" | grep -qF "$MARKER"; then rm -f "$file"; fi
+    done
     log "down"
     ;;
 *)
