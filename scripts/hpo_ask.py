@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import fcntl
 import json
 import sys
 from pathlib import Path
@@ -52,10 +53,15 @@ def main() -> None:
         for name, parameter in parameters.items()
         if (distribution := distribution_of(parameter, name in int_names)) is not None
     }
-    # Each trial is asked in a fresh process: a sampler seeded alike in every process would draw the
-    # same random (start-up) trial every time, so the trial number is part of its seed.
-    study = open_study(args.study, sweep, args.sampler_seed + args.trial)
-    sampled = ask(study, args.trial, distributions)
+    args.study.parent.mkdir(parents=True, exist_ok=True)
+    # Trials of a round are asked in parallel jobs; one at a time, each sampler sees the others'
+    # running trials (GridSampler skips their grid points, TPE's constant liar avoids them).
+    with open(args.study.with_name(args.study.name + ".ask-lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        # Each trial is asked in a fresh process: a sampler seeded alike in every process would
+        # draw the same random (start-up) trial every time, so the trial number is in its seed.
+        study = open_study(args.study, sweep, args.sampler_seed + args.trial)
+        sampled = ask(study, args.trial, distributions)
     values = {name: recipe_value(parameter, sampled.get(name), name in int_names) for name, parameter in parameters.items()}
     write_recipe(args.out_recipe, apply_params(load_recipe(args.recipe), values))
     args.out_params.write_text(json.dumps({"trial": args.trial, "params": values}, indent=2) + "\n", encoding="utf-8")
