@@ -58,9 +58,7 @@ def main() -> None:
     # running trials (GridSampler skips their grid points, TPE's constant liar avoids them).
     with open(args.study.with_name(args.study.name + ".ask-lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        # Each trial is asked in a fresh process: a sampler seeded alike in every process would
-        # draw the same random (start-up) trial every time, so the trial number is in its seed.
-        study = open_study(args.study, sweep, args.sampler_seed + args.trial)
+        study = open_study(args.study, sweep, args.sampler_seed, args.trial)
         sampled = ask(study, args.trial, distributions)
     values = {name: recipe_value(parameter, sampled.get(name), name in int_names) for name, parameter in parameters.items()}
     write_recipe(args.out_recipe, apply_params(load_recipe(args.recipe), values))

@@ -24,14 +24,19 @@ TRIAL_ATTR = "sandbox_trial"
 QUANTILE_EDGE = 1e-6
 
 
-def open_study(journal: Path, sweep: dict[str, Any], sampler_seed: int) -> optuna.Study:
-    """The sweep's study, created on first use; the sampler follows the sweep's method."""
+def open_study(journal: Path, sweep: dict[str, Any], sampler_seed: int, trial: int = 0) -> optuna.Study:
+    """The sweep's study, created on first use; the sampler follows the sweep's method.
+
+    Each trial is asked in a fresh process, and a random or TPE sampler seeded alike in every
+    process would draw the same start-up trial every time, so their seed includes the trial number.
+    GridSampler's seed orders the grid, which must be the same in every process.
+    """
     journal.parent.mkdir(parents=True, exist_ok=True)
     storage = JournalStorage(JournalFileBackend(str(journal)))
     return optuna.create_study(
         study_name=sweep["name"],
         storage=storage,
-        sampler=make_sampler(sweep, sampler_seed),
+        sampler=make_sampler(sweep, sampler_seed if sweep["method"] == "grid" else sampler_seed + trial),
         direction="minimize" if sweep["goal"] == "minimize" else "maximize",
         load_if_exists=True,
     )
