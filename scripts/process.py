@@ -1,13 +1,18 @@
 """Process the pool with Data-Juicer's executor and one recipe variant.
 
 Writes the processed JSONL, per-op counts (documents in, removed by each op, documents out) and
-every removed document with the op that removed it (from Data-Juicer's tracer; documents a
-deduplicator drops are the ones missing from the output that no filter removed).
+every removed document with the op that removed it. Documents a deduplicator drops are the ones
+missing from the output that no filter removed.
 
 When the variant's ops equal the analyzed recipe's except for filter thresholds, and no mapper
 runs before a filter, the executor reads the pool with the stats the raw analysis already
 computed: Data-Juicer's filters skip a stat a sample already carries, so thresholds cost almost
 nothing to change. Otherwise it reads the plain pool and computes everything.
+
+Which filter removed a document: with reused stats (and no deduplicator before a filter), each
+filter's own keep/drop decision is asked again on the removed documents' stats, in recipe order;
+otherwise Data-Juicer's tracer records them during the run, which costs time per removed document.
+Either way the result must match the executor's own per-op counts.
 """
 
 from __future__ import annotations
@@ -78,33 +83,69 @@ def removals_per_op(process: Process, run: ExecutorRun, input_count: int) -> lis
     return counts
 
 
-def describe_filters(process: Process, counts: list[dict[str, Any]]) -> None:
+def describe_filters(process: Process, ops: list[Any], counts: list[dict[str, Any]]) -> None:
     """Add each filter's stat keys and threshold values to its count entry (for threshold inspection)."""
-    from data_juicer.ops import OPERATORS, Filter
-    from data_juicer.ops.load import load_ops
+    from data_juicer.ops import Filter
 
-    for entry, op in zip(process, counts):
+    for entry, op, count in zip(process, ops, counts):
         (name, args), = entry.items()
-        cls = OPERATORS.modules[name]
-        if not issubclass(cls, Filter):
+        if not isinstance(op, Filter):
             continue
-        defaults = inspect.signature(cls.__init__).parameters
-        op["stats"] = stat_keys_of(load_ops([entry])[0])
-        op["thresholds"] = {arg.name: args.get(arg.name, defaults[arg.name].default) for arg in threshold_args_of(cls)}
+        defaults = inspect.signature(type(op).__init__).parameters
+        count["stats"] = stat_keys_of(op)
+        count["thresholds"] = {arg.name: args.get(arg.name, defaults[arg.name].default)
+                               for arg in threshold_args_of(type(op))}
 
 
-def removed_documents(counts: list[dict[str, Any]], run: ExecutorRun, inputs: dict[int, dict[str, Any]],
+def deduplicators_follow_filters(ops: list[Any]) -> bool:
+    """True when no deduplicator runs before a filter (so a filter's decisions alone explain its removals)."""
+    from data_juicer.ops import Deduplicator, Filter
+
+    filter_positions = [i for i, op in enumerate(ops) if isinstance(op, Filter)]
+    last_filter = max(filter_positions, default=-1)
+    return not any(isinstance(op, Deduplicator) for op in ops[:last_filter])
+
+
+def filter_keeps(op: Any, records: list[dict[str, Any]]) -> list[bool]:
+    """The filter's own keep/drop decision for each record, from the stats the record carries."""
+    if not records:
+        return []
+    if not op.is_batched_op():
+        return [bool(op.process_single(record)) for record in records]
+    keys = {key for record in records for key in record}
+    batch = {key: [record.get(key) for record in records] for key in keys}
+    return [bool(keep) for keep in op.process_batched(batch)]
+
+
+def removed_by_stats(ops: list[Any], counts: list[dict[str, Any]], inputs: dict[int, dict[str, Any]],
+                     kept_rows: set[int]) -> list[dict[str, Any]]:
+    """Every removed document, labelled with the first filter (in recipe order) that rejects its stats."""
+    from data_juicer.ops import Filter
+
+    pending = [inputs[row] for row in sorted(set(inputs) - kept_rows)]
+    removed: list[dict[str, Any]] = []
+    for op, count in zip(ops, counts):
+        if not isinstance(op, Filter):
+            continue
+        keeps = filter_keeps(op, pending)
+        rejected = [record for record, keep in zip(pending, keeps) if not keep]
+        if len(rejected) != count["removed"]:
+            raise RuntimeError(f"{count['op']} rejects {len(rejected)} of the removed documents' stats, "
+                               f"the executor removed {count['removed']}")
+        removed.extend(removed_row(record, count) for record in rejected)
+        pending = [record for record, keep in zip(pending, keeps) if keep]
+    return removed + removed_by_non_filters(counts, pending)
+
+
+def removed_by_tracer(counts: list[dict[str, Any]], run: ExecutorRun, inputs: dict[int, dict[str, Any]],
                       kept_rows: set[int]) -> list[dict[str, Any]]:
-    """Every removed document, labelled with the op that removed it."""
+    """Every removed document, labelled with the op that removed it, from Data-Juicer's tracer files."""
     from data_juicer.ops import OPERATORS, Filter
 
     removed: list[dict[str, Any]] = []
     traced_rows: set[int] = set()
-    untraced_ops = []
     for op in counts:
         if not issubclass(OPERATORS.modules[op["op"]], Filter):
-            if op["removed"]:
-                untraced_ops.append(op)
             continue
         trace_file = run.trace_dir / f"sample_trace-{op['op']}.jsonl" if run.trace_dir else None
         rows = [record for _, record in iter_jsonl(trace_file)] if trace_file and trace_file.exists() else []
@@ -113,15 +154,22 @@ def removed_documents(counts: list[dict[str, Any]], run: ExecutorRun, inputs: di
         for record in rows:
             traced_rows.add(record["sandbox_row"])
             removed.append(removed_row(record, op))
-    residual = sorted(set(inputs) - kept_rows - traced_rows)
-    if residual:
-        label = {"op_index": None, "op": "+".join(op["op"] for op in untraced_ops)}
-        if len(untraced_ops) == 1:
-            label = untraced_ops[0]
-        if sum(op["removed"] for op in untraced_ops) != len(residual):
-            raise RuntimeError(f"{len(residual)} documents missing from the output are not accounted for by any op")
-        removed.extend(removed_row(inputs[row], label) for row in residual)
-    return removed
+    residual = [inputs[row] for row in sorted(set(inputs) - kept_rows - traced_rows)]
+    return removed + removed_by_non_filters(counts, residual)
+
+
+def removed_by_non_filters(counts: list[dict[str, Any]], residual: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Label the removed documents no filter accounts for with the non-filter ops that removed documents."""
+    from data_juicer.ops import OPERATORS, Filter
+
+    if not residual:
+        return []
+    removing_ops = [op for op in counts if op["removed"] and not issubclass(OPERATORS.modules[op["op"]], Filter)]
+    if sum(op["removed"] for op in removing_ops) != len(residual):
+        raise RuntimeError(f"{len(residual)} documents missing from the output are not accounted for by any op")
+    label = removing_ops[0] if len(removing_ops) == 1 else {
+        "op_index": None, "op": "+".join(op["op"] for op in removing_ops)}
+    return [removed_row(record, label) for record in residual]
 
 
 def removed_row(record: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
@@ -135,23 +183,32 @@ def removed_row(record: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     args = parse_args()
     forbid_runtime_installs()
+    from data_juicer.ops.load import load_ops
+
     recipe = load_recipe(args.recipe)
     analyzed = load_recipe(args.analyzed_recipe)
     reuse = can_reuse_stats(recipe["process"], analyzed["process"])
+    ops = load_ops(recipe["process"])
+    attribute_from_stats = reuse and deduplicators_follow_filters(ops)
     source = args.pool_with_stats if reuse else args.pool
     inputs = {record["sandbox_row"]: record for _, record in iter_jsonl(source)}
     args.out_data.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=".dj-process-", dir=args.out_data.parent) as scratch:
         export_path = Path(scratch) / "export" / "data.jsonl"
-        run = run_executor(args.recipe, source, export_path, Path(scratch) / "work", args.np, trace_limit=len(inputs))
+        # The tracer keeps every removed sample only when its limit is at least the input size.
+        trace_limit = None if attribute_from_stats else len(inputs)
+        run = run_executor(args.recipe, source, export_path, Path(scratch) / "work", args.np, trace_limit)
         seconds = time.perf_counter() - started
         kept = [record for _, record in iter_jsonl(export_path)]
         require_nonempty_output(len(kept), args.recipe, args.variant)
         counts = removals_per_op(recipe["process"], run, len(inputs))
-        describe_filters(recipe["process"], counts)
+        describe_filters(recipe["process"], ops, counts)
         kept_rows = {record["sandbox_row"] for record in kept}
-        removed = removed_documents(counts, run, inputs, kept_rows)
+        if attribute_from_stats:
+            removed = removed_by_stats(ops, counts, inputs, kept_rows)
+        else:
+            removed = removed_by_tracer(counts, run, inputs, kept_rows)
         os.replace(export_path, args.out_data)
     # Worker processes trace in any order; sorted rows make the file reproducible.
     removed.sort(key=lambda row: (row["op_index"] if row["op_index"] is not None else len(counts), row["sandbox_row"]))
@@ -163,6 +220,7 @@ def main() -> None:
         "output_docs": len(kept),
         "kept_fraction": len(kept) / len(inputs),
         "stats_reused": reuse,
+        "removals_attributed_by": "filter decisions on reused stats" if attribute_from_stats else "tracer",
         "data_juicer_version": importlib.metadata.version("py-data-juicer"),
         "executor_seconds": round(seconds, 3),
         "ops": counts,

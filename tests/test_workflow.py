@@ -9,10 +9,12 @@ import csv
 import json
 import math
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
-from conftest import TINY_CONFIG, planned_jobs, snakemake
+from conftest import TINY_CONFIG, planned_jobs, snakemake, workflow_env
 
 OUT = Path("results") / TINY_CONFIG["experiment"]
 CONFIG = "test-config.yaml"
@@ -165,3 +167,43 @@ def test_edited_recipe_reruns_analysis_and_everything_downstream(tiny_run: Path)
     assert jobs.get("process") == 2 and jobs.get("train") == 4 and jobs.get("summarize") == 1
     assert "prepare_input" not in jobs and "prepare_demo" not in jobs
     assert planned_jobs(tiny_run, "--configfile", CONFIG) == {}, "restoring the recipe restores the plan"
+
+
+def run_process(tiny_run: Path, analyzed_recipe: Path, out: Path) -> dict:
+    """Run the process script on the tiny run's pool and k_sigma recipe; return its op counts."""
+    command = [
+        sys.executable, "scripts/process.py", "--variant", "k_sigma",
+        "--recipe", str(OUT / "recipes/k_sigma.yaml"), "--analyzed-recipe", str(analyzed_recipe),
+        "--pool", str(OUT / "data/pool.jsonl"), "--pool-with-stats", str(OUT / "analysis/raw/with_stats.jsonl"),
+        "--out-data", str(out / "data.jsonl"), "--out-counts", str(out / "op_counts.json"),
+        "--out-removed", str(out / "removed.jsonl"), "--np", "1",
+    ]
+    result = subprocess.run(command, cwd=tiny_run, env=workflow_env(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return json.loads((out / "op_counts.json").read_text())
+
+
+def test_removals_from_reused_stats_match_data_juicers_tracer(tiny_run: Path, tmp_path: Path) -> None:
+    # An analyzed recipe that differs in a non-threshold argument makes the raw stats unusable, so
+    # the same variant runs once on reused stats (filters' decisions name the remover) and once on
+    # the plain pool with Data-Juicer's tracer recording every removal.
+    recipe = yaml.safe_load((tiny_run / OUT / "recipes/recipe.yaml").read_text())
+    for entry in recipe["process"]:
+        if "document_deduplicator" in entry:
+            entry["document_deduplicator"]["lowercase"] = not entry["document_deduplicator"].get("lowercase", False)
+    other = tmp_path / "other-analyzed.yaml"
+    other.write_text(yaml.safe_dump(recipe, sort_keys=False))
+
+    from_stats = run_process(tiny_run, OUT / "recipes/recipe.yaml", tmp_path / "stats")
+    from_tracer = run_process(tiny_run, other, tmp_path / "tracer")
+
+    assert from_stats["removals_attributed_by"] != from_tracer["removals_attributed_by"] == "tracer"
+    assert from_stats["ops"] == from_tracer["ops"]
+    assert (tmp_path / "stats/data.jsonl").read_bytes() == (tmp_path / "tracer/data.jsonl").read_bytes()
+
+    def labels(folder: Path) -> list[tuple[int, str]]:
+        rows = [json.loads(line) for line in (folder / "removed.jsonl").read_text().splitlines()]
+        return [(row["sandbox_row"], row["removed_by"]) for row in rows]
+
+    assert labels(tmp_path / "stats") == labels(tmp_path / "tracer")
+    assert len({op for _, op in labels(tmp_path / "stats")}) > 1, "the tiny k_sigma recipe should remove by several ops"

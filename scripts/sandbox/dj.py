@@ -79,16 +79,19 @@ class ExecutorRun:
 
 
 def run_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_dir: Path, np: int,
-                 trace_limit: int) -> ExecutorRun:
-    """Run Data-Juicer's DefaultExecutor with the tracer on; collect its per-op sample counts."""
+                 trace_limit: int | None) -> ExecutorRun:
+    """Run Data-Juicer's DefaultExecutor and collect its per-op sample counts.
+
+    With a trace_limit, Data-Juicer's tracer records up to that many samples each op removes.
+    """
     from data_juicer.config import init_configs
     from data_juicer.core import DefaultExecutor
     from loguru import logger
 
     use_private_datasets_cache(work_dir.parent / "hf-datasets")
     args = dj_args(recipe_path, dataset_path, export_path, work_dir, np)
-    # The tracer keeps every sample a filter removes when its limit is at least the input size.
-    args += ["--open_tracer", "true", "--trace_num", str(max(trace_limit, 1))]
+    if trace_limit is not None:
+        args += ["--open_tracer", "true", "--trace_num", str(max(trace_limit, 1))]
     cfg = init_configs(args=args)
     report = ExecutorRun()
 
@@ -103,7 +106,8 @@ def run_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_
         executor.run()
     finally:
         logger.remove(sink_id)
-    report.trace_dir = Path(executor.tracer.work_dir)
+    if trace_limit is not None:
+        report.trace_dir = Path(executor.tracer.work_dir)
     return report
 
 

@@ -12,15 +12,20 @@ from sandbox.jsonl import InputError
 Process = list[dict[str, dict[str, Any]]]
 
 
+def read_yaml(path: Path, kind: str, fix_missing: str) -> Any:
+    """Parse a YAML config file; raise InputError naming the file when it is missing or not YAML."""
+    if not path.is_file():
+        raise InputError(f"{path}: {kind} not found. Fix: {fix_missing}")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise InputError(f"{path}: not valid YAML ({error}). Fix: repair the {kind} file.") from None
+
+
 def load_recipe(path: str | Path) -> dict[str, Any]:
     """Parse a recipe YAML and check the shape of its process list; raise InputError otherwise."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: recipe not found. Fix: set `recipe:` in the config to a Data-Juicer recipe YAML.")
-    try:
-        recipe = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML ({error}). Fix: repair the recipe file.") from None
+    recipe = read_yaml(path, "recipe", "set `recipe:` in the config to a Data-Juicer recipe YAML.")
     if not isinstance(recipe, dict) or not isinstance(recipe.get("process"), list) or not recipe["process"]:
         raise InputError(
             f"{path}: a recipe needs a non-empty `process:` list of operators. "

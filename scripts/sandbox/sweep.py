@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sandbox.jsonl import InputError
+from sandbox.recipe import read_yaml
 
 METHODS = ("random", "grid", "bayes")
 DISTRIBUTIONS = ("uniform", "int_uniform", "log_uniform_values", "q_uniform", "q_log_uniform_values",
@@ -72,12 +71,7 @@ class Sweep:
 def load_sweep(path: str | Path) -> Sweep:
     """Read and check a sweep YAML; raise InputError naming the file and the fix."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: sweep config not found. Fix: set `hpo.sweep:` to a W&B sweep-format YAML.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise InputError(f"{path}: not valid YAML ({error}).") from None
+    raw = read_yaml(path, "sweep config", "set `hpo.sweep:` to a W&B sweep-format YAML.")
     if not isinstance(raw, dict):
         raise InputError(f"{path}: a sweep config is a mapping with method, metric and parameters.")
     return parse_sweep(raw, str(path))
