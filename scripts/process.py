@@ -9,7 +9,7 @@ runs before a filter, the executor reads the pool with the stats the raw analysi
 computed: Data-Juicer's filters skip a stat a sample already carries, so thresholds cost almost
 nothing to change. Otherwise it reads the plain pool and computes everything.
 
-Which filter removed a document: with reused stats (and no deduplicator before a filter), each
+Which filter removed a document: with reused stats (and only filters up to the last filter), each
 filter's own keep/drop decision is asked again on the removed documents' stats, in recipe order;
 otherwise Data-Juicer's tracer records them during the run, which costs time per removed document.
 Either way the result must match the executor's own per-op counts.
@@ -99,13 +99,16 @@ def describe_filters(process: Process, ops: list[Any], counts: list[dict[str, An
                                for arg in threshold_args_of(type(op))}
 
 
-def deduplicators_follow_filters(ops: list[Any]) -> bool:
-    """True when no deduplicator runs before a filter (so a filter's decisions alone explain its removals)."""
-    from data_juicer.ops import Deduplicator, Filter
+def filters_come_first(ops: list[Any]) -> bool:
+    """True when only filters run up to the last filter, so the filters' decisions alone explain their removals.
+
+    A deduplicator or selector before a filter would remove documents that filter never saw.
+    """
+    from data_juicer.ops import Filter
 
     filter_positions = [i for i, op in enumerate(ops) if isinstance(op, Filter)]
     last_filter = max(filter_positions, default=-1)
-    return not any(isinstance(op, Deduplicator) for op in ops[:last_filter])
+    return all(isinstance(op, Filter) for op in ops[:last_filter])
 
 
 def filter_keeps(op: Any, records: list[dict[str, Any]]) -> list[bool]:
@@ -164,11 +167,12 @@ def removed_by_non_filters(counts: list[dict[str, Any]], residual: list[dict[str
     """Label the removed documents no filter accounts for with the non-filter ops that removed documents."""
     from data_juicer.ops import OPERATORS, Filter
 
-    if not residual:
-        return []
     removing_ops = [op for op in counts if op["removed"] and not issubclass(OPERATORS.modules[op["op"]], Filter)]
     if sum(op["removed"] for op in removing_ops) != len(residual):
-        raise RuntimeError(f"{len(residual)} documents missing from the output are not accounted for by any op")
+        raise RuntimeError(f"{len(residual)} removed documents no filter accounts for, but the other ops "
+                           f"removed {sum(op['removed'] for op in removing_ops)}")
+    if not residual:
+        return []
     label = removing_ops[0] if len(removing_ops) == 1 else {
         "op_index": None, "op": "+".join(op["op"] for op in removing_ops)}
     return [removed_row(record, label) for record in residual]
@@ -191,7 +195,7 @@ def main() -> None:
     analyzed = load_recipe(args.analyzed_recipe)
     reuse = can_reuse_stats(recipe["process"], analyzed["process"])
     ops = load_ops(recipe["process"])
-    attribute_from_stats = reuse and deduplicators_follow_filters(ops)
+    attribute_from_stats = reuse and filters_come_first(ops)
     source = args.pool_with_stats if reuse else args.pool
     inputs = {record["sandbox_row"]: record for _, record in iter_jsonl(source)}
     args.out_data.parent.mkdir(parents=True, exist_ok=True)

@@ -207,3 +207,15 @@ def test_removals_from_reused_stats_match_data_juicers_tracer(tiny_run: Path, tm
 
     assert labels(tmp_path / "stats") == labels(tmp_path / "tracer")
     assert len({op for _, op in labels(tmp_path / "stats")}) > 1, "the tiny k_sigma recipe should remove by several ops"
+
+
+def test_filter_decisions_explain_removals_only_when_filters_come_first() -> None:
+    from data_juicer.ops.load import load_ops
+    from process import filters_come_first
+
+    def ops(*names: str) -> list:
+        return load_ops([{name: {}} for name in names])
+
+    assert filters_come_first(ops("text_length_filter", "words_num_filter", "document_deduplicator"))
+    assert not filters_come_first(ops("text_length_filter", "document_deduplicator", "words_num_filter"))
+    assert not filters_come_first(ops("topk_specified_field_selector", "text_length_filter"))
