@@ -216,15 +216,6 @@ def trial_metric_file(trial: int) -> str:
     return f"{OUT}/data_metrics/trial{trial}.json"
 
 
-def trial_outcome_file(trial: int) -> str:
-    """A trial's evaluation, or its process counts when its recipe removed every document."""
-    counts = checkpoints.process.get(processed=f"trial{trial}").output.counts
-    with open(counts) as handle:
-        if json.load(handle)["output_docs"] == 0:
-            return counts
-    return trial_metric_file(trial)
-
-
 def previous_round(wildcards) -> list[str]:
     """Trials of round r are asked only after round r-1 was told (so the sampler learns from it)."""
     round_index = int(wildcards.trial) // sweep().parallel_trials
@@ -242,7 +233,6 @@ def finished_rounds(wildcards) -> list[str]:
         told = checkpoints.hpo_tell.get(round=round_index).output[0]
         rounds.append(told)
         with open(told) as handle:
-            # A failed trial has value None: it counts towards run_cap, never as the best.
             values += [trial["value"] for trial in json.load(handle)["trials"]]
         if stop_reason(values, sweep()) or not trials_in_round(
             round_index + 1, sweep()

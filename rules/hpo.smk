@@ -49,7 +49,7 @@ checkpoint hpo_tell:
             f"{HPO}/trials/{trial}/params.json" for trial in round_trials(wildcards)
         ],
         evaluations=lambda wildcards: [
-            trial_outcome_file(trial) for trial in round_trials(wildcards)
+            trial_metric_file(trial) for trial in round_trials(wildcards)
         ],
     output:
         f"{HPO}/rounds/{{round}}.json",

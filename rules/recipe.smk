@@ -57,7 +57,7 @@ rule refine_k_sigma:
         " --k {params.k} --out-recipe {output.recipe} --out-table {output.table} > {log} 2>&1"
 
 
-checkpoint process:
+rule process:
     input:
         recipe=variant_recipe,
         analyzed_recipe=f"{OUT}/recipes/recipe.yaml",
@@ -78,14 +78,8 @@ checkpoint process:
     resources:
         mem_mb=config["resources"]["data_juicer"]["mem_mb"],
         runtime=config["resources"]["data_juicer"]["runtime"],
-    params:
-        # An HPO trial that removes every document is told to the study as failed; elsewhere it is an error.
-        allow_empty=lambda wildcards: (
-            "--allow-empty" if wildcards.processed.startswith("trial") else ""
-        ),
     shell:
         "python scripts/process.py --variant {wildcards.processed} --recipe {input.recipe}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
         " --pool-with-stats {input.pool_with_stats} --out-data {output.data}"
-        " --out-counts {output.counts} --out-removed {output.removed} --np {threads}"
-        " {params.allow_empty} > {log} 2>&1"
+        " --out-counts {output.counts} --out-removed {output.removed} --np {threads} > {log} 2>&1"

@@ -13,7 +13,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import InputError  # noqa: E402
 from sandbox.sweep import load_sweep, stop_reason  # noqa: E402
 
 
@@ -35,8 +34,7 @@ def write_trials(path: Path, trials: list[dict[str, Any]], metric: str) -> None:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(["trial", *names, metric, "status", "duration_s"])
         for trial in trials:
-            value = "" if trial["value"] is None else trial["value"]
-            writer.writerow([trial["trial"], *(trial["params"].get(name) for name in names), value,
+            writer.writerow([trial["trial"], *(trial["params"].get(name) for name in names), trial["value"],
                              trial["status"], trial["duration_s"]])
 
 
@@ -46,9 +44,8 @@ def plot_history(path: Path, trials: list[dict[str, Any]], metric: str, minimize
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    completed = [trial for trial in trials if trial["value"] is not None]
-    numbers = [trial["trial"] for trial in completed]
-    values = [trial["value"] for trial in completed]
+    numbers = [trial["trial"] for trial in trials]
+    values = [trial["value"] for trial in trials]
     best_so_far = []
     for value in values:
         previous = best_so_far[-1] if best_so_far else value
@@ -58,8 +55,7 @@ def plot_history(path: Path, trials: list[dict[str, Any]], metric: str, minimize
     axes.step(numbers, best_so_far, where="post", label="best so far")
     axes.set_xlabel("trial")
     axes.set_ylabel(metric)
-    failed = len(trials) - len(completed)
-    axes.set_title("Optimisation history" + (f" ({failed} failed trials not shown)" if failed else ""))
+    axes.set_title("Optimisation history")
     axes.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -72,14 +68,7 @@ def main() -> None:
     trials = sorted((trial for path in args.rounds for trial in json.loads(path.read_text())["trials"]),
                     key=lambda trial: trial["trial"])
     minimize = sweep.goal == "minimize"
-    completed = [trial for trial in trials if trial["value"] is not None]
-    if not completed:
-        raise InputError(
-            f"{args.sweep}: every trial's recipe removed every document, so there is no best recipe. "
-            "Fix: narrow the parameter ranges towards the thresholds of your recipe "
-            "(results/<experiment>/analysis/raw/overall.json shows each stat's range)."
-        )
-    best = min(completed, key=lambda trial: trial["value"] if minimize else -trial["value"])
+    best = min(trials, key=lambda trial: trial["value"] if minimize else -trial["value"])
     args.out_trials.parent.mkdir(parents=True, exist_ok=True)
     write_trials(args.out_trials, trials, sweep.metric)
     (best_recipe,) = [path for path in args.trial_recipes if path.parent.name == str(best["trial"])]
@@ -94,7 +83,6 @@ def main() -> None:
         "best_value": best["value"],
         "best_params": best["params"],
         "trials": len(trials),
-        "failed_trials": len(trials) - len(completed),
         "stop_reason": stop_reason([trial["value"] for trial in trials], sweep) or "no trials left to run",
     }
     args.out_summary.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -1,8 +1,7 @@
 """Report one round of trials to the sweep's study and record the round.
 
 Each trial's metric comes from the sandbox's own evaluation (eval/<trial>.json, or the data
-metrics for a data-only metric). A trial whose recipe removed every document comes with its
-process counts instead, and is told to the study as failed. With tracking on, each trial becomes a wandb run in a group named
+metrics for a data-only metric). With tracking on, each trial becomes a wandb run in a group named
 after the sweep, with the sweep config attached.
 """
 
@@ -29,8 +28,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--study", required=True, type=Path)
     parser.add_argument("--round", required=True, type=int)
     parser.add_argument("--params", required=True, nargs="+", type=Path, help="params.json per trial")
-    parser.add_argument("--evaluations", required=True, nargs="+", type=Path,
-                        help="metric JSON per trial, or op_counts.json for a trial that removed every document")
+    parser.add_argument("--evaluations", required=True, nargs="+", type=Path, help="metric JSON per trial")
     parser.add_argument("--benchmarks", required=True, type=Path, help="Snakemake's benchmark directory")
     parser.add_argument("--sampler-seed", type=int, default=0)
     parser.add_argument("--tracking", choices=["wandb", "none"], default="none")
@@ -60,10 +58,8 @@ def log_to_wandb(args: argparse.Namespace, sweep: dict[str, Any], record: dict[s
                      name=f"{sweep['name']}-trial{record['trial']}", job_type="hpo-trial",
                      config={"params": record["params"], "sweep": sweep},
                      settings=wandb.Settings(x_disable_stats=True))
-    run.summary["status"] = record["status"]
-    if record["value"] is not None:
-        run.summary[sweep["metric"]] = record["value"]
-    run.finish(exit_code=0 if record["value"] is not None else 1)
+    run.summary[sweep["metric"]] = record["value"]
+    run.finish()
 
 
 def main() -> None:
@@ -73,19 +69,15 @@ def main() -> None:
     trials = []
     for params_path, evaluation_path in zip(args.params, args.evaluations):
         params = json.loads(params_path.read_text(encoding="utf-8"))
-        evaluation = json.loads(evaluation_path.read_text(encoding="utf-8"))
-        emptied = evaluation_path.name == "op_counts.json" and evaluation["output_docs"] == 0
-        value = None if emptied else trial_metric(evaluation, sweep["metric"])
+        value = trial_metric(json.loads(evaluation_path.read_text(encoding="utf-8")), sweep["metric"])
         tell(study, params["trial"], value)
-        record = {"trial": params["trial"], "params": params["params"], "value": value,
-                  "status": "failed: removed every document" if emptied else "complete",
+        record = {"trial": params["trial"], "params": params["params"], "value": value, "status": "complete",
                   "duration_s": trial_seconds(args.benchmarks, params["trial"])}
         trials.append(record)
         if args.tracking == "wandb":
             args.wandb_dir.mkdir(parents=True, exist_ok=True)
             log_to_wandb(args, sweep, record)
-        outcome = record["status"] if emptied else f"{sweep['metric']} = {value:.6g}"
-        print(f"trial {record['trial']}: {outcome}  {record['params']}")
+        print(f"trial {record['trial']}: {sweep['metric']} = {value:.6g}  {record['params']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"round": args.round, "trials": trials}, indent=2) + "\n", encoding="utf-8")
 

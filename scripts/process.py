@@ -50,8 +50,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out-counts", required=True, type=Path)
     parser.add_argument("--out-removed", required=True, type=Path)
     parser.add_argument("--np", type=int, default=1)
-    parser.add_argument("--allow-empty", action="store_true",
-                        help="write empty outputs instead of failing when every document is removed (HPO trials)")
     return parser.parse_args()
 
 
@@ -207,8 +205,7 @@ def main() -> None:
         run = run_executor(args.recipe, source, export_path, Path(scratch) / "work", args.np, trace_limit)
         seconds = time.perf_counter() - started
         kept = [record for _, record in iter_jsonl(export_path)]
-        if not args.allow_empty:
-            require_nonempty_output(len(kept), args.recipe, args.variant)
+        require_nonempty_output(len(kept), args.recipe, args.variant)
         counts = removals_per_op(recipe["process"], run, len(inputs))
         describe_filters(recipe["process"], ops, counts)
         kept_rows = {record["sandbox_row"] for record in kept}

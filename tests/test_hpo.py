@@ -172,32 +172,3 @@ def test_unknown_op_or_argument_fails_before_any_trial(tmp_path: Path, parameter
     assert result.returncode != 0 and message in result.stdout + result.stderr
     assert not (workdir / HPO_DIR / "trials").exists(), "no trial may start"
     assert not os.path.exists(workdir / HPO_DIR / "study.journal")
-
-
-def test_trial_that_removes_every_document_is_told_as_failed(tmp_path: Path) -> None:
-    # max_len 1 is below the recipe's min_len, so that trial's recipe removes every document.
-    sweep = {"name": "tiny-empty", "method": "grid", "metric": {"name": "kept_fraction", "goal": "maximize"},
-             "parameters": {"text_length_filter.max_len": {"values": [20000, 1]}}, "parallel_trials": 2}
-    workdir, config = setup(tmp_path, sweep)
-    result = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
-    assert result.returncode == 0, result.stderr[-6000:]
-    rows = {int(row["text_length_filter.max_len"]): row for row in read_trials(workdir)}
-    assert rows[20000]["status"] == "complete" and float(rows[20000]["kept_fraction"]) > 0
-    assert rows[1]["status"] == "failed: removed every document" and rows[1]["kept_fraction"] == ""
-    failed_trial = rows[1]["trial"]
-    assert not (workdir / f"results/tiny/data_metrics/trial{failed_trial}.json").exists(), "a failed trial is not evaluated"
-    summary = json.loads((workdir / HPO_DIR / "summary.json").read_text())
-    assert summary["failed_trials"] == 1 and summary["best_params"] == {"text_length_filter.max_len": 20000}
-
-
-def test_every_trial_failing_stops_the_export_with_a_clear_error(tmp_path: Path) -> None:
-    sweep = {"name": "tiny-all-empty", "method": "grid", "metric": {"name": "kept_fraction", "goal": "maximize"},
-             "parameters": {"text_length_filter.max_len": {"values": [1, 2]}}, "parallel_trials": 2}
-    workdir, config = setup(tmp_path, sweep)
-    result = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
-    assert result.returncode != 0
-    log = (workdir / "results/tiny/logs/hpo/export.log").read_text()
-    assert "sweep.yaml: every trial's recipe removed every document" in log and "Fix:" in log
-    told = json.loads((workdir / HPO_DIR / "rounds/0.json").read_text())["trials"]
-    assert [trial["status"] for trial in told] == ["failed: removed every document"] * 2
-    assert not (workdir / HPO_DIR / "best_recipe.yaml").exists()

@@ -113,18 +113,15 @@ def ask(study: optuna.Study, number: int, distributions: dict[str, BaseDistribut
     return dict(trial.params)
 
 
-def tell(study: optuna.Study, number: int, value: float | None) -> None:
-    """Report a trial's metric once (None: the trial failed); telling a finished trial again changes nothing."""
+def tell(study: optuna.Study, number: int, value: float) -> None:
+    """Report a trial's metric once; telling a finished trial again changes nothing."""
     trial = find_trial(study, number)
     if trial is None:
         raise ValueError(f"trial {number} was never asked in study {study.study_name}")
     if trial.state != TrialState.RUNNING:
         return
     try:
-        if value is None:
-            study.tell(trial.number, state=TrialState.FAIL)
-        else:
-            study.tell(trial.number, value)
+        study.tell(trial.number, value)
     except RuntimeError as error:
         # GridSampler calls study.stop() once the grid is exhausted, which only works inside
         # study.optimize; the value is stored before that, and the workflow decides when to stop.

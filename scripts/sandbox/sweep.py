@@ -194,23 +194,17 @@ def trials_in_round(round_index: int, sweep: Sweep) -> list[int]:
     return list(range(first, min(first + sweep.parallel_trials, sweep.run_cap)))
 
 
-def stop_reason(values: list[float | None], sweep: Sweep) -> str | None:
-    """Why the search stops after these finished trials (in trial order; None for a failed trial), or None to go on.
-
-    Failed trials count towards run_cap and patience, never as the best.
-    """
+def stop_reason(values: list[float], sweep: Sweep) -> str | None:
+    """Why the search stops after these finished trials (in trial order), or None to go on."""
     if len(values) >= sweep.run_cap:
         return f"run_cap reached ({sweep.run_cap} trials)"
-    completed = [value for value in values if value is not None]
-    if not completed:
-        return None
-    best = best_value(completed, sweep)
-    if sweep.target is not None:
+    if values and sweep.target is not None:
         _, comparison, threshold = sweep.target
+        best = best_value(values, sweep)
         if COMPARISONS[comparison](best, threshold):
             return f"target met ({sweep.metric} {comparison} {threshold}: best {best:.6g})"
-    if sweep.patience is not None:
-        best_index = values.index(best)
+    if values and sweep.patience is not None:
+        best_index = values.index(best_value(values, sweep))
         if len(values) - 1 - best_index >= sweep.patience:
             return f"patience exhausted ({sweep.patience} trials without improvement)"
     return None
