@@ -137,35 +137,37 @@ def removed_by_stats(ops: list[Any], counts: list[dict[str, Any]], inputs: dict[
                                f"the executor removed {count['removed']}")
         removed.extend(removed_row(record, count) for record in rejected)
         pending = [record for record, keep in zip(pending, keeps) if keep]
-    return removed + removed_by_non_filters(counts, pending)
+    return removed + removed_by_non_filters(ops, counts, pending)
 
 
-def removed_by_tracer(counts: list[dict[str, Any]], run: ExecutorRun, inputs: dict[int, dict[str, Any]],
-                      kept_rows: set[int]) -> list[dict[str, Any]]:
+def removed_by_tracer(ops: list[Any], counts: list[dict[str, Any]], run: ExecutorRun,
+                      inputs: dict[int, dict[str, Any]], kept_rows: set[int]) -> list[dict[str, Any]]:
     """Every removed document, labelled with the op that removed it, from Data-Juicer's tracer files."""
-    from data_juicer.ops import OPERATORS, Filter
+    from data_juicer.ops import Filter
 
     removed: list[dict[str, Any]] = []
     traced_rows: set[int] = set()
-    for op in counts:
-        if not issubclass(OPERATORS.modules[op["op"]], Filter):
+    for op, count in zip(ops, counts):
+        if not isinstance(op, Filter):
             continue
-        trace_file = run.trace_dir / f"sample_trace-{op['op']}.jsonl" if run.trace_dir else None
+        trace_file = run.trace_dir / f"sample_trace-{count['op']}.jsonl" if run.trace_dir else None
         rows = [record for _, record in iter_jsonl(trace_file)] if trace_file and trace_file.exists() else []
-        if len(rows) != op["removed"]:
-            raise RuntimeError(f"tracer kept {len(rows)} documents for {op['op']}, the executor removed {op['removed']}")
+        if len(rows) != count["removed"]:
+            raise RuntimeError(
+                f"tracer kept {len(rows)} documents for {count['op']}, the executor removed {count['removed']}")
         for record in rows:
             traced_rows.add(record["sandbox_row"])
-            removed.append(removed_row(record, op))
+            removed.append(removed_row(record, count))
     residual = [inputs[row] for row in sorted(set(inputs) - kept_rows - traced_rows)]
-    return removed + removed_by_non_filters(counts, residual)
+    return removed + removed_by_non_filters(ops, counts, residual)
 
 
-def removed_by_non_filters(counts: list[dict[str, Any]], residual: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def removed_by_non_filters(ops: list[Any], counts: list[dict[str, Any]],
+                           residual: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Label the removed documents no filter accounts for with the non-filter ops that removed documents."""
-    from data_juicer.ops import OPERATORS, Filter
+    from data_juicer.ops import Filter
 
-    removing_ops = [op for op in counts if op["removed"] and not issubclass(OPERATORS.modules[op["op"]], Filter)]
+    removing_ops = [count for op, count in zip(ops, counts) if count["removed"] and not isinstance(op, Filter)]
     if sum(op["removed"] for op in removing_ops) != len(residual):
         raise RuntimeError(f"{len(residual)} removed documents no filter accounts for, but the other ops "
                            f"removed {sum(op['removed'] for op in removing_ops)}")
@@ -212,7 +214,7 @@ def main() -> None:
         if attribute_from_stats:
             removed = removed_by_stats(ops, counts, inputs, kept_rows)
         else:
-            removed = removed_by_tracer(counts, run, inputs, kept_rows)
+            removed = removed_by_tracer(ops, counts, run, inputs, kept_rows)
         os.replace(export_path, args.out_data)
     # Worker processes trace in any order; sorted rows make the file reproducible.
     removed.sort(key=lambda row: (row["op_index"] if row["op_index"] is not None else len(counts), row["sandbox_row"]))
