@@ -22,8 +22,9 @@ rule all:
         f"{OUT}/summary.json",
         f"{OUT}/summary.md",
         expand(f"{OUT}/analysis/{{stage}}/overall.json", stage=ANALYZED_STAGES),
+        # the probe scores with the GPT's models
         expand(
             f"{OUT}/infer/{{variant}}/seed{{seed}}/hardest.jsonl",
-            variant=VARIANTS,
+            variant=VARIANTS if "gpt" in PROXIES else [],
             seed=SEEDS,
         ),

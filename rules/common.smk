@@ -124,6 +124,11 @@ DJ_THREADS = config["data_juicer"]["np"]
 # The Data-Juicer chain gates every processed variant, so it is scheduled before training jobs.
 DJ_PRIORITY = 10
 TRAIN = config["train"]
+PROXIES = config["proxies"]
+# The n-gram proxy sees the same number of training symbols as the GPT unless told otherwise.
+NGRAM_BUDGET = config["ngram"]["budget_bytes"] or (
+    TRAIN["steps"] * TRAIN["batch_size"] * TRAIN["seq_len"]
+)
 
 
 wildcard_constraints:
@@ -133,6 +138,7 @@ wildcard_constraints:
     round=r"\d+",
     stage="raw|recipe|k_sigma",
     seed=r"\d+",
+    proxy="ngram|gpt",
 
 
 def dataset_input(wildcards) -> str:
@@ -186,6 +192,13 @@ def variant_data_metrics(wildcards) -> str:
     return f"{OUT}/data_metrics/{wildcards.variant}.json"
 
 
+def heldout_scores(proxy: str, variant: str, seeds: list[int]) -> list[str]:
+    """The per-document held-out scores of a proxy's models of a variant, one file per seed."""
+    return [
+        f"{OUT}/models/{proxy}/{variant}/seed{seed}/heldout.jsonl" for seed in seeds
+    ]
+
+
 def provenance_inputs(wildcards) -> list[str]:
     """The data files the experiment's numbers depend on, to be hashed."""
     if USES_DEMO:
@@ -209,10 +222,15 @@ def sweep():
         raise WorkflowError(str(error)) from None
 
 
+def sweep_proxy() -> str:
+    """The proxy a sweep's model metric names (heldout_bpb@ngram), else the first configured one."""
+    return sweep().proxy or PROXIES[0]
+
+
 def trial_metric_file(trial: int) -> str:
-    """A trial's evaluation: the full one (trains models) or only its data metrics."""
+    """A trial's evaluation: the full one (trains models of one proxy) or only its data metrics."""
     if sweep().needs_training:
-        return f"{OUT}/eval/trial{trial}.json"
+        return f"{OUT}/eval/{sweep_proxy()}/trial{trial}.json"
     return f"{OUT}/data_metrics/trial{trial}.json"
 
 
@@ -239,6 +257,39 @@ def finished_rounds(wildcards) -> list[str]:
         ):
             return rounds
         round_index += 1
+
+
+def finished_trials(wildcards) -> list[dict]:
+    """Every told trial of the finished rounds: {trial, params, value, ...}."""
+    trials = []
+    for told in finished_rounds(wildcards):
+        with open(told) as handle:
+            trials += json.load(handle)["trials"]
+    return trials
+
+
+def confirmed_trials(wildcards) -> list[int]:
+    """The best hpo.confirm_top trials of the search, which re-run on every seed and proxy."""
+    if not sweep().needs_training:
+        return []
+    trials = finished_trials(wildcards)
+    sign = 1 if sweep().goal == "minimize" else -1
+    ranked = sorted(trials, key=lambda trial: (sign * trial["value"], trial["trial"]))
+    return [trial["trial"] for trial in ranked[: config["hpo"]["confirm_top"]]]
+
+
+def confirmation_scores(wildcards) -> list[str]:
+    """Held-out scores of the confirmed trials and of the references, every proxy and seed."""
+    variants = [f"trial{trial}" for trial in confirmed_trials(wildcards)]
+    if not variants:
+        return []
+    variants += [reference for reference in ("raw", "k_sigma") if reference in VARIANTS]
+    return [
+        path
+        for proxy in PROXIES
+        for variant in variants
+        for path in heldout_scores(proxy, variant, SEEDS)
+    ]
 
 
 def finished_trial_recipes(wildcards) -> list[str]:

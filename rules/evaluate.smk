@@ -24,30 +24,33 @@ rule data_metrics:
 
 rule evaluate:
     input:
-        heldout=lambda wildcards: expand(
-            f"{OUT}/models/{wildcards.variant}/seed{{seed}}/heldout.jsonl",
-            seed=seeds_of(wildcards.variant),
+        heldout=lambda wildcards: heldout_scores(
+            wildcards.proxy, wildcards.variant, seeds_of(wildcards.variant)
         ),
-        train_meta=lambda wildcards: expand(
-            f"{OUT}/models/{wildcards.variant}/seed{{seed}}/train_meta.json",
-            seed=seeds_of(wildcards.variant),
-        ),
+        train_meta=lambda wildcards: [
+            path.replace("heldout.jsonl", "train_meta.json")
+            for path in heldout_scores(
+                wildcards.proxy, wildcards.variant, seeds_of(wildcards.variant)
+            )
+        ],
         data_metrics=f"{OUT}/data_metrics/{{variant}}.json",
     output:
-        f"{OUT}/eval/{{variant}}.json",
+        f"{OUT}/eval/{{proxy}}/{{variant}}.json",
     log:
-        f"{LOGS}/evaluate/{{variant}}.log",
+        f"{LOGS}/evaluate/{{proxy}}_{{variant}}.log",
     conda:
         "../envs/tracking.yaml"
     shell:
-        "python scripts/evaluate.py --variant {wildcards.variant} --heldout {input.heldout}"
-        " --train-meta {input.train_meta} --data-metrics {input.data_metrics}"
-        " --out {output} > {log} 2>&1"
+        "python scripts/evaluate.py --variant {wildcards.variant} --proxy {wildcards.proxy}"
+        " --heldout {input.heldout} --train-meta {input.train_meta}"
+        " --data-metrics {input.data_metrics} --out {output} > {log} 2>&1"
 
 
 rule summarize:
     input:
-        evaluations=expand(f"{OUT}/eval/{{variant}}.json", variant=VARIANTS),
+        evaluations=expand(
+            f"{OUT}/eval/{{proxy}}/{{variant}}.json", proxy=PROXIES, variant=VARIANTS
+        ),
         thresholds=(
             [f"{OUT}/recipes/k_sigma_thresholds.tsv"] if "k_sigma" in VARIANTS else []
         ),
@@ -64,6 +67,7 @@ rule summarize:
         "../envs/tracking.yaml"
     params:
         experiment=EXP,
+        compare=config["compare"],
         near_arg=lambda wildcards, input: (
             f"--near-threshold {input.near_threshold}" if input.near_threshold else ""
         ),
@@ -76,6 +80,8 @@ rule summarize:
         ),
     shell:
         "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
+        " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
+        " --bootstrap-seed {params.compare[seed]} --max-seed-std {params.compare[max_seed_std]}"
         " {params.k_args} {params.near_arg} --provenance {input.provenance} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
 
 
@@ -106,7 +112,8 @@ rule provenance:
             f"{OUT}/processed/{{processed}}/op_counts.json", processed=PROCESSED
         ),
         train_meta=expand(
-            f"{OUT}/models/{{variant}}/seed{{seed}}/train_meta.json",
+            f"{OUT}/models/{{proxy}}/{{variant}}/seed{{seed}}/train_meta.json",
+            proxy=PROXIES,
             variant=VARIANTS,
             seed=SEEDS,
         ),

@@ -1,6 +1,7 @@
 rule hpo:
     input:
         f"{HPO}/summary.json",
+        f"{HPO}/confirmed.json",
         f"{HPO}/trials.tsv",
         f"{HPO}/best_recipe.yaml",
         f"{HPO}/history.png",
@@ -72,10 +73,32 @@ checkpoint hpo_tell:
         " --wandb-project {params.project} --out {output} > {log} 2>&1"
 
 
+rule hpo_confirm:
+    input:
+        sweep=f"{HPO}/sweep.json",
+        rounds=finished_rounds,
+        scores=confirmation_scores,
+    output:
+        f"{HPO}/confirmed.json",
+    log:
+        f"{LOGS}/hpo/confirm.log",
+    conda:
+        "../envs/tracking.yaml"
+    params:
+        proxy=lambda wildcards: sweep_proxy(),
+        compare=config["compare"],
+    shell:
+        "python scripts/hpo_confirm.py --sweep-json {input.sweep} --rounds {input.rounds}"
+        " --scores {input.scores} --proxy {params.proxy}"
+        " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
+        " --bootstrap-seed {params.compare[seed]} --out {output} > {log} 2>&1"
+
+
 rule hpo_export:
     input:
         sweep=config["hpo"]["sweep"],
         rounds=finished_rounds,
+        confirmed=f"{HPO}/confirmed.json",
         trial_recipes=finished_trial_recipes,
     output:
         summary=f"{HPO}/summary.json",
@@ -88,6 +111,6 @@ rule hpo_export:
         "../envs/hpo.yaml"
     shell:
         "python scripts/hpo_export.py --sweep {input.sweep} --rounds {input.rounds}"
-        " --trial-recipes {input.trial_recipes} --out-trials {output.trials}"
+        " --confirmed {input.confirmed} --trial-recipes {input.trial_recipes} --out-trials {output.trials}"
         " --out-recipe {output.recipe} --out-history {output.history}"
         " --out-summary {output.summary} > {log} 2>&1"

@@ -1,16 +1,16 @@
-rule train:
+rule train_gpt:
     input:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
     output:
-        model=f"{OUT}/models/{{variant}}/seed{{seed}}/model.pt",
-        loss=f"{OUT}/models/{{variant}}/seed{{seed}}/loss.jsonl",
-        meta=f"{OUT}/models/{{variant}}/seed{{seed}}/train_meta.json",
-        heldout=f"{OUT}/models/{{variant}}/seed{{seed}}/heldout.jsonl",
+        model=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/model.pt",
+        loss=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/loss.jsonl",
+        meta=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/train_meta.json",
+        heldout=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/heldout.jsonl",
     log:
-        f"{LOGS}/train/{{variant}}_seed{{seed}}.log",
+        f"{LOGS}/train_gpt/{{variant}}_seed{{seed}}.log",
     benchmark:
-        f"{OUT}/benchmarks/train/{{variant}}_seed{{seed}}.tsv"
+        f"{OUT}/benchmarks/train_gpt/{{variant}}_seed{{seed}}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
@@ -37,9 +37,36 @@ rule train:
         " --run-name {wildcards.variant}-seed{wildcards.seed} > {log} 2>&1"
 
 
+rule train_ngram:
+    input:
+        data=training_data,
+        eval=f"{OUT}/data/eval.jsonl",
+    output:
+        meta=f"{OUT}/models/ngram/{{variant}}/seed{{seed}}/train_meta.json",
+        heldout=f"{OUT}/models/ngram/{{variant}}/seed{{seed}}/heldout.jsonl",
+    log:
+        f"{LOGS}/train_ngram/{{variant}}_seed{{seed}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/train_ngram/{{variant}}_seed{{seed}}.tsv"
+    conda:
+        "../envs/ngram.yaml"
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["train"]["mem_mb"],
+        runtime=config["resources"]["train"]["runtime"],
+    params:
+        order=config["ngram"]["order"],
+        budget=NGRAM_BUDGET,
+        out_dir=subpath(output.meta, parent=True),
+    shell:
+        "python scripts/train_ngram.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        " --heldout-out {output.heldout} --seed {wildcards.seed} --budget-bytes {params.budget}"
+        " --order {params.order} > {log} 2>&1"
+
+
 rule infer:
     input:
-        model=f"{OUT}/models/{{variant}}/seed{{seed}}/model.pt",
+        model=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/model.pt",
         probe=f"{OUT}/data/probe.jsonl",
     output:
         per_sample=f"{OUT}/infer/{{variant}}/seed{{seed}}/probe.jsonl",

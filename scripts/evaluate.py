@@ -1,5 +1,6 @@
-"""Evaluate one variant: held-out bits per byte for each seed (and their mean and std), beside the
-variant's data metrics (kept fraction, per-op removals, noise precision/recall).
+"""Evaluate one variant under one proxy: held-out bits per byte for each seed (and their mean and
+std) beside the variant's data metrics (kept fraction, per-op removals, noise precision/recall), and
+the per-document scores that the summary's paired bootstrap resamples.
 
 heldout_bpb v1: total negative log-likelihood in bits over total UTF-8 bytes of the eval set, each
 document scored in independent windows of seq_len bytes that start after a BOS token.
@@ -18,7 +19,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import iter_jsonl  # noqa: E402
+from sandbox.bootstrap import read_scores  # noqa: E402
 from sandbox.stats import mean_and_std  # noqa: E402
 
 SEED_IN_PATH = re.compile(r"seed(\d+)")
@@ -27,6 +28,7 @@ SEED_IN_PATH = re.compile(r"seed(\d+)")
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--variant", required=True)
+    parser.add_argument("--proxy", required=True, help="the proxy model that produced the scores (ngram, gpt)")
     parser.add_argument("--heldout", required=True, nargs="+", type=Path, help="per-sample held-out scores, one file per seed")
     parser.add_argument("--train-meta", required=True, nargs="+", type=Path, help="train_meta.json, one per seed")
     parser.add_argument("--data-metrics", required=True, type=Path)
@@ -42,29 +44,20 @@ def seed_of(path: Path) -> int:
     return int(matches[-1])
 
 
-def bits_per_byte(scores_path: Path) -> float:
-    """Total NLL bits over total bytes of a per-sample score file."""
-    total_bits, total_bytes = 0.0, 0
-    for _, row in iter_jsonl(scores_path):
-        total_bits += row["nll_bits"]
-        total_bytes += row["n_bytes"]
-    if total_bytes == 0:
-        raise ValueError(f"{scores_path}: the eval set has no bytes to score")
-    value = total_bits / total_bytes
-    if not math.isfinite(value):
-        raise ValueError(f"{scores_path}: held-out bits per byte is {value}; training diverged")
-    return value
-
-
 def main() -> None:
     args = parse_args()
-    per_seed = {seed_of(path): bits_per_byte(path) for path in args.heldout}
+    scores = read_scores({seed_of(path): path for path in args.heldout})
+    per_seed = scores.per_seed_bpb()
+    for seed, value in per_seed.items():
+        if not math.isfinite(value):
+            raise ValueError(f"seed {seed}: held-out bits per byte is {value}; training diverged")
     mean, std = mean_and_std([per_seed[seed] for seed in sorted(per_seed)])
     train_meta = {seed_of(path): json.loads(path.read_text(encoding="utf-8")) for path in args.train_meta}
     data_metrics: dict[str, Any] = json.loads(args.data_metrics.read_text(encoding="utf-8"))
     some_meta = train_meta[min(train_meta)]
     result = {
         "variant": args.variant,
+        "proxy": args.proxy,
         "seeds": sorted(per_seed),
         "heldout_bpb": mean,
         "heldout_bpb_std": std,
@@ -73,10 +66,14 @@ def main() -> None:
         "model_params": some_meta.get("n_params"),
         "train_seconds_per_seed": {str(seed): meta.get("seconds") for seed, meta in sorted(train_meta.items())},
         **{key: value for key, value in data_metrics.items() if key != "variant"},
+        "per_document": {
+            "n_bytes": scores.n_bytes.astype(int).tolist(),
+            "nll_bits": {str(seed): row.tolist() for seed, row in zip(scores.seeds, scores.nll_bits)},
+        },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"{args.variant}: heldout_bpb {mean:.4f} +/- {std:.4f} over seeds {sorted(per_seed)}")
+    print(f"{args.proxy} {args.variant}: heldout_bpb {mean:.4f} +/- {std:.4f} over seeds {sorted(per_seed)}")
 
 
 if __name__ == "__main__":

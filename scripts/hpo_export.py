@@ -1,4 +1,8 @@
-"""Export a finished search: trials.tsv, the best recipe, the optimisation history plot, summary.json."""
+"""Export a finished search: trials.tsv, the best recipe, the optimisation history plot, summary.json.
+
+The best recipe is the best confirmed trial (re-run on every seed and proxy, see hpo_confirm.py)
+when the search trained models; for a data-only metric, the best searched trial.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sweep", required=True, type=Path, help="the sweep YAML (for the stop rule)")
     parser.add_argument("--rounds", required=True, nargs="+", type=Path)
+    parser.add_argument("--confirmed", required=True, type=Path, help="confirmed.json of hpo_confirm.py")
     parser.add_argument("--trial-recipes", required=True, nargs="+", type=Path, help="trials/<trial>/recipe.yaml files")
     parser.add_argument("--out-trials", required=True, type=Path)
     parser.add_argument("--out-recipe", required=True, type=Path)
@@ -68,7 +73,11 @@ def main() -> None:
     trials = sorted((trial for path in args.rounds for trial in json.loads(path.read_text())["trials"]),
                     key=lambda trial: trial["trial"])
     minimize = sweep.goal == "minimize"
-    best = min(trials, key=lambda trial: trial["value"] if minimize else -trial["value"])
+    best_searched = min(trials, key=lambda trial: trial["value"] if minimize else -trial["value"])
+    confirmation = json.loads(args.confirmed.read_text(encoding="utf-8"))
+    confirmed = {trial["trial"]: trial for trial in confirmation["trials"]}
+    best_number = confirmation["best_trial"] if confirmed else best_searched["trial"]
+    (best,) = [trial for trial in trials if trial["trial"] == best_number]
     args.out_trials.parent.mkdir(parents=True, exist_ok=True)
     write_trials(args.out_trials, trials, sweep.metric)
     (best_recipe,) = [path for path in args.trial_recipes if path.parent.name == str(best["trial"])]
@@ -82,6 +91,11 @@ def main() -> None:
         "best_trial": best["trial"],
         "best_value": best["value"],
         "best_params": best["params"],
+        "best_searched_trial": best_searched["trial"],
+        "confirmed_value": (confirmed[best["trial"]]["proxies"][confirmation["proxy"]]["heldout_bpb"]
+                            if confirmed else None),
+        "confirmed": confirmed.get(best["trial"]),
+        "confirmed_trials": sorted(confirmed),
         "trials": len(trials),
         "stop_reason": stop_reason([trial["value"] for trial in trials], sweep) or "no trials left to run",
     }

@@ -40,7 +40,7 @@ def parse_args() -> argparse.Namespace:
 
 def trial_seconds(benchmarks: Path, trial: int) -> float:
     """Wall seconds the trial's jobs took (process, train), from Snakemake's benchmark files."""
-    files = [benchmarks / "process" / f"trial{trial}.tsv", *sorted((benchmarks / "train").glob(f"trial{trial}_seed*.tsv"))]
+    files = [benchmarks / "process" / f"trial{trial}.tsv", *sorted(benchmarks.glob(f"train_*/trial{trial}_seed*.tsv"))]
     seconds = 0.0
     for path in files:
         if path.exists():

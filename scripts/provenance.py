@@ -54,15 +54,28 @@ def git_state(repo: Path) -> dict[str, Any]:
 
 
 def library_versions(op_counts: list[Path], train_meta: list[Path], snakemake_version: str) -> dict[str, Any]:
-    """Versions as the jobs that produced the numbers reported them."""
+    """Versions as the jobs that produced the numbers reported them (each train_meta's *_version keys)."""
     data_juicer = sorted({json.loads(path.read_text())["data_juicer_version"] for path in op_counts})
-    torch = sorted({json.loads(path.read_text())["torch_version"] for path in train_meta})
-    return {
-        "data_juicer": data_juicer or None,
-        "torch": torch,
-        "snakemake": snakemake_version,
-        "python": platform.python_version(),
-    }
+    versions: dict[str, Any] = {"data_juicer": data_juicer or None}
+    for path in train_meta:
+        for key, value in json.loads(path.read_text()).items():
+            if key.endswith("_version"):
+                versions.setdefault(key.removesuffix("_version"), set()).add(value)
+    for key, value in versions.items():
+        if isinstance(value, set):
+            versions[key] = sorted(value)
+    versions.update({"snakemake": snakemake_version, "python": platform.python_version()})
+    return versions
+
+
+def proxy_budgets(train_meta: list[Path]) -> dict[str, Any]:
+    """Each proxy's training budget as its jobs stated it (the same for every variant and seed)."""
+    budgets: dict[str, set[int]] = {}
+    for path in train_meta:
+        meta = json.loads(path.read_text())
+        budgets.setdefault(meta.get("proxy", "gpt"), set()).add(meta["tokens_budget"])
+    return {proxy: {"unit": "symbols seen (bytes plus one separator/BOS per document or window)",
+                    "budget": sorted(values)} for proxy, values in budgets.items()}
 
 
 def build_provenance(args: argparse.Namespace) -> dict[str, Any]:
@@ -75,6 +88,8 @@ def build_provenance(args: argparse.Namespace) -> dict[str, Any]:
         "inputs": {str(path): sha256_of_file(path) for path in args.inputs},
         "versions": library_versions(args.op_counts, args.train_meta, args.snakemake_version),
         "seeds": config["seeds"],
+        "proxies": config["proxies"],
+        "budgets": proxy_budgets(args.train_meta),
         "metrics": METRIC_DEFINITIONS,
     }
 

@@ -1,7 +1,9 @@
-"""Summarize the experiment: every variant side by side, and each against raw (paired over seeds).
+"""Summarize the experiment: every variant side by side under every proxy model, each against raw
+(and k_sigma) by a paired bootstrap over per-document held-out scores, and how far the proxies agree.
 
-Writes summary.json ({"variants": {...}, "comparisons": {...}, ...}) and summary.md (the same as
-tables), answering: did the recipe make better data for a model?
+Writes summary.json ({"proxies": {proxy: {"variants", "comparisons", "verdict"}}, "variants",
+"agreement", ...}) and summary.md (the same as tables), answering: did the recipe make better data
+for a model, and could the instrument have seen it?
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -16,16 +19,26 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import numpy as np  # noqa: E402
+
+from sandbox.bootstrap import Scores, bootstrap_bpb, oracle_fraction, paired_comparison  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.stats import paired_interval  # noqa: E402
 
 BASELINE = "raw"
+# Comparisons are also made against the refined recipe, the sandbox's own suggestion.
+SECOND_REFERENCE = "k_sigma"
+DATA_KEYS = ("docs", "kept_fraction", "noise_removal", "removed_by_op")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--experiment", required=True)
-    parser.add_argument("--evaluations", required=True, nargs="+", type=Path, help="eval/<variant>.json files")
+    parser.add_argument("--evaluations", required=True, nargs="+", type=Path, help="eval/<proxy>/<variant>.json files")
+    parser.add_argument("--bootstrap-samples", type=int, default=2000)
+    parser.add_argument("--bootstrap-seed", type=int, default=0)
+    parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument("--max-seed-std", type=float, default=0.015, help="above it a proxy is marked low-power")
     parser.add_argument("--thresholds", type=Path, default=None, help="k_sigma_thresholds.tsv, if refined")
     parser.add_argument("--k", type=float, default=None)
     parser.add_argument("--near-threshold", nargs="*", type=Path, default=[], help="near_threshold.json files")
@@ -39,38 +52,137 @@ def sha256_of_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def scores_of(evaluation: dict[str, Any]) -> Scores:
+    """The per-document scores an eval file carries, as bootstrap input."""
+    per_document = evaluation["per_document"]
+    seeds = tuple(sorted(int(seed) for seed in per_document["nll_bits"]))
+    nll = np.array([per_document["nll_bits"][str(seed)] for seed in seeds], dtype=np.float64)
+    return Scores(seeds, nll, np.array(per_document["n_bytes"], dtype=np.float64))
+
+
 def per_seed(evaluation: dict[str, Any]) -> dict[int, float]:
     return {int(seed): value for seed, value in evaluation["heldout_bpb_per_seed"].items()}
 
 
-def compare_to_baseline(variants: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Paired held-out bpb difference of every variant against raw, absolute and relative."""
-    if BASELINE not in variants:
-        return {}
-    baseline = variants[BASELINE]
-    comparisons = {}
-    for name, evaluation in variants.items():
-        if name == BASELINE:
+def compare_variants(evaluations: dict[str, dict[str, Any]], samples: int, seed: int,
+                     confidence: float) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Paired comparisons of every variant against raw and k_sigma, and oracle fractions, for one proxy."""
+    scores = {name: scores_of(evaluation) for name, evaluation in evaluations.items()}
+    replicates = bootstrap_bpb(scores, samples, seed)
+    seeds = set.intersection(*(set(variant.seeds) for variant in scores.values()))
+    points = {name: variant.on_seeds(tuple(sorted(seeds))).bpb() for name, variant in scores.items()}
+    comparisons: dict[str, Any] = {}
+    for reference in (BASELINE, SECOND_REFERENCE):
+        if reference not in evaluations:
             continue
-        interval = paired_interval(per_seed(evaluation), per_seed(baseline))
-        scale = 100.0 / baseline["heldout_bpb"]
-        interval["metric"] = "heldout_bpb"
-        interval["relative_percent"] = interval["mean_difference"] * scale
-        interval["relative_ci_percent"] = (
-            [interval["ci_low"] * scale, interval["ci_high"] * scale] if interval["ci_low"] is not None else None
-        )
-        comparisons[f"{name}_vs_{BASELINE}"] = interval
-    return comparisons
+        for name in evaluations:
+            if name in (BASELINE, reference):
+                continue
+            comparison = paired_comparison(name, reference, points, replicates, confidence, len(seeds))
+            t_interval = paired_interval(per_seed(evaluations[name]), per_seed(evaluations[reference]), confidence)
+            if t_interval["ci_low"] is not None:
+                scale = 100.0 / points[reference]
+                t_interval["relative_ci_percent"] = [t_interval["ci_low"] * scale, t_interval["ci_high"] * scale]
+            comparison["t_interval"] = t_interval
+            comparisons[f"{name}_vs_{reference}"] = comparison
+    fractions = {}
+    if "oracle" in evaluations and BASELINE in evaluations:
+        for name in evaluations:
+            fractions[name] = oracle_fraction(name, BASELINE, "oracle", points, replicates, confidence)
+    return comparisons, fractions
 
 
-def add_oracle_gain(variants: dict[str, dict[str, Any]]) -> None:
-    """fraction_of_oracle_gain = (raw - variant) / (raw - oracle), only where an oracle was trained."""
-    if "oracle" not in variants or BASELINE not in variants:
-        return
-    raw, oracle = variants[BASELINE]["heldout_bpb"], variants["oracle"]["heldout_bpb"]
-    gap = raw - oracle
-    for evaluation in variants.values():
-        evaluation["fraction_of_oracle_gain"] = (raw - evaluation["heldout_bpb"]) / gap if gap else None
+def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: dict[str, Any],
+                  low_power: str | None) -> str:
+    """One sentence per proxy: did the best recipe variant beat raw, and could this proxy have seen it?"""
+    label = f"{proxy}" + (f" (low power: {low_power})" if low_power else "")
+    candidates = [name for name in variants if name not in (BASELINE, "oracle")]
+    if not candidates or BASELINE not in variants:
+        return f"{label}: no comparison (the summary needs `raw` and at least one processed variant)."
+    best = min(candidates, key=lambda name: variants[name]["heldout_bpb"])
+    comparison = comparisons[f"{best}_vs_{BASELINE}"]
+    low, high = comparison["relative_ci_percent"]
+    change = (f"{comparison['relative_percent']:+.2f} % held-out bpb vs raw, {comparison['confidence']:.0%} CI "
+              f"[{low:+.2f}, {high:+.2f}], detectable effect ±{comparison['half_width_percent']:.2f} %")
+    if comparison["mean_difference"] >= 0:
+        answer = f"{label}: No: no recipe variant beat the raw data (best: `{best}`, {change})."
+    elif comparison["significant"]:
+        answer = f"{label}: Yes: `{best}` is best ({change})."
+    else:
+        answer = f"{label}: Not shown: `{best}` is best ({change}), but the interval includes 0."
+    oracle = comparisons.get(f"oracle_vs_{BASELINE}")
+    fraction = variants[best].get("fraction_of_oracle_gain")
+    if oracle:
+        answer += f" The oracle (clean documents only) reaches {oracle['relative_percent']:+.2f} %"
+        answer += (f"; `{best}` gets {fraction['value']:.0%} [{fraction['ci_low']:.0%}, {fraction['ci_high']:.0%}]"
+                   " of that gain." if fraction else ".")
+    return answer
+
+
+def low_power_reason(variants: dict[str, dict[str, Any]], max_seed_std: float) -> str | None:
+    """Why a proxy cannot be trusted to rank the variants: its seed-to-seed spread, where too wide."""
+    spread = {name: evaluation["heldout_bpb_std"] for name, evaluation in variants.items()}
+    worst = max(spread, key=spread.get)
+    if spread[worst] > max_seed_std:
+        return f"seed std up to {spread[worst]:.3f} bpb (`{worst}`) > {max_seed_std}"
+    return None
+
+
+def summarize_proxy(proxy: str, evaluations: dict[str, dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    comparisons, fractions = compare_variants(evaluations, args.bootstrap_samples, args.bootstrap_seed,
+                                              args.confidence)
+    variants = {}
+    for name, evaluation in evaluations.items():
+        variants[name] = {key: value for key, value in evaluation.items()
+                          if key != "per_document" and key not in DATA_KEYS}
+        if name in fractions:
+            variants[name]["fraction_of_oracle_gain"] = fractions[name]
+    low_power = low_power_reason(variants, args.max_seed_std)
+    return {"variants": variants, "comparisons": comparisons, "low_power": low_power,
+            "verdict": proxy_verdict(proxy, variants, comparisons, low_power)}
+
+
+def kendall_tau(first: dict[str, Any], second: dict[str, Any]) -> float | None:
+    """Kendall tau of two proxies' rankings of their common variants (None with fewer than 2)."""
+    from scipy.stats import kendalltau
+
+    names = sorted(set(first["variants"]) & set(second["variants"]))
+    if len(names) < 2:
+        return None
+    tau = kendalltau([first["variants"][name]["heldout_bpb"] for name in names],
+                     [second["variants"][name]["heldout_bpb"] for name in names]).statistic
+    return None if np.isnan(tau) else float(tau)
+
+
+def agreement(proxies: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Do the proxies rank the variants alike, and agree in sign where both resolve a difference?"""
+    taus = {f"{first}~{second}": kendall_tau(proxies[first], proxies[second])
+            for first, second in itertools.combinations(proxies, 2)}
+    per_comparison = {}
+    names = sorted(set().union(*(result["comparisons"] for result in proxies.values())))
+    for name in names:
+        signs = {proxy: ("-" if result["comparisons"][name]["mean_difference"] < 0 else "+")
+                 for proxy, result in proxies.items()
+                 if name in result["comparisons"] and result["comparisons"][name]["significant"]}
+        status = "inconclusive" if len(signs) < 2 else ("agree" if len(set(signs.values())) == 1 else "disagree")
+        per_comparison[name] = {"resolved_by": signs, "status": status}
+    disagreements = [name for name, entry in per_comparison.items() if entry["status"] == "disagree"]
+    return {"kendall_tau": taus, "comparisons": per_comparison, "disagree": bool(disagreements),
+            "line": agreement_line(proxies, taus, per_comparison, disagreements)}
+
+
+def agreement_line(proxies: dict[str, Any], taus: dict[str, float | None], per_comparison: dict[str, Any],
+                   disagreements: list[str]) -> str:
+    if len(proxies) < 2:
+        return f"Agreement: one proxy ({next(iter(proxies))}), nothing to compare it with."
+    rank = ", ".join(f"Kendall τ {pair} = {tau:+.2f}" if tau is not None else f"Kendall τ {pair}: undefined"
+                     for pair, tau in taus.items())
+    agreed = [name for name, entry in per_comparison.items() if entry["status"] == "agree"]
+    if disagreements:
+        return (f"Proxies DISAGREE in sign on {', '.join(disagreements)} (both intervals exclude 0); {rank}. "
+                "Trust neither verdict until a stronger proxy settles it.")
+    return (f"Agreement: {rank}; {len(agreed)} comparison(s) resolved by two or more proxies, all with the same "
+            f"sign; {len(per_comparison) - len(agreed)} resolved by fewer.")
 
 
 def read_thresholds(path: Path | None) -> list[dict[str, str]]:
@@ -137,38 +249,78 @@ def near_threshold_markdown(reports: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: list[dict[str, Any]]) -> str:
-    variants, comparisons = summary["variants"], summary["comparisons"]
-    lines = [f"# recipe-sandbox summary: {summary['experiment']}", "", f"**{summary['verdict']}**", ""]
-    lines += ["| variant | held-out bpb (mean ± std) | seeds | vs raw (paired, 95 % CI) | kept fraction |"
-              " noise precision | noise recall | fraction of oracle gain |",
-              "|---|---|---|---|---|---|---|---|"]
-    for name, evaluation in variants.items():
-        comparison = comparisons.get(f"{name}_vs_{BASELINE}")
-        versus = "baseline" if name == BASELINE else "–"
-        if comparison:
-            ci = comparison["relative_ci_percent"]
-            bounds = f" [{ci[0]:+.1f}, {ci[1]:+.1f}]" if ci else ""
-            versus = f"{comparison['relative_percent']:+.1f} %{bounds} (n={comparison['n']})"
-        noise = evaluation.get("noise_removal", {})
+def interval_cell(comparison: dict[str, Any] | None) -> str:
+    if comparison is None:
+        return "–"
+    low, high = comparison["relative_ci_percent"]
+    mark = " ✓" if comparison["significant"] else ""
+    return f"{comparison['relative_percent']:+.2f} % [{low:+.2f}, {high:+.2f}]{mark}"
+
+
+def t_cell(comparison: dict[str, Any] | None) -> str:
+    if comparison is None or comparison["t_interval"]["ci_low"] is None:
+        return "–"
+    t_interval = comparison["t_interval"]
+    low, high = t_interval["relative_ci_percent"]
+    return f"[{low:+.2f}, {high:+.2f}] (n={t_interval['n']})"
+
+
+def fraction_cell(fraction: dict[str, Any] | None) -> str:
+    if not fraction:
+        return "–"
+    return f"{fraction['value']:.2f} [{fraction['ci_low']:.2f}, {fraction['ci_high']:.2f}]"
+
+
+def proxy_markdown(proxy: str, result: dict[str, Any]) -> list[str]:
+    comparisons = result["comparisons"]
+    lines = ["", f"## Proxy `{proxy}`" + (" (low power)" if result["low_power"] else ""), "",
+             "| variant | held-out bpb (mean ± std) | seeds | vs raw (bootstrap CI) | detectable effect "
+             "| vs raw (t over seeds) | vs k_sigma (bootstrap CI) | fraction of oracle gain |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, variant in result["variants"].items():
+        versus_raw = comparisons.get(f"{name}_vs_{BASELINE}")
         lines.append(
-            f"| {name} | {evaluation['heldout_bpb']:.4f} ± {evaluation['heldout_bpb_std']:.4f} "
-            f"| {len(evaluation['seeds'])} | {versus} | {evaluation['kept_fraction']:.3f} "
-            f"| {fmt(noise.get('precision'), 3)} | {fmt(noise.get('recall'), 3)} "
-            f"| {fmt(evaluation.get('fraction_of_oracle_gain'), 2)} |"
+            f"| {name} | {variant['heldout_bpb']:.4f} ± {variant['heldout_bpb_std']:.4f} | {len(variant['seeds'])} "
+            f"| {'baseline' if name == BASELINE else interval_cell(versus_raw)} "
+            f"| {'±%.2f %%' % versus_raw['half_width_percent'] if versus_raw else '–'} | {t_cell(versus_raw)} "
+            f"| {interval_cell(comparisons.get(f'{name}_vs_{SECOND_REFERENCE}'))} "
+            f"| {fraction_cell(variant.get('fraction_of_oracle_gain'))} |"
         )
-    for name, evaluation in variants.items():
-        if not evaluation.get("removed_by_op"):
+    if result["low_power"]:
+        lines += ["", f"Low power: {result['low_power']}; its verdict can flip with the seed."]
+    return lines
+
+
+def data_markdown(variants: dict[str, dict[str, Any]]) -> list[str]:
+    lines = ["", "## Data", "", "| variant | documents | kept fraction | noise precision | noise recall |",
+             "|---|---|---|---|---|"]
+    for name, variant in variants.items():
+        noise = variant.get("noise_removal", {})
+        lines.append(f"| {name} | {fmt(variant.get('docs'))} | {variant['kept_fraction']:.3f} "
+                     f"| {fmt(noise.get('precision'), 3)} | {fmt(noise.get('recall'), 3)} |")
+    for name, variant in variants.items():
+        if not variant.get("removed_by_op"):
             continue
         lines += ["", f"## `{name}`: documents removed per operator", "",
                   "| operator | removed | precision (noise share) | by origin |", "|---|---|---|---|"]
-        for op, entry in evaluation["removed_by_op"].items():
+        for op, entry in variant["removed_by_op"].items():
             origins = ", ".join(f"{origin}: {count}" for origin, count in entry.get("by_origin", {}).items())
             lines.append(f"| {op} | {entry['removed']} | {fmt(entry.get('precision'), 3)} | {origins or '–'} |")
-        recall_per_kind = evaluation.get("noise_removal", {}).get("recall_per_kind")
+        recall_per_kind = variant.get("noise_removal", {}).get("recall_per_kind")
         if recall_per_kind:
             kinds = ", ".join(f"{kind}: {share:.2f}" for kind, share in recall_per_kind.items())
             lines += ["", f"Recall per noise kind: {kinds}"]
+    return lines
+
+
+def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: list[dict[str, Any]]) -> str:
+    lines = [f"# recipe-sandbox summary: {summary['experiment']}", ""]
+    lines += [f"**{line}**" if index == 0 else line for index, line in enumerate(summary["verdict"].splitlines())]
+    lines += ["", "Intervals are paired bootstrap intervals over eval documents and seeds (✓: excludes 0); the "
+              "detectable effect is the interval's half-width. Lower bpb is better."]
+    for proxy, result in summary["proxies"].items():
+        lines += proxy_markdown(proxy, result)
+    lines += data_markdown(summary["variants"])
     if thresholds:
         lines += ["", f"## k-sigma thresholds (k = {summary.get('k')})", "",
                   "| operator | argument | stat | mean | std | old | new |", "|---|---|---|---|---|---|---|"]
@@ -183,18 +335,31 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
     return "\n".join(lines) + "\n"
 
 
+def verdict_lines(proxies: dict[str, dict[str, Any]], agreement_result: dict[str, Any]) -> str:
+    """The summary's opening: a disagreement first when there is one, then each proxy's verdict."""
+    lines = [result["verdict"] for result in proxies.values()]
+    if agreement_result["disagree"]:
+        return "\n".join([agreement_result["line"], *lines])
+    return "\n".join([*lines, agreement_result["line"]])
+
+
 def main() -> None:
     args = parse_args()
-    evaluations = [json.loads(path.read_text(encoding="utf-8")) for path in args.evaluations]
-    variants = {evaluation["variant"]: evaluation for evaluation in evaluations}
-    add_oracle_gain(variants)
-    comparisons = compare_to_baseline(variants)
+    evaluations: dict[str, dict[str, dict[str, Any]]] = {}
+    for path in args.evaluations:
+        evaluation = json.loads(path.read_text(encoding="utf-8"))
+        evaluations.setdefault(evaluation["proxy"], {})[evaluation["variant"]] = evaluation
+    proxies = {proxy: summarize_proxy(proxy, by_variant, args) for proxy, by_variant in evaluations.items()}
+    first_proxy = next(iter(evaluations.values()))
+    agreement_result = agreement(proxies)
     summary: dict[str, Any] = {
         "experiment": args.experiment,
-        "metric": "heldout_bpb (lower is better)",
-        "verdict": verdict(variants, comparisons),
-        "variants": variants,
-        "comparisons": comparisons,
+        "metric": "heldout_bpb (lower is better), per proxy",
+        "verdict": verdict_lines(proxies, agreement_result),
+        "proxies": proxies,
+        "agreement": agreement_result,
+        "variants": {name: {key: evaluation[key] for key in DATA_KEYS if key in evaluation}
+                     for name, evaluation in first_proxy.items()},
     }
     if args.k is not None:
         summary["k"] = args.k

@@ -10,8 +10,10 @@ from pathlib import Path
 
 from conftest import TINY_CONFIG, copy_workflow, planned_jobs, write_config
 
+import numpy as np
+
+from sandbox.bootstrap import Scores, bootstrap_bpb, oracle_fraction, paired_comparison
 from sandbox.stats import paired_interval
-from summarize import add_oracle_gain
 
 
 def test_paired_interval_matches_a_hand_computed_example() -> None:
@@ -40,14 +42,97 @@ def test_one_seed_gives_no_interval() -> None:
     assert result["n"] == 1 and result["ci_low"] is None and result["significant"] is None
 
 
-def test_oracle_gain_only_with_an_oracle() -> None:
-    with_oracle = {"raw": {"heldout_bpb": 3.0}, "k_sigma": {"heldout_bpb": 2.5}, "oracle": {"heldout_bpb": 2.0}}
-    add_oracle_gain(with_oracle)
-    assert with_oracle["k_sigma"]["fraction_of_oracle_gain"] == 0.5
-    assert with_oracle["oracle"]["fraction_of_oracle_gain"] == 1.0
-    without = {"raw": {"heldout_bpb": 3.0}, "k_sigma": {"heldout_bpb": 2.5}}
-    add_oracle_gain(without)
-    assert "fraction_of_oracle_gain" not in without["k_sigma"]
+def scores(nll_per_seed: list[list[float]], n_bytes: list[int], seeds: tuple[int, ...] | None = None) -> Scores:
+    return Scores(seeds or tuple(range(len(nll_per_seed))), np.array(nll_per_seed, dtype=float),
+                  np.array(n_bytes, dtype=float))
+
+
+def test_a_constant_per_byte_gain_has_a_zero_width_interval_at_its_value() -> None:
+    rng = np.random.default_rng(1)
+    n_bytes = rng.integers(50, 500, size=200)
+    baseline_bits = n_bytes * rng.uniform(1.5, 3.0, size=200)
+    variants = {"raw": scores([baseline_bits], n_bytes), "k_sigma": scores([baseline_bits - 0.1 * n_bytes], n_bytes)}
+    replicates = bootstrap_bpb(variants, samples=500, seed=0)
+    points = {name: variant.bpb() for name, variant in variants.items()}
+    comparison = paired_comparison("k_sigma", "raw", points, replicates, 0.95, n_seeds=1)
+    assert math.isclose(comparison["mean_difference"], -0.1)
+    assert math.isclose(comparison["ci_low"], -0.1) and math.isclose(comparison["ci_high"], -0.1)
+    assert comparison["significant"] is True
+    # in percent of raw the gain still varies with the resampled raw bpb, so only its point is exact
+    low, high = comparison["relative_ci_percent"]
+    assert math.isclose(comparison["relative_percent"], -0.1 / points["raw"] * 100)
+    assert low <= comparison["relative_percent"] <= high
+
+
+def test_document_bootstrap_matches_the_normal_approximation() -> None:
+    # 1 seed, equal-length documents: the paired difference's standard error is sd(d) / sqrt(E),
+    # so the 95 % interval's half-width is close to 1.96 * sd(d) / sqrt(E).
+    rng = np.random.default_rng(2)
+    docs = 400
+    n_bytes = np.full(docs, 100)
+    difficulty = rng.uniform(100, 400, size=docs)  # shared by both variants: pairing removes it
+    per_doc_difference = rng.normal(-2.0, 10.0, size=docs)
+    variants = {"raw": scores([difficulty], n_bytes), "recipe": scores([difficulty + per_doc_difference], n_bytes)}
+    replicates = bootstrap_bpb(variants, samples=4000, seed=0)
+    points = {name: variant.bpb() for name, variant in variants.items()}
+    comparison = paired_comparison("recipe", "raw", points, replicates, 0.95, n_seeds=1)
+    expected_half_width = 1.96 * (per_doc_difference / 100).std(ddof=1) / math.sqrt(docs)
+    half_width = (comparison["ci_high"] - comparison["ci_low"]) / 2
+    assert abs(half_width - expected_half_width) < 0.1 * expected_half_width
+    unpaired_half_width = 1.96 * (difficulty / 100).std(ddof=1) / math.sqrt(docs)
+    assert half_width < unpaired_half_width / 5, "pairing on documents removes their shared difficulty"
+
+
+def test_seed_to_seed_spread_widens_the_interval() -> None:
+    n_bytes = [100] * 50
+    baseline = [[200.0] * 50] * 3
+    # identical documents within a seed, a different offset per seed: only seed resampling sees it
+    treated = [[190.0] * 50, [200.0] * 50, [170.0] * 50]
+    variants = {"raw": scores(baseline, n_bytes), "recipe": scores(treated, n_bytes)}
+    replicates = bootstrap_bpb(variants, samples=2000, seed=0)
+    points = {name: variant.bpb() for name, variant in variants.items()}
+    comparison = paired_comparison("recipe", "raw", points, replicates, 0.95, n_seeds=3)
+    assert math.isclose(comparison["mean_difference"], (-0.1 + 0.0 - 0.3) / 3)
+    assert comparison["ci_low"] <= -0.25 and comparison["ci_high"] >= -0.05, comparison
+
+
+def test_bootstrap_uses_only_the_seeds_both_sides_have() -> None:
+    n_bytes = [10, 20]
+    variants = {"raw": scores([[10.0, 20.0], [30.0, 60.0]], n_bytes, seeds=(0, 1)),
+                "trial0": scores([[5.0, 10.0]], n_bytes, seeds=(0,))}
+    replicates = bootstrap_bpb(variants, samples=200, seed=0)
+    assert np.allclose(replicates["raw"], 1.0) and np.allclose(replicates["trial0"], 0.5)
+
+
+def test_oracle_fraction_with_its_interval() -> None:
+    n_bytes = [100] * 30
+    variants = {"raw": scores([[300.0] * 30], n_bytes), "k_sigma": scores([[250.0] * 30], n_bytes),
+                "oracle": scores([[200.0] * 30], n_bytes)}
+    replicates = bootstrap_bpb(variants, samples=300, seed=0)
+    points = {name: variant.bpb() for name, variant in variants.items()}
+    fraction = oracle_fraction("k_sigma", "raw", "oracle", points, replicates, 0.95)
+    assert fraction == {"value": 0.5, "ci_low": 0.5, "ci_high": 0.5, "confidence": 0.95}
+    assert oracle_fraction("oracle", "raw", "oracle", points, replicates, 0.95)["value"] == 1.0
+    flat = {"raw": points["raw"], "oracle": points["raw"], "k_sigma": points["k_sigma"]}
+    assert oracle_fraction("k_sigma", "raw", "oracle", flat, replicates, 0.95) is None
+
+
+def test_agreement_flags_proxies_that_disagree_in_sign() -> None:
+    from summarize import agreement
+
+    def proxy(bpb: dict[str, float], significant_sign: float) -> dict:
+        comparison = {"mean_difference": significant_sign, "significant": True}
+        return {"variants": {name: {"heldout_bpb": value} for name, value in bpb.items()},
+                "comparisons": {"k_sigma_vs_raw": comparison}}
+
+    same = agreement({"ngram": proxy({"raw": 2.0, "k_sigma": 1.9, "oracle": 1.8}, -0.1),
+                      "gpt": proxy({"raw": 3.0, "k_sigma": 2.9, "oracle": 2.7}, -0.1)})
+    assert same["kendall_tau"]["ngram~gpt"] == 1.0 and not same["disagree"]
+    assert same["comparisons"]["k_sigma_vs_raw"]["status"] == "agree"
+    opposite = agreement({"ngram": proxy({"raw": 2.0, "k_sigma": 1.9, "oracle": 1.8}, -0.1),
+                          "gpt": proxy({"raw": 2.9, "k_sigma": 3.0, "oracle": 2.7}, +0.1)})
+    assert opposite["disagree"] and opposite["line"].startswith("Proxies DISAGREE")
+    assert opposite["kendall_tau"]["ngram~gpt"] < 1.0
 
 
 def test_untagged_data_plans_no_oracle(tmp_path: Path) -> None:
@@ -56,11 +141,13 @@ def test_untagged_data_plans_no_oracle(tmp_path: Path) -> None:
     data.write_text("".join(json.dumps({"text": f"plain document {i} " * 20}) + "\n" for i in range(50)))
     config = write_config(workdir, {**TINY_CONFIG, "dataset_path": str(data)})
     jobs = planned_jobs(workdir, "--configfile", str(config))
-    assert "select_oracle" not in jobs and jobs["train"] == 2 * 3  # raw, recipe, k_sigma x 2 seeds
+    assert "select_oracle" not in jobs
+    assert jobs["train_gpt"] == jobs["train_ngram"] == 2 * 3  # raw, recipe, k_sigma x 2 seeds
 
 
 def provenance_args(repo: Path, recipe: Path, data: Path, meta: Path, out: Path) -> argparse.Namespace:
-    return argparse.Namespace(repo=repo, config_json=json.dumps({"seeds": [0]}), recipe=recipe, inputs=[data],
+    return argparse.Namespace(repo=repo, config_json=json.dumps({"seeds": [0], "proxies": ["gpt"]}), recipe=recipe,
+                              inputs=[data],
                               op_counts=[], train_meta=[meta], snakemake_version="9", out=out)
 
 
@@ -72,7 +159,7 @@ def test_provenance_hashes_the_recipe_and_flags_a_dirty_tree(tmp_path: Path) -> 
     recipe, data, meta = repo / "recipe.yaml", repo / "data.jsonl", repo / "meta.json"
     recipe.write_text("process:\n  - text_length_filter: {min_len: 10}\n")
     data.write_text('{"text": "x"}\n')
-    meta.write_text('{"torch_version": "2.13.0"}')
+    meta.write_text('{"torch_version": "2.13.0", "tokens_budget": 4096}')
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)

@@ -25,7 +25,8 @@ def write_sweep(workdir: Path, sweep: dict) -> Path:
 def setup(tmp_path: Path, sweep: dict) -> tuple[Path, Path]:
     workdir = copy_workflow(tmp_path / "wf")
     sweep_path = write_sweep(workdir, sweep)
-    config = write_config(workdir, {**HPO_CONFIG, "hpo": {"sweep": str(sweep_path), "seeds": [0], "sampler_seed": 0}})
+    config = write_config(workdir, {**HPO_CONFIG, "hpo": {"sweep": str(sweep_path), "seeds": [0], "sampler_seed": 0,
+                                                          "confirm_top": 3}})
     return workdir, config
 
 
@@ -34,16 +35,20 @@ def read_trials(workdir: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter="\t"))
 
 
-def test_bayes_sweep_with_training_finds_the_best_row(tmp_path: Path) -> None:
+def test_bayes_sweep_on_the_ngram_rung_confirms_its_best_trials(tmp_path: Path) -> None:
     sweep = {
-        "name": "tiny-bayes", "method": "bayes", "metric": {"name": "heldout_bpb", "goal": "minimize"},
+        "name": "tiny-bayes", "method": "bayes", "metric": {"name": "heldout_bpb@ngram", "goal": "minimize"},
         "parameters": {"text_length_filter.min_len": {"min": 0, "max": 300},
                        "special_characters_filter.max_ratio": {"min": 0.2, "max": 0.5}},
         "run_cap": 4, "parallel_trials": 2,
     }
     workdir, config = setup(tmp_path, sweep)
+    # the search trains on seed 0 only; confirmation re-runs the best 2 trials on seeds 0 and 1
+    config = write_config(workdir, {**HPO_CONFIG, "seeds": [0, 1], "hpo": {
+        "sweep": str(workdir / "sweep.yaml"), "seeds": [0], "sampler_seed": 0, "confirm_top": 2}})
     first_round = planned_jobs(workdir, "hpo", "--configfile", str(config))
-    assert first_round["hpo_ask"] == 2 and first_round["train"] == 2, "the dry run shows the first round"
+    assert first_round["hpo_ask"] == 2 and first_round["train_ngram"] == 2, "the dry run shows the first round"
+    assert "train_gpt" not in first_round, "the search trains only the sweep's proxy"
     result = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stderr[-6000:]
     rows = read_trials(workdir)
@@ -51,16 +56,29 @@ def test_bayes_sweep_with_training_finds_the_best_row(tmp_path: Path) -> None:
     sampled = {(row["text_length_filter.min_len"], row["special_characters_filter.max_ratio"]) for row in rows}
     assert len(sampled) == 4, "every trial samples its own parameters"
     assert all(isinstance(int(row["text_length_filter.min_len"]), int) for row in rows)
+    for row in rows:
+        trial_eval = json.loads((workdir / "results/tiny/eval/ngram" / f"trial{row['trial']}.json").read_text())
+        assert float(row["heldout_bpb@ngram"]) == trial_eval["heldout_bpb"], "the metric is the sandbox's own evaluation"
+        assert trial_eval["seeds"] == [0]
+
+    confirmed = json.loads((workdir / HPO_DIR / "confirmed.json").read_text())
+    top_two = sorted(rows, key=lambda row: (float(row["heldout_bpb@ngram"]), int(row["trial"])))[:2]
+    assert [trial["trial"] for trial in confirmed["trials"]] == sorted(int(row["trial"]) for row in top_two)
+    for trial in confirmed["trials"]:
+        assert set(trial["proxies"]) == {"ngram", "gpt"}
+        for proxy, entry in trial["proxies"].items():
+            assert entry["seeds"] == [0, 1] and "vs_raw" in entry, proxy
+            assert entry["vs_raw"]["ci_low"] <= entry["vs_raw"]["mean_difference"] <= entry["vs_raw"]["ci_high"]
+    best_confirmed = min(confirmed["trials"], key=lambda trial: trial["proxies"]["ngram"]["heldout_bpb"])
     summary = json.loads((workdir / HPO_DIR / "summary.json").read_text())
-    best_row = min(rows, key=lambda row: float(row["heldout_bpb"]))
-    assert summary["best_trial"] == int(best_row["trial"]) and summary["trials"] == 4
-    assert summary["best_value"] == float(best_row["heldout_bpb"])
-    assert summary["stop_reason"].startswith("run_cap reached")
+    assert summary["best_trial"] == confirmed["best_trial"] == best_confirmed["trial"]
+    assert summary["confirmed_value"] == best_confirmed["proxies"]["ngram"]["heldout_bpb"]
+    assert summary["confirmed"]["proxies"]["gpt"]["vs_raw"]["n_seeds"] == 2
+    assert summary["trials"] == 4 and summary["stop_reason"].startswith("run_cap reached")
+    best_row = rows[summary["best_trial"]]
     best_recipe = yaml.safe_load((workdir / HPO_DIR / "best_recipe.yaml").read_text())
     assert best_recipe["process"][0]["text_length_filter"]["min_len"] == int(best_row["text_length_filter.min_len"])
     assert (workdir / HPO_DIR / "history.png").stat().st_size > 1000
-    trial_eval = json.loads((workdir / "results/tiny/eval" / f"trial{best_row['trial']}.json").read_text())
-    assert trial_eval["heldout_bpb"] == summary["best_value"], "the metric is the sandbox's own evaluation"
     assert planned_jobs(workdir, "hpo", "--configfile", str(config)) == {}
 
 
@@ -90,7 +108,7 @@ def test_resume_keeps_finished_trials_and_raising_run_cap_continues(tmp_path: Pa
         assert float(row["alphanumeric_filter.min_ratio"]) == trial["params"]["alphanumeric_filter.min_ratio"]
 
     raised = write_config(workdir, {**HPO_CONFIG, "hpo": {"sweep": str(write_sweep(workdir, {**sweep, "run_cap": 6})),
-                                                          "seeds": [0], "sampler_seed": 0}})
+                                                          "seeds": [0], "sampler_seed": 0, "confirm_top": 3}})
     jobs = planned_jobs(workdir, "hpo", "--configfile", str(raised))
     assert jobs["hpo_ask"] == 2 and jobs["process"] == 2, "only the two new trials run"
     more = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(raised))

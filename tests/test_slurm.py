@@ -28,7 +28,8 @@ DETERMINISTIC_OUTPUTS = [
     "recipes/k_sigma_thresholds.tsv", "processed/k_sigma/data.jsonl", "processed/k_sigma/removed.jsonl",
     "data_metrics/raw.json", "data_metrics/k_sigma.json",
     # Training is seeded and single-threaded, so a model scores the same on any node of one CPU type.
-    "models/raw/seed0/heldout.jsonl", "infer/k_sigma/seed0/probe.jsonl",
+    "models/gpt/raw/seed0/heldout.jsonl", "infer/k_sigma/seed0/probe.jsonl",
+    "models/ngram/k_sigma/seed0/heldout.jsonl",
 ]
 
 

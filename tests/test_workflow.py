@@ -24,45 +24,85 @@ def lines(path: Path) -> int:
     return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
-def test_summary_has_finite_metrics_for_every_variant(tiny_run: Path) -> None:
+def test_summary_has_finite_metrics_for_every_variant_and_proxy(tiny_run: Path) -> None:
     summary = json.loads((tiny_run / OUT / "summary.json").read_text())
     assert set(summary["variants"]) == {"raw", "recipe", "k_sigma", "oracle"}
     for name, variant in summary["variants"].items():
-        assert math.isfinite(variant["heldout_bpb"]) and variant["heldout_bpb"] > 0, name
         assert 0 < variant["kept_fraction"] <= 1, name
         assert 0 <= variant["noise_removal"]["recall"] <= 1, name
-        assert "fraction_of_oracle_gain" in variant, name
     assert summary["variants"]["raw"]["kept_fraction"] == 1.0
     oracle_noise = summary["variants"]["oracle"]["noise_removal"]
     assert oracle_noise["precision"] == 1.0 and oracle_noise["recall"] == 1.0
-    assert set(summary["comparisons"]) == {"recipe_vs_raw", "k_sigma_vs_raw", "oracle_vs_raw"}
-    assert "| k_sigma |" in (tiny_run / OUT / "summary.md").read_text()
+    assert list(summary["proxies"]) == ["ngram", "gpt"]
+    for proxy, result in summary["proxies"].items():
+        for name, variant in result["variants"].items():
+            assert math.isfinite(variant["heldout_bpb"]) and variant["heldout_bpb"] > 0, (proxy, name)
+            assert "fraction_of_oracle_gain" in variant, (proxy, name)
+        assert set(result["comparisons"]) == {"recipe_vs_raw", "k_sigma_vs_raw", "oracle_vs_raw",
+                                              "recipe_vs_k_sigma", "oracle_vs_k_sigma"}
+        assert result["verdict"].startswith(proxy) and result["verdict"] in summary["verdict"]
+    assert summary["agreement"]["line"] in summary["verdict"]
+    assert set(summary["agreement"]["kendall_tau"]) == {"ngram~gpt"}
+    markdown = (tiny_run / OUT / "summary.md").read_text()
+    assert "| k_sigma |" in markdown and "## Proxy `ngram`" in markdown and "## Proxy `gpt`" in markdown
 
 
 def test_seeds_are_paired_and_averaged(tiny_run: Path) -> None:
     summary = json.loads((tiny_run / OUT / "summary.json").read_text())
-    for name, variant in summary["variants"].items():
-        per_seed = variant["heldout_bpb_per_seed"]
-        assert set(per_seed) == {"0", "1"}, name
-        assert per_seed["0"] != per_seed["1"], f"{name}: two seeds gave identical models"
-        assert math.isclose(variant["heldout_bpb"], (per_seed["0"] + per_seed["1"]) / 2)
-        for seed in ("0", "1"):
-            meta = json.loads((tiny_run / OUT / "models" / name / f"seed{seed}" / "train_meta.json").read_text())
-            assert math.isclose(meta["heldout_bpb"], per_seed[seed], rel_tol=1e-9), "train and evaluate disagree"
-    comparison = summary["comparisons"]["k_sigma_vs_raw"]
-    differences = [summary["variants"]["k_sigma"]["heldout_bpb_per_seed"][s]
-                   - summary["variants"]["raw"]["heldout_bpb_per_seed"][s] for s in ("0", "1")]
-    assert comparison["n"] == 2 and math.isclose(comparison["mean_difference"], sum(differences) / 2)
-    assert comparison["ci_low"] <= comparison["mean_difference"] <= comparison["ci_high"]
+    for proxy, result in summary["proxies"].items():
+        for name, variant in result["variants"].items():
+            per_seed = variant["heldout_bpb_per_seed"]
+            assert set(per_seed) == {"0", "1"}, (proxy, name)
+            assert per_seed["0"] != per_seed["1"], f"{proxy} {name}: two seeds gave identical models"
+            assert math.isclose(variant["heldout_bpb"], (per_seed["0"] + per_seed["1"]) / 2)
+            for seed in ("0", "1"):
+                meta_path = tiny_run / OUT / "models" / proxy / name / f"seed{seed}" / "train_meta.json"
+                meta = json.loads(meta_path.read_text())
+                assert math.isclose(meta["heldout_bpb"], per_seed[seed], rel_tol=1e-9), "train and evaluate disagree"
+        comparison = result["comparisons"]["k_sigma_vs_raw"]
+        differences = [result["variants"]["k_sigma"]["heldout_bpb_per_seed"][s]
+                       - result["variants"]["raw"]["heldout_bpb_per_seed"][s] for s in ("0", "1")]
+        assert comparison["n_seeds"] == 2 and math.isclose(comparison["mean_difference"], sum(differences) / 2)
+        assert comparison["ci_low"] <= comparison["mean_difference"] <= comparison["ci_high"]
+        assert comparison["t_interval"]["n"] == 2
+        assert comparison["half_width_percent"] > 0
+
+
+def test_both_proxies_train_on_the_same_budget(tiny_run: Path) -> None:
+    train = TINY_CONFIG["train"]
+    budget = train["steps"] * train["batch_size"] * train["seq_len"]
+    for proxy in ("ngram", "gpt"):
+        meta = json.loads((tiny_run / OUT / "models" / proxy / "k_sigma/seed0/train_meta.json").read_text())
+        assert meta["tokens_budget"] == budget, proxy
+    provenance = json.loads((tiny_run / OUT / "provenance.json").read_text())
+    assert provenance["budgets"]["ngram"]["budget"] == provenance["budgets"]["gpt"]["budget"] == [budget]
 
 
 def test_adding_a_seed_plans_only_that_seeds_jobs(tiny_run: Path) -> None:
     result = snakemake(tiny_run, "-n", "--configfile", CONFIG, "--config", "seeds=[0,1,2]")
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "seeds=[0,1,2]")
-    assert jobs["train"] == jobs["infer"] == 4
-    assert set(jobs) <= {"train", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
+    assert jobs["train_gpt"] == jobs["train_ngram"] == jobs["infer"] == 4
+    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
     model_outputs = [line for line in result.stdout.splitlines() if line.strip().startswith("output:") and "/models/" in line]
-    assert len(model_outputs) == 4 and all("/seed2/" in line for line in model_outputs)
+    assert len(model_outputs) == 8 and all("/seed2/" in line for line in model_outputs)
+
+
+def test_adding_a_proxy_plans_only_that_proxys_jobs(tiny_run: Path, tmp_path: Path) -> None:
+    # Without the GPT's outputs the tiny run looks like a run with proxies=[ngram]: nothing to train
+    # for that config, and adding gpt plans the GPT's jobs and no n-gram job.
+    gpt_outputs = [OUT / "models/gpt", OUT / "eval/gpt", OUT / "infer"]
+    for index, path in enumerate(gpt_outputs):
+        (tiny_run / path).rename(tmp_path / str(index))
+    try:
+        only_ngram = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "proxies=[ngram]")
+        assert set(only_ngram) <= {"provenance", "summarize", "all"}, only_ngram
+        jobs = planned_jobs(tiny_run, "--configfile", CONFIG)
+        assert jobs.get("train_gpt") == jobs.get("infer") == 8 and jobs.get("evaluate") == 4, jobs
+        assert set(jobs) == {"train_gpt", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
+    finally:
+        for index, path in enumerate(gpt_outputs):
+            (tmp_path / str(index)).rename(tiny_run / path)
+    assert planned_jobs(tiny_run, "--configfile", CONFIG) == {}
 
 
 def test_oracle_trains_on_clean_documents_only(tiny_run: Path) -> None:
@@ -82,7 +122,9 @@ def test_summary_names_its_provenance(tiny_run: Path) -> None:
     assert provenance["seeds"] == [0, 1]
     assert provenance["versions"]["data_juicer"] == ["1.6.1"]
     assert provenance["versions"]["torch"][0].startswith("2.13.0")
-    assert provenance["metrics"]["heldout_bpb"]["version"] == "v1"
+    assert provenance["versions"]["numpy"][0] == "2.4.6", "the n-gram jobs report their numpy"
+    assert provenance["metrics"]["heldout_bpb"]["version"] == "v2"
+    assert provenance["metrics"]["paired_bootstrap"]["version"] == "v1"
     assert set(provenance["inputs"]) == {f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl"}
 
 
@@ -139,14 +181,22 @@ def test_no_change_means_nothing_to_do(tiny_run: Path) -> None:
 
 def test_changed_train_parameter_reruns_only_model_and_evaluation(tiny_run: Path) -> None:
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "train={steps: 9}")
-    assert jobs.get("train") == 8
-    assert set(jobs) <= {"train", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
+    # the n-gram's budget is the GPT's, so it retrains too
+    assert jobs.get("train_gpt") == jobs.get("train_ngram") == 8
+    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
+
+
+def test_changed_ngram_order_reruns_only_ngram_models(tiny_run: Path) -> None:
+    jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "ngram={order: 3}")
+    assert jobs.get("train_ngram") == 8 and "train_gpt" not in jobs and "infer" not in jobs
+    assert set(jobs) <= {"train_ngram", "evaluate", "provenance", "summarize", "all"}, jobs
 
 
 def test_changed_k_reruns_refinement_downstream_but_not_raw_analysis(tiny_run: Path) -> None:
     result = snakemake(tiny_run, "-n", "--configfile", CONFIG, "--config", "k_sigma=2.5")
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "k_sigma=2.5")
-    assert jobs.get("refine_k_sigma") == 1 and jobs.get("process") == 1 and jobs.get("train") == 2
+    assert jobs.get("refine_k_sigma") == 1 and jobs.get("process") == 1
+    assert jobs.get("train_gpt") == jobs.get("train_ngram") == 2
     assert jobs.get("analyze") == 1, "only the k_sigma variant's analysis reruns"
     assert "analysis/raw/" not in "".join(line for line in result.stdout.splitlines() if line.strip().startswith("output:"))
     assert "prepare_input" not in jobs and "check_recipe" not in jobs
@@ -164,7 +214,8 @@ def test_edited_recipe_reruns_analysis_and_everything_downstream(tiny_run: Path)
         os.utime(recipe, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert jobs.get("check_recipe") == 1 and jobs.get("analyze") == 3 and jobs.get("refine_k_sigma") == 1
     # Both processed variants retrain; raw's model does not depend on the recipe.
-    assert jobs.get("process") == 2 and jobs.get("train") == 4 and jobs.get("summarize") == 1
+    assert jobs.get("process") == 2 and jobs.get("train_gpt") == jobs.get("train_ngram") == 4
+    assert jobs.get("summarize") == 1
     assert "prepare_input" not in jobs and "prepare_demo" not in jobs
     assert planned_jobs(tiny_run, "--configfile", CONFIG) == {}, "restoring the recipe restores the plan"
 

@@ -2,10 +2,20 @@
 
 METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
     "heldout_bpb": {
+        "version": "v2",
+        "definition": "per proxy model: total negative log-likelihood in bits over total UTF-8 bytes of the "
+        "held-out set; every byte of every document is predicted once (gpt: in independent windows of seq_len "
+        "bytes, each starting after a BOS token; ngram: from the document's start, after a separator); per "
+        "variant, the mean over seeds (heldout_bpb_std: sample std over seeds)",
+    },
+    "paired_bootstrap": {
         "version": "v1",
-        "definition": "total negative log-likelihood in bits over total UTF-8 bytes of the held-out set; "
-        "each document is scored in independent windows of seq_len bytes, each starting after a BOS token; "
-        "per variant, the mean over seeds (heldout_bpb_std: sample std over seeds)",
+        "definition": "difference of held-out bpb (variant - reference) with a percentile interval over "
+        "bootstrap replicates; each replicate draws the eval documents with replacement and, with two or more "
+        "seeds, the seeds with replacement, the same draw for every variant (paired); a variant's replicate "
+        "value is total NLL bits over total bytes of the drawn (seed, document) cells; significant when the "
+        "interval excludes 0; half_width_percent (half the interval's width, in percent of the reference) is "
+        "the minimum detectable effect",
     },
     "kept_fraction": {
         "version": "v1",
@@ -19,15 +29,21 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "version": "v1",
         "definition": "removed documents tagged noise over all noise-tagged documents in the pool",
     },
-    "paired_difference": {
+    "paired_t_interval": {
         "version": "v1",
         "definition": "mean over shared seeds of (variant heldout_bpb - raw heldout_bpb), with a 95 % "
         "Student-t interval on n-1 degrees of freedom; significant when the interval excludes 0",
     },
     "fraction_of_oracle_gain": {
+        "version": "v2",
+        "definition": "per proxy: (raw heldout_bpb - variant heldout_bpb) / (raw heldout_bpb - oracle "
+        "heldout_bpb), means over seeds, with a percentile interval from the paired_bootstrap replicates; only "
+        "where an oracle (clean-tagged documents only) was trained",
+    },
+    "agreement": {
         "version": "v1",
-        "definition": "(raw heldout_bpb - variant heldout_bpb) / (raw heldout_bpb - oracle heldout_bpb), "
-        "means over seeds; only where an oracle (clean-tagged documents only) was trained",
+        "definition": "between two proxies: Kendall tau of their rankings of the variants by held-out bpb; per "
+        "comparison, whether the proxies whose paired_bootstrap interval excludes 0 agree in sign",
     },
     "probe_bpb": {
         "version": "v1",

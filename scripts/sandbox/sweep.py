@@ -21,10 +21,12 @@ from sandbox.recipe import read_yaml
 METHODS = ("random", "grid", "bayes")
 DISTRIBUTIONS = ("uniform", "int_uniform", "log_uniform_values", "q_uniform", "q_log_uniform_values",
                  "normal", "categorical", "constant")
-# Metrics a trial produces. Model metrics need training; data metrics only processing.
+# Metrics a trial produces. Model metrics need training; data metrics only processing. A model
+# metric may name its proxy model (heldout_bpb@ngram); without one, the first configured proxy.
 MODEL_METRICS = ("heldout_bpb",)
+PROXY_MODELS = ("ngram", "gpt")
 DATA_METRICS = ("kept_fraction", "docs", "noise_precision", "noise_recall")
-TARGET = re.compile(r"^\s*(\w+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
+TARGET = re.compile(r"^\s*([\w@]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
 COMPARISONS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 
 
@@ -65,7 +67,12 @@ class Sweep:
 
     @property
     def needs_training(self) -> bool:
-        return self.metric in MODEL_METRICS
+        return self.metric.split("@")[0] in MODEL_METRICS
+
+    @property
+    def proxy(self) -> str | None:
+        """The proxy model a model metric names (heldout_bpb@ngram), or None."""
+        return self.metric.split("@")[1] if "@" in self.metric else None
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -121,10 +128,11 @@ def parse_metric(raw: Any, path: str) -> tuple[str, str]:
     if not isinstance(metric, dict):
         raise InputError(f"{path}: `metric` must be a mapping with name and goal.")
     name, goal = metric.get("name", "heldout_bpb"), metric.get("goal", "minimize")
-    if name not in MODEL_METRICS + DATA_METRICS:
+    known = MODEL_METRICS + tuple(f"{model}@{proxy}" for model in MODEL_METRICS for proxy in PROXY_MODELS)
+    if name not in known + DATA_METRICS:
         raise InputError(
             f"{path}: the evaluation produces no metric '{name}'. "
-            f"Fix: use one of {', '.join(MODEL_METRICS + DATA_METRICS)}."
+            f"Fix: use one of {', '.join(known + DATA_METRICS)}."
         )
     if goal not in ("minimize", "maximize"):
         raise InputError(f"{path}: metric goal '{goal}' must be minimize or maximize.")
@@ -215,7 +223,8 @@ def best_value(values: list[float], sweep: Sweep) -> float:
 
 
 def trial_metric(evaluation: dict[str, Any], metric: str) -> float:
-    """The sweep metric from a trial's eval or data-metrics JSON."""
+    """The sweep metric from a trial's eval (of the metric's proxy) or data-metrics JSON."""
+    metric = metric.split("@")[0]
     if metric in ("noise_precision", "noise_recall"):
         value = evaluation.get("noise_removal", {}).get(metric.split("_", 1)[1])
     else:

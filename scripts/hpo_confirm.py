@@ -1,0 +1,96 @@
+"""Confirm the best trials of a search on every seed and every proxy, against raw and k_sigma.
+
+A search ranks trials on one proxy and few seeds, so its best value is optimistic. The top trials
+re-run as ordinary variants on all seeds under every proxy; this script compares each with raw and
+k_sigma by the paired bootstrap over per-document held-out scores, and names the best confirmed
+trial: the lowest mean held-out bpb over all seeds under the sweep's own proxy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.bootstrap import bootstrap_bpb, paired_comparison, read_scores  # noqa: E402
+from sandbox.cli import run_main  # noqa: E402
+
+# The proxies' output contract: models/<proxy>/<variant>/seed<N>/heldout.jsonl
+SCORE_PATH = re.compile(r"models/(?P<proxy>\w+)/(?P<variant>\w+)/seed(?P<seed>\d+)/heldout\.jsonl$")
+REFERENCES = ("raw", "k_sigma")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sweep-json", required=True, type=Path)
+    parser.add_argument("--rounds", required=True, nargs="+", type=Path)
+    parser.add_argument("--scores", nargs="*", type=Path, default=[], help="heldout.jsonl of trials and references")
+    parser.add_argument("--proxy", required=True, help="the proxy the sweep's metric names")
+    parser.add_argument("--bootstrap-samples", type=int, default=2000)
+    parser.add_argument("--bootstrap-seed", type=int, default=0)
+    parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument("--out", required=True, type=Path)
+    return parser.parse_args()
+
+
+def group_scores(paths: list[Path]) -> dict[str, dict[str, dict[int, Path]]]:
+    """proxy -> variant -> seed -> heldout.jsonl, from the paths' layout."""
+    grouped: dict[str, dict[str, dict[int, Path]]] = {}
+    for path in paths:
+        match = SCORE_PATH.search(path.as_posix())
+        if match is None:
+            raise ValueError(f"{path}: not a models/<proxy>/<variant>/seed<N>/heldout.jsonl path")
+        grouped.setdefault(match["proxy"], {}).setdefault(match["variant"], {})[int(match["seed"])] = path
+    return grouped
+
+
+def confirm_proxy(by_variant: dict[str, dict[int, Path]], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Per trial: its all-seed held-out bpb under one proxy and its paired comparisons with the references."""
+    scores = {variant: read_scores(paths) for variant, paths in by_variant.items()}
+    replicates = bootstrap_bpb(scores, args.bootstrap_samples, args.bootstrap_seed)
+    points = {variant: variant_scores.bpb() for variant, variant_scores in scores.items()}
+    results = {}
+    for variant, variant_scores in scores.items():
+        if variant in REFERENCES:
+            continue
+        per_seed = variant_scores.per_seed_bpb()
+        entry: dict[str, Any] = {"heldout_bpb": points[variant], "seeds": list(variant_scores.seeds),
+                                 "heldout_bpb_per_seed": {str(seed): value for seed, value in per_seed.items()}}
+        for reference in REFERENCES:
+            if reference in scores:
+                entry[f"vs_{reference}"] = paired_comparison(variant, reference, points, replicates, args.confidence,
+                                                             len(variant_scores.seeds))
+        results[variant] = entry
+    return results
+
+
+def main() -> None:
+    args = parse_args()
+    sweep = json.loads(args.sweep_json.read_text(encoding="utf-8"))
+    searched = {trial["trial"]: trial for path in args.rounds for trial in json.loads(path.read_text())["trials"]}
+    grouped = group_scores(args.scores)
+    by_proxy = {proxy: confirm_proxy(by_variant, args) for proxy, by_variant in grouped.items()}
+    trials = []
+    for variant in sorted(by_proxy.get(args.proxy, {}), key=lambda name: int(name.removeprefix("trial"))):
+        number = int(variant.removeprefix("trial"))
+        trials.append({"trial": number, "params": searched[number]["params"],
+                       "search_value": searched[number]["value"],
+                       "proxies": {proxy: results[variant] for proxy, results in by_proxy.items()}})
+    best = min(trials, key=lambda trial: trial["proxies"][args.proxy]["heldout_bpb"], default=None)
+    confirmation = {"metric": sweep["metric"], "proxy": args.proxy, "proxies": sorted(by_proxy),
+                    "trials": trials, "best_trial": best["trial"] if best else None}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(confirmation, indent=2) + "\n", encoding="utf-8")
+    for trial in trials:
+        values = ", ".join(f"{proxy} {entry['heldout_bpb']:.4f}" for proxy, entry in trial["proxies"].items())
+        print(f"trial {trial['trial']}: searched {trial['search_value']:.4f}; confirmed {values}")
+    print(f"best confirmed trial: {confirmation['best_trial']}")
+
+
+if __name__ == "__main__":
+    run_main(main)

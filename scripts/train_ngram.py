@@ -1,0 +1,130 @@
+"""Train the byte-level Kneser-Ney n-gram proxy on one data variant, with a fixed symbol budget.
+
+The budget counts stream symbols, bytes plus one SEP per document, as train.py's token budget
+counts bytes plus BOS: the documents are taken in a seeded random order until the budget is
+filled (the last one truncated, further passes when the data are smaller than the budget), so
+only the data differ between variants. Training and scoring are deterministic given the seed.
+
+Writes train_meta.json (with the held-out bits per byte on --eval) to --out-dir and, with
+--heldout-out, one score row per held-out document, exactly as train.py does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.jsonl import InputError, read_texts, write_jsonl  # noqa: E402
+from sandbox.ngram import MAX_ORDER, KneserNeyLM, budget_documents  # noqa: E402
+from sandbox.scoring import read_documents, score_rows  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train", required=True, type=Path, help="training JSONL")
+    parser.add_argument("--eval", required=True, type=Path, help="held-out JSONL scored at the end")
+    parser.add_argument("--text-key", default="text")
+    parser.add_argument("--out-dir", required=True, type=Path)
+    parser.add_argument("--heldout-out", type=Path, default=None, help="also write per-document held-out scores")
+    parser.add_argument("--seed", type=int, default=0, help="order of the training documents")
+    parser.add_argument(
+        "--budget-bytes", type=int, required=True, help="stream symbols to train on (bytes plus one SEP per document)"
+    )
+    parser.add_argument("--order", type=int, default=5, help=f"n-gram order, 1..{MAX_ORDER}")
+    args = parser.parse_args(argv)
+    if not 1 <= args.order <= MAX_ORDER:
+        parser.error(f"--order must be between 1 and {MAX_ORDER}, got {args.order}")
+    if args.budget_bytes < 1:
+        parser.error("--budget-bytes must be at least 1")
+    return args
+
+
+def plain_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The arguments as JSON-friendly values."""
+    return {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+
+
+def training_texts(path: Path, text_key: str) -> list[bytes]:
+    """The UTF-8 bytes of every document; InputError if there is nothing to learn."""
+    texts = read_texts(path, text_key)
+    encoded = [text.encode("utf-8") for text in texts]
+    if not texts or sum(len(data) for data in encoded) == 0:
+        what = "no documents" if not texts else f"{len(texts)} documents but every '{text_key}' is empty"
+        raise InputError(
+            f"{path}: {what}, so there is nothing to train on. "
+            "Fix: check that the recipe did not remove every document (see its removed.jsonl) "
+            "and that text_key names the field holding the text."
+        )
+    return encoded
+
+
+def score_heldout(lm: KneserNeyLM, path: Path, text_key: str, rows_out: Path | None) -> float | None:
+    """Bits per byte on the eval file, every byte predicted once; None when it has no bytes.
+
+    With rows_out, also writes one score row per held-out document.
+    """
+    records = read_documents(path, text_key)
+    texts = [record[text_key] for record in records]
+    encoded = [text.encode("utf-8") for text in texts]
+    bits = lm.document_nll_bits(encoded)
+    scores = [(float(value), len(data)) for value, data in zip(bits, encoded)]
+    if rows_out is not None:
+        write_jsonl(rows_out, score_rows(records, texts, scores))
+    total_bytes = sum(n_bytes for _, n_bytes in scores)
+    if total_bytes == 0:
+        print(f"WARNING: {path} has no bytes to score; heldout_bpb is null", flush=True)
+        return None
+    return sum(value for value, _ in scores) / total_bytes
+
+
+def main() -> None:
+    args = parse_args()
+    texts = training_texts(args.train, args.text_key)
+    if not args.eval.is_file():
+        raise InputError(f"{args.eval}: file not found. Fix: pass --eval an existing held-out JSONL file.")
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    n_bytes = sum(len(data) for data in texts)
+    stream_symbols = n_bytes + len(texts)
+    print(
+        f"training a {args.order}-gram model on {args.train}: {len(texts)} documents, {n_bytes} bytes; "
+        f"budget {args.budget_bytes} symbols ({args.budget_bytes / stream_symbols:.2f} passes)",
+        flush=True,
+    )
+    start = time.perf_counter()
+    documents = budget_documents(texts, args.budget_bytes, args.seed)
+    lm = KneserNeyLM.train(documents, args.order)
+    seconds = time.perf_counter() - start
+    eval_start = time.perf_counter()
+    bpb = score_heldout(lm, args.eval, args.text_key, args.heldout_out)
+    eval_seconds = time.perf_counter() - eval_start
+    meta = {
+        "proxy": "ngram",
+        "order": args.order,
+        "tokens_budget": args.budget_bytes,
+        "train_docs": len(texts),
+        "train_bytes": n_bytes,
+        "budget_docs": len(documents),
+        "passes_over_data": args.budget_bytes / stream_symbols,
+        "discounts": lm.discounts,
+        "n_grams": lm.n_grams,
+        "seconds": round(seconds, 3),
+        "eval_seconds": round(eval_seconds, 3),
+        "heldout_bpb": bpb,
+        "numpy_version": np.__version__,
+        "config": plain_config(args),
+    }
+    (args.out_dir / "train_meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    print(f"held-out bpb {bpb} on {args.eval}; trained {seconds:.2f}s, scored {eval_seconds:.2f}s", flush=True)
+
+
+if __name__ == "__main__":
+    run_main(main)
