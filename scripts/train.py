@@ -6,7 +6,10 @@ whatever the data size; only the data differ between variants. The seed fixes th
 and the order of the windows.
 
 Writes model.pt, loss.jsonl (one row per log step) and train_meta.json (with the final held-out
-bits per byte on --eval) to --out-dir. With --tracking wandb the run is also logged to Weights &
+bits per byte on --eval) to --out-dir. With --ema-decay (or --average-last) the model that is
+scored and saved is the exponential moving average of the weights (or the mean of the weights at
+the last K log steps) instead of the last step's weights; averaging smooths out the last steps'
+noise, which makes seeds agree more closely. With --tracking wandb the run is also logged to Weights &
 Biases, offline (under --wandb-dir) unless WANDB_MODE says otherwise.
 """
 
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import collections
+import copy
 import math
 import os
 import sys
@@ -60,7 +65,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--warmup-steps", type=int, default=80, help="~10 %% of --steps; a much shorter warm-up leaves some seeds stuck"
     )
+    parser.add_argument("--min-lr-ratio", type=float, default=0.1,
+                        help="the cosine decay ends at this fraction of --lr (0 decays to zero)")
     parser.add_argument("--weight-decay", type=float, default=0.1)
+    parser.add_argument("--ema-decay", type=float, default=0.0,
+                        help="score and save an exponential moving average of the weights with this decay "
+                        "per step (e.g. 0.995); 0 = off, the last step's weights")
+    parser.add_argument("--average-last", type=int, default=0, metavar="K",
+                        help="score and save the mean of the weights at the last K log steps "
+                        "(every --log-every steps); 0 = off")
+    parser.add_argument("--score-final", action="store_true",
+                        help="with --ema-decay or --average-last, also score the last step's weights "
+                        "(heldout_bpb_final in train_meta.json)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     parser.add_argument("--log-every", type=int, default=10)
@@ -75,6 +91,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.d_model % args.n_heads:
         parser.error(f"--n-heads {args.n_heads} must divide --d-model {args.d_model}")
+    if args.warmup_steps < 0:
+        parser.error("--warmup-steps must not be negative")
+    if not 0.0 <= args.min_lr_ratio <= 1.0:
+        parser.error("--min-lr-ratio must be between 0 and 1")
+    if not 0.0 <= args.ema_decay < 1.0:
+        parser.error("--ema-decay must be in [0, 1): 0 is off")
+    if args.average_last < 0:
+        parser.error("--average-last must not be negative")
+    if args.ema_decay > 0 and args.average_last > 0:
+        parser.error("--ema-decay and --average-last are alternatives: pass one of them")
     return args
 
 
@@ -115,12 +141,58 @@ def sample_batch(
     return windows[:, :-1], windows[:, 1:]
 
 
-def learning_rate(step: int, peak: float, warmup_steps: int, total_steps: int) -> float:
-    """Linear warm-up to peak, then cosine decay to 10 % of peak at the last step (steps count from 1)."""
+def learning_rate(step: int, peak: float, warmup_steps: int, total_steps: int, min_ratio: float = 0.1) -> float:
+    """Linear warm-up to peak, then cosine decay to min_ratio * peak at the last step (steps count from 1)."""
     if step <= warmup_steps:
         return peak * step / warmup_steps
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-    return peak * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
+    return peak * (min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress)))
+
+
+class WeightAverage:
+    """The weights averaged over training: an exponential moving average, or the mean of the last K log steps.
+
+    The EMA starts from zero and is divided by 1 - decay**t at the end (bias correction, as in Adam), so
+    it is a weighted mean of the steps' weights only, with no pull towards the initialisation.
+    """
+
+    def __init__(self, model: ByteGPT, ema_decay: float = 0.0, average_last: int = 0) -> None:
+        # detached views share the parameters' storage, so they follow the optimiser's in-place updates
+        self.params = [p.detach() for p in model.parameters()]
+        self.ema_decay = ema_decay
+        self.average_last = average_last
+        self.updates = 0
+        self.ema = [torch.zeros_like(p) for p in self.params] if ema_decay > 0 else None
+        self.snapshots: collections.deque[list[torch.Tensor]] = collections.deque(maxlen=max(1, average_last))
+
+    @property
+    def enabled(self) -> bool:
+        return self.ema is not None or self.average_last > 0
+
+    @torch.no_grad()
+    def after_step(self) -> None:
+        if self.ema is not None:
+            torch._foreach_lerp_(self.ema, self.params, 1.0 - self.ema_decay)
+            self.updates += 1
+
+    @torch.no_grad()
+    def at_log_step(self) -> None:
+        if self.average_last > 0:
+            self.snapshots.append([p.clone() for p in self.params])
+
+    @torch.no_grad()
+    def averaged(self) -> list[torch.Tensor]:
+        if self.ema is not None:
+            correction = 1.0 - self.ema_decay**self.updates
+            return [tensor / correction for tensor in self.ema]
+        count = len(self.snapshots)
+        return [sum(tensors) / count for tensors in zip(*self.snapshots)]
+
+    @torch.no_grad()
+    def load_into(self, model: ByteGPT) -> None:
+        """Copy the averaged weights into model (which has the same shape as the trained one)."""
+        for parameter, value in zip(model.parameters(), self.averaged()):
+            parameter.copy_(value)
 
 
 def make_optimizer(model: ByteGPT, lr: float, weight_decay: float, device: torch.device) -> torch.optim.AdamW:
@@ -176,17 +248,30 @@ def start_wandb(args: argparse.Namespace) -> Any:
 def train(
     args: argparse.Namespace, stream: torch.Tensor, device: torch.device, tracker: Tracker
 ) -> tuple[ByteGPT, float]:
-    """Train from scratch; write loss.jsonl; return the model and the training seconds."""
+    """Train from scratch; write loss.jsonl; return the model and the training seconds.
+
+    The model returned has the last step's weights; train_averaged also returns the averaged one.
+    """
+    model, _, seconds = train_averaged(args, stream, device, tracker)
+    return model, seconds
+
+
+def train_averaged(
+    args: argparse.Namespace, stream: torch.Tensor, device: torch.device, tracker: Tracker
+) -> tuple[ByteGPT, ByteGPT | None, float]:
+    """Train from scratch; write loss.jsonl; return the last-step model, the weight-averaged model
+    (None unless --ema-decay or --average-last) and the training seconds."""
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
     config = ModelConfig(seq_len=args.seq_len, d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads)
     model = ByteGPT(config).to(device).train()
     optimizer = make_optimizer(model, args.lr, args.weight_decay, device)
+    average = WeightAverage(model, args.ema_decay, args.average_last)
     rows: list[dict[str, Any]] = []
     loss_sum, loss_count = torch.zeros((), device=device), 0
     start = time.perf_counter()
     for step in range(1, args.steps + 1):
-        lr = learning_rate(step, args.lr, args.warmup_steps, args.steps)
+        lr = learning_rate(step, args.lr, args.warmup_steps, args.steps, args.min_lr_ratio)
         for group in optimizer.param_groups:
             group["lr"] = lr
         inputs, targets = sample_batch(stream, args.batch_size, args.seq_len, generator)
@@ -197,6 +282,7 @@ def train(
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
+        average.after_step()
         # summed on the device so that logging, not every step, waits for the GPU
         loss_sum += loss.detach()
         loss_count += 1
@@ -205,6 +291,7 @@ def train(
             if not math.isfinite(row["loss"]):
                 raise RuntimeError(f"training diverged at step {step} (loss {row['loss']}); lower --lr")
             rows.append(row)
+            average.at_log_step()
             tracker.log(row)
             print(
                 f"step {step}/{args.steps} loss {row['loss']:.4f} train_bpb {row['train_bpb']:.4f} "
@@ -213,9 +300,13 @@ def train(
             )
             loss_sum.zero_()
             loss_count = 0
+    averaged = None
+    if average.enabled:
+        averaged = copy.deepcopy(model)
+        average.load_into(averaged)
     seconds = time.perf_counter() - start
     write_jsonl(args.out_dir / "loss.jsonl", rows)
-    return model, seconds
+    return model, averaged, seconds
 
 
 def log_row(step: int, loss: float, lr: float, tokens_seen: int, start: float) -> dict[str, Any]:
@@ -264,12 +355,17 @@ def main() -> None:
         flush=True,
     )
     tracker = Tracker(args)
-    model, seconds = train(args, stream, device, tracker)
+    final, averaged, seconds = train_averaged(args, stream, device, tracker)
+    model = averaged if averaged is not None else final
     eval_start = time.perf_counter()
     bpb = score_heldout(model, args.eval, args.text_key, args.seq_len, device, args.heldout_out)
     eval_seconds = time.perf_counter() - eval_start
+    bpb_final = None
+    if averaged is not None and args.score_final:
+        bpb_final = score_heldout(final, args.eval, args.text_key, args.seq_len, device, None)
     save_checkpoint(args.out_dir / "model.pt", model, plain_config(args))
     meta = {
+        "proxy": "gpt",
         "n_params": count_parameters(model),
         "tokens_budget": tokens_budget,
         "train_docs": n_docs,
@@ -280,6 +376,11 @@ def main() -> None:
         "seconds": round(seconds, 3),
         "eval_seconds": round(eval_seconds, 3),
         "heldout_bpb": bpb,
+        # which weights heldout_bpb and model.pt are: "final" (last step), "ema" or "average_last"
+        "weights": "ema" if args.ema_decay > 0 else "average_last" if args.average_last > 0 else "final",
+        "ema_decay": args.ema_decay,
+        "average_last": args.average_last,
+        "heldout_bpb_final": bpb if averaged is None else bpb_final,
         "torch_version": torch.__version__,
         "config": plain_config(args),
     }

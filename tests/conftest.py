@@ -27,7 +27,8 @@ TINY_CONFIG: dict[str, Any] = {
     "seeds": [0, 1],
     "demo": {"seed": 0, "pool_docs": 300, "eval_docs": 40, "noise_fraction": 0.35},
     "train": {"steps": 8, "batch_size": 4, "seq_len": 64, "d_model": 32, "n_layers": 1, "n_heads": 2,
-              "lr": 0.003, "warmup_steps": 2, "weight_decay": 0.1, "device": "cpu", "threads": 1},
+              "lr": 0.003, "warmup_steps": 2, "min_lr_ratio": 0.1, "weight_decay": 0.1, "ema_decay": 0.9,
+              "device": "cpu", "threads": 1},
     "infer": {"probe_docs": 50, "max_bytes": 256, "hardest": 5},
     "tracking": "none",
 }

@@ -209,3 +209,70 @@ def test_train_cli_rejects_empty_training_data(tiny_dataset: dict[str, Path], tm
     assert result.returncode == 2
     assert str(tiny_dataset["train"]) in result.stderr and "Fix:" in result.stderr
     assert not (tmp_path / "model" / "model.pt").exists()
+
+
+def set_parameters(model: ByteGPT, value: float) -> None:
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.fill_(value)
+
+
+def test_ema_is_the_bias_corrected_weighted_mean_of_the_steps() -> None:
+    model = ByteGPT(ModelConfig(seq_len=16, d_model=32, n_layers=1, n_heads=2))
+    decay, values = 0.5, [1.0, 2.0, 3.0]
+    average = train.WeightAverage(model, ema_decay=decay)
+    for value in values:
+        set_parameters(model, value)  # in place, as the optimiser updates them
+        average.after_step()
+    weights = [(1 - decay) * decay ** (len(values) - 1 - i) for i in range(len(values))]
+    expected = sum(w * v for w, v in zip(weights, values)) / sum(weights)  # 2.4286, not the last step's 3
+    averaged = ByteGPT(model.config)
+    average.load_into(averaged)
+    assert all(torch.allclose(p, torch.full_like(p, expected)) for p in averaged.parameters())
+    assert all(torch.equal(p, torch.full_like(p, 3.0)) for p in model.parameters())
+
+
+def test_average_last_is_the_mean_of_the_last_k_log_steps() -> None:
+    model = ByteGPT(ModelConfig(seq_len=16, d_model=32, n_layers=1, n_heads=2))
+    average = train.WeightAverage(model, average_last=2)
+    for value in (1.0, 2.0, 3.0):
+        set_parameters(model, value)
+        average.after_step()
+        average.at_log_step()
+    averaged = ByteGPT(model.config)
+    average.load_into(averaged)
+    assert all(torch.allclose(p, torch.full_like(p, 2.5)) for p in averaged.parameters())
+
+
+def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
+    assert train.learning_rate(5, 1.0, 10, 100) == pytest.approx(0.5)
+    assert train.learning_rate(10, 1.0, 10, 100) == pytest.approx(1.0)
+    assert train.learning_rate(100, 1.0, 10, 100) == pytest.approx(0.1)
+    assert train.learning_rate(100, 1.0, 10, 100, min_ratio=0.0) == pytest.approx(0.0)
+    assert train.learning_rate(1, 1.0, 0, 100, min_ratio=0.0) == pytest.approx(1.0, rel=1e-3)
+
+
+def test_train_cli_scores_and_saves_the_averaged_weights(tiny_dataset: dict[str, Path], tmp_path: Path) -> None:
+    out_dir = tmp_path / "ema"
+    result = train_cli(tiny_dataset, out_dir, "--tracking", "none", "--ema-decay", "0.8", "--score-final")
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((out_dir / "train_meta.json").read_text())
+    assert meta["proxy"] == "gpt" and meta["weights"] == "ema" and meta["ema_decay"] == 0.8
+    assert meta["heldout_bpb_final"] != meta["heldout_bpb"]  # two different sets of weights were scored
+    model, _ = load_checkpoint(out_dir / "model.pt", CPU)
+    texts = [json.loads(line)["text"] for line in tiny_dataset["eval"].read_text().splitlines()]
+    scores = score_documents(model, texts, 32, 8, CPU)
+    assert sum(b for b, _ in scores) / sum(n for _, n in scores) == pytest.approx(meta["heldout_bpb"], rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--ema-decay", "1.0"], "--ema-decay"),
+        (["--ema-decay", "0.9", "--average-last", "3"], "alternatives"),
+        (["--min-lr-ratio", "1.5"], "--min-lr-ratio"),
+    ],
+)
+def test_train_cli_rejects_bad_averaging_options(tiny_dataset, tmp_path: Path, extra, message) -> None:
+    result = train_cli(tiny_dataset, tmp_path / "model", *extra)
+    assert result.returncode == 2 and message in result.stderr
