@@ -21,6 +21,7 @@ rule analyze:
         overall=f"{OUT}/analysis/{{stage}}/overall.json",
         plots=directory(f"{OUT}/analysis/{{stage}}/plots"),
         with_stats=f"{OUT}/analysis/{{stage}}/with_stats.jsonl",
+        stats_cache=f"{OUT}/analysis/{{stage}}/stats.parquet",
     log:
         f"{LOGS}/analyze/{{stage}}.log",
     benchmark:
@@ -35,7 +36,8 @@ rule analyze:
     shell:
         "python scripts/analyze.py --recipe {input.recipe} --data {input.data}"
         " --out-stats {output.stats} --out-overall {output.overall} --out-plots {output.plots}"
-        " --out-dataset {output.with_stats} --np {threads} > {log} 2>&1"
+        " --out-dataset {output.with_stats} --out-stats-cache {output.stats_cache}"
+        " --np {threads} > {log} 2>&1"
 
 
 rule refine_k_sigma:
@@ -63,6 +65,7 @@ rule process:
         analyzed_recipe=f"{OUT}/recipes/recipe.yaml",
         pool=f"{OUT}/data/pool.jsonl",
         pool_with_stats=f"{OUT}/analysis/raw/with_stats.jsonl",
+        stats_cache=f"{OUT}/analysis/raw/stats.parquet",
     output:
         data=f"{OUT}/processed/{{processed}}/data.jsonl",
         counts=f"{OUT}/processed/{{processed}}/op_counts.json",
@@ -81,5 +84,6 @@ rule process:
     shell:
         "python scripts/process.py --variant {wildcards.processed} --recipe {input.recipe}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
-        " --pool-with-stats {input.pool_with_stats} --out-data {output.data}"
+        " --pool-with-stats {input.pool_with_stats} --stats-cache {input.stats_cache}"
+        " --out-data {output.data}"
         " --out-counts {output.counts} --out-removed {output.removed} --np {threads} > {log} 2>&1"

@@ -3,7 +3,9 @@
 Writes per-sample stats (stats.jsonl, one row per document with its sandbox_row and origin),
 overall stats (overall.json: count, mean, std, min, quantiles, max per stat), and Data-Juicer's
 histogram and box plots (plots/). With --export-dataset the dataset is also written with its
-stats attached (__dj__stats__), so that processing can reuse them instead of recomputing.
+stats attached (__dj__stats__), so that processing can reuse them instead of recomputing; with
+--out-stats-cache, the same stats in columns (Parquet) with the hash of each exact deduplicator,
+from which threshold-only variants are computed without running any operator (sandbox/masks.py).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import forbid_runtime_installs, run_analyzer  # noqa: E402
 from sandbox.jsonl import InputError, iter_jsonl, write_jsonl  # noqa: E402
+from sandbox.masks import write_stats_cache  # noqa: E402
+from sandbox.recipe import load_recipe  # noqa: E402
 
 STATS_FIELD = "__dj__stats__"
 
@@ -36,6 +40,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out-overall", required=True, type=Path)
     parser.add_argument("--out-plots", required=True, type=Path)
     parser.add_argument("--out-dataset", type=Path, default=None, help="also export the dataset with its stats")
+    parser.add_argument("--out-stats-cache", type=Path, default=None,
+                        help="also write the stats (and exact-dedup hashes) as a Parquet cache")
     parser.add_argument("--np", type=int, default=1)
     return parser.parse_args()
 
@@ -78,8 +84,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix=".dj-analyze-", dir=args.out_stats.parent) as scratch:
         scratch_dir = Path(scratch)
         export_path = scratch_dir / "export" / "data.jsonl"
+        export_dataset = args.out_dataset is not None or args.out_stats_cache is not None
         analysis_dir = run_analyzer(args.recipe, args.data, export_path, scratch_dir / "work", args.np,
-                                    export_dataset=args.out_dataset is not None)
+                                    export_dataset=export_dataset)
         overall = read_overall_csv(analysis_dir / "overall.csv")
         if not overall:
             raise InputError(f"{args.recipe}: no filter in this recipe computes a stat, so there is nothing to analyze.")
@@ -91,6 +98,11 @@ def main() -> None:
         args.out_plots.mkdir(parents=True)
         for plot in sorted(analysis_dir.glob("*.png")):
             shutil.copy2(plot, args.out_plots / plot.name)
+        if args.out_stats_cache is not None:
+            from data_juicer.ops.load import load_ops
+
+            ops = load_ops(load_recipe(args.recipe)["process"])
+            write_stats_cache(args.out_stats_cache, [record for _, record in iter_jsonl(export_path)], ops, "text")
         if args.out_dataset is not None:
             os.replace(export_path, args.out_dataset)
     print(f"analyzed {len(rows)} documents, {len(overall)} stats: {', '.join(sorted(overall))}")

@@ -1,18 +1,19 @@
-"""Process the pool with Data-Juicer's executor and one recipe variant.
+"""Process the pool with one recipe variant: by Data-Juicer's executor, or by masks over cached stats.
 
 Writes the processed JSONL, per-op counts (documents in, removed by each op, documents out) and
-every removed document with the op that removed it. Documents a deduplicator drops are the ones
-missing from the output that no filter removed.
+every removed document with the op that removed it. op_counts.json says which path ran.
 
-When the variant's ops equal the analyzed recipe's except for filter thresholds, and no mapper
-runs before a filter, the executor reads the pool with the stats the raw analysis already
-computed: Data-Juicer's filters skip a stat a sample already carries, so thresholds cost almost
-nothing to change. Otherwise it reads the plain pool and computes everything.
+Mask path: when the variant's ops equal the analysed recipe's except for filter thresholds, no
+mapper runs before a filter, and every op is a filter or an exact deduplicator, no operator needs to
+run: each filter's own keep/drop code is asked on the stats the raw analysis cached, and the exact
+deduplicator keeps the first document per cached hash among the survivors (sandbox/masks.py).
 
-Which filter removed a document: with reused stats (and only filters up to the last filter), each
-filter's own keep/drop decision is asked again on the removed documents' stats, in recipe order;
-otherwise Data-Juicer's tracer records them during the run, which costs time per removed document.
-Either way the result must match the executor's own per-op counts.
+Executor path (anything else): when the ops still differ only in thresholds, the executor reads the
+pool with the stats the raw analysis computed (Data-Juicer's filters skip a stat a sample already
+carries); otherwise the plain pool. Which filter removed a document: with reused stats (and only
+filters up to the last filter), each filter's own decision is asked again on the removed documents'
+stats, in recipe order; otherwise Data-Juicer's tracer records them during the run. Either way the
+result must match the executor's own per-op counts.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ import argparse
 import importlib.metadata
 import inspect
 import json
-import os
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import ExecutorRun, forbid_runtime_installs, require_nonempty_output, run_executor  # noqa: E402
 from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
 from sandbox.k_sigma import stat_keys_of, threshold_args_of  # noqa: E402
+from sandbox.masks import StatsCache, apply_ops, filter_keeps, mask_path_refusal, read_stats_cache  # noqa: E402
 from sandbox.recipe import Process, load_recipe, op_names, strip_thresholds  # noqa: E402
 
 STATS_FIELD = "__dj__stats__"
@@ -46,6 +48,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--analyzed-recipe", required=True, type=Path, help="the recipe the raw stats came from")
     parser.add_argument("--pool", required=True, type=Path)
     parser.add_argument("--pool-with-stats", required=True, type=Path)
+    parser.add_argument("--stats-cache", required=True, type=Path, help="the raw analysis's stats.parquet")
     parser.add_argument("--out-data", required=True, type=Path)
     parser.add_argument("--out-counts", required=True, type=Path)
     parser.add_argument("--out-removed", required=True, type=Path)
@@ -107,17 +110,6 @@ def filters_come_first(ops: list[Any]) -> bool:
     filter_positions = [i for i, op in enumerate(ops) if isinstance(op, Filter)]
     last_filter = max(filter_positions, default=-1)
     return all(isinstance(op, Filter) for op in ops[:last_filter])
-
-
-def filter_keeps(op: Any, records: list[dict[str, Any]]) -> list[bool]:
-    """The filter's own keep/drop decision for each record, from the stats the record carries."""
-    if not records:
-        return []
-    if not op.is_batched_op():
-        return [bool(op.process_single(record)) for record in records]
-    keys = {key for record in records for key in record}
-    batch = {key: [record.get(key) for record in records] for key in keys}
-    return [bool(keep) for keep in op.process_batched(batch)]
 
 
 def removed_by_stats(ops: list[Any], counts: list[dict[str, Any]], inputs: dict[int, dict[str, Any]],
@@ -186,6 +178,55 @@ def removed_row(record: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+@dataclass
+class Processed:
+    """What either path produced: kept records, per-op counts, removed rows, how they were found."""
+
+    input_docs: int
+    kept: list[dict[str, Any]]
+    counts: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    attributed_by: str
+
+
+def process_by_masks(ops: list[Any], process: Process, cache: StatsCache, pool_path: Path) -> Processed:
+    """The mask path: the ops' own decisions on the cached stats and hashes; nothing else runs."""
+    pool = [record for _, record in iter_jsonl(pool_path)]
+    if [record.get("sandbox_row") for record in pool] != cache.rows.tolist():
+        raise RuntimeError(f"the stats cache does not list the documents of {pool_path} in order; "
+                           "rerun the raw analysis (snakemake --forcerun analyze)")
+    result = apply_ops(ops, cache)
+    counts, removed, left = [], [], len(pool)
+    for index, (name, positions) in enumerate(zip(op_names(process), result.removed_by_op)):
+        left -= len(positions)
+        count = {"op_index": index, "op": name, "removed": len(positions), "left": left}
+        counts.append(count)
+        removed.extend(removed_row({**pool[p], STATS_FIELD: cache.stats[p]}, count) for p in positions)
+    return Processed(len(pool), [pool[p] for p in result.kept], counts, removed,
+                     "filter decisions and cached hashes (mask path)")
+
+
+def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: list[Any], reuse: bool) -> Processed:
+    """The executor path: Data-Juicer's DefaultExecutor on the pool (with its raw stats when reusable)."""
+    attribute_from_stats = reuse and filters_come_first(ops)
+    source = args.pool_with_stats if reuse else args.pool
+    inputs = {record["sandbox_row"]: record for _, record in iter_jsonl(source)}
+    with tempfile.TemporaryDirectory(prefix=".dj-process-", dir=args.out_data.parent) as scratch:
+        export_path = Path(scratch) / "export" / "data.jsonl"
+        # The tracer keeps every removed sample only when its limit is at least the input size.
+        trace_limit = None if attribute_from_stats else len(inputs)
+        run = run_executor(args.recipe, source, export_path, Path(scratch) / "work", args.np, trace_limit)
+        kept = [record for _, record in iter_jsonl(export_path)]
+        counts = removals_per_op(recipe["process"], run, len(inputs))
+        kept_rows = {record["sandbox_row"] for record in kept}
+        if attribute_from_stats:
+            removed = removed_by_stats(ops, counts, inputs, kept_rows)
+        else:
+            removed = removed_by_tracer(ops, counts, run, inputs, kept_rows)
+    return Processed(len(inputs), kept, counts, removed,
+                     "filter decisions on reused stats" if attribute_from_stats else "tracer")
+
+
 def main() -> None:
     args = parse_args()
     forbid_runtime_installs()
@@ -195,44 +236,40 @@ def main() -> None:
     analyzed = load_recipe(args.analyzed_recipe)
     reuse = can_reuse_stats(recipe["process"], analyzed["process"])
     ops = load_ops(recipe["process"])
-    attribute_from_stats = reuse and filters_come_first(ops)
-    source = args.pool_with_stats if reuse else args.pool
-    inputs = {record["sandbox_row"]: record for _, record in iter_jsonl(source)}
+    cache = read_stats_cache(args.stats_cache) if reuse else None
+    refusal = mask_path_refusal(ops, cache) if cache is not None else (
+        "its ops differ from the analysed recipe's in more than filter thresholds, or a mapper runs before a filter")
     args.out_data.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=".dj-process-", dir=args.out_data.parent) as scratch:
-        export_path = Path(scratch) / "export" / "data.jsonl"
-        # The tracer keeps every removed sample only when its limit is at least the input size.
-        trace_limit = None if attribute_from_stats else len(inputs)
-        run = run_executor(args.recipe, source, export_path, Path(scratch) / "work", args.np, trace_limit)
-        seconds = time.perf_counter() - started
-        kept = [record for _, record in iter_jsonl(export_path)]
-        require_nonempty_output(len(kept), args.recipe, args.variant)
-        counts = removals_per_op(recipe["process"], run, len(inputs))
-        describe_filters(recipe["process"], ops, counts)
-        kept_rows = {record["sandbox_row"] for record in kept}
-        if attribute_from_stats:
-            removed = removed_by_stats(ops, counts, inputs, kept_rows)
-        else:
-            removed = removed_by_tracer(ops, counts, run, inputs, kept_rows)
-        os.replace(export_path, args.out_data)
+    if refusal is None:
+        processed = process_by_masks(ops, recipe["process"], cache, args.pool)
+    else:
+        processed = process_by_executor(args, recipe, ops, reuse)
+    seconds = time.perf_counter() - started
+    require_nonempty_output(len(processed.kept), args.recipe, args.variant)
+    describe_filters(recipe["process"], ops, processed.counts)
+    write_jsonl(args.out_data, processed.kept)
+    counts, removed = processed.counts, processed.removed
     # Worker processes trace in any order; sorted rows make the file reproducible.
     removed.sort(key=lambda row: (row["op_index"] if row["op_index"] is not None else len(counts), row["sandbox_row"]))
     write_jsonl(args.out_removed, removed)
     summary = {
         "variant": args.variant,
         "recipe": str(args.recipe),
-        "input_docs": len(inputs),
-        "output_docs": len(kept),
-        "kept_fraction": len(kept) / len(inputs),
+        "input_docs": processed.input_docs,
+        "output_docs": len(processed.kept),
+        "kept_fraction": len(processed.kept) / processed.input_docs,
+        "path": "mask" if refusal is None else "executor",
+        "executor_reason": refusal,
         "stats_reused": reuse,
-        "removals_attributed_by": "filter decisions on reused stats" if attribute_from_stats else "tracer",
+        "removals_attributed_by": processed.attributed_by,
         "data_juicer_version": importlib.metadata.version("py-data-juicer"),
-        "executor_seconds": round(seconds, 3),
+        "data_step_seconds": round(seconds, 3),
         "ops": counts,
     }
     args.out_counts.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    print(f"{args.variant}: kept {len(kept)}/{len(inputs)} documents (stats reused: {reuse})")
+    print(f"{args.variant}: kept {len(processed.kept)}/{processed.input_docs} documents "
+          f"({summary['path']} path{'' if refusal is None else ': ' + refusal})")
     for op in counts:
         print(f"  {op['op_index']:>2} {op['op']:<32} removed {op['removed']:>6}, left {op['left']:>6}")
 

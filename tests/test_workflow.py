@@ -226,7 +226,7 @@ def run_process(tiny_run: Path, analyzed_recipe: Path, out: Path) -> dict:
         sys.executable, "scripts/process.py", "--variant", "k_sigma",
         "--recipe", str(OUT / "recipes/k_sigma.yaml"), "--analyzed-recipe", str(analyzed_recipe),
         "--pool", str(OUT / "data/pool.jsonl"), "--pool-with-stats", str(OUT / "analysis/raw/with_stats.jsonl"),
-        "--out-data", str(out / "data.jsonl"), "--out-counts", str(out / "op_counts.json"),
+        "--stats-cache", str(OUT / "analysis/raw/stats.parquet"), "--out-data", str(out / "data.jsonl"), "--out-counts", str(out / "op_counts.json"),
         "--out-removed", str(out / "removed.jsonl"), "--np", "1",
     ]
     result = subprocess.run(command, cwd=tiny_run, env=workflow_env(), capture_output=True, text=True, timeout=600)
@@ -236,8 +236,8 @@ def run_process(tiny_run: Path, analyzed_recipe: Path, out: Path) -> dict:
 
 def test_removals_from_reused_stats_match_data_juicers_tracer(tiny_run: Path, tmp_path: Path) -> None:
     # An analyzed recipe that differs in a non-threshold argument makes the raw stats unusable, so
-    # the same variant runs once on reused stats (filters' decisions name the remover) and once on
-    # the plain pool with Data-Juicer's tracer recording every removal.
+    # the same variant runs once on the mask path (cached stats and hashes, no executor) and once
+    # through the executor on the plain pool with Data-Juicer's tracer recording every removal.
     recipe = yaml.safe_load((tiny_run / OUT / "recipes/recipe.yaml").read_text())
     for entry in recipe["process"]:
         if "document_deduplicator" in entry:
@@ -248,7 +248,8 @@ def test_removals_from_reused_stats_match_data_juicers_tracer(tiny_run: Path, tm
     from_stats = run_process(tiny_run, OUT / "recipes/recipe.yaml", tmp_path / "stats")
     from_tracer = run_process(tiny_run, other, tmp_path / "tracer")
 
-    assert from_stats["removals_attributed_by"] != from_tracer["removals_attributed_by"] == "tracer"
+    assert (from_stats["path"], from_tracer["path"]) == ("mask", "executor")
+    assert from_tracer["removals_attributed_by"] == "tracer"
     assert from_stats["ops"] == from_tracer["ops"]
     assert (tmp_path / "stats/data.jsonl").read_bytes() == (tmp_path / "tracer/data.jsonl").read_bytes()
 

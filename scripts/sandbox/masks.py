@@ -1,0 +1,144 @@
+"""Threshold-only variants from cached stats, with no executor run (the "mask path").
+
+The raw analysis writes a columnar stats cache (Parquet): each document's sandbox_row, one column
+per stat the recipe's filters computed, and, for each exact deduplicator of the recipe, the hash
+that deduplicator's own `compute_hash` gives the document. A variant whose ops differ from the
+analysed recipe's only in filter thresholds then needs no operator to run: each filter's own
+keep/drop code (`process_batched` / `process_single`) is asked on the cached stats, and an exact
+deduplicator keeps the first document per hash among the survivors, as Data-Juicer's does. The ops
+apply in recipe order, each to the documents the previous ones kept, so per-op removal counts are
+those the executor reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+STATS_FIELD = "__dj__stats__"
+ROW_COLUMN = "sandbox_row"
+HASH_PREFIX = "hash:"
+STAT_PREFIX = "stat:"
+
+
+def is_exact_deduplicator(op: Any) -> bool:
+    """True for Data-Juicer's document_deduplicator (exact md5), whose decisions a cached hash replays."""
+    from data_juicer.ops.deduplicator import DocumentDeduplicator
+
+    return type(op) is DocumentDeduplicator
+
+
+def hash_column(op_index: int) -> str:
+    return f"{HASH_PREFIX}{op_index}"
+
+
+def write_stats_cache(path: Path, records: Sequence[dict[str, Any]], ops: Sequence[Any], text_key: str) -> None:
+    """Write the stats cache for records that carry __dj__stats__ (the Analyzer's export)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from data_juicer.utils.constant import HashKeys
+
+    columns: dict[str, list[Any]] = {ROW_COLUMN: [record["sandbox_row"] for record in records]}
+    stat_keys = sorted({key for record in records for key in record.get(STATS_FIELD, {})})
+    for key in stat_keys:
+        columns[STAT_PREFIX + key] = [record.get(STATS_FIELD, {}).get(key) for record in records]
+    for index, op in enumerate(ops):
+        if is_exact_deduplicator(op):
+            columns[hash_column(index)] = [op.compute_hash({text_key: record[text_key]})[HashKeys.hash]
+                                           for record in records]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    pq.write_table(pa.table(columns), partial)
+    partial.replace(path)
+
+
+@dataclass
+class StatsCache:
+    """The cache in memory: rows in pool order, each document's stats dict, hashes per op index."""
+
+    rows: np.ndarray
+    stats: list[dict[str, Any]]
+    hashes: dict[int, list[str]]
+
+
+def read_stats_cache(path: Path) -> StatsCache:
+    """Read a cache written by write_stats_cache."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    stat_columns = [name for name in table.column_names if name.startswith(STAT_PREFIX)]
+    values = [table.column(name).to_pylist() for name in stat_columns]
+    keys = [name[len(STAT_PREFIX):] for name in stat_columns]
+    # A stat absent from a document stays absent (Arrow stores it as null).
+    stats = [{key: value for key, value in zip(keys, row) if value is not None} for row in zip(*values)]
+    if not stat_columns:
+        stats = [{} for _ in range(table.num_rows)]
+    hashes = {int(name[len(HASH_PREFIX):]): table.column(name).to_pylist()
+              for name in table.column_names if name.startswith(HASH_PREFIX)}
+    return StatsCache(rows=table.column(ROW_COLUMN).to_numpy(), stats=stats, hashes=hashes)
+
+
+def mask_path_refusal(ops: Sequence[Any], cache: StatsCache) -> str | None:
+    """Why these (already threshold-only) ops cannot take the mask path, or None when they can."""
+    from data_juicer.ops import Filter
+
+    for index, op in enumerate(ops):
+        if is_exact_deduplicator(op):
+            if index not in cache.hashes:
+                return f"op {index} ({op._name}) has no cached hash in the stats cache"
+        elif not isinstance(op, Filter):
+            return f"op {index} ({op._name}) is neither a filter nor an exact deduplicator"
+    return None
+
+
+def filter_keeps(op: Any, records: list[dict[str, Any]]) -> list[bool]:
+    """The filter's own keep/drop decision for each record, from the stats the record carries."""
+    if not records:
+        return []
+    if not op.is_batched_op():
+        return [bool(op.process_single(record)) for record in records]
+    keys = {key for record in records for key in record}
+    batch = {key: [record.get(key) for record in records] for key in keys}
+    return [bool(keep) for keep in op.process_batched(batch)]
+
+
+def first_per_hash(hashes: Sequence[str]) -> np.ndarray:
+    """Keep flags: True for the first occurrence of each hash, in order."""
+    seen: set[str] = set()
+    keep = np.zeros(len(hashes), dtype=bool)
+    for position, value in enumerate(hashes):
+        if value not in seen:
+            seen.add(value)
+            keep[position] = True
+    return keep
+
+
+@dataclass
+class MaskResult:
+    """Which cache positions survive, and for each op the positions it removed."""
+
+    kept: np.ndarray
+    removed_by_op: list[np.ndarray]
+
+
+def apply_ops(ops: Sequence[Any], cache: StatsCache) -> MaskResult:
+    """Apply the ops in order to the cached stats and hashes; each op sees only the survivors."""
+    from data_juicer.ops import Filter
+
+    alive = np.ones(len(cache.stats), dtype=bool)
+    removed_by_op: list[np.ndarray] = []
+    for index, op in enumerate(ops):
+        positions = np.flatnonzero(alive)
+        if isinstance(op, Filter):
+            keep = np.fromiter(filter_keeps(op, [{STATS_FIELD: cache.stats[p]} for p in positions]),
+                               dtype=bool, count=len(positions))
+        else:
+            column = cache.hashes[index]
+            keep = first_per_hash([column[p] for p in positions])
+        removed = positions[~keep]
+        alive[removed] = False
+        removed_by_op.append(removed)
+    return MaskResult(kept=np.flatnonzero(alive), removed_by_op=removed_by_op)
