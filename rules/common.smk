@@ -234,6 +234,28 @@ def trial_metric_file(trial: int) -> str:
     return f"{OUT}/data_metrics/trial{trial}.json"
 
 
+def batched_rounds() -> bool:
+    """A round runs as one job when nothing in it needs a GPT: the metric is a data metric or
+    names the n-gram proxy (hpo.batched switches this off)."""
+    return config["hpo"]["batched"] and (
+        not sweep().needs_training or sweep_proxy() == "ngram"
+    )
+
+
+def round_evaluations(wildcards) -> list[str]:
+    """What hpo_tell reads for a round: its batched evaluation, or one file per trial."""
+    if batched_rounds():
+        return [f"{HPO}/rounds/{wildcards.round}.eval.json"]
+    return [trial_metric_file(trial) for trial in round_trials(wildcards)]
+
+
+def round_trial_files(name: str):
+    """Input function: a file of every trial of the round (params.json, recipe.yaml)."""
+    return lambda wildcards: [
+        f"{HPO}/trials/{trial}/{name}" for trial in round_trials(wildcards)
+    ]
+
+
 def previous_round(wildcards) -> list[str]:
     """Trials of round r are asked only after round r-1 was told (so the sampler learns from it)."""
     round_index = int(wildcards.trial) // sweep().parallel_trials

@@ -43,15 +43,44 @@ rule hpo_ask:
         " --out-recipe {output.recipe} --out-params {output.params} > {log} 2>&1"
 
 
+rule hpo_round_eval:
+    input:
+        params=round_trial_files("params.json"),
+        recipes=round_trial_files("recipe.yaml"),
+        analyzed_recipe=f"{OUT}/recipes/recipe.yaml",
+        pool=f"{OUT}/data/pool.jsonl",
+        stats_cache=f"{OUT}/analysis/raw/stats.parquet",
+        eval=f"{OUT}/data/eval.jsonl",
+    output:
+        f"{HPO}/rounds/{{round}}.eval.json",
+    log:
+        f"{LOGS}/hpo/round_eval_{{round}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/hpo_round_eval/{{round}}.tsv"
+    conda:
+        "../envs/data-juicer.yaml"
+    threads: DJ_THREADS
+    resources:
+        mem_mb=config["resources"]["data_juicer"]["mem_mb"],
+        runtime=config["resources"]["data_juicer"]["runtime"],
+    params:
+        train=lambda wildcards: "--train" if sweep().needs_training else "",
+        seeds=" ".join(str(seed) for seed in config["hpo"]["seeds"]),
+        budget=NGRAM_BUDGET,
+        order=config["ngram"]["order"],
+    shell:
+        "python scripts/hpo_round_eval.py --params {input.params} --recipes {input.recipes}"
+        " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
+        " --stats-cache {input.stats_cache} --eval {input.eval} {params.train}"
+        " --seeds {params.seeds} --budget-bytes {params.budget} --order {params.order}"
+        " --np {threads} --out {output} > {log} 2>&1"
+
+
 checkpoint hpo_tell:
     input:
         sweep=f"{HPO}/sweep.json",
-        params=lambda wildcards: [
-            f"{HPO}/trials/{trial}/params.json" for trial in round_trials(wildcards)
-        ],
-        evaluations=lambda wildcards: [
-            trial_metric_file(trial) for trial in round_trials(wildcards)
-        ],
+        params=round_trial_files("params.json"),
+        evaluations=round_evaluations,
     output:
         f"{HPO}/rounds/{{round}}.json",
     log:

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.jsonl import iter_jsonl  # noqa: E402
-from sandbox.origin import is_noise, origin_of  # noqa: E402
+from sandbox.origin import is_noise, noise_removal, origin_of  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -26,26 +26,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--removed", type=Path, default=None, help="removed.jsonl of a processed variant")
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
-
-
-def ratio(numerator: int, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
-
-
-def noise_removal(pool_origins: dict[int, str], removed_rows: set[int]) -> dict[str, Any]:
-    """Precision and recall of removing noise-tagged documents, overall and per noise kind."""
-    noise_rows = {row for row, origin in pool_origins.items() if is_noise(origin)}
-    removed_noise = removed_rows & noise_rows
-    per_kind_total = Counter(pool_origins[row] for row in noise_rows)
-    per_kind_removed = Counter(pool_origins[row] for row in removed_noise)
-    return {
-        "precision": ratio(len(removed_noise), len(removed_rows)),
-        "recall": ratio(len(removed_noise), len(noise_rows)),
-        "removed": len(removed_rows),
-        "removed_noise": len(removed_noise),
-        "pool_noise": len(noise_rows),
-        "recall_per_kind": {kind: per_kind_removed[kind] / total for kind, total in sorted(per_kind_total.items())},
-    }
 
 
 def per_op_origins(removed_path: Path | None, pool_origins: dict[int, str] | None) -> dict[str, Any]:

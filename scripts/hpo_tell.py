@@ -1,7 +1,8 @@
 """Report one round of trials to the sweep's study and record the round.
 
-Each trial's metric comes from the sandbox's own evaluation (eval/<trial>.json, or the data
-metrics for a data-only metric). With tracking on, each trial becomes a wandb run in a group named
+Each trial's metric comes from the sandbox's own evaluation: one file per trial (eval/<trial>.json,
+or the data metrics for a data-only metric), or one file for the whole round written by
+hpo_round_eval.py ({"trials": {trial: evaluation}}) when the round ran as one batched job. With tracking on, each trial becomes a wandb run in a group named
 after the sweep, with the sweep config attached.
 """
 
@@ -28,7 +29,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--study", required=True, type=Path)
     parser.add_argument("--round", required=True, type=int)
     parser.add_argument("--params", required=True, nargs="+", type=Path, help="params.json per trial")
-    parser.add_argument("--evaluations", required=True, nargs="+", type=Path, help="metric JSON per trial")
+    parser.add_argument("--evaluations", required=True, nargs="+", type=Path,
+                        help="metric JSON per trial, or one round evaluation from hpo_round_eval.py")
     parser.add_argument("--benchmarks", required=True, type=Path, help="Snakemake's benchmark directory")
     parser.add_argument("--sampler-seed", type=int, default=0)
     parser.add_argument("--tracking", choices=["wandb", "none"], default="none")
@@ -49,6 +51,20 @@ def trial_seconds(benchmarks: Path, trial: int) -> float:
     return round(seconds, 2)
 
 
+def evaluations_by_trial(paths: list[Path], trials: list[int]) -> dict[int, dict[str, Any]]:
+    """Each trial's evaluation, from per-trial files (in trial order) or one round evaluation."""
+    loaded = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+    if len(loaded) == 1 and "trials" in loaded[0]:
+        by_trial = {int(trial): evaluation for trial, evaluation in loaded[0]["trials"].items()}
+        missing = sorted(set(trials) - set(by_trial))
+        if missing:
+            raise ValueError(f"{paths[0]}: no evaluation of trial(s) {missing}")
+        return by_trial
+    if len(loaded) != len(trials):
+        raise ValueError(f"{len(loaded)} evaluation files for {len(trials)} trials")
+    return dict(zip(trials, loaded))
+
+
 def log_to_wandb(args: argparse.Namespace, sweep: dict[str, Any], record: dict[str, Any]) -> None:
     import wandb
 
@@ -66,13 +82,16 @@ def main() -> None:
     args = parse_args()
     sweep = json.loads(args.sweep_json.read_text(encoding="utf-8"))
     study = open_study(args.study, sweep, args.sampler_seed)
+    all_params = [json.loads(path.read_text(encoding="utf-8")) for path in args.params]
+    evaluations = evaluations_by_trial(args.evaluations, [params["trial"] for params in all_params])
     trials = []
-    for params_path, evaluation_path in zip(args.params, args.evaluations):
-        params = json.loads(params_path.read_text(encoding="utf-8"))
-        value = trial_metric(json.loads(evaluation_path.read_text(encoding="utf-8")), sweep["metric"])
+    for params in all_params:
+        evaluation = evaluations[params["trial"]]
+        value = trial_metric(evaluation, sweep["metric"])
         tell(study, params["trial"], value)
+        seconds = evaluation.get("seconds")
         record = {"trial": params["trial"], "params": params["params"], "value": value, "status": "complete",
-                  "duration_s": trial_seconds(args.benchmarks, params["trial"])}
+                  "duration_s": seconds if seconds is not None else trial_seconds(args.benchmarks, params["trial"])}
         trials.append(record)
         if args.tracking == "wandb":
             args.wandb_dir.mkdir(parents=True, exist_ok=True)

@@ -35,8 +35,9 @@ from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import ExecutorRun, forbid_runtime_installs, require_nonempty_output, run_executor  # noqa: E402
 from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
 from sandbox.k_sigma import stat_keys_of, threshold_args_of  # noqa: E402
-from sandbox.masks import StatsCache, apply_ops, filter_keeps, mask_path_refusal, read_stats_cache  # noqa: E402
-from sandbox.recipe import Process, load_recipe, op_names, strip_thresholds  # noqa: E402
+from sandbox.masks import (  # noqa: E402
+    StatsCache, apply_ops, can_reuse_stats, filter_keeps, mask_path_refusal, read_stats_cache)
+from sandbox.recipe import Process, load_recipe, op_names  # noqa: E402
 
 STATS_FIELD = "__dj__stats__"
 
@@ -54,23 +55,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out-removed", required=True, type=Path)
     parser.add_argument("--np", type=int, default=1)
     return parser.parse_args()
-
-
-def can_reuse_stats(process: Process, analyzed: Process) -> bool:
-    """True when precomputed stats describe exactly what this variant's filters would compute."""
-    from data_juicer.ops import OPERATORS, Filter, Mapper
-
-    if op_names(process) != op_names(analyzed):
-        return False
-    classes = [OPERATORS.modules[name] for name in op_names(process)]
-    thresholds = {name: {arg.name for arg in threshold_args_of(cls)} for name, cls in zip(op_names(process), classes)}
-    if strip_thresholds(process, thresholds) != strip_thresholds(analyzed, thresholds):
-        return False
-    # The Analyzer skips mappers, so its stats describe the text before any mapper ran: they are
-    # only valid for filters that no mapper precedes.
-    filter_positions = [i for i, cls in enumerate(classes) if issubclass(cls, Filter)]
-    last_filter = max(filter_positions, default=-1)
-    return not any(issubclass(cls, Mapper) for cls in classes[:last_filter])
 
 
 def removals_per_op(process: Process, run: ExecutorRun, input_count: int) -> list[dict[str, Any]]:

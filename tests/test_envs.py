@@ -14,7 +14,7 @@ import pytest
 import yaml
 from conftest import REPO
 
-RULE_HEADER = re.compile(r"^rule (\w+):", re.MULTILINE)
+RULE_HEADER = re.compile(r"^(?:rule|checkpoint) (\w+):", re.MULTILINE)
 PIP_PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.+\-]+)$")
 CONDA_PIN = re.compile(r"^([A-Za-z0-9_.\-]+)=([0-9][A-Za-z0-9_.*]*)$")
 SCRIPT_IN_SHELL = re.compile(r"python (scripts/\w+\.py)")

@@ -1,4 +1,5 @@
-"""Recipe HPO through the real workflow: Optuna trials run as process/train/evaluate jobs in rounds."""
+"""Recipe HPO through the real workflow: Optuna trials in rounds, each round one batched job (mask
+path, n-gram proxy) or, with hpo.batched false or a GPT metric, process/train/evaluate jobs per trial."""
 
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ def write_sweep(workdir: Path, sweep: dict) -> Path:
     return path
 
 
-def setup(tmp_path: Path, sweep: dict) -> tuple[Path, Path]:
+def setup(tmp_path: Path, sweep: dict, batched: bool = True) -> tuple[Path, Path]:
     workdir = copy_workflow(tmp_path / "wf")
     sweep_path = write_sweep(workdir, sweep)
     config = write_config(workdir, {**HPO_CONFIG, "hpo": {"sweep": str(sweep_path), "seeds": [0], "sampler_seed": 0,
-                                                          "confirm_top": 3}})
+                                                          "confirm_top": 3, "batched": batched}})
     return workdir, config
 
 
@@ -45,10 +46,10 @@ def test_bayes_sweep_on_the_ngram_rung_confirms_its_best_trials(tmp_path: Path) 
     workdir, config = setup(tmp_path, sweep)
     # the search trains on seed 0 only; confirmation re-runs the best 2 trials on seeds 0 and 1
     config = write_config(workdir, {**HPO_CONFIG, "seeds": [0, 1], "hpo": {
-        "sweep": str(workdir / "sweep.yaml"), "seeds": [0], "sampler_seed": 0, "confirm_top": 2}})
+        "sweep": str(workdir / "sweep.yaml"), "seeds": [0], "sampler_seed": 0, "confirm_top": 2, "batched": True}})
     first_round = planned_jobs(workdir, "hpo", "--configfile", str(config))
-    assert first_round["hpo_ask"] == 2 and first_round["train_ngram"] == 2, "the dry run shows the first round"
-    assert "train_gpt" not in first_round, "the search trains only the sweep's proxy"
+    assert first_round["hpo_ask"] == 2 and first_round["hpo_round_eval"] == 1, "the dry run shows the first round"
+    assert "train_gpt" not in first_round and "process" not in first_round, "one job evaluates the whole round"
     result = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stderr[-6000:]
     rows = read_trials(workdir)
@@ -56,10 +57,13 @@ def test_bayes_sweep_on_the_ngram_rung_confirms_its_best_trials(tmp_path: Path) 
     sampled = {(row["text_length_filter.min_len"], row["special_characters_filter.max_ratio"]) for row in rows}
     assert len(sampled) == 4, "every trial samples its own parameters"
     assert all(isinstance(int(row["text_length_filter.min_len"]), int) for row in rows)
+    round_evals = {}
+    for path in (workdir / HPO_DIR / "rounds").glob("*.eval.json"):
+        round_evals.update(json.loads(path.read_text())["trials"])
     for row in rows:
-        trial_eval = json.loads((workdir / "results/tiny/eval/ngram" / f"trial{row['trial']}.json").read_text())
-        assert float(row["heldout_bpb@ngram"]) == trial_eval["heldout_bpb"], "the metric is the sandbox's own evaluation"
-        assert trial_eval["seeds"] == [0]
+        trial_eval = round_evals[row["trial"]]
+        assert float(row["heldout_bpb@ngram"]) == trial_eval["heldout_bpb"]
+        assert trial_eval["path"] == "mask" and list(trial_eval["heldout_bpb_per_seed"]) == ["0"]
 
     confirmed = json.loads((workdir / HPO_DIR / "confirmed.json").read_text())
     top_two = sorted(rows, key=lambda row: (float(row["heldout_bpb@ngram"]), int(row["trial"])))[:2]
@@ -79,6 +83,15 @@ def test_bayes_sweep_on_the_ngram_rung_confirms_its_best_trials(tmp_path: Path) 
     best_recipe = yaml.safe_load((workdir / HPO_DIR / "best_recipe.yaml").read_text())
     assert best_recipe["process"][0]["text_length_filter"]["min_len"] == int(best_row["text_length_filter.min_len"])
     assert (workdir / HPO_DIR / "history.png").stat().st_size > 1000
+    for trial in confirmed["trials"]:
+        # the confirmed trial re-ran as an ordinary variant (process, train_ngram): its seed-0
+        # n-gram score is the one the batched round computed
+        model = workdir / "results/tiny/models/ngram" / f"trial{trial['trial']}/seed0/train_meta.json"
+        counts = json.loads((workdir / "results/tiny/processed" / f"trial{trial['trial']}/op_counts.json").read_text())
+        batched = round_evals[str(trial["trial"])]
+        assert json.loads(model.read_text())["heldout_bpb"] == pytest.approx(batched["heldout_bpb_per_seed"]["0"],
+                                                                             rel=1e-12)
+        assert counts["path"] == "mask" and counts["output_docs"] == batched["docs"]
     assert planned_jobs(workdir, "hpo", "--configfile", str(config)) == {}
 
 
@@ -108,20 +121,23 @@ def test_resume_keeps_finished_trials_and_raising_run_cap_continues(tmp_path: Pa
         assert float(row["alphanumeric_filter.min_ratio"]) == trial["params"]["alphanumeric_filter.min_ratio"]
 
     raised = write_config(workdir, {**HPO_CONFIG, "hpo": {"sweep": str(write_sweep(workdir, {**sweep, "run_cap": 6})),
-                                                          "seeds": [0], "sampler_seed": 0, "confirm_top": 3}})
+                                                          "seeds": [0], "sampler_seed": 0, "confirm_top": 3,
+                                                          "batched": True}})
     jobs = planned_jobs(workdir, "hpo", "--configfile", str(raised))
-    assert jobs["hpo_ask"] == 2 and jobs["process"] == 2, "only the two new trials run"
+    assert jobs["hpo_ask"] == 2 and jobs["hpo_round_eval"] == 1, "only the two new trials run"
     more = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(raised))
     assert more.returncode == 0, more.stderr[-6000:]
     assert len(read_trials(workdir)) == 6
     assert [row["kept_fraction"] for row in read_trials(workdir)[:4]] == [row["kept_fraction"] for row in rows]
 
 
-def test_grid_sweep_runs_exactly_the_grid(tmp_path: Path) -> None:
+def test_grid_sweep_runs_exactly_the_grid_with_jobs_per_trial(tmp_path: Path) -> None:
     grid = {"text_length_filter.min_len": [20, 200], "word_repetition_filter.max_ratio": [0.2, 0.5]}
     sweep = {"name": "tiny-grid", "method": "grid", "metric": {"name": "noise_recall", "goal": "maximize"},
              "parameters": {name: {"values": values} for name, values in grid.items()}, "parallel_trials": 2}
-    workdir, config = setup(tmp_path, sweep)
+    workdir, config = setup(tmp_path, sweep, batched=False)
+    first_round = planned_jobs(workdir, "hpo", "--configfile", str(config))
+    assert first_round["process"] == 2 and "hpo_round_eval" not in first_round
     result = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stderr[-6000:]
     rows = read_trials(workdir)

@@ -18,6 +18,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from sandbox.k_sigma import threshold_args_of
+from sandbox.recipe import Process, op_names, strip_thresholds
+
 STATS_FIELD = "__dj__stats__"
 ROW_COLUMN = "sandbox_row"
 HASH_PREFIX = "hash:"
@@ -79,6 +82,23 @@ def read_stats_cache(path: Path) -> StatsCache:
     hashes = {int(name[len(HASH_PREFIX):]): table.column(name).to_pylist()
               for name in table.column_names if name.startswith(HASH_PREFIX)}
     return StatsCache(rows=table.column(ROW_COLUMN).to_numpy(), stats=stats, hashes=hashes)
+
+
+def can_reuse_stats(process: Process, analyzed: Process) -> bool:
+    """True when precomputed stats describe exactly what this variant's filters would compute."""
+    from data_juicer.ops import OPERATORS, Filter, Mapper
+
+    if op_names(process) != op_names(analyzed):
+        return False
+    classes = [OPERATORS.modules[name] for name in op_names(process)]
+    thresholds = {name: {arg.name for arg in threshold_args_of(cls)} for name, cls in zip(op_names(process), classes)}
+    if strip_thresholds(process, thresholds) != strip_thresholds(analyzed, thresholds):
+        return False
+    # The Analyzer skips mappers, so its stats describe the text before any mapper ran: they are
+    # only valid for filters that no mapper precedes.
+    filter_positions = [i for i, cls in enumerate(classes) if issubclass(cls, Filter)]
+    last_filter = max(filter_positions, default=-1)
+    return not any(issubclass(cls, Mapper) for cls in classes[:last_filter])
 
 
 def mask_path_refusal(ops: Sequence[Any], cache: StatsCache) -> str | None:

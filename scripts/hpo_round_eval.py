@@ -1,0 +1,122 @@
+"""Evaluate one HPO round's trials in one job: mask, train the n-gram proxy, score, per trial.
+
+A round of K trials would otherwise be K × (process, data metrics, train per seed, evaluate)
+jobs, each paying Python and Data-Juicer start-up (~4 s) for well under a second of work. Here the
+pool, its stats cache and the eval set are read once; each trial's recipe takes the mask path
+(sandbox/masks.py) when it only moves thresholds, else Data-Juicer's executor runs it in this
+process; the n-gram proxy then trains on each seed at the fixed budget and scores the eval set,
+exactly as train_ngram.py and evaluate.py do. The output holds one evaluation per trial, read by
+hpo_tell.py like a per-trial evaluation file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.dj import forbid_runtime_installs, run_executor  # noqa: E402
+from sandbox.jsonl import iter_jsonl  # noqa: E402
+from sandbox.masks import StatsCache, apply_ops, can_reuse_stats, mask_path_refusal, read_stats_cache  # noqa: E402
+from sandbox.ngram import KneserNeyLM, budget_documents  # noqa: E402
+from sandbox.origin import noise_removal, origin_of  # noqa: E402
+from sandbox.recipe import load_recipe  # noqa: E402
+from sandbox.scoring import read_documents  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--params", required=True, nargs="+", type=Path, help="params.json per trial")
+    parser.add_argument("--recipes", required=True, nargs="+", type=Path, help="recipe.yaml per trial, same order")
+    parser.add_argument("--analyzed-recipe", required=True, type=Path)
+    parser.add_argument("--pool", required=True, type=Path)
+    parser.add_argument("--stats-cache", required=True, type=Path)
+    parser.add_argument("--eval", required=True, type=Path)
+    parser.add_argument("--train", action="store_true", help="train and score the n-gram proxy (model metrics)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--budget-bytes", type=int, default=1)
+    parser.add_argument("--order", type=int, default=5)
+    parser.add_argument("--np", type=int, default=1, help="executor processes for a trial the mask path refuses")
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args()
+    if len(args.params) != len(args.recipes):
+        parser.error("--params and --recipes must list the same trials")
+    return args
+
+
+def kept_by_executor(recipe_path: Path, pool_path: Path, np_workers: int) -> tuple[list[int], str]:
+    """Kept sandbox_rows when the mask path cannot run the recipe: Data-Juicer's executor, in process."""
+    with tempfile.TemporaryDirectory(prefix=".dj-trial-") as scratch:
+        export = Path(scratch) / "export" / "data.jsonl"
+        run_executor(recipe_path, pool_path, export, Path(scratch) / "work", np_workers, None)
+        kept = [record["sandbox_row"] for _, record in iter_jsonl(export)] if export.exists() else []
+    return kept, "executor"
+
+
+def kept_rows(recipe_path: Path, analyzed: dict[str, Any], cache: StatsCache, pool_path: Path,
+              np_workers: int) -> tuple[list[int], str]:
+    """The trial's kept sandbox_rows and which path computed them."""
+    from data_juicer.ops.load import load_ops
+
+    recipe = load_recipe(recipe_path)
+    if can_reuse_stats(recipe["process"], analyzed["process"]):
+        ops = load_ops(recipe["process"])
+        if mask_path_refusal(ops, cache) is None:
+            return cache.rows[apply_ops(ops, cache).kept].tolist(), "mask"
+    return kept_by_executor(recipe_path, pool_path, np_workers)
+
+
+def ngram_bpb(train_texts: list[bytes], eval_texts: list[bytes], seed: int, budget: int, order: int) -> float:
+    """Held-out bits per byte of the n-gram proxy, as train_ngram.py computes it."""
+    lm = KneserNeyLM.train(budget_documents(train_texts, budget, seed), order)
+    bits = lm.document_nll_bits(eval_texts)
+    return float(sum(bits)) / sum(len(text) for text in eval_texts)
+
+
+def main() -> None:
+    args = parse_args()
+    forbid_runtime_installs()
+    pool = [record for _, record in iter_jsonl(args.pool)]
+    text_of_row = {record["sandbox_row"]: record["text"].encode("utf-8") for record in pool}
+    origins = {record["sandbox_row"]: origin_of(record) for record in pool}
+    tagged = all(origin is not None for origin in origins.values())
+    cache = read_stats_cache(args.stats_cache)
+    analyzed = load_recipe(args.analyzed_recipe)
+    eval_texts = [record["text"].encode("utf-8") for record in read_documents(args.eval, "text")] if args.train else []
+    evaluations: dict[str, dict[str, Any]] = {}
+    for params_path, recipe_path in zip(args.params, args.recipes):
+        trial = json.loads(params_path.read_text(encoding="utf-8"))["trial"]
+        started = time.perf_counter()
+        kept, path = kept_rows(recipe_path, analyzed, cache, args.pool, args.np)
+        evaluation: dict[str, Any] = {"variant": f"trial{trial}", "path": path, "pool_docs": len(pool),
+                                      "docs": len(kept), "kept_fraction": len(kept) / len(pool)}
+        if tagged:
+            evaluation["noise_removal"] = noise_removal(origins, set(origins) - set(kept))
+        if args.train:
+            if not kept:
+                raise RuntimeError(f"trial {trial} ({recipe_path}) removed every document")
+            texts = [text_of_row[row] for row in kept]
+            per_seed = {str(seed): ngram_bpb(texts, eval_texts, seed, args.budget_bytes, args.order)
+                        for seed in args.seeds}
+            if not all(math.isfinite(value) for value in per_seed.values()):
+                raise ValueError(f"trial {trial}: held-out bits per byte is not finite: {per_seed}")
+            evaluation.update({"proxy": "ngram", "seeds": args.seeds, "heldout_bpb_per_seed": per_seed,
+                               "heldout_bpb": sum(per_seed.values()) / len(per_seed)})
+        evaluation["seconds"] = round(time.perf_counter() - started, 3)
+        evaluations[str(trial)] = evaluation
+        print(f"trial {trial}: {path} path, kept {len(kept)}/{len(pool)}, "
+              f"heldout_bpb {evaluation.get('heldout_bpb')}, {evaluation['seconds']} s", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"trials": evaluations}, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    run_main(main)
