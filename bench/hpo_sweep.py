@@ -48,7 +48,7 @@ def environment() -> dict[str, str]:
 def snakemake_command(args: argparse.Namespace, sweep_path: Path, *targets: str) -> list[str]:
     return [str(BIN / "snakemake"), *targets, "--cores", str(args.cores), "--config",
             f"experiment={args.experiment}", "tracking=none",
-            f"hpo={{sweep: {sweep_path}, seeds: [0], sampler_seed: 0, confirm_top: 0, batched: true}}"]
+            f"hpo={{sweep: {sweep_path}, seeds: [0], sampler_seed: 0, confirm_top: 0}}"]
 
 
 def run(command: list[str]) -> float:
