@@ -47,7 +47,7 @@ def validate_config(config: dict) -> None:
 
 
 def coerce_to_schema(config: dict, schema: dict) -> None:
-    """Turn numeric strings into numbers where the schema wants them.
+    """Turn numeric and true/false strings into numbers and booleans where the schema wants them.
 
     Snakemake reads nested --config values such as train='{steps: 9}' as strings.
     """
@@ -64,12 +64,19 @@ def coerce_to_schema(config: dict, schema: dict) -> None:
 def coerce_scalar(value, spec: dict):
     if not isinstance(value, str):
         return value
-    parsers = {"integer": int, "number": float}
+    parsers = {"integer": int, "number": float, "boolean": parse_boolean}
     parser = parsers.get(spec.get("type"))
     try:
         return parser(value) if parser else value
     except ValueError:
         return value
+
+
+def parse_boolean(value: str) -> bool:
+    booleans = {"true": True, "false": False}
+    if value.lower() not in booleans:
+        raise ValueError(value)
+    return booleans[value.lower()]
 
 
 def schema_problems(config: dict, schema: dict) -> list[str]:

@@ -68,6 +68,7 @@ def test_unknown_operator(workdir: Path) -> None:
         ("k_sigma=three", "k_sigma"),
         ("variants=[raw,best]", "variants"),
         ("train={steps: 0}", "steps"),
+        ("hpo={batched: maybe}", "batched"),
     ],
 )
 def test_invalid_config_value(workdir: Path, override: str, message: str) -> None:
@@ -77,6 +78,14 @@ def test_invalid_config_value(workdir: Path, override: str, message: str) -> Non
     assert result.returncode != 0
     assert "Invalid configuration" in output and message in output
     assert "config/schemas/config.schema.yaml" in output
+
+
+def test_nested_config_booleans_and_numbers_from_the_command_line(workdir: Path) -> None:
+    # Snakemake hands nested --config values over as strings; the schema says what they become.
+    config = write_config(workdir, TINY_CONFIG)
+    result = snakemake(workdir, "-n", "--configfile", str(config), "--config",
+                       "hpo={batched: false, confirm_top: 1}", "train={ema_decay: 0.5}")
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_every_document_filtered_out(workdir: Path) -> None:
