@@ -7,6 +7,9 @@ same tightened thresholds three ways and print the times:
   mask step   reading the stats cache and applying every op's decision (in this process, imports
               excluded): what one threshold-only trial costs inside a batched HPO round;
   process.py  the workflow's process script on the mask path, start-up and file writes included;
+  executor    the same script on the executor path: told the stats came from a recipe that differs
+              in a non-threshold argument, it runs Data-Juicer's executor on the plain pool (np 2)
+              with the tracer attributing removals, as for any variant the masks cannot compute;
   dj-process  Data-Juicer's own CLI on the plain pool (np 2), computing every stat and hash.
 It also checks that the mask path keeps exactly the documents dj-process keeps.
 
@@ -81,6 +84,27 @@ def tightened_recipe(path: Path) -> Path:
     return path
 
 
+def other_analyzed_recipe(path: Path) -> Path:
+    """The demo recipe with a non-threshold argument changed: its stats cannot stand for ours."""
+    recipe = yaml.safe_load(DEMO_RECIPE.read_text())
+    for entry in recipe["process"]:
+        if "document_deduplicator" in entry:
+            entry["document_deduplicator"]["lowercase"] = True
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    return path
+
+
+def process_py(recipe: Path, analyzed: Path, pool: Path, folder: Path, out: Path) -> tuple[float, dict]:
+    """Wall seconds of scripts/process.py and its op_counts.json."""
+    seconds, _ = run([sys.executable, "scripts/process.py", "--variant", "bench", "--recipe", str(recipe),
+                      "--analyzed-recipe", str(analyzed), "--pool", str(pool),
+                      "--pool-with-stats", str(folder / "with_stats.jsonl"),
+                      "--stats-cache", str(folder / "stats.parquet"), "--out-data", str(out / "data.jsonl"),
+                      "--out-counts", str(out / "op_counts.json"), "--out-removed", str(out / "removed.jsonl"),
+                      "--np", "2"])
+    return seconds, json.loads((out / "op_counts.json").read_text())
+
+
 def mask_step_seconds(recipe: Path, cache_path: Path, repeats: int) -> tuple[float, list[int]]:
     from data_juicer.ops.load import load_ops
 
@@ -108,15 +132,12 @@ def bench_size(size: int, folder: Path, repeats: int) -> dict[str, float]:
     mask_seconds, mask_kept = mask_step_seconds(recipe, folder / "stats.parquet", repeats)
     process_times = []
     for _ in range(repeats):
-        seconds, _ = run([sys.executable, "scripts/process.py", "--variant", "bench", "--recipe", str(recipe),
-                          "--analyzed-recipe", str(DEMO_RECIPE), "--pool", str(pool),
-                          "--pool-with-stats", str(folder / "with_stats.jsonl"),
-                          "--stats-cache", str(folder / "stats.parquet"), "--out-data", str(folder / "out/data.jsonl"),
-                          "--out-counts", str(folder / "out/op_counts.json"),
-                          "--out-removed", str(folder / "out/removed.jsonl")])
+        seconds, counts = process_py(recipe, DEMO_RECIPE, pool, folder, folder / "out")
         process_times.append(seconds)
-    counts = json.loads((folder / "out/op_counts.json").read_text())
     assert counts["path"] == "mask", counts["executor_reason"]
+    executor_seconds, executor_counts = process_py(recipe, other_analyzed_recipe(folder / "other.yaml"), pool,
+                                                   folder, folder / "executor")
+    assert executor_counts["path"] == "executor" and executor_counts["ops"] == counts["ops"]
     export = folder / "dj/data.jsonl"
     dj_seconds, result = run([str(BIN / "dj-process"), "--config", str(recipe), "--dataset_path", str(pool),
                               "--export_path", str(export), "--work_dir", str(folder / "dj/work"), "--np", "2",
@@ -126,7 +147,8 @@ def bench_size(size: int, folder: Path, repeats: int) -> dict[str, float]:
     if dj_kept != mask_kept or dj_left != [op["left"] for op in counts["ops"]]:
         sys.exit(f"{size} docs: the mask path and dj-process disagree (kept {len(mask_kept)} vs {len(dj_kept)})")
     return {"docs": size, "analyze_s": analyze_seconds, "mask_step_s": mask_seconds,
-            "process_py_s": min(process_times), "dj_process_s": dj_seconds, "kept": len(mask_kept)}
+            "process_py_s": min(process_times), "executor_s": executor_seconds, "dj_process_s": dj_seconds,
+            "kept": len(mask_kept)}
 
 
 def main() -> None:
@@ -134,13 +156,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-masks-") as scratch:
         base = args.work_dir or Path(scratch)
         rows = [bench_size(size, base / str(size), args.repeats) for size in args.sizes]
-    print("| docs | kept | analyze once (s) | mask step (s) | process.py, mask path (s) | dj-process (s) "
-          "| mask step / dj-process | process.py / dj-process |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| docs | kept | analyze once (s) | mask step (s) | process.py, mask path (s) "
+          "| process.py, executor path (s) | dj-process (s) | mask step / dj-process | mask path / dj-process "
+          "| executor path / dj-process |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
+        direct = row["dj_process_s"]
         print(f"| {row['docs']} | {row['kept']} | {row['analyze_s']:.1f} | {row['mask_step_s']:.3f} "
-              f"| {row['process_py_s']:.2f} | {row['dj_process_s']:.1f} "
-              f"| {row['mask_step_s'] / row['dj_process_s']:.4f} | {row['process_py_s'] / row['dj_process_s']:.3f} |")
+              f"| {row['process_py_s']:.2f} | {row['executor_s']:.1f} | {direct:.1f} "
+              f"| {row['mask_step_s'] / direct:.4f} | {row['process_py_s'] / direct:.3f} "
+              f"| {row['executor_s'] / direct:.2f} |")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import argparse
 import importlib.metadata
 import inspect
 import json
+import os
 import sys
 import tempfile
 import time
@@ -164,20 +165,20 @@ def removed_row(record: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class Processed:
-    """What either path produced: kept records, per-op counts, removed rows, how they were found."""
+    """What either path produced (besides the data file it wrote): sizes, per-op counts, removed rows."""
 
     input_docs: int
-    kept: list[dict[str, Any]]
+    output_docs: int
     counts: list[dict[str, Any]]
     removed: list[dict[str, Any]]
     attributed_by: str
 
 
-def process_by_masks(ops: list[Any], process: Process, cache: StatsCache, pool_path: Path) -> Processed:
+def process_by_masks(args: argparse.Namespace, ops: list[Any], process: Process, cache: StatsCache) -> Processed:
     """The mask path: the ops' own decisions on the cached stats and hashes; nothing else runs."""
-    pool = [record for _, record in iter_jsonl(pool_path)]
+    pool = [record for _, record in iter_jsonl(args.pool)]
     if [record.get("sandbox_row") for record in pool] != cache.rows.tolist():
-        raise RuntimeError(f"the stats cache does not list the documents of {pool_path} in order; "
+        raise RuntimeError(f"the stats cache does not list the documents of {args.pool} in order; "
                            "rerun the raw analysis (snakemake --forcerun analyze)")
     result = apply_ops(ops, cache)
     counts, removed, left = [], [], len(pool)
@@ -186,8 +187,9 @@ def process_by_masks(ops: list[Any], process: Process, cache: StatsCache, pool_p
         count = {"op_index": index, "op": name, "removed": len(positions), "left": left}
         counts.append(count)
         removed.extend(removed_row({**pool[p], STATS_FIELD: cache.stats[p]}, count) for p in positions)
-    return Processed(len(pool), [pool[p] for p in result.kept], counts, removed,
-                     "filter decisions and cached hashes (mask path)")
+    require_nonempty_output(len(result.kept), args.recipe, args.variant)
+    write_jsonl(args.out_data, (pool[p] for p in result.kept))
+    return Processed(len(pool), len(result.kept), counts, removed, "filter decisions and cached hashes (mask path)")
 
 
 def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: list[Any], reuse: bool) -> Processed:
@@ -207,7 +209,9 @@ def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: l
             removed = removed_by_stats(ops, counts, inputs, kept_rows)
         else:
             removed = removed_by_tracer(ops, counts, run, inputs, kept_rows)
-    return Processed(len(inputs), kept, counts, removed,
+        require_nonempty_output(len(kept), args.recipe, args.variant)
+        os.replace(export_path, args.out_data)
+    return Processed(len(inputs), len(kept), counts, removed,
                      "filter decisions on reused stats" if attribute_from_stats else "tracer")
 
 
@@ -226,13 +230,11 @@ def main() -> None:
     args.out_data.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if refusal is None:
-        processed = process_by_masks(ops, recipe["process"], cache, args.pool)
+        processed = process_by_masks(args, ops, recipe["process"], cache)
     else:
         processed = process_by_executor(args, recipe, ops, reuse)
     seconds = time.perf_counter() - started
-    require_nonempty_output(len(processed.kept), args.recipe, args.variant)
     describe_filters(recipe["process"], ops, processed.counts)
-    write_jsonl(args.out_data, processed.kept)
     counts, removed = processed.counts, processed.removed
     # Worker processes trace in any order; sorted rows make the file reproducible.
     removed.sort(key=lambda row: (row["op_index"] if row["op_index"] is not None else len(counts), row["sandbox_row"]))
@@ -241,8 +243,8 @@ def main() -> None:
         "variant": args.variant,
         "recipe": str(args.recipe),
         "input_docs": processed.input_docs,
-        "output_docs": len(processed.kept),
-        "kept_fraction": len(processed.kept) / processed.input_docs,
+        "output_docs": processed.output_docs,
+        "kept_fraction": processed.output_docs / processed.input_docs,
         "path": "mask" if refusal is None else "executor",
         "executor_reason": refusal,
         "stats_reused": reuse,
@@ -252,7 +254,7 @@ def main() -> None:
         "ops": counts,
     }
     args.out_counts.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    print(f"{args.variant}: kept {len(processed.kept)}/{processed.input_docs} documents "
+    print(f"{args.variant}: kept {processed.output_docs}/{processed.input_docs} documents "
           f"({summary['path']} path{'' if refusal is None else ': ' + refusal})")
     for op in counts:
         print(f"  {op['op_index']:>2} {op['op']:<32} removed {op['removed']:>6}, left {op['left']:>6}")
