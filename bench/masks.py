@@ -135,13 +135,19 @@ def bench_size(size: int, folder: Path, repeats: int) -> dict[str, float]:
         seconds, counts = process_py(recipe, DEMO_RECIPE, pool, folder, folder / "out")
         process_times.append(seconds)
     assert counts["path"] == "mask", counts["executor_reason"]
-    executor_seconds, executor_counts = process_py(recipe, other_analyzed_recipe(folder / "other.yaml"), pool,
-                                                   folder, folder / "executor")
-    assert executor_counts["path"] == "executor" and executor_counts["ops"] == counts["ops"]
-    export = folder / "dj/data.jsonl"
-    dj_seconds, result = run([str(BIN / "dj-process"), "--config", str(recipe), "--dataset_path", str(pool),
-                              "--export_path", str(export), "--work_dir", str(folder / "dj/work"), "--np", "2",
-                              "--open_monitor", "false"], cwd=folder)
+    other = other_analyzed_recipe(folder / "other.yaml")
+    # The executor path and dj-process alternate, so this shared machine's drifts hit both; min counts.
+    executor_times, dj_times = [], []
+    for attempt in range(repeats):
+        seconds, executor_counts = process_py(recipe, other, pool, folder, folder / "executor")
+        executor_times.append(seconds)
+        assert executor_counts["path"] == "executor" and executor_counts["ops"] == counts["ops"]
+        export = folder / f"dj{attempt}/data.jsonl"
+        seconds, result = run([str(BIN / "dj-process"), "--config", str(recipe), "--dataset_path", str(pool),
+                               "--export_path", str(export), "--work_dir", str(folder / f"dj{attempt}/work"),
+                               "--np", "2", "--open_monitor", "false"], cwd=folder)
+        dj_times.append(seconds)
+    executor_seconds, dj_seconds = min(executor_times), min(dj_times)
     dj_kept = sorted(json.loads(line)["sandbox_row"] for line in export.read_text().splitlines())
     dj_left = [int(left) for left in LEFT_LINE.findall(result.stdout + result.stderr)]
     if dj_kept != mask_kept or dj_left != [op["left"] for op in counts["ops"]]:

@@ -55,6 +55,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out-counts", required=True, type=Path)
     parser.add_argument("--out-removed", required=True, type=Path)
     parser.add_argument("--np", type=int, default=1)
+    parser.add_argument("--trace", action="store_true",
+                        help="always run the executor, with Data-Juicer's tracer naming each removal (a cross-check)")
     return parser.parse_args()
 
 
@@ -192,27 +194,72 @@ def process_by_masks(args: argparse.Namespace, ops: list[Any], process: Process,
     return Processed(len(pool), len(result.kept), counts, removed, "filter decisions and cached hashes (mask path)")
 
 
+def with_computed_stats(ops: list[Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of the records with __dj__stats__ as each filter's own compute_stats gives them."""
+    from data_juicer.ops import Filter
+
+    records = [{**record, STATS_FIELD: dict(record.get(STATS_FIELD) or {})} for record in records]
+    for op in ops:
+        if not isinstance(op, Filter) or not records:
+            continue
+        if op.is_batched_op():
+            batch = {op.text_key: [record[op.text_key] for record in records],
+                     STATS_FIELD: [record[STATS_FIELD] for record in records]}
+            for record, stats in zip(records, op.compute_stats(batch)[STATS_FIELD]):
+                record[STATS_FIELD] = stats
+        else:
+            for record in records:
+                sample = {op.text_key: record[op.text_key], STATS_FIELD: record[STATS_FIELD]}
+                record[STATS_FIELD] = op.compute_stats(sample)[STATS_FIELD]
+    return records
+
+
+def run_and_read(args: argparse.Namespace, recipe: dict[str, Any], source: Path, scratch: Path, input_count: int,
+                 trace: bool) -> tuple[ExecutorRun, Path, list[dict[str, Any]], list[dict[str, Any]]]:
+    """One executor run: its report, export path, kept records and per-op counts."""
+    export_path = scratch / "export" / "data.jsonl"
+    # The tracer keeps every removed sample only when its limit is at least the input size.
+    run = run_executor(args.recipe, source, export_path, scratch / "work", args.np, input_count if trace else None)
+    kept = [record for _, record in iter_jsonl(export_path)]
+    return run, export_path, kept, removals_per_op(recipe["process"], run, input_count)
+
+
 def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: list[Any], reuse: bool) -> Processed:
-    """The executor path: Data-Juicer's DefaultExecutor on the pool (with its raw stats when reusable)."""
-    attribute_from_stats = reuse and filters_come_first(ops)
+    """The executor path: Data-Juicer's DefaultExecutor on the pool (with its raw stats when reusable).
+
+    When only filters run up to the last filter, the removed documents are attributed afterwards
+    from their stats (the reused ones, or computed by the filters for the removed documents only),
+    which costs far less than Data-Juicer's tracer; otherwise, or if a filter cannot compute its
+    stats outside the executor, the tracer records them.
+    """
     source = args.pool_with_stats if reuse else args.pool
     inputs = {record["sandbox_row"]: record for _, record in iter_jsonl(source)}
+    traced = args.trace or not filters_come_first(ops)
     with tempfile.TemporaryDirectory(prefix=".dj-process-", dir=args.out_data.parent) as scratch:
-        export_path = Path(scratch) / "export" / "data.jsonl"
-        # The tracer keeps every removed sample only when its limit is at least the input size.
-        trace_limit = None if attribute_from_stats else len(inputs)
-        run = run_executor(args.recipe, source, export_path, Path(scratch) / "work", args.np, trace_limit)
-        kept = [record for _, record in iter_jsonl(export_path)]
-        counts = removals_per_op(recipe["process"], run, len(inputs))
+        run, export_path, kept, counts = run_and_read(args, recipe, source, Path(scratch) / "first", len(inputs),
+                                                      trace=traced)
         kept_rows = {record["sandbox_row"] for record in kept}
-        if attribute_from_stats:
-            removed = removed_by_stats(ops, counts, inputs, kept_rows)
-        else:
+        removed = None
+        if not traced:
+            removed_records = [inputs[row] for row in sorted(set(inputs) - kept_rows)]
+            try:
+                if not reuse:
+                    removed_records = with_computed_stats(ops, removed_records)
+                removed = removed_by_stats(ops, counts, {record["sandbox_row"]: record for record in removed_records},
+                                           set())
+            except (KeyError, TypeError, ValueError, RuntimeError) as error:
+                print(f"removals cannot be attributed from stats ({error!r}); running again with the tracer")
+                traced = True
+                run, export_path, kept, counts = run_and_read(args, recipe, source, Path(scratch) / "traced",
+                                                              len(inputs), trace=True)
+                kept_rows = {record["sandbox_row"] for record in kept}
+        if traced:
             removed = removed_by_tracer(ops, counts, run, inputs, kept_rows)
         require_nonempty_output(len(kept), args.recipe, args.variant)
         os.replace(export_path, args.out_data)
-    return Processed(len(inputs), len(kept), counts, removed,
-                     "filter decisions on reused stats" if attribute_from_stats else "tracer")
+    attributed_by = "tracer" if traced else (
+        "filter decisions on reused stats" if reuse else "filter decisions on stats computed for removed documents")
+    return Processed(len(inputs), len(kept), counts, removed, attributed_by)
 
 
 def main() -> None:
@@ -227,6 +274,8 @@ def main() -> None:
     cache = read_stats_cache(args.stats_cache) if reuse else None
     refusal = mask_path_refusal(ops, cache) if cache is not None else (
         "its ops differ from the analysed recipe's in more than filter thresholds, or a mapper runs before a filter")
+    if args.trace:
+        refusal = "--trace asks for the executor and its tracer"
     args.out_data.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     if refusal is None:

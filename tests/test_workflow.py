@@ -220,24 +220,25 @@ def test_edited_recipe_reruns_analysis_and_everything_downstream(tiny_run: Path)
     assert planned_jobs(tiny_run, "--configfile", CONFIG) == {}, "restoring the recipe restores the plan"
 
 
-def run_process(tiny_run: Path, analyzed_recipe: Path, out: Path) -> dict:
+def run_process(tiny_run: Path, analyzed_recipe: Path, out: Path, *extra: str) -> dict:
     """Run the process script on the tiny run's pool and k_sigma recipe; return its op counts."""
     command = [
         sys.executable, "scripts/process.py", "--variant", "k_sigma",
         "--recipe", str(OUT / "recipes/k_sigma.yaml"), "--analyzed-recipe", str(analyzed_recipe),
         "--pool", str(OUT / "data/pool.jsonl"), "--pool-with-stats", str(OUT / "analysis/raw/with_stats.jsonl"),
         "--stats-cache", str(OUT / "analysis/raw/stats.parquet"), "--out-data", str(out / "data.jsonl"), "--out-counts", str(out / "op_counts.json"),
-        "--out-removed", str(out / "removed.jsonl"), "--np", "1",
+        "--out-removed", str(out / "removed.jsonl"), "--np", "1", *extra,
     ]
     result = subprocess.run(command, cwd=tiny_run, env=workflow_env(), capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads((out / "op_counts.json").read_text())
 
 
-def test_removals_from_reused_stats_match_data_juicers_tracer(tiny_run: Path, tmp_path: Path) -> None:
-    # An analyzed recipe that differs in a non-threshold argument makes the raw stats unusable, so
-    # the same variant runs once on the mask path (cached stats and hashes, no executor) and once
-    # through the executor on the plain pool with Data-Juicer's tracer recording every removal.
+def test_every_path_removes_and_attributes_like_data_juicers_tracer(tiny_run: Path, tmp_path: Path) -> None:
+    # The same k_sigma variant three ways: the mask path (cached stats and hashes, no executor); the
+    # executor on the plain pool, attributing removals from the stats the filters compute for the
+    # removed documents (an analyzed recipe that differs in a non-threshold argument makes the raw
+    # stats unusable); and the executor with Data-Juicer's tracer recording every removal.
     recipe = yaml.safe_load((tiny_run / OUT / "recipes/recipe.yaml").read_text())
     for entry in recipe["process"]:
         if "document_deduplicator" in entry:
@@ -245,20 +246,25 @@ def test_removals_from_reused_stats_match_data_juicers_tracer(tiny_run: Path, tm
     other = tmp_path / "other-analyzed.yaml"
     other.write_text(yaml.safe_dump(recipe, sort_keys=False))
 
-    from_stats = run_process(tiny_run, OUT / "recipes/recipe.yaml", tmp_path / "stats")
-    from_tracer = run_process(tiny_run, other, tmp_path / "tracer")
+    by_masks = run_process(tiny_run, OUT / "recipes/recipe.yaml", tmp_path / "masks")
+    by_computed_stats = run_process(tiny_run, other, tmp_path / "computed")
+    by_tracer = run_process(tiny_run, other, tmp_path / "tracer", "--trace")
 
-    assert (from_stats["path"], from_tracer["path"]) == ("mask", "executor")
-    assert from_tracer["removals_attributed_by"] == "tracer"
-    assert from_stats["ops"] == from_tracer["ops"]
-    assert (tmp_path / "stats/data.jsonl").read_bytes() == (tmp_path / "tracer/data.jsonl").read_bytes()
+    assert (by_masks["path"], by_computed_stats["path"], by_tracer["path"]) == ("mask", "executor", "executor")
+    assert by_computed_stats["removals_attributed_by"] == "filter decisions on stats computed for removed documents"
+    assert by_tracer["removals_attributed_by"] == "tracer"
+    assert by_masks["ops"] == by_computed_stats["ops"] == by_tracer["ops"]
 
     def labels(folder: Path) -> list[tuple[int, str]]:
         rows = [json.loads(line) for line in (folder / "removed.jsonl").read_text().splitlines()]
         return [(row["sandbox_row"], row["removed_by"]) for row in rows]
 
-    assert labels(tmp_path / "stats") == labels(tmp_path / "tracer")
-    assert len({op for _, op in labels(tmp_path / "stats")}) > 1, "the tiny k_sigma recipe should remove by several ops"
+    def kept(folder: Path) -> list[dict]:
+        return [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
+
+    assert labels(tmp_path / "masks") == labels(tmp_path / "computed") == labels(tmp_path / "tracer")
+    assert kept(tmp_path / "masks") == kept(tmp_path / "computed") == kept(tmp_path / "tracer")
+    assert len({op for _, op in labels(tmp_path / "masks")}) > 1, "the tiny k_sigma recipe should remove by several ops"
 
 
 def test_filter_decisions_explain_removals_only_when_filters_come_first() -> None:
