@@ -3,7 +3,8 @@
 (a) the process step through the workflow vs `dj-process` directly, same recipe and data (ratio):
     the process job as Snakemake's benchmark file times it (our script from start to exit: imports,
     Data-Juicer's executor, removal attribution, writes), and also a whole Snakemake invocation that
-    runs only that job, start-up included;
+    runs only that job, start-up included. The demo's `recipe` variant only has filters and an exact
+    deduplicator, so its job takes the mask path; bench/masks.py times the executor path too;
 (b) a no-op rerun; (c) the full demo from scratch; (d) peak memory of any job.
 
 Run from the repository root with the venv's Python: `.venv/bin/python bench/bench.py`.
