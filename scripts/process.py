@@ -99,16 +99,22 @@ def filters_come_first(ops: list[Any]) -> bool:
     return all(isinstance(op, Filter) for op in ops[:last_filter])
 
 
-def removed_by_stats(ops: list[Any], counts: list[dict[str, Any]], inputs: dict[int, dict[str, Any]],
-                     kept_rows: set[int]) -> list[dict[str, Any]]:
-    """Every removed document, labelled with the first filter (in recipe order) that rejects its stats."""
+def removed_by_stats(ops: list[Any], counts: list[dict[str, Any]], removed_records: list[dict[str, Any]],
+                     compute: bool) -> list[dict[str, Any]]:
+    """Every removed document, labelled with the first filter (in recipe order) that rejects its stats.
+
+    With compute, each filter first computes its stats for the documents no earlier filter
+    rejected (the executor's export holds only the kept documents' stats).
+    """
     from data_juicer.ops import Filter
 
-    pending = [inputs[row] for row in sorted(set(inputs) - kept_rows)]
+    pending = [{**record, STATS_FIELD: dict(record.get(STATS_FIELD) or {})} for record in removed_records]
     removed: list[dict[str, Any]] = []
     for op, count in zip(ops, counts):
         if not isinstance(op, Filter):
             continue
+        if compute:
+            pending = with_computed_stats(op, pending)
         keeps = filter_keeps(op, pending)
         rejected = [record for record, keep in zip(pending, keeps) if not keep]
         if len(rejected) != count["removed"]:
@@ -194,23 +200,19 @@ def process_by_masks(args: argparse.Namespace, ops: list[Any], process: Process,
     return Processed(len(pool), len(result.kept), counts, removed, "filter decisions and cached hashes (mask path)")
 
 
-def with_computed_stats(ops: list[Any], records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Copies of the records with __dj__stats__ as each filter's own compute_stats gives them."""
-    from data_juicer.ops import Filter
-
-    records = [{**record, STATS_FIELD: dict(record.get(STATS_FIELD) or {})} for record in records]
-    for op in ops:
-        if not isinstance(op, Filter) or not records:
-            continue
-        if op.is_batched_op():
-            batch = {op.text_key: [record[op.text_key] for record in records],
-                     STATS_FIELD: [record[STATS_FIELD] for record in records]}
-            for record, stats in zip(records, op.compute_stats(batch)[STATS_FIELD]):
-                record[STATS_FIELD] = stats
-        else:
-            for record in records:
-                sample = {op.text_key: record[op.text_key], STATS_FIELD: record[STATS_FIELD]}
-                record[STATS_FIELD] = op.compute_stats(sample)[STATS_FIELD]
+def with_computed_stats(op: Any, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records with __dj__stats__ completed by the filter's own compute_stats (in place)."""
+    if not records:
+        return records
+    if op.is_batched_op():
+        batch = {op.text_key: [record[op.text_key] for record in records],
+                 STATS_FIELD: [record[STATS_FIELD] for record in records]}
+        for record, stats in zip(records, op.compute_stats(batch)[STATS_FIELD]):
+            record[STATS_FIELD] = stats
+    else:
+        for record in records:
+            sample = {op.text_key: record[op.text_key], STATS_FIELD: record[STATS_FIELD]}
+            record[STATS_FIELD] = op.compute_stats(sample)[STATS_FIELD]
     return records
 
 
@@ -243,10 +245,7 @@ def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: l
         if not traced:
             removed_records = [inputs[row] for row in sorted(set(inputs) - kept_rows)]
             try:
-                if not reuse:
-                    removed_records = with_computed_stats(ops, removed_records)
-                removed = removed_by_stats(ops, counts, {record["sandbox_row"]: record for record in removed_records},
-                                           set())
+                removed = removed_by_stats(ops, counts, removed_records, compute=not reuse)
             except (KeyError, TypeError, ValueError, RuntimeError) as error:
                 print(f"removals cannot be attributed from stats ({error!r}); running again with the tracer")
                 traced = True
