@@ -14,6 +14,7 @@ include: "rules/recipe.smk"
 include: "rules/model.smk"
 include: "rules/evaluate.smk"
 include: "rules/hpo.smk"
+include: "rules/datamodels.smk"
 
 
 rule all:

@@ -137,6 +137,27 @@ NGRAM_BUDGET = config["ngram"]["budget_bytes"] or (
     TRAIN["steps"] * TRAIN["batch_size"] * TRAIN["seq_len"]
 )
 
+DM = config["datamodels"]
+# One folder per grouping, so switching between ops and a metadata field recomputes neither.
+DM_DIR = f"{OUT}/datamodels/{DM['group_by']}"
+DM_RECIPE = f"{OUT}/recipes/{DM['recipe']}.yaml"
+
+
+def datamodel_chunks() -> list[str]:
+    """The chunk files of models 0..models-1, models_per_job each (the last may be shorter)."""
+    size, total = DM["models_per_job"], DM["models"]
+    return [
+        f"{DM_DIR}/chunks/{start}-{min(start + size, total)}.npz"
+        for start in range(0, total, size)
+    ]
+
+
+def datamodel_group_inputs(wildcards) -> dict[str, str]:
+    """Operator groups read the recipe and the raw stats cache; metadata groups need neither."""
+    if DM["group_by"] != "ops":
+        return {}
+    return {"recipe": DM_RECIPE, "stats_cache": f"{OUT}/analysis/raw/stats.parquet"}
+
 
 wildcard_constraints:
     variant=r"raw|recipe|k_sigma|oracle|trial\d+",
@@ -146,6 +167,8 @@ wildcard_constraints:
     stage="raw|recipe|k_sigma",
     seed=r"\d+",
     proxy="ngram|gpt",
+    start=r"\d+",
+    stop=r"\d+",
 
 
 def dataset_input(wildcards) -> str:

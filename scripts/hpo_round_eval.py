@@ -26,7 +26,7 @@ from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import forbid_runtime_installs, run_executor  # noqa: E402
 from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.masks import StatsCache, apply_ops, can_reuse_stats, mask_path_refusal, read_stats_cache  # noqa: E402
-from sandbox.ngram import KneserNeyLM, budget_documents  # noqa: E402
+from sandbox.ngram import heldout_nll_bits  # noqa: E402
 from sandbox.origin import noise_removal, origin_of  # noqa: E402
 from sandbox.recipe import load_recipe  # noqa: E402
 from sandbox.scoring import read_documents  # noqa: E402
@@ -76,8 +76,7 @@ def kept_rows(recipe_path: Path, analyzed: dict[str, Any], cache: StatsCache, po
 
 def ngram_bpb(train_texts: list[bytes], eval_texts: list[bytes], seed: int, budget: int, order: int) -> float:
     """Held-out bits per byte of the n-gram proxy, as train_ngram.py computes it."""
-    lm = KneserNeyLM.train(budget_documents(train_texts, budget, seed), order)
-    bits = lm.document_nll_bits(eval_texts)
+    bits = heldout_nll_bits(train_texts, eval_texts, budget, seed, order)
     return float(sum(bits)) / sum(len(text) for text in eval_texts)
 
 

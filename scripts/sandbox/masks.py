@@ -144,13 +144,18 @@ class MaskResult:
     removed_by_op: list[np.ndarray]
 
 
-def apply_ops(ops: Sequence[Any], cache: StatsCache) -> MaskResult:
-    """Apply the ops in order to the cached stats and hashes; each op sees only the survivors."""
+def apply_ops(ops: Sequence[Any], cache: StatsCache, analyzed_positions: Sequence[int] | None = None) -> MaskResult:
+    """Apply the ops in order to the cached stats and hashes; each op sees only the survivors.
+
+    analyzed_positions: each op's position in the analysed recipe (where its hash column comes
+    from), for a subset of that recipe's ops; default: the ops are the analysed recipe's, in order.
+    """
     from data_juicer.ops import Filter
 
+    positions_in_analysis = list(analyzed_positions) if analyzed_positions is not None else list(range(len(ops)))
     alive = np.ones(len(cache.stats), dtype=bool)
     removed_by_op: list[np.ndarray] = []
-    for index, op in enumerate(ops):
+    for op, index in zip(ops, positions_in_analysis):
         positions = np.flatnonzero(alive)
         if isinstance(op, Filter):
             keep = np.fromiter(filter_keeps(op, [{STATS_FIELD: cache.stats[p]} for p in positions]),

@@ -213,3 +213,13 @@ def budget_documents(texts: Sequence[bytes], budget_symbols: int, seed: int) -> 
             chosen.append(data)
             remaining -= len(data) + 1
     return chosen
+
+
+def heldout_nll_bits(train_texts: Sequence[bytes], eval_texts: Sequence[bytes], budget_symbols: int, seed: int,
+                     order: int) -> np.ndarray:
+    """Bits of each eval text under a model trained on budget_symbols of train_texts (seeded order).
+
+    The same training and scoring as train_ngram.py, for jobs that train many models in one process.
+    """
+    lm = KneserNeyLM.train(budget_documents(train_texts, budget_symbols, seed), order)
+    return lm.document_nll_bits(eval_texts)

@@ -1,0 +1,96 @@
+rule datamodels:
+    input:
+        f"{DM_DIR}/summary.json",
+        f"{DM_DIR}/summary.md",
+        f"{DM_DIR}/effects.tsv",
+
+
+rule datamodels_train:
+    input:
+        unpack(datamodel_group_inputs),
+        pool=f"{OUT}/data/pool.jsonl",
+        eval=f"{OUT}/data/eval.jsonl",
+    output:
+        f"{DM_DIR}/chunks/{{start}}-{{stop}}.npz",
+    log:
+        f"{LOGS}/datamodels/{DM['group_by']}/train_{{start}}-{{stop}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/datamodels/{DM['group_by']}/train_{{start}}-{{stop}}.tsv"
+    conda:
+        "../envs/data-juicer.yaml"
+    threads: 1
+    resources:
+        mem_mb=config["resources"]["train"]["mem_mb"],
+        runtime=config["resources"]["train"]["runtime"],
+    params:
+        group_by=DM["group_by"],
+        alpha=DM["alpha"],
+        seed=DM["seed"],
+        budget=NGRAM_BUDGET,
+        order=config["ngram"]["order"],
+        group_inputs=lambda wildcards, input: (
+            f"--recipe {input.recipe} --stats-cache {input.stats_cache}"
+            if DM["group_by"] == "ops"
+            else ""
+        ),
+    shell:
+        "python scripts/datamodels_train.py --pool {input.pool} --eval {input.eval} {params.group_inputs}"
+        " --group-by {params.group_by} --alpha {params.alpha}"
+        " --seed {params.seed} --start {wildcards.start} --stop {wildcards.stop}"
+        " --budget-bytes {params.budget} --order {params.order} --out {output} > {log} 2>&1"
+
+
+rule datamodels_store:
+    input:
+        unpack(datamodel_group_inputs),
+        chunks=datamodel_chunks(),
+    output:
+        index=f"{DM_DIR}/store/index.json",
+        arrays=expand(
+            f"{DM_DIR}/store/{{array}}.npy",
+            array=["masks", "margins", "bpb", "train_docs"],
+        ),
+    log:
+        f"{LOGS}/datamodels/{DM['group_by']}/store.log",
+    conda:
+        "../envs/ngram.yaml"
+    params:
+        group_by=DM["group_by"],
+        alpha=DM["alpha"],
+        seed=DM["seed"],
+        budget=NGRAM_BUDGET,
+        order=config["ngram"]["order"],
+        out_dir=subpath(output.index, parent=True),
+        recipe=lambda wildcards, input: (
+            f"--recipe {input.recipe}" if DM["group_by"] == "ops" else ""
+        ),
+    shell:
+        "python scripts/datamodels_store.py --chunks {input.chunks} --group-by {params.group_by}"
+        " --alpha {params.alpha} --seed {params.seed} --budget-bytes {params.budget} --order {params.order}"
+        " {params.recipe} --out-dir {params.out_dir} > {log} 2>&1"
+
+
+rule datamodels_fit:
+    input:
+        index=rules.datamodels_store.output.index,
+        arrays=rules.datamodels_store.output.arrays,
+    output:
+        json=f"{DM_DIR}/summary.json",
+        md=f"{DM_DIR}/summary.md",
+        effects=f"{DM_DIR}/effects.tsv",
+    log:
+        f"{LOGS}/datamodels/{DM['group_by']}/fit.log",
+    conda:
+        "../envs/datamodels.yaml"
+    params:
+        store=subpath(input.index, parent=True),
+        estimator=DM["estimator"],
+        holdout_every=DM["holdout_every"],
+        samples=DM["bootstrap_samples"],
+        confidence=config["compare"]["confidence"],
+        seed=DM["seed"],
+    shell:
+        "python scripts/datamodels_fit.py --store {params.store} --estimator {params.estimator}"
+        " --holdout-every {params.holdout_every} --bootstrap-samples {params.samples}"
+        " --confidence {params.confidence} --seed {params.seed}"
+        " --out-json {output.json} --out-md {output.md} --out-effects {output.effects} > {log} 2>&1"

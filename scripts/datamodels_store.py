@@ -1,0 +1,72 @@
+"""Assemble the datamodels store from its chunks: contiguous .npy arrays plus index.json.
+
+The chunks must cover models 0..M-1 without gaps and agree on the groups; each chunk's file and
+SHA-256 are listed in the index, so the store says exactly which training runs it holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.datamodels import write_store  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chunks", required=True, type=Path, nargs="+")
+    parser.add_argument("--group-by", required=True)
+    parser.add_argument("--alpha", required=True, type=float)
+    parser.add_argument("--seed", required=True, type=int)
+    parser.add_argument("--budget-bytes", required=True, type=int)
+    parser.add_argument("--order", required=True, type=int)
+    parser.add_argument("--recipe", type=Path, default=None, help="the recipe whose ops are groups (group-by ops)")
+    parser.add_argument("--out-dir", required=True, type=Path)
+    return parser.parse_args()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def main() -> None:
+    args = parse_args()
+    chunks = sorted(((path, np.load(path)) for path in args.chunks), key=lambda item: int(item[1]["models"][0]))
+    groups = chunks[0][1]["groups"].tolist()
+    expected_start = 0
+    for path, chunk in chunks:
+        if chunk["groups"].tolist() != groups:
+            raise ValueError(f"{path}: its groups differ from {chunks[0][0]}'s; rerun the datamodels chunks")
+        if int(chunk["models"][0]) != expected_start:
+            raise ValueError(f"{path}: starts at model {int(chunk['models'][0])}, expected {expected_start}")
+        expected_start = int(chunk["models"][-1]) + 1
+    arrays = {name: np.concatenate([chunk[name] for _, chunk in chunks]) for name in
+              ("masks", "margins", "bpb", "train_docs")}
+    index = {
+        "groups": groups,
+        "group_by": args.group_by,
+        "models": expected_start,
+        "eval_docs": int(arrays["margins"].shape[1]),
+        "alpha": args.alpha,
+        "seed": args.seed,
+        "proxy": {"name": "ngram", "order": args.order, "budget_bytes": args.budget_bytes},
+        "recipe": str(args.recipe) if args.recipe else None,
+        "outputs": {"margins": "held-out bits per byte of each eval document",
+                    "bpb": "held-out bits per byte of the whole eval set"},
+        "chunks": [{"file": str(path), "sha256": sha256(path), "models": [int(chunk["models"][0]),
+                                                                          int(chunk["models"][-1]) + 1]}
+                   for path, chunk in chunks],
+    }
+    write_store(args.out_dir, arrays, index)
+    print(f"store {args.out_dir}: {index['models']} models x {len(groups)} groups x {index['eval_docs']} eval documents")
+
+
+if __name__ == "__main__":
+    run_main(main)

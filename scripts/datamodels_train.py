@@ -1,0 +1,153 @@
+"""Train the n-gram proxy on random subsets of groups, models [start, stop) of a datamodels run.
+
+Groups are the recipe's operators (--group-by ops: a subset runs only the ops it includes, computed
+from the raw analysis's stats cache as the mask path does, no executor) or the values of a metadata
+field (--group-by meta.source: a subset keeps the raw documents whose value it includes), or single
+documents (--group-by document). Each model
+trains on the same byte budget with the same document-order seed, so its outputs depend on the
+subset alone. Writes one .npz: model indices, masks, per-eval-document bits per byte (margins),
+held-out bpb and training documents per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.datamodels import group_names_for_ops, meta_value, subset_mask  # noqa: E402
+from sandbox.dj import forbid_runtime_installs  # noqa: E402
+from sandbox.jsonl import InputError, iter_jsonl  # noqa: E402
+from sandbox.masks import apply_ops, mask_path_refusal, read_stats_cache  # noqa: E402
+from sandbox.ngram import heldout_nll_bits  # noqa: E402
+from sandbox.recipe import load_recipe, op_names  # noqa: E402
+from sandbox.scoring import read_documents  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pool", required=True, type=Path)
+    parser.add_argument("--eval", required=True, type=Path)
+    parser.add_argument("--recipe", type=Path, help="the recipe whose ops are groups (group-by ops)")
+    parser.add_argument("--stats-cache", type=Path, help="the raw analysis's stats.parquet (group-by ops)")
+    parser.add_argument("--group-by", required=True,
+                        help="ops, document, or a dotted metadata field such as meta.source")
+    parser.add_argument("--alpha", required=True, type=float, help="probability that a subset includes a group")
+    parser.add_argument("--seed", required=True, type=int, help="subset draws and training document order")
+    parser.add_argument("--start", required=True, type=int)
+    parser.add_argument("--stop", required=True, type=int)
+    parser.add_argument("--budget-bytes", required=True, type=int)
+    parser.add_argument("--order", required=True, type=int)
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args()
+    if args.group_by == "ops" and (args.recipe is None or args.stats_cache is None):
+        parser.error("--group-by ops needs --recipe and --stats-cache")
+    return args
+
+
+class OpGroups:
+    """Subsets of the recipe's ops, each applied to the cached stats in recipe order."""
+
+    def __init__(self, recipe_path: Path, stats_cache: Path, pool_rows: list[int]) -> None:
+        from data_juicer.ops.load import load_ops
+
+        process = load_recipe(recipe_path)["process"]
+        self.names = group_names_for_ops(op_names(process))
+        self.ops = load_ops(process)
+        self.cache = read_stats_cache(stats_cache)
+        if self.cache.rows.tolist() != pool_rows:
+            raise InputError(f"{stats_cache} does not list the pool's documents in order. "
+                             "Fix: rerun the raw analysis (snakemake --forcerun analyze).")
+        refusal = mask_path_refusal(self.ops, self.cache)
+        if refusal is not None:
+            raise InputError(
+                f"{recipe_path}: datamodels with group_by: ops switch each op on and off over the cached stats, "
+                f"but {refusal}. Fix: use a recipe of filters and exact deduplicators, or group by a "
+                "metadata field (datamodels.group_by: meta.source).")
+
+    def kept_positions(self, mask: np.ndarray) -> np.ndarray:
+        included = np.flatnonzero(mask).tolist()
+        return apply_ops([self.ops[i] for i in included], self.cache, included).kept
+
+
+class MetaGroups:
+    """Subsets of a metadata field's values: a subset keeps the documents whose value it includes."""
+
+    def __init__(self, pool: list[dict[str, Any]], field: str, pool_path: Path) -> None:
+        values = []
+        for line, record in enumerate(pool, start=1):
+            try:
+                values.append(str(meta_value(record, field)))
+            except KeyError as missing:
+                raise InputError(
+                    f"{pool_path}: document {line} has no '{field}' ('{missing.args[0]}' is missing), so it "
+                    f"belongs to no group. Fix: give every document a '{field}', or set datamodels.group_by "
+                    "to ops or to another field.") from None
+        self.names = sorted(set(values))
+        group_of = {name: position for position, name in enumerate(self.names)}
+        self.group_per_doc = np.array([group_of[value] for value in values])
+
+    def kept_positions(self, mask: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(mask[self.group_per_doc])
+
+
+class DocumentGroups:
+    """Each document its own group (named by its sandbox_row)."""
+
+    def __init__(self, pool: list[dict[str, Any]]) -> None:
+        self.names = [str(record["sandbox_row"]) for record in pool]
+
+    def kept_positions(self, mask: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(mask)
+
+
+def main() -> None:
+    args = parse_args()
+    forbid_runtime_installs()
+    pool = [record for _, record in iter_jsonl(args.pool)]
+    texts = [record["text"].encode("utf-8") for record in pool]
+    eval_texts = [record["text"].encode("utf-8") for record in read_documents(args.eval, "text")]
+    eval_bytes = np.array([len(text) for text in eval_texts], dtype=float)
+    if args.group_by == "ops":
+        groups: OpGroups | MetaGroups | DocumentGroups = OpGroups(args.recipe, args.stats_cache,
+                                                                  [r["sandbox_row"] for r in pool])
+    elif args.group_by == "document":
+        groups = DocumentGroups(pool)
+    else:
+        groups = MetaGroups(pool, args.group_by, args.pool)
+    models = range(args.start, args.stop)
+    masks = np.array([subset_mask(args.seed, m, len(groups.names), args.alpha) for m in models], dtype=bool)
+    masks = masks.reshape(len(models), len(groups.names))
+    margins = np.full((len(models), len(eval_texts)), np.nan, dtype=np.float32)
+    bpb = np.full(len(models), np.nan)
+    train_docs = np.zeros(len(models), dtype=np.int64)
+    for row, (model, mask) in enumerate(zip(models, masks)):
+        started = time.perf_counter()
+        kept = groups.kept_positions(mask)
+        train_docs[row] = len(kept)
+        train_texts = [texts[position] for position in kept]
+        if sum(len(text) for text in train_texts) == 0:
+            print(f"model {model}: its subset keeps no bytes; outputs left NaN", flush=True)
+            continue
+        bits = heldout_nll_bits(train_texts, eval_texts, args.budget_bytes, args.seed, args.order)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            margins[row] = bits / eval_bytes
+        bpb[row] = bits.sum() / eval_bytes.sum()
+        print(f"model {model}: {int(mask.sum())}/{len(mask)} groups, {len(kept)} documents, "
+              f"held-out bpb {bpb[row]:.5f} ({time.perf_counter() - started:.1f} s)", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    partial = args.out.with_name(args.out.name + ".partial.npz")
+    np.savez(partial, models=np.array(list(models)), masks=masks, margins=margins, bpb=bpb, train_docs=train_docs,
+             groups=np.array(groups.names, dtype=str))
+    partial.replace(args.out)
+
+
+if __name__ == "__main__":
+    run_main(main)
