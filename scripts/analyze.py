@@ -17,14 +17,13 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, run_analyzer  # noqa: E402
+from sandbox.dj import forbid_runtime_installs, job_scratch, run_analyzer  # noqa: E402
 from sandbox.jsonl import InputError, iter_jsonl, write_jsonl  # noqa: E402
 from sandbox.masks import write_stats_cache  # noqa: E402
 from sandbox.recipe import load_recipe  # noqa: E402
@@ -81,8 +80,7 @@ def main() -> None:
         raise InputError(f"{args.data}: no documents to analyze. Fix: check the previous step's output.")
     args.out_stats.parent.mkdir(parents=True, exist_ok=True)
     # Data-Juicer's own work files live in a scratch dir next to the outputs and vanish afterwards.
-    with tempfile.TemporaryDirectory(prefix=".dj-analyze-", dir=args.out_stats.parent) as scratch:
-        scratch_dir = Path(scratch)
+    with job_scratch(args.out_stats.parent, ".dj-analyze-") as scratch_dir:
         export_path = scratch_dir / "export" / "data.jsonl"
         export_dataset = args.out_dataset is not None or args.out_stats_cache is not None
         analysis_dir = run_analyzer(args.recipe, args.data, export_path, scratch_dir / "work", args.np,

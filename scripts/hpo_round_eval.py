@@ -15,7 +15,6 @@ import argparse
 import json
 import math
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, run_executor  # noqa: E402
+from sandbox.dj import forbid_runtime_installs, job_scratch, run_executor  # noqa: E402
 from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.masks import StatsCache, apply_ops, can_reuse_stats, mask_path_refusal, read_stats_cache  # noqa: E402
 from sandbox.ngram import heldout_nll_bits  # noqa: E402
@@ -52,17 +51,18 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def kept_by_executor(recipe_path: Path, pool_path: Path, np_workers: int) -> tuple[list[int], str]:
+def kept_by_executor(recipe_path: Path, pool_path: Path, np_workers: int, scratch_parent: Path,
+                     scratch_prefix: str) -> tuple[list[int], str]:
     """Kept sandbox_rows when the mask path cannot run the recipe: Data-Juicer's executor, in process."""
-    with tempfile.TemporaryDirectory(prefix=".dj-trial-") as scratch:
-        export = Path(scratch) / "export" / "data.jsonl"
-        run_executor(recipe_path, pool_path, export, Path(scratch) / "work", np_workers, None)
+    with job_scratch(scratch_parent, scratch_prefix) as scratch:
+        export = scratch / "export" / "data.jsonl"
+        run_executor(recipe_path, pool_path, export, scratch / "work", np_workers, None)
         kept = [record["sandbox_row"] for _, record in iter_jsonl(export)] if export.exists() else []
     return kept, "executor"
 
 
 def kept_rows(recipe_path: Path, analyzed: dict[str, Any], cache: StatsCache, pool_path: Path,
-              np_workers: int) -> tuple[list[int], str]:
+              np_workers: int, scratch_parent: Path, scratch_prefix: str) -> tuple[list[int], str]:
     """The trial's kept sandbox_rows and which path computed them."""
     from data_juicer.ops.load import load_ops
 
@@ -71,7 +71,7 @@ def kept_rows(recipe_path: Path, analyzed: dict[str, Any], cache: StatsCache, po
         ops = load_ops(recipe["process"])
         if mask_path_refusal(ops, cache) is None:
             return cache.rows[apply_ops(ops, cache).kept].tolist(), "mask"
-    return kept_by_executor(recipe_path, pool_path, np_workers)
+    return kept_by_executor(recipe_path, pool_path, np_workers, scratch_parent, scratch_prefix)
 
 
 def ngram_bpb(train_texts: list[bytes], eval_texts: list[bytes], seed: int, budget: int, order: int) -> float:
@@ -94,7 +94,8 @@ def main() -> None:
     for params_path, recipe_path in zip(args.params, args.recipes):
         trial = json.loads(params_path.read_text(encoding="utf-8"))["trial"]
         started = time.perf_counter()
-        kept, path = kept_rows(recipe_path, analyzed, cache, args.pool, args.np)
+        kept, path = kept_rows(recipe_path, analyzed, cache, args.pool, args.np, args.out.parent,
+                               f".dj-{args.out.name}-")
         evaluation: dict[str, Any] = {"variant": f"trial{trial}", "path": path, "pool_docs": len(pool),
                                       "docs": len(kept), "kept_fraction": len(kept) / len(pool)}
         if tagged:

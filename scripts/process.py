@@ -24,7 +24,6 @@ import inspect
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +32,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import ExecutorRun, forbid_runtime_installs, require_nonempty_output, run_executor  # noqa: E402
+from sandbox.dj import (  # noqa: E402
+    ExecutorRun, forbid_runtime_installs, job_scratch, require_nonempty_output, run_executor)
 from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
 from sandbox.k_sigma import stat_keys_of, threshold_args_of  # noqa: E402
 from sandbox.masks import (  # noqa: E402
@@ -237,8 +237,8 @@ def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: l
     source = args.pool_with_stats if reuse else args.pool
     inputs = {record["sandbox_row"]: record for _, record in iter_jsonl(source)}
     traced = args.trace or not filters_come_first(ops)
-    with tempfile.TemporaryDirectory(prefix=".dj-process-", dir=args.out_data.parent) as scratch:
-        run, export_path, kept, counts = run_and_read(args, recipe, source, Path(scratch) / "first", len(inputs),
+    with job_scratch(args.out_data.parent, ".dj-process-") as scratch:
+        run, export_path, kept, counts = run_and_read(args, recipe, source, scratch / "first", len(inputs),
                                                       trace=traced)
         kept_rows = {record["sandbox_row"] for record in kept}
         removed = None
@@ -249,7 +249,7 @@ def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: l
             except (KeyError, TypeError, ValueError, RuntimeError) as error:
                 print(f"removals cannot be attributed from stats ({error!r}); running again with the tracer")
                 traced = True
-                run, export_path, kept, counts = run_and_read(args, recipe, source, Path(scratch) / "traced",
+                run, export_path, kept, counts = run_and_read(args, recipe, source, scratch / "traced",
                                                               len(inputs), trace=True)
                 kept_rows = {record["sandbox_row"] for record in kept}
         if traced:

@@ -69,6 +69,9 @@ def test_unknown_operator(workdir: Path) -> None:
         ("variants=[raw,best]", "variants"),
         ("train={steps: 0}", "steps"),
         ("hpo={batched: maybe}", "batched"),
+        ("experiment=..", "experiment"),
+        ("experiment=.", "experiment"),
+        ("datamodels={group_by: ../x}", "group_by"),
     ],
 )
 def test_invalid_config_value(workdir: Path, override: str, message: str) -> None:
@@ -95,3 +98,17 @@ def test_every_document_filtered_out(workdir: Path) -> None:
                          "results/tiny/processed/recipe/data.jsonl")
     assert "removed every document" in output and "Fix: loosen the thresholds" in output
     assert not (workdir / "results/tiny/processed/recipe/data.jsonl").exists()
+
+
+def test_scratch_left_by_a_killed_job_is_removed_by_its_next_run(tmp_path: Path) -> None:
+    from sandbox.dj import job_scratch
+
+    # what `kill -9` leaves: Data-Juicer's work files in the job's scratch folder
+    stale = tmp_path / ".dj-process-x1y2"
+    (stale / "work").mkdir(parents=True)
+    (stale / "work" / "cache.arrow").write_bytes(b"\0" * 10)
+    other_job = tmp_path / ".dj-analyze-keep"
+    other_job.mkdir()
+    with job_scratch(tmp_path, ".dj-process-") as scratch:
+        assert scratch.is_dir() and not stale.exists()
+    assert not scratch.exists() and other_job.exists()

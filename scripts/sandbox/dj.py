@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from sandbox.jsonl import InputError
 
@@ -26,6 +29,22 @@ def forbid_runtime_installs() -> None:
         )
 
     LazyLoader._install_package = classmethod(refuse)
+
+
+@contextmanager
+def job_scratch(parent: Path, prefix: str) -> Iterator[Path]:
+    """A scratch folder for one job's Data-Juicer run, inside parent, removed afterwards.
+
+    First removes any parent/prefix* an earlier run of the same job left behind: a job killed
+    with SIGKILL (or by a node failure) never runs TemporaryDirectory's cleanup. The prefix must
+    name the job's output, so no other running job shares it.
+    """
+    parent.mkdir(parents=True, exist_ok=True)
+    for stale in parent.glob(f"{prefix}*"):
+        print(f"removing {stale}, left by an interrupted run", flush=True)
+        shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=parent) as scratch:
+        yield Path(scratch)
 
 
 def use_private_datasets_cache(directory: Path) -> None:
