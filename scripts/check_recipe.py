@@ -1,7 +1,9 @@
 """Check a Data-Juicer recipe before any data is touched, and write the copy the workflow runs.
 
 Data-Juicer's own preflight check validates operator names, argument names and argument types;
-its errors are reported here with the recipe's path. The copy differs from the original only in
+its errors are reported here with the recipe's path. Every global key is honoured, set by the
+workflow (and dropped from the copy, with a note), or refused, all refusals in one message
+(sandbox/recipe.py says which is which). The copy otherwise differs from the original only in
 `text_keys: text`, the field the working pool uses.
 """
 
@@ -15,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.jsonl import InputError  # noqa: E402
-from sandbox.recipe import load_recipe, write_recipe  # noqa: E402
+from sandbox.recipe import (  # noqa: E402
+    OVERRIDDEN_ON_EVERY_RUN, SET_BY_WORKFLOW, global_key_problems, load_recipe, write_recipe)
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,9 +41,28 @@ def preflight(recipe_path: Path, process: list) -> None:
         ) from None
 
 
+def data_juicer_keys() -> set[str]:
+    """Every global setting Data-Juicer's own config parser knows."""
+    from data_juicer.config.config import build_base_parser
+
+    return {action.dest for action in build_base_parser()._actions}
+
+
+def check_global_keys(recipe_path: Path, recipe: dict) -> dict:
+    """The recipe without the keys the workflow sets; InputError naming every refused key."""
+    refusals, notes = global_key_problems(recipe, data_juicer_keys())
+    if refusals:
+        listed = "\n  - ".join(refusals)
+        raise InputError(f"{recipe_path}: {len(refusals)} global setting(s) cannot run here:\n  - {listed}")
+    for note in notes:
+        print(f"{recipe_path}: {note}", file=sys.stderr)
+    dropped = set(SET_BY_WORKFLOW) - OVERRIDDEN_ON_EVERY_RUN
+    return {key: value for key, value in recipe.items() if key not in dropped}
+
+
 def main() -> None:
     args = parse_args()
-    recipe = load_recipe(args.recipe)
+    recipe = check_global_keys(args.recipe, load_recipe(args.recipe))
     preflight(args.recipe, recipe["process"])
     recipe["text_keys"] = "text"
     write_recipe(args.out, recipe)

@@ -74,3 +74,76 @@ def strip_thresholds(process: Process, threshold_args: dict[str, set[str]]) -> P
         skip = threshold_args.get(name, set())
         stripped.append({name: {key: value for key, value in args.items() if key not in skip}})
     return stripped
+
+
+# What the workflow does with each global key of a Data-Juicer recipe (besides `process`). Keys
+# Data-Juicer itself does not know are refused; so are known keys missing from these tables.
+SET_BY_WORKFLOW = {
+    "dataset_path": "the pool comes from the config's dataset_path",
+    "dataset": "the pool comes from the config's dataset_path",
+    "export_path": "each step writes its own outputs under results/<experiment>/",
+    "export_type": "processed data is always written as JSONL",
+    "export_shard_size": "processed data is always one JSONL file",
+    "export_in_parallel": "processed data is always one JSONL file",
+    "export_original_dataset": "the analysis step sets it",
+    "work_dir": "each job has its own scratch folder",
+    "job_id": "each job has its own scratch folder",
+    "temp_dir": "each job has its own scratch folder",
+    "ds_cache_dir": "each job has its own scratch folder",
+    "np": "worker processes come from the config's data_juicer.np",
+    "text_keys": "the working pool keeps its text in `text` (the config's text_key names your field)",
+    "open_monitor": "the workflow measures time and memory per job (benchmarks/)",
+    "open_tracer": "removed documents are always recorded (processed/<variant>/removed.jsonl)",
+    "trace_num": "removed documents are always recorded (processed/<variant>/removed.jsonl)",
+    "trace_keys": "removed documents are always recorded (processed/<variant>/removed.jsonl)",
+    "op_list_to_trace": "removed documents are always recorded (processed/<variant>/removed.jsonl)",
+    "keep_stats_in_res_ds": "stats are written by the analysis step",
+    "keep_hashes_in_res_ds": "stats are written by the analysis step",
+    "save_stats_in_one_file": "stats are written by the analysis step",
+    "suffixes": "the pool is one JSONL file",
+}
+# Set on every Data-Juicer run by sandbox/dj.py (dj_args), so the recipe's value never takes effect
+# and the checked copy may keep it; every other SET_BY_WORKFLOW key is dropped from the copy.
+OVERRIDDEN_ON_EVERY_RUN = {"dataset_path", "export_path", "work_dir", "job_id", "np", "text_keys", "open_monitor"}
+PASSED_TO_DATA_JUICER = {
+    "project_name", "use_cache", "cache_compress", "percentiles", "strict_preflight", "debug",
+    "custom_operator_paths", "load_jsonl_lenient", "event_log_dir", "event_logging.enabled",
+    "image_key", "image_bytes_key", "audio_key", "video_key", "image_special_token", "audio_special_token",
+    "video_special_token", "eoc_special_token",
+}
+REFUSED = {
+    "op_fusion": ("fused ops report one count for several ops, so per-op removals and the mask path "
+                  "break; set op_fusion: false (at this scale fusion saves little)"),
+    "fusion_strategy": ("it only applies with op_fusion, which the sandbox refuses; remove it"),
+    "mapper_fusion": ("fused mappers report one count for several ops; set mapper_fusion: false"),
+    "executor_type": ("only Data-Juicer's default executor runs here; remove it "
+                      "(Ray is a separate issue)"),
+    "ray_address": ("only Data-Juicer's default executor runs here; remove it"),
+    "skip_op_error": ("a document an op fails on would vanish without a count; set skip_op_error: false"),
+    "use_checkpoint": ("Snakemake reruns whole steps; set use_checkpoint: false"),
+    "resume": ("Snakemake reruns whole steps; set resume: false"),
+}
+HARMLESS_VALUES = {"op_fusion": False, "mapper_fusion": False, "executor_type": "default", "skip_op_error": False,
+                   "use_checkpoint": False, "resume": False}
+
+
+def global_key_problems(recipe: dict[str, Any], known_keys: set[str]) -> tuple[list[str], list[str]]:
+    """(refusals, notes) for the recipe's global keys: each refusal says why and the fix; each note
+    names a key the workflow sets itself (dropped from the copy it runs)."""
+    refusals, notes = [], []
+    for key, value in recipe.items():
+        if key == "process":
+            continue
+        if key in SET_BY_WORKFLOW:
+            notes.append(f"{key}: ignored, {SET_BY_WORKFLOW[key]}")
+        elif key in PASSED_TO_DATA_JUICER:
+            continue
+        elif key in REFUSED:
+            if key in HARMLESS_VALUES and value == HARMLESS_VALUES[key]:
+                continue
+            refusals.append(f"{key}: {value!r} is not supported: {REFUSED[key]}")
+        elif key in known_keys:
+            refusals.append(f"{key}: a Data-Juicer setting the sandbox does not handle; remove it")
+        else:
+            refusals.append(f"{key}: not a Data-Juicer setting (a typo?); remove or correct it")
+    return refusals, notes
