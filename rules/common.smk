@@ -91,6 +91,19 @@ def schema_problems(config: dict, schema: dict) -> list[str]:
 
 validate_config(config)
 
+# Tracking settings reach the jobs through the environment (SANDBOX_TRACKING, and wandb's own
+# WANDB_PROJECT), not through params: turning tracking off or renaming the wandb project must not
+# retrain every model. envvars also passes them to jobs on other machines.
+os.environ.update(
+    SANDBOX_TRACKING=config["tracking"], WANDB_PROJECT=config["wandb_project"]
+)
+
+
+envvars:
+    "SANDBOX_TRACKING",
+    "WANDB_PROJECT",
+
+
 EXP = config["experiment"]
 OUT = f"results/{EXP}"
 LOGS = f"{OUT}/logs"

@@ -91,15 +91,13 @@ checkpoint hpo_tell:
         study=STUDY,
         sampler_seed=config["hpo"]["sampler_seed"],
         benchmarks=f"{OUT}/benchmarks",
-        tracking=config["tracking"],
         wandb_dir=f"{OUT}/wandb",
-        project=config["wandb_project"],
     shell:
         "python scripts/hpo_tell.py --sweep-json {input.sweep} --study {params.study}"
         " --round {wildcards.round} --params {input.params} --evaluations {input.evaluations}"
         " --benchmarks {params.benchmarks} --sampler-seed {params.sampler_seed}"
-        " --tracking {params.tracking} --wandb-dir {params.wandb_dir}"
-        " --wandb-project {params.project} --out {output} > {log} 2>&1"
+        " --wandb-dir {params.wandb_dir}"
+        " --out {output} > {log} 2>&1"
 
 
 rule hpo_confirm:

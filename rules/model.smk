@@ -21,9 +21,7 @@ rule train_gpt:
     params:
         train=TRAIN,
         out_dir=subpath(output.model, parent=True),
-        tracking=config["tracking"],
         wandb_dir=f"{OUT}/wandb",
-        project=config["wandb_project"],
         group=EXP,
     shell:
         "python scripts/train.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
@@ -33,8 +31,8 @@ rule train_gpt:
         " --n-layers {params.train[n_layers]} --n-heads {params.train[n_heads]} --lr {params.train[lr]}"
         " --warmup-steps {params.train[warmup_steps]} --min-lr-ratio {params.train[min_lr_ratio]}"
         " --weight-decay {params.train[weight_decay]} --ema-decay {params.train[ema_decay]}"
-        " --device {params.train[device]} --threads {threads} --tracking {params.tracking}"
-        " --wandb-dir {params.wandb_dir} --wandb-project {params.project} --wandb-group {params.group}"
+        " --device {params.train[device]} --threads {threads}"
+        " --wandb-dir {params.wandb_dir} --wandb-group {params.group}"
         " --run-name {wildcards.variant}-seed{wildcards.seed} > {log} 2>&1"
 
 

@@ -33,9 +33,11 @@ def parse_args() -> argparse.Namespace:
                         help="metric JSON per trial, or one round evaluation from hpo_round_eval.py")
     parser.add_argument("--benchmarks", required=True, type=Path, help="Snakemake's benchmark directory")
     parser.add_argument("--sampler-seed", type=int, default=0)
-    parser.add_argument("--tracking", choices=["wandb", "none"], default="none")
+    parser.add_argument("--tracking", choices=["wandb", "none"], default=os.environ.get("SANDBOX_TRACKING", "none"),
+                        help="default: $SANDBOX_TRACKING (the workflow sets it from the config), else none")
     parser.add_argument("--wandb-dir", type=Path, default=Path("wandb"))
-    parser.add_argument("--wandb-project", default="recipe-sandbox")
+    parser.add_argument("--wandb-project", default=os.environ.get("WANDB_PROJECT", "recipe-sandbox"),
+                        help="default: $WANDB_PROJECT (the workflow sets it from the config)")
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
 

@@ -80,9 +80,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     parser.add_argument("--log-every", type=int, default=10)
-    parser.add_argument("--tracking", choices=["wandb", "none"], default="none")
+    parser.add_argument("--tracking", choices=["wandb", "none"], default=os.environ.get("SANDBOX_TRACKING", "none"),
+                        help="default: $SANDBOX_TRACKING (the workflow sets it from the config), else none")
     parser.add_argument("--wandb-dir", type=Path, default=Path("wandb"))
-    parser.add_argument("--wandb-project", default="recipe-sandbox")
+    parser.add_argument("--wandb-project", default=os.environ.get("WANDB_PROJECT", "recipe-sandbox"),
+                        help="default: $WANDB_PROJECT (the workflow sets it from the config)")
     parser.add_argument("--wandb-group", default=None)
     parser.add_argument("--run-name", default=None)
     args = parser.parse_args(argv)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import TINY_CONFIG, planned_jobs, snakemake, workflow_env
 
@@ -177,6 +178,13 @@ def test_analysis_and_probe_outputs(tiny_run: Path) -> None:
 
 def test_no_change_means_nothing_to_do(tiny_run: Path) -> None:
     assert planned_jobs(tiny_run, "--configfile", CONFIG) == {}
+
+
+@pytest.mark.parametrize("tracking", [["tracking=wandb"], ["wandb_project=another-project"]])
+def test_tracking_settings_retrain_nothing(tiny_run: Path, tracking: list[str]) -> None:
+    # Only the record of the config in effect (provenance.json) and the summary naming it are redone.
+    jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", *tracking)
+    assert jobs == {"provenance": 1, "summarize": 1, "all": 1}
 
 
 def test_changed_train_parameter_reruns_only_model_and_evaluation(tiny_run: Path) -> None:
