@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import TINY_CONFIG, copy_workflow, snakemake, write_config
+from conftest import TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 
 GOOD_LINES = [json.dumps({"text": f"Document number {i} talks about the budget of the nation. " * 3}) for i in range(30)]
 
@@ -135,3 +135,25 @@ def test_global_recipe_keys_are_honoured_set_or_refused() -> None:
     assert [note.split(":")[0] for note in notes] == ["export_type", "np"]
     # The tables never overlap, so each key has exactly one fate.
     assert not (set(PASSED_TO_DATA_JUICER) & set(REFUSED)) and not (set(SET_BY_WORKFLOW) & set(REFUSED))
+
+
+def test_a_touched_or_recopied_large_dataset_reruns_nothing(workdir: Path) -> None:
+    # Over Snakemake's default 1 MB limit for comparing contents instead of modification times.
+    lines = [json.dumps({"text": f"Paragraph {i} of a long report on the budget, the army and the roads. " * 8})
+             for i in range(2500)]
+    data = workdir / "big.jsonl"
+    data.write_text("\n".join(lines) + "\n")
+    assert data.stat().st_size > 1_400_000
+    config = write_config(workdir, {**TINY_CONFIG, "dataset_path": str(data)})
+    target = "results/tiny/analysis/raw/overall.json"
+    result = snakemake(workdir, target, "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    data.touch()
+    assert planned_jobs(workdir, target, "--configfile", str(config)) == {}
+    copy = workdir / "copy.jsonl"
+    copy.write_bytes(data.read_bytes())
+    copy.replace(data)
+    assert planned_jobs(workdir, target, "--configfile", str(config)) == {}
+    data.write_text("\n".join(lines[:-1]) + "\n")
+    assert planned_jobs(workdir, target, "--configfile", str(config)).get("prepare_input") == 1
