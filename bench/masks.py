@@ -9,7 +9,8 @@ same tightened thresholds three ways and print the times:
   process.py  the workflow's process script on the mask path, start-up and file writes included;
   executor    the same script on the executor path: told the stats came from a recipe that differs
               in a non-threshold argument, it runs Data-Juicer's executor on the plain pool (np 2)
-              with the tracer attributing removals, as for any variant the masks cannot compute;
+              and attributes removals from the stats the filters compute for the removed documents,
+              as for any variant the masks cannot compute;
   dj-process  Data-Juicer's own CLI on the plain pool (np 2), computing every stat and hash.
 It also checks that the mask path keeps exactly the documents dj-process keeps.
 
