@@ -29,3 +29,7 @@ rule all:
             variant=VARIANTS if "gpt" in PROXIES else [],
             seed=SEEDS,
         ),
+
+
+onerror:
+    mark_summary_stale()

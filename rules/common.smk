@@ -3,6 +3,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsonschema
 import snakemake
@@ -367,3 +368,50 @@ def finished_trial_recipes(wildcards) -> list[str]:
                 for trial in json.load(handle)["trials"]
             ]
     return recipes
+
+
+def summary_sources() -> list[str]:
+    """The files summary.json describes: the evaluations and everything they were computed from."""
+    files = [f"{OUT}/provenance.json"]
+    for proxy in PROXIES:
+        for variant in VARIANTS:
+            heldout = heldout_scores(proxy, variant, seeds_of(variant))
+            files += heldout + [
+                path.replace("heldout.jsonl", "train_meta.json") for path in heldout
+            ]
+            files += [f"{OUT}/eval/{proxy}/{variant}.json"]
+    for variant in VARIANTS:
+        files += [
+            f"{OUT}/data_metrics/{variant}.json",
+            training_data(SimpleNamespace(variant=variant)),
+        ]
+    return files
+
+
+def mark_summary_stale() -> None:
+    """After a failed run: if Snakemake removed files the summary describes (it deletes a job's old
+    outputs before running it), say so at the top of summary.md and under "stale" in summary.json,
+    so the summary never silently describes files that no longer exist. The next complete run
+    rewrites both."""
+    summary_json, summary_md = Path(f"{OUT}/summary.json"), Path(f"{OUT}/summary.md")
+    if not summary_json.exists() or not summary_md.exists():
+        return
+    missing = [path for path in summary_sources() if not Path(path).exists()]
+    if not missing:
+        return
+    summary = json.loads(summary_json.read_text(encoding="utf-8"))
+    summary["stale"] = {
+        "reason": "a later run failed after Snakemake removed files this summary describes",
+        "missing": missing,
+    }
+    summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    text = summary_md.read_text(encoding="utf-8")
+    if not text.startswith("> **Stale**"):
+        banner = (
+            f"> **Stale**: a later run failed, and {len(missing)} files this summary describes no longer "
+            f"exist (first: `{missing[0]}`). Fix the failure and rerun `snakemake` to refresh it.\n\n"
+        )
+        summary_md.write_text(banner + text, encoding="utf-8")
+    logger.warning(
+        f"{summary_md}: marked stale ({len(missing)} files it describes are missing)"
+    )

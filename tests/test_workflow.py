@@ -9,6 +9,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -285,3 +286,25 @@ def test_filter_decisions_explain_removals_only_when_filters_come_first() -> Non
     assert filters_come_first(ops("text_length_filter", "words_num_filter", "document_deduplicator"))
     assert not filters_come_first(ops("text_length_filter", "document_deduplicator", "words_num_filter"))
     assert not filters_come_first(ops("topk_specified_field_selector", "text_length_filter"))
+
+
+def test_a_failed_rerun_marks_the_summary_stale_until_a_complete_run(tiny_run: Path, tmp_path: Path) -> None:
+    workdir = tmp_path / "copy"
+    shutil.copytree(tiny_run, workdir, symlinks=True)
+    script = workdir / "scripts/train_ngram.py"
+    original = script.read_text()
+    # every n-gram model reruns (Snakemake deletes their old outputs first), and fails
+    script.write_text("raise SystemExit('broken on purpose')\n" + original)
+    result = snakemake(workdir, "--cores", "2", "--configfile", CONFIG, "--forcerun", "train_ngram")
+    assert result.returncode != 0
+    summary_md = (workdir / OUT / "summary.md").read_text()
+    stale = json.loads((workdir / OUT / "summary.json").read_text())["stale"]
+    assert summary_md.startswith("> **Stale**")
+    assert stale["missing"] and all(not (workdir / path).exists() for path in stale["missing"])
+    assert any("models/ngram/" in path for path in stale["missing"])
+
+    script.write_text(original)
+    result = snakemake(workdir, "--cores", "2", "--configfile", CONFIG)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (workdir / OUT / "summary.md").read_text().startswith("> **Stale**")
+    assert "stale" not in json.loads((workdir / OUT / "summary.json").read_text())
