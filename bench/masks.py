@@ -14,7 +14,10 @@ same tightened thresholds three ways and print the times:
   dj-process  Data-Juicer's own CLI on the plain pool (np 2), computing every stat and hash.
 It also checks that the mask path keeps exactly the documents dj-process keeps.
 
-Run from the repository root: `.venv/bin/python bench/masks.py [--sizes 3000 100000]`.
+With --with-sweep it then runs bench/hpo_sweep.py (100 demo trials on the n-gram rung, killed once
+and resumed) and prints its lines too, so one run gives every figure of the fast-trials issue.
+
+Run from the repository root: `.venv/bin/python bench/masks.py [--sizes 3000 100000] [--with-sweep]`.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 100000])
     parser.add_argument("--repeats", type=int, default=3, help="runs of the mask step and process.py (min counts)")
     parser.add_argument("--work-dir", type=Path, default=None, help="keep pools and analyses here")
+    parser.add_argument("--with-sweep", action="store_true", help="also run bench/hpo_sweep.py and print its figures")
     return parser.parse_args()
 
 
@@ -173,6 +177,9 @@ def main() -> None:
               f"| {row['process_py_s']:.2f} | {row['executor_s']:.1f} | {direct:.1f} "
               f"| {row['mask_step_s'] / direct:.4f} | {row['process_py_s'] / direct:.3f} "
               f"| {row['executor_s'] / direct:.2f} |")
+    if args.with_sweep:
+        _, sweep = run([sys.executable, "bench/hpo_sweep.py"])
+        print("\n100-trial sweep on the n-gram rung (bench/hpo_sweep.py):\n" + sweep.stdout.strip())
 
 
 if __name__ == "__main__":
