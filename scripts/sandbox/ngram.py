@@ -22,10 +22,13 @@ int64): counted with np.unique and looked up with np.searchsorted, every positio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator, Sequence
 
 import numpy as np
 
+MODEL_FORMAT = "recipe-sandbox-kneser-ney-v1"
+TABLE_ARRAYS = ("keys", "adjusted", "contexts", "totals", "followers")
 SEP = 256
 BASE = 257
 N_BYTES = 256
@@ -174,6 +177,29 @@ class KneserNeyLM:
             interpolated = (np.maximum(counts - table.discount, 0.0) + table.discount * followers * probs) / totals
             probs = np.where(context_found, interpolated, probs)
         return probs
+
+    def save(self, path: Path) -> None:
+        """Write every order's table to one .npz (written under a temporary name, then moved)."""
+        arrays: dict[str, np.ndarray] = {"format": np.array(MODEL_FORMAT)}
+        for n, table in enumerate(self.tables, start=1):
+            for name in TABLE_ARRAYS:
+                arrays[f"{name}_{n}"] = getattr(table, name)
+            arrays[f"discount_{n}"] = np.array(table.discount)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial.npz")
+        np.savez(partial, **arrays)
+        partial.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> KneserNeyLM:
+        """A model written by save."""
+        with np.load(path) as stored:
+            if "format" not in stored or str(stored["format"]) != MODEL_FORMAT:
+                raise ValueError(f"{path}: not a recipe-sandbox n-gram model ({MODEL_FORMAT})")
+            order = sum(1 for name in stored.files if name.startswith("discount_"))
+            tables = [OrderTable(*(stored[f"{name}_{n}"] for name in TABLE_ARRAYS),
+                                 discount=float(stored[f"discount_{n}"])) for n in range(1, order + 1)]
+        return cls(tables)
 
     def document_nll_bits(self, documents: Sequence[bytes]) -> np.ndarray:
         """NLL in bits of every byte of each document, each from a fresh [SEP]; 0 for an empty one."""

@@ -1,0 +1,113 @@
+"""Data-Juicer filters whose stat comes from a proxy model: model feedback as ordinary recipe ops.
+
+Load with the recipe key `custom_operator_paths: [scripts/sandbox/dj_ops/ngram_filters.py]`; then
+`dj-process`, the Analyzer and the workflow run them like any built-in filter, and their stats sit
+under `__dj__stats__`. The model is a file written by KneserNeyLM.save (an input of the op, never a
+download).
+
+- ngram_loss_filter: bits per byte of the document under `model_path` (CCNet-style perplexity
+  band: under a reference LM, keep documents below a loss bound; under the raw pool's own LM, a
+  k-sigma band catches documents far from the pool's typical loss on either side).
+- ngram_importance_filter: bits per byte under `background_model_path` minus under `model_path`
+  (DSIR-like log-likelihood ratio per byte: high means the document looks more like the model's
+  data, e.g. a clean reference, than like the background pool).
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+# Data-Juicer imports this file by path; the sandbox package sits two folders up.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import numpy as np  # noqa: E402
+from data_juicer.ops.base_op import OPERATORS, Filter  # noqa: E402
+from data_juicer.utils.constant import Fields  # noqa: E402
+
+from sandbox.ngram import KneserNeyLM  # noqa: E402
+
+LOSS_STAT = "ngram_loss"
+IMPORTANCE_STAT = "ngram_importance"
+# An empty document predicts nothing; give it the loss of a uniform byte, the worst a model can do.
+EMPTY_DOCUMENT_BITS_PER_BYTE = 8.0
+
+
+@lru_cache(maxsize=4)
+def load_model(path: str) -> KneserNeyLM:
+    return KneserNeyLM.load(Path(path))
+
+
+def bits_per_byte(model_path: str, texts: list[str]) -> np.ndarray:
+    """Each text's bits per byte under the model (EMPTY_DOCUMENT_BITS_PER_BYTE for an empty one)."""
+    encoded = [text.encode("utf-8") for text in texts]
+    lengths = np.array([len(data) for data in encoded], dtype=float)
+    bits = load_model(model_path).document_nll_bits(encoded)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(lengths > 0, bits / np.maximum(lengths, 1), EMPTY_DOCUMENT_BITS_PER_BYTE)
+
+
+class _ModelStatFilter(Filter):
+    """A batched filter keeping documents whose stat lies in [min_value, max_value]."""
+
+    _batched_op = True
+    stat_key = ""
+
+    def compute_values(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def compute_stats_batched(self, samples: dict[str, Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        stats = samples[Fields.stats]
+        missing = [index for index, stat in enumerate(stats) if self.stat_key not in stat]
+        if missing:
+            values = self.compute_values([samples[self.text_key][index] for index in missing])
+            for index, value in zip(missing, values):
+                stats[index][self.stat_key] = float(value)
+        return samples
+
+    def process_batched(self, samples: dict[str, Any]) -> Any:
+        return map(lambda stat: self.get_keep_boolean(stat[self.stat_key], self.min_value, self.max_value),
+                   samples[Fields.stats])
+
+
+@OPERATORS.register_module("ngram_loss_filter")
+class NgramLossFilter(_ModelStatFilter):
+    """Keep documents whose bits per byte under an n-gram model lie in [min_value, max_value]."""
+
+    stat_key = LOSS_STAT
+
+    def __init__(self, model_path: str = "", min_value: float = 0.0, max_value: float = 8.0,
+                 *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not model_path:
+            raise ValueError("ngram_loss_filter needs model_path: an n-gram model written by KneserNeyLM.save")
+        self.model_path = model_path
+        self.min_value = min_value
+        self.max_value = max_value
+
+    def compute_values(self, texts: list[str]) -> np.ndarray:
+        return bits_per_byte(self.model_path, texts)
+
+
+@OPERATORS.register_module("ngram_importance_filter")
+class NgramImportanceFilter(_ModelStatFilter):
+    """Keep documents whose per-byte log-likelihood ratio, bits under background_model_path minus
+    bits under model_path, lies in [min_value, max_value]."""
+
+    stat_key = IMPORTANCE_STAT
+
+    def __init__(self, model_path: str = "", background_model_path: str = "", min_value: float = -8.0,
+                 max_value: float = 8.0, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not model_path or not background_model_path:
+            raise ValueError("ngram_importance_filter needs model_path and background_model_path "
+                             "(n-gram models written by KneserNeyLM.save)")
+        self.model_path = model_path
+        self.background_model_path = background_model_path
+        self.min_value = min_value
+        self.max_value = max_value
+
+    def compute_values(self, texts: list[str]) -> np.ndarray:
+        return bits_per_byte(self.background_model_path, texts) - bits_per_byte(self.model_path, texts)
