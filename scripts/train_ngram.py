@@ -40,6 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--budget-bytes", type=int, required=True, help="stream symbols to train on (bytes plus one SEP per document)"
     )
     parser.add_argument("--order", type=int, default=5, help=f"n-gram order, 1..{MAX_ORDER}")
+    parser.add_argument("--save-model", type=Path, default=None,
+                        help="also write the model (.npz) for the ngram_loss/ngram_importance filters")
     args = parser.parse_args(argv)
     if not 1 <= args.order <= MAX_ORDER:
         parser.error(f"--order must be between 1 and {MAX_ORDER}, got {args.order}")
@@ -103,6 +105,8 @@ def main() -> None:
     documents = budget_documents(texts, args.budget_bytes, args.seed)
     lm = KneserNeyLM.train(documents, args.order)
     seconds = time.perf_counter() - start
+    if args.save_model is not None:
+        lm.save(args.save_model)
     eval_start = time.perf_counter()
     bpb = score_heldout(lm, args.eval, args.text_key, args.heldout_out)
     eval_seconds = time.perf_counter() - eval_start

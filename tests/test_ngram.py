@@ -239,6 +239,7 @@ def test_train_ngram_cli(tiny_files: dict[str, Path], tmp_path: Path) -> None:
     result = run_train_ngram(
         "--train", str(tiny_files["train"]), "--eval", str(tiny_files["eval"]), "--out-dir", str(out_dir),
         "--heldout-out", str(heldout_out), "--seed", "2", "--budget-bytes", "3000", "--order", "4",
+        "--save-model", str(tmp_path / "lm.npz"),
     )
     assert result.returncode == 0, result.stderr
     assert "held-out bpb" in result.stdout
@@ -263,6 +264,8 @@ def test_train_ngram_cli(tiny_files: dict[str, Path], tmp_path: Path) -> None:
     assert bpb == pytest.approx(meta["heldout_bpb"], rel=1e-12)
     evaluated = [b"The dog sat. ", b"", "café ☕".encode("utf-8")]
     assert [row["nll_bits"] for row in rows] == pytest.approx(list(lm.document_nll_bits(evaluated)), rel=1e-12)
+    saved = KneserNeyLM.load(tmp_path / "lm.npz")
+    assert np.array_equal(saved.document_nll_bits(evaluated), lm.document_nll_bits(evaluated))
 
 
 @pytest.mark.parametrize("records", [[], [{"text": ""}, {"text": ""}]], ids=["no-documents", "no-bytes"])
