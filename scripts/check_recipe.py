@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
+from sandbox.dj import register_custom_operators  # noqa: E402
 from sandbox.jsonl import InputError  # noqa: E402
 from sandbox.recipe import (  # noqa: E402
     OVERRIDDEN_ON_EVERY_RUN, SET_BY_WORKFLOW, global_key_problems, load_recipe, write_recipe)
@@ -63,6 +64,7 @@ def check_global_keys(recipe_path: Path, recipe: dict) -> dict:
 def main() -> None:
     args = parse_args()
     recipe = check_global_keys(args.recipe, load_recipe(args.recipe))
+    register_custom_operators(recipe)
     preflight(args.recipe, recipe["process"])
     recipe["text_keys"] = "text"
     write_recipe(args.out, recipe)

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.datamodels import group_names_for_ops, meta_value, subset_mask  # noqa: E402
-from sandbox.dj import forbid_runtime_installs  # noqa: E402
+from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
 from sandbox.jsonl import InputError, iter_jsonl  # noqa: E402
 from sandbox.masks import apply_ops, mask_path_refusal, read_stats_cache  # noqa: E402
 from sandbox.ngram import heldout_nll_bits  # noqa: E402
@@ -58,7 +58,9 @@ class OpGroups:
     def __init__(self, recipe_path: Path, stats_cache: Path, pool_rows: list[int]) -> None:
         from data_juicer.ops.load import load_ops
 
-        process = load_recipe(recipe_path)["process"]
+        recipe = load_recipe(recipe_path)
+        register_custom_operators(recipe)
+        process = recipe["process"]
         self.names = group_names_for_ops(op_names(process))
         self.ops = load_ops(process)
         self.cache = read_stats_cache(stats_cache)

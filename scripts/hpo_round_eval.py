@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, job_scratch, run_executor  # noqa: E402
+from sandbox.dj import forbid_runtime_installs, job_scratch, register_custom_operators, run_executor  # noqa: E402
 from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.masks import StatsCache, apply_ops, can_reuse_stats, mask_path_refusal, read_stats_cache  # noqa: E402
 from sandbox.ngram import heldout_nll_bits  # noqa: E402
@@ -67,6 +67,7 @@ def kept_rows(recipe_path: Path, analyzed: dict[str, Any], cache: StatsCache, po
     from data_juicer.ops.load import load_ops
 
     recipe = load_recipe(recipe_path)
+    register_custom_operators(recipe)
     if can_reuse_stats(recipe["process"], analyzed["process"]):
         ops = load_ops(recipe["process"])
         if mask_path_refusal(ops, cache) is None:

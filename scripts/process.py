@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import (  # noqa: E402
-    ExecutorRun, forbid_runtime_installs, job_scratch, require_nonempty_output, run_executor)
+    ExecutorRun, forbid_runtime_installs, job_scratch, register_custom_operators, require_nonempty_output,
+    run_executor)
 from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
 from sandbox.k_sigma import stat_keys_of, threshold_args_of  # noqa: E402
 from sandbox.masks import (  # noqa: E402
@@ -268,6 +269,7 @@ def main() -> None:
 
     recipe = load_recipe(args.recipe)
     analyzed = load_recipe(args.analyzed_recipe)
+    register_custom_operators(recipe)
     reuse = can_reuse_stats(recipe["process"], analyzed["process"])
     ops = load_ops(recipe["process"])
     cache = read_stats_cache(args.stats_cache) if reuse else None

@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs  # noqa: E402
+from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
 from sandbox.k_sigma import Change, refine_process, stat_keys_of  # noqa: E402
 from sandbox.recipe import load_recipe, write_recipe  # noqa: E402
 
@@ -60,6 +60,7 @@ def main() -> None:
     args = parse_args()
     forbid_runtime_installs()
     recipe = load_recipe(args.recipe)
+    register_custom_operators(recipe)
     overall = json.loads(args.overall.read_text(encoding="utf-8"))
     op_classes, op_stats = filter_stats(recipe["process"])
     recipe["process"], changes = refine_process(recipe["process"], overall, args.k, op_classes, op_stats)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sandbox.jsonl import InputError
+from sandbox.recipe import load_recipe
 
 # The executor logs one line per op: "[2/9] OP [words_num_filter] Done in 0.1s. Left 812 samples."
 OP_DONE_LINE = re.compile(r"\[(\d+)/(\d+)\] OP \[([\w.]+)\] Done in [\d.]+s\. Left (\d+) samples\.")
@@ -47,6 +48,31 @@ def job_scratch(parent: Path, prefix: str) -> Iterator[Path]:
         yield Path(scratch)
 
 
+def register_custom_operators(recipe: dict[str, Any]) -> None:
+    """Load the recipe's custom_operator_paths in this process, so load_ops finds the ops.
+
+    Data-Juicer's loader refuses a module it already loaded, and its init_configs loads the
+    recipe's paths again; so its loader is also made to skip modules already loaded here.
+    """
+    import sys
+
+    from data_juicer.config import config as dj_config
+
+    def not_loaded(paths: list[str]) -> list[str]:
+        return [path for path in paths or []
+                if dj_config._generate_module_name(os.path.abspath(path)) not in sys.modules]
+
+    if not getattr(dj_config.load_custom_operators, "skips_loaded_modules", False):
+        original = dj_config.load_custom_operators
+
+        def load_new_only(paths: list[str]) -> None:
+            original(not_loaded(paths))
+
+        load_new_only.skips_loaded_modules = True  # type: ignore[attr-defined]
+        dj_config.load_custom_operators = load_new_only
+    dj_config.load_custom_operators(recipe.get("custom_operator_paths") or [])
+
+
 def use_private_datasets_cache(directory: Path) -> None:
     """Keep Hugging Face datasets' Arrow cache in the job's scratch dir, not in ~/.cache.
 
@@ -80,6 +106,7 @@ def run_analyzer(recipe_path: Path, dataset_path: Path, export_path: Path, work_
     from data_juicer.config import init_configs
     from data_juicer.core import Analyzer
 
+    register_custom_operators(load_recipe(recipe_path))
     use_private_datasets_cache(work_dir.parent / "hf-datasets")
     args = dj_args(recipe_path, dataset_path, export_path, work_dir, np)
     args += ["--export_original_dataset", str(export_dataset).lower()]
@@ -107,6 +134,7 @@ def run_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_
     from data_juicer.core import DefaultExecutor
     from loguru import logger
 
+    register_custom_operators(load_recipe(recipe_path))
     use_private_datasets_cache(work_dir.parent / "hf-datasets")
     args = dj_args(recipe_path, dataset_path, export_path, work_dir, np)
     if trace_limit is not None:
