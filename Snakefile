@@ -15,6 +15,7 @@ include: "rules/model.smk"
 include: "rules/evaluate.smk"
 include: "rules/hpo.smk"
 include: "rules/datamodels.smk"
+include: "rules/feedback.smk"
 
 
 rule all:

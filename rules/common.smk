@@ -137,7 +137,26 @@ def usable_variants(variants: list[str]) -> list[str]:
     return [variant for variant in variants if variant != "oracle"]
 
 
-VARIANTS = usable_variants(config["variants"])
+FEEDBACK = config["feedback"]
+NEEDS_REFERENCE = ("reference_ppl", "importance")
+
+
+def usable_feedback_methods(methods: list[str]) -> list[str]:
+    """The configured feedback methods, without those that need a reference when there is none."""
+    if FEEDBACK["reference_path"] or not any(m in NEEDS_REFERENCE for m in methods):
+        return methods
+    logger.warning(
+        "feedback: no reference_path, so reference_ppl and importance are skipped (they score "
+        "documents against an LM of a small trusted sample). Fix: set feedback.reference_path "
+        "to a JSONL of clean documents."
+    )
+    return [method for method in methods if method not in NEEDS_REFERENCE]
+
+
+FEEDBACK_METHODS = usable_feedback_methods(FEEDBACK["methods"])
+VARIANTS = usable_variants(config["variants"]) + [
+    f"feedback_{method}" for method in FEEDBACK_METHODS
+]
 SEEDS = config["seeds"]
 PROCESSED = [v for v in VARIANTS if v in ("recipe", "k_sigma")]
 ANALYZED_STAGES = ["raw"] + PROCESSED
@@ -174,8 +193,10 @@ def datamodel_group_inputs(wildcards) -> dict[str, str]:
 
 
 wildcard_constraints:
-    variant=r"raw|recipe|k_sigma|oracle|trial\d+",
-    processed=r"recipe|k_sigma|trial\d+",
+    variant=r"raw|recipe|k_sigma|oracle|trial\d+|feedback_[a-z_]+",
+    processed=r"recipe|k_sigma|trial\d+|feedback_[a-z_]+",
+    method=r"self_loss|reference_ppl|importance",
+    lm=r"pool|reference",
     trial=r"\d+",
     round=r"\d+",
     stage="raw|recipe|k_sigma",
@@ -210,12 +231,18 @@ def variant_recipe(wildcards) -> str:
         return f"{OUT}/recipes/recipe.yaml"
     if wildcards.processed == "k_sigma":
         return f"{OUT}/recipes/k_sigma.yaml"
+    if wildcards.processed.startswith("feedback_"):
+        return f"{OUT}/recipes/{wildcards.processed}.yaml"
     return f"{OUT}/hpo/trials/{wildcards.processed.removeprefix('trial')}/recipe.yaml"
 
 
 def is_processed(variant: str) -> bool:
     """Variants made by Data-Juicer's executor (HPO trials included)."""
-    return variant in ("recipe", "k_sigma") or variant.startswith("trial")
+    return (
+        variant in ("recipe", "k_sigma")
+        or variant.startswith("trial")
+        or variant.startswith("feedback_")
+    )
 
 
 def seeds_of(variant: str) -> list[int]:
@@ -415,3 +442,23 @@ def mark_summary_stale() -> None:
     logger.warning(
         f"{summary_md}: marked stale ({len(missing)} files it describes are missing)"
     )
+
+
+def feedback_lm_data(wildcards) -> str:
+    """What a feedback LM learns from: the raw pool, or the trusted reference sample."""
+    if wildcards.lm == "pool":
+        return f"{OUT}/data/pool.jsonl"
+    return FEEDBACK["reference_path"]
+
+
+def feedback_recipe_models(wildcards) -> dict[str, str]:
+    """The LMs a method's filter reads: model (scored) and, for importance, background_model."""
+    models = f"{OUT}/feedback/models"
+    if wildcards.method == "self_loss":
+        return {"model": f"{models}/pool.npz"}
+    if wildcards.method == "reference_ppl":
+        return {"model": f"{models}/reference.npz"}
+    return {
+        "model": f"{models}/reference.npz",
+        "background_model": f"{models}/pool.npz",
+    }

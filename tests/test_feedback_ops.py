@@ -93,3 +93,49 @@ def test_a_filter_without_its_model_is_refused(demo: dict) -> None:
                              str(demo["pool_path"]), "--export_path", str(demo["folder"] / "none/data.jsonl")],
                             cwd=demo["folder"], capture_output=True, text=True)
     assert result.returncode != 0 and "needs model_path" in result.stdout + result.stderr
+
+
+def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Path, tmp_path: Path) -> None:
+    from conftest import TINY_CONFIG, snakemake, write_config
+
+    _, reference = build_demo(7, pool_docs=20, eval_docs=60)
+    reference_path = tmp_path / "reference.jsonl"
+    reference_path.write_text("".join(json.dumps(record) + "\n" for record in reference))
+    methods = ["self_loss", "reference_ppl", "importance"]
+    config = write_config(tiny_run, {**TINY_CONFIG, "feedback": {
+        "methods": methods, "reference_path": str(reference_path), "base": "k_sigma", "order": 4, "k": 2.0,
+        "keep_fraction": 0.8}}, name="feedback-config.yaml")
+    out = tiny_run / "results/tiny"
+    targets = [f"results/tiny/processed/feedback_{method}/op_counts.json" for method in methods]
+    targets.append("results/tiny/eval/ngram/feedback_reference_ppl.json")
+    result = snakemake(tiny_run, *targets, "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+
+    for method, op in zip(methods, ["ngram_loss_filter", "ngram_loss_filter", "ngram_importance_filter"]):
+        recipe = yaml.safe_load((out / f"recipes/feedback_{method}.yaml").read_text())
+        assert recipe["custom_operator_paths"] == ["scripts/sandbox/dj_ops/ngram_filters.py"]
+        assert next(iter(recipe["process"][-1])) == op
+        counts = json.loads((out / f"processed/feedback_{method}/op_counts.json").read_text())
+        assert counts["path"] == "executor" and counts["ops"][-1]["op"] == op
+    counts = json.loads((out / "processed/feedback_reference_ppl/op_counts.json").read_text())
+    assert counts["ops"][-1]["removed"] > 0
+    assert json.loads((out / "eval/ngram/feedback_reference_ppl.json").read_text())["heldout_bpb"] > 0
+
+    # dj-process runs the refined recipe as written and keeps exactly what the workflow kept
+    export = tmp_path / "dj/data.jsonl"
+    result = subprocess.run([str(BIN / "dj-process"), "--config", str(out / "recipes/feedback_reference_ppl.yaml"),
+                             "--dataset_path", str(out / "data/pool.jsonl"), "--export_path", str(export),
+                             "--np", "2", "--open_monitor", "false"], cwd=tiny_run, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = [json.loads(line)["sandbox_row"] for line in export.read_text().splitlines()]
+    workflow_rows = [json.loads(line)["sandbox_row"]
+                     for line in (out / "processed/feedback_reference_ppl/data.jsonl").read_text().splitlines()]
+    assert sorted(rows) == sorted(workflow_rows)
+
+    # without a reference, the methods that need one are skipped with a note
+    no_reference = write_config(tiny_run, {**TINY_CONFIG, "feedback": {
+        "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0, "keep_fraction": 0.8}},
+        name="feedback-no-reference.yaml")
+    dry = snakemake(tiny_run, "-n", "--configfile", str(no_reference))
+    assert "no reference_path, so reference_ppl and importance are skipped" in dry.stdout + dry.stderr
+    assert "feedback_reference_ppl" not in dry.stdout and "feedback_self_loss" in dry.stdout

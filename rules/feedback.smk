@@ -1,0 +1,48 @@
+rule feedback_lm:
+    input:
+        data=feedback_lm_data,
+        eval=f"{OUT}/data/eval.jsonl",
+    output:
+        model=f"{OUT}/feedback/models/{{lm}}.npz",
+        meta=f"{OUT}/feedback/models/{{lm}}/train_meta.json",
+    log:
+        f"{LOGS}/feedback/lm_{{lm}}.log",
+    conda:
+        "../envs/ngram.yaml"
+    params:
+        order=FEEDBACK["order"],
+        budget=NGRAM_BUDGET,
+        text_key=lambda wildcards: (
+            config["text_key"] if wildcards.lm == "reference" else "text"
+        ),
+        out_dir=subpath(output.meta, parent=True),
+    shell:
+        "python scripts/train_ngram.py --train {input.data} --eval {input.eval}"
+        " --text-key {params.text_key:q} --out-dir {params.out_dir} --budget-bytes {params.budget}"
+        " --order {params.order} --save-model {output.model} > {log} 2>&1"
+
+
+rule feedback_recipe:
+    input:
+        unpack(feedback_recipe_models),
+        base=f"{OUT}/recipes/{FEEDBACK['base']}.yaml",
+        pool=f"{OUT}/data/pool.jsonl",
+    output:
+        recipe=f"{OUT}/recipes/feedback_{{method}}.yaml",
+        stats=f"{OUT}/recipes/feedback_{{method}}.json",
+    log:
+        f"{LOGS}/feedback/recipe_{{method}}.log",
+    conda:
+        "../envs/data-juicer.yaml"
+    params:
+        k=FEEDBACK["k"],
+        keep_fraction=FEEDBACK["keep_fraction"],
+        models=lambda wildcards, input: " ".join(
+            f"--{name.replace('_', '-')} {path}"
+            for name, path in input.items()
+            if name in ("model", "background_model")
+        ),
+    shell:
+        "python scripts/feedback_recipe.py --method {wildcards.method} --base {input.base}"
+        " --pool {input.pool} {params.models} --k {params.k} --keep-fraction {params.keep_fraction}"
+        " --out-recipe {output.recipe} --out-stats {output.stats} > {log} 2>&1"

@@ -1,0 +1,101 @@
+"""Write a model-feedback recipe: the base recipe plus one filter whose stat comes from an n-gram LM.
+
+The filter is a Data-Juicer custom operator (sandbox/dj_ops/ngram_filters.py, loaded through the
+recipe's custom_operator_paths), so `dj-process --config <this recipe>` runs it as the workflow
+does. Its thresholds come from the op's own stat on the raw pool:
+  self_loss      ngram_loss_filter under the pool's LM, min/max = mean -/+ k std of the pool's losses;
+  reference_ppl  ngram_loss_filter under the reference LM, max = the keep_fraction quantile;
+  importance     ngram_importance_filter (reference vs pool), min = the (1 - keep_fraction) quantile.
+Also writes the stat's distribution and the thresholds (JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
+from sandbox.jsonl import iter_jsonl  # noqa: E402
+from sandbox.recipe import load_recipe, write_recipe  # noqa: E402
+
+OPS_FILE = "scripts/sandbox/dj_ops/ngram_filters.py"
+STATS_FIELD = "__dj__stats__"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--method", required=True, choices=["self_loss", "reference_ppl", "importance"])
+    parser.add_argument("--base", required=True, type=Path, help="the recipe the filter is appended to")
+    parser.add_argument("--pool", required=True, type=Path)
+    parser.add_argument("--model", required=True, type=Path, help="the LM whose loss is scored")
+    parser.add_argument("--background-model", type=Path, default=None, help="importance: the pool's LM")
+    parser.add_argument("--k", type=float, default=2.0)
+    parser.add_argument("--keep-fraction", type=float, default=0.8)
+    parser.add_argument("--out-recipe", required=True, type=Path)
+    parser.add_argument("--out-stats", required=True, type=Path)
+    return parser.parse_args()
+
+
+def feedback_op(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The op name and its arguments, thresholds left open."""
+    if args.method == "importance":
+        if args.background_model is None:
+            raise SystemExit("--method importance needs --background-model")
+        return "ngram_importance_filter", {"model_path": str(args.model),
+                                           "background_model_path": str(args.background_model)}
+    return "ngram_loss_filter", {"model_path": str(args.model)}
+
+
+def pool_stats(name: str, op_args: dict[str, Any], texts: list[str]) -> np.ndarray:
+    """The op's own stat of every pool document, computed by its compute_stats."""
+    from data_juicer.ops.load import load_ops
+
+    (op,) = load_ops([{name: op_args}])
+    samples = {op.text_key: texts, STATS_FIELD: [{} for _ in texts]}
+    computed = op.compute_stats_batched(samples)[STATS_FIELD]
+    return np.array([stats[op.stat_key] for stats in computed], dtype=float)
+
+
+def thresholds(method: str, values: np.ndarray, k: float, keep_fraction: float) -> dict[str, float]:
+    """min_value/max_value of the method's band over the pool's values."""
+    if method == "self_loss":
+        mean, std = float(values.mean()), float(values.std())
+        return {"min_value": mean - k * std, "max_value": mean + k * std}
+    if method == "reference_ppl":
+        return {"max_value": float(np.quantile(values, keep_fraction))}
+    return {"min_value": float(np.quantile(values, 1 - keep_fraction))}
+
+
+def main() -> None:
+    args = parse_args()
+    forbid_runtime_installs()
+    recipe = load_recipe(args.base)
+    recipe["custom_operator_paths"] = [*(recipe.get("custom_operator_paths") or []), OPS_FILE]
+    register_custom_operators(recipe)
+    name, op_args = feedback_op(args)
+    texts = [record["text"] for _, record in iter_jsonl(args.pool)]
+    values = pool_stats(name, op_args, texts)
+    bounds = thresholds(args.method, values, args.k, args.keep_fraction)
+    op_args.update(bounds)
+    recipe["process"] = [*recipe["process"], {name: op_args}]
+    write_recipe(args.out_recipe, recipe)
+    lower, upper = bounds.get("min_value", -np.inf), bounds.get("max_value", np.inf)
+    kept = float(np.mean((values >= lower) & (values <= upper)))
+    summary = {"method": args.method, "op": name, "base": str(args.base), "thresholds": bounds,
+               "pool_docs": len(texts), "kept_fraction_by_this_filter_alone": kept,
+               "stat": {"mean": float(values.mean()), "std": float(values.std()),
+                        "quantiles": {str(q): float(np.quantile(values, q)) for q in (0.05, 0.25, 0.5, 0.75, 0.95)}}}
+    args.out_stats.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(f"{args.out_recipe}: {args.base} + {name} {bounds}; keeps {kept:.1%} of the pool on its own")
+
+
+if __name__ == "__main__":
+    run_main(main)
