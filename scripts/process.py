@@ -38,7 +38,7 @@ from sandbox.dj import (  # noqa: E402
 from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
 from sandbox.k_sigma import stat_keys_of, threshold_args_of  # noqa: E402
 from sandbox.masks import (  # noqa: E402
-    StatsCache, apply_ops, can_reuse_stats, filter_keeps, mask_path_refusal, read_stats_cache)
+    StatsCache, apply_ops, can_reuse_stats, filter_keeps_stats, mask_path_refusal, read_stats_cache)
 from sandbox.recipe import Process, load_recipe, op_names  # noqa: E402
 
 STATS_FIELD = "__dj__stats__"
@@ -116,7 +116,7 @@ def removed_by_stats(ops: list[Any], counts: list[dict[str, Any]], removed_recor
             continue
         if compute:
             pending = with_computed_stats(op, pending)
-        keeps = filter_keeps(op, pending)
+        keeps = filter_keeps_stats(op, [record[STATS_FIELD] for record in pending])
         rejected = [record for record, keep in zip(pending, keeps) if not keep]
         if len(rejected) != count["removed"]:
             raise RuntimeError(f"{count['op']} rejects {len(rejected)} of the removed documents' stats, "

@@ -115,19 +115,8 @@ def mask_path_refusal(ops: Sequence[Any], cache: StatsCache) -> str | None:
     return None
 
 
-def filter_keeps(op: Any, records: list[dict[str, Any]]) -> list[bool]:
-    """The filter's own keep/drop decision for each record, from the stats the record carries."""
-    if not records:
-        return []
-    if not op.is_batched_op():
-        return [bool(op.process_single(record)) for record in records]
-    keys = {key for record in records for key in record}
-    batch = {key: [record.get(key) for record in records] for key in keys}
-    return [bool(keep) for keep in op.process_batched(batch)]
-
-
 def filter_keeps_stats(op: Any, stats: list[dict[str, Any]]) -> list[bool]:
-    """The filter's own keep/drop decision for each stats dict (the mask path's batch: stats only)."""
+    """The filter's own keep/drop decision for each stats dict (filters decide from stats alone)."""
     if not stats:
         return []
     if not op.is_batched_op():
