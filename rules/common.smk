@@ -139,11 +139,15 @@ def usable_variants(variants: list[str]) -> list[str]:
 
 FEEDBACK = config["feedback"]
 NEEDS_REFERENCE = ("reference_ppl", "importance")
+# The demo ships its own reference sample (clean paragraphs of speeches in neither pool nor eval).
+FEEDBACK_REFERENCE = FEEDBACK["reference_path"] or (
+    f"{OUT}/demo/reference.jsonl" if USES_DEMO else ""
+)
 
 
 def usable_feedback_methods(methods: list[str]) -> list[str]:
     """The configured feedback methods, without those that need a reference when there is none."""
-    if FEEDBACK["reference_path"] or not any(m in NEEDS_REFERENCE for m in methods):
+    if FEEDBACK_REFERENCE or not any(m in NEEDS_REFERENCE for m in methods):
         return methods
     logger.warning(
         "feedback: no reference_path, so reference_ppl and importance are skipped (they score "
@@ -282,6 +286,33 @@ def provenance_inputs(wildcards) -> list[str]:
 # --- recipe HPO ---
 HPO = f"{OUT}/hpo"
 STUDY = f"{HPO}/study.journal"
+HPO_BASE = config["hpo"]["base"]
+HPO_BASE_RECIPE = f"{OUT}/recipes/{HPO_BASE}.yaml"
+# The raw analysis has no stats for a feedback filter, so a feedback base is analysed on its own
+# for the trials' mask path; recipe and k_sigma share the raw analysis (same ops).
+HPO_FEEDBACK_BASE = HPO_BASE.startswith("feedback_")
+HPO_ANALYSIS = f"{HPO}/analysis" if HPO_FEEDBACK_BASE else f"{OUT}/analysis/raw"
+HPO_ANALYZED_RECIPE = (
+    HPO_BASE_RECIPE if HPO_FEEDBACK_BASE else f"{OUT}/recipes/recipe.yaml"
+)
+if HPO_BASE.removeprefix("feedback_") in NEEDS_REFERENCE and not FEEDBACK_REFERENCE:
+    raise WorkflowError(
+        f"hpo.base: {HPO_BASE} scores documents against an LM of a reference sample, and "
+        "feedback.reference_path is empty. Fix: set feedback.reference_path to a JSONL of clean "
+        "documents, or choose hpo.base: feedback_self_loss, recipe or k_sigma."
+    )
+
+
+def process_analysis(wildcards) -> dict[str, str]:
+    """The analysis a processed variant's mask path reads: HPO trials of a feedback base read its own."""
+    trial = wildcards.processed.startswith("trial")
+    analysis = HPO_ANALYSIS if trial else f"{OUT}/analysis/raw"
+    recipe = HPO_ANALYZED_RECIPE if trial else f"{OUT}/recipes/recipe.yaml"
+    return {
+        "analyzed_recipe": recipe,
+        "pool_with_stats": f"{analysis}/with_stats.jsonl",
+        "stats_cache": f"{analysis}/stats.parquet",
+    }
 
 
 @functools.cache
@@ -448,7 +479,7 @@ def feedback_lm_data(wildcards) -> str:
     """What a feedback LM learns from: the raw pool, or the trusted reference sample."""
     if wildcards.lm == "pool":
         return f"{OUT}/data/pool.jsonl"
-    return FEEDBACK["reference_path"]
+    return FEEDBACK_REFERENCE
 
 
 def feedback_recipe_models(wildcards) -> dict[str, str]:

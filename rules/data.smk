@@ -2,6 +2,7 @@ rule prepare_demo:
     output:
         pool=f"{OUT}/demo/pool.jsonl",
         eval=f"{OUT}/demo/eval.jsonl",
+        reference=f"{OUT}/demo/reference.jsonl",
     log:
         f"{LOGS}/prepare_demo.log",
     conda:
@@ -12,6 +13,7 @@ rule prepare_demo:
         "python scripts/prepare_demo.py --pool {output.pool} --eval {output.eval}"
         " --seed {params.demo[seed]} --pool-docs {params.demo[pool_docs]}"
         " --eval-docs {params.demo[eval_docs]} --noise-fraction {params.demo[noise_fraction]}"
+        " --reference {output.reference} --reference-docs {params.demo[reference_docs]}"
         " > {log} 2>&1"
 
 

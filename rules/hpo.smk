@@ -10,7 +10,7 @@ rule hpo:
 rule hpo_check:
     input:
         sweep=config["hpo"]["sweep"],
-        recipe=f"{OUT}/recipes/recipe.yaml",
+        recipe=HPO_BASE_RECIPE,
     output:
         f"{HPO}/sweep.json",
     log:
@@ -22,10 +22,38 @@ rule hpo_check:
         " --out {output} > {log} 2>&1"
 
 
+rule hpo_analyze_base:
+    input:
+        recipe=HPO_BASE_RECIPE,
+        data=f"{OUT}/data/pool.jsonl",
+    output:
+        stats=f"{HPO}/analysis/stats.jsonl",
+        overall=f"{HPO}/analysis/overall.json",
+        plots=directory(f"{HPO}/analysis/plots"),
+        with_stats=f"{HPO}/analysis/with_stats.jsonl",
+        stats_cache=f"{HPO}/analysis/stats.parquet",
+    log:
+        f"{LOGS}/hpo/analyze_base.log",
+    benchmark:
+        f"{OUT}/benchmarks/hpo_analyze_base.tsv"
+    priority: DJ_PRIORITY
+    conda:
+        "../envs/data-juicer.yaml"
+    threads: DJ_THREADS
+    resources:
+        mem_mb=config["resources"]["data_juicer"]["mem_mb"],
+        runtime=config["resources"]["data_juicer"]["runtime"],
+    shell:
+        "python scripts/analyze.py --recipe {input.recipe} --data {input.data}"
+        " --out-stats {output.stats} --out-overall {output.overall} --out-plots {output.plots}"
+        " --out-dataset {output.with_stats} --out-stats-cache {output.stats_cache}"
+        " --np {threads} > {log} 2>&1"
+
+
 rule hpo_ask:
     input:
         sweep=f"{HPO}/sweep.json",
-        recipe=f"{OUT}/recipes/recipe.yaml",
+        recipe=HPO_BASE_RECIPE,
         previous=previous_round,
     output:
         recipe=f"{HPO}/trials/{{trial}}/recipe.yaml",
@@ -47,9 +75,9 @@ rule hpo_round_eval:
     input:
         params=round_trial_files("params.json"),
         recipes=round_trial_files("recipe.yaml"),
-        analyzed_recipe=f"{OUT}/recipes/recipe.yaml",
+        analyzed_recipe=HPO_ANALYZED_RECIPE,
         pool=f"{OUT}/data/pool.jsonl",
-        stats_cache=f"{OUT}/analysis/raw/stats.parquet",
+        stats_cache=f"{HPO_ANALYSIS}/stats.parquet",
         eval=f"{OUT}/data/eval.jsonl",
     output:
         f"{HPO}/rounds/{{round}}.eval.json",

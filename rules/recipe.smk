@@ -61,11 +61,9 @@ rule refine_k_sigma:
 
 rule process:
     input:
+        unpack(process_analysis),
         recipe=variant_recipe,
-        analyzed_recipe=f"{OUT}/recipes/recipe.yaml",
         pool=f"{OUT}/data/pool.jsonl",
-        pool_with_stats=f"{OUT}/analysis/raw/with_stats.jsonl",
-        stats_cache=f"{OUT}/analysis/raw/stats.parquet",
     output:
         data=f"{OUT}/processed/{{processed}}/data.jsonl",
         counts=f"{OUT}/processed/{{processed}}/op_counts.json",

@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs  # noqa: E402
+from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
 from sandbox.jsonl import InputError  # noqa: E402
 from sandbox.k_sigma import is_int_parameter  # noqa: E402
 from sandbox.recipe import load_recipe, op_names  # noqa: E402
@@ -61,6 +61,8 @@ def main() -> None:
     for warning in sweep.warnings:
         print(f"WARNING: {warning}")
     recipe = load_recipe(args.recipe)
+    # a feedback base's filter is a custom op: its arguments are checked like any other op's
+    register_custom_operators(recipe)
     int_names = int_arguments(sweep, op_names(recipe["process"]), args.sweep)
     document = {**dataclasses.asdict(sweep), "int_parameters": int_names}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,10 @@
 """Build the embedded demo corpus: clean State of the Union paragraphs plus tagged synthetic noise.
 
 The pool mixes clean paragraphs with noise documents; the eval set holds clean paragraphs from
-speeches that never enter the pool. Every record is {"text": ..., "meta": {"origin", "source"}}.
-The same seed and arguments give byte-identical files.
+speeches that never enter the pool. With --reference, a trusted reference sample (for the model-
+feedback methods) holds clean paragraphs from a third set of speeches, in neither pool nor eval.
+Every record is {"text": ..., "meta": {"origin", "source"}}. The same seed and arguments give
+byte-identical files.
 """
 
 from __future__ import annotations
@@ -46,24 +48,39 @@ def load_paragraphs(min_chars: int, max_chars: int) -> dict[str, list[str]]:
     return by_speech
 
 
-def split_speeches(
-    by_speech: dict[str, list[str]], rng: random.Random, eval_speech_fraction: float, eval_docs: int
-) -> tuple[list[str], list[str]]:
-    """Shuffle speeches and hold out at least the asked fraction, and enough paragraphs for eval."""
-    speech_ids = sorted(by_speech)
-    rng.shuffle(speech_ids)
-    min_speeches = max(1, round(eval_speech_fraction * len(speech_ids)))
+def hold_out(by_speech: dict[str, list[str]], speech_ids: list[str], min_speeches: int,
+             min_paragraphs: int) -> list[str]:
+    """The first speeches of the list that give at least min_speeches and min_paragraphs."""
     held_out: list[str] = []
     paragraphs = 0
     for speech_id in speech_ids:
-        if len(held_out) >= min_speeches and paragraphs >= eval_docs:
+        if len(held_out) >= min_speeches and paragraphs >= min_paragraphs:
             break
         held_out.append(speech_id)
         paragraphs += len(by_speech[speech_id])
-    pool_ids = speech_ids[len(held_out):]
+    return held_out
+
+
+def split_speeches(
+    by_speech: dict[str, list[str]], rng: random.Random, eval_speech_fraction: float, eval_docs: int,
+    reference_docs: int = 0,
+) -> tuple[list[str], list[str], list[str]]:
+    """Shuffle speeches; hold out at least the asked fraction and enough paragraphs for eval, then
+    (when reference_docs > 0) enough further speeches for the reference sample; the rest is the pool.
+
+    With reference_docs = 0 the pool and eval speeches are those of a split without a reference.
+    """
+    speech_ids = sorted(by_speech)
+    rng.shuffle(speech_ids)
+    min_speeches = max(1, round(eval_speech_fraction * len(speech_ids)))
+    eval_ids = hold_out(by_speech, speech_ids, min_speeches, eval_docs)
+    rest = speech_ids[len(eval_ids):]
+    reference_ids = hold_out(by_speech, rest, 0, reference_docs) if reference_docs > 0 else []
+    pool_ids = rest[len(reference_ids):]
     if not pool_ids:
-        raise ValueError("eval set would use every speech; lower --eval-docs or --eval-speech-fraction")
-    return sorted(pool_ids), sorted(held_out)
+        raise ValueError("eval set and reference sample would use every speech; lower --eval-docs, "
+                         "--reference-docs or --eval-speech-fraction")
+    return sorted(pool_ids), sorted(eval_ids), sorted(reference_ids)
 
 
 def sample_paragraphs(
@@ -308,18 +325,37 @@ def build_demo(
     max_chars: int = 1500,
 ) -> tuple[list[Record], list[Record]]:
     """Return (pool, eval): a shuffled pool with noise_fraction noise, and a clean held-out eval set."""
+    pool, eval_set, _ = build_demo_with_reference(
+        seed, pool_docs, eval_docs, 0, noise_fraction, eval_speech_fraction, min_chars, max_chars)
+    return pool, eval_set
+
+
+def build_demo_with_reference(
+    seed: int,
+    pool_docs: int = 3000,
+    eval_docs: int = 400,
+    reference_docs: int = 300,
+    noise_fraction: float = 0.35,
+    eval_speech_fraction: float = 0.1,
+    min_chars: int = 200,
+    max_chars: int = 1500,
+) -> tuple[list[Record], list[Record], list[Record]]:
+    """Return (pool, eval, reference); the reference sample's speeches are in neither of the others."""
     if not 0 <= noise_fraction < 1:
         raise ValueError(f"noise_fraction must be in [0, 1), got {noise_fraction}")
     if not 0 <= eval_speech_fraction < 1:
         raise ValueError(f"eval_speech_fraction must be in [0, 1), got {eval_speech_fraction}")
-    if pool_docs < 1 or eval_docs < 1:
-        raise ValueError("pool_docs and eval_docs must be positive")
+    if pool_docs < 1 or eval_docs < 1 or reference_docs < 0:
+        raise ValueError("pool_docs and eval_docs must be positive, reference_docs not negative")
     rng = random.Random(seed)
     by_speech = load_paragraphs(min_chars, max_chars)
-    pool_ids, eval_ids = split_speeches(by_speech, rng, eval_speech_fraction, eval_docs)
+    pool_ids, eval_ids, reference_ids = split_speeches(
+        by_speech, rng, eval_speech_fraction, eval_docs, reference_docs)
 
     eval_set = [record(text, "clean", speech_id)
                 for speech_id, text in sample_paragraphs(by_speech, eval_ids, eval_docs, rng)]
+    reference = [record(text, "clean", speech_id)
+                 for speech_id, text in sample_paragraphs(by_speech, reference_ids, reference_docs, rng)]
 
     noise_total = round(pool_docs * noise_fraction)
     clean = sample_paragraphs(by_speech, pool_ids, pool_docs - noise_total, rng)
@@ -332,7 +368,7 @@ def build_demo(
     pool += make_noise(rng, ctx, noise_total)
     # Shuffled so noise is spread through the pool, not appended at the end.
     rng.shuffle(pool)
-    return pool, eval_set
+    return pool, eval_set, reference
 
 
 def summary_lines(pool: list[Record], eval_set: list[Record]) -> list[str]:
@@ -347,6 +383,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pool", required=True, type=Path, help="output JSONL of the training pool")
     parser.add_argument("--eval", required=True, type=Path, help="output JSONL of the clean eval set")
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="output JSONL of a trusted clean reference sample (needs --reference-docs > 0)")
+    parser.add_argument("--reference-docs", type=int, default=0,
+                        help="reference sample size; its speeches are in neither pool nor eval")
     parser.add_argument("--seed", type=int, default=0, help="seed of split, sampling, noise and shuffle")
     parser.add_argument("--pool-docs", type=int, default=3000, help="pool size, noise included")
     parser.add_argument("--eval-docs", type=int, default=400, help="eval set size")
@@ -360,9 +400,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if (args.reference is None) != (args.reference_docs == 0):
+        print("prepare_demo: give --reference and --reference-docs > 0 together", file=sys.stderr)
+        return 2
     try:
-        pool, eval_set = build_demo(
-            args.seed, args.pool_docs, args.eval_docs, args.noise_fraction,
+        pool, eval_set, reference = build_demo_with_reference(
+            args.seed, args.pool_docs, args.eval_docs, args.reference_docs, args.noise_fraction,
             args.eval_speech_fraction, args.min_chars, args.max_chars,
         )
     except ValueError as error:
@@ -370,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     write_jsonl(args.pool, pool)
     write_jsonl(args.eval, eval_set)
+    if args.reference is not None:
+        write_jsonl(args.reference, reference)
+        print(f"wrote {len(reference)} reference docs to {args.reference}")
     for line in summary_lines(pool, eval_set):
         print(line)
     print(f"wrote {len(pool)} pool docs to {args.pool} and {len(eval_set)} eval docs to {args.eval}")

@@ -98,12 +98,10 @@ def test_a_filter_without_its_model_is_refused(demo: dict) -> None:
 def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Path, tmp_path: Path) -> None:
     from conftest import TINY_CONFIG, snakemake, write_config
 
-    _, reference = build_demo(7, pool_docs=20, eval_docs=60)
-    reference_path = tmp_path / "reference.jsonl"
-    reference_path.write_text("".join(json.dumps(record) + "\n" for record in reference))
+    # the demo's own reference sample (reference_path left empty)
     methods = ["self_loss", "reference_ppl", "importance"]
     config = write_config(tiny_run, {**TINY_CONFIG, "feedback": {
-        "methods": methods, "reference_path": str(reference_path), "base": "k_sigma", "order": 4, "k": 2.0,
+        "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
         "keep_fraction": 0.8}}, name="feedback-config.yaml")
     out = tiny_run / "results/tiny"
     targets = [f"results/tiny/processed/feedback_{method}/op_counts.json" for method in methods]
@@ -132,8 +130,13 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
                      for line in (out / "processed/feedback_reference_ppl/data.jsonl").read_text().splitlines()]
     assert sorted(rows) == sorted(workflow_rows)
 
-    # without a reference, the methods that need one are skipped with a note
-    no_reference = write_config(tiny_run, {**TINY_CONFIG, "feedback": {
+    reference_meta = json.loads((out / "feedback/models/reference/train_meta.json").read_text())
+    assert "demo/reference.jsonl" in json.dumps(reference_meta) and reference_meta["train_docs"] == 60
+
+    # a user's data without a reference: the methods that need one are skipped with a note
+    user_data = tmp_path / "user.jsonl"
+    user_data.write_text((out / "demo/pool.jsonl").read_text())
+    no_reference = write_config(tiny_run, {**TINY_CONFIG, "dataset_path": str(user_data), "feedback": {
         "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0, "keep_fraction": 0.8}},
         name="feedback-no-reference.yaml")
     dry = snakemake(tiny_run, "-n", "--configfile", str(no_reference))

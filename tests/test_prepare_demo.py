@@ -100,3 +100,27 @@ def test_clean_paragraphs_are_substantive(demo: tuple[list[dict], list[dict]]) -
 def test_bad_noise_fraction_is_refused() -> None:
     with pytest.raises(ValueError):
         prepare_demo.build_demo(0, pool_docs=10, eval_docs=5, noise_fraction=1.5)
+
+
+def test_reference_sample_comes_from_speeches_in_neither_pool_nor_eval(demo: tuple[list[dict], list[dict]]) -> None:
+    pool, eval_set, reference = prepare_demo.build_demo_with_reference(0, reference_docs=50, **SMALL)
+    assert len(reference) == 50 and len(pool) == SMALL["pool_docs"]
+    assert {record["meta"]["origin"] for record in reference} == {"clean"}
+    reference_speeches = {record["meta"]["source"] for record in reference}
+    assert reference_speeches.isdisjoint(record["meta"]["source"] for record in pool)
+    assert reference_speeches.isdisjoint(record["meta"]["source"] for record in eval_set)
+    pool_texts = [record["text"] for record in pool]
+    for record in reference:
+        assert not any(record["text"] in text for text in pool_texts)
+    # the eval set does not move when a reference is drawn; without one the demo is unchanged
+    assert eval_set == demo[1]
+    assert prepare_demo.build_demo_with_reference(0, reference_docs=0, **SMALL)[:2] == demo
+
+
+def test_cli_writes_the_reference_only_when_asked(tmp_path: Path) -> None:
+    base = ["--pool", str(tmp_path / "pool.jsonl"), "--eval", str(tmp_path / "eval.jsonl"),
+            "--pool-docs", "100", "--eval-docs", "10"]
+    assert prepare_demo.main([*base, "--reference", str(tmp_path / "ref.jsonl"), "--reference-docs", "25"]) == 0
+    assert (tmp_path / "ref.jsonl").read_text().count("\n") == 25
+    assert prepare_demo.main([*base, "--reference", str(tmp_path / "other.jsonl")]) == 2
+    assert not (tmp_path / "other.jsonl").exists()
