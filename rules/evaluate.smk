@@ -58,6 +58,7 @@ rule summarize:
             f"{OUT}/processed/{{processed}}/near_threshold.json", processed=PROCESSED
         ),
         provenance=f"{OUT}/provenance.json",
+        datamodels=[f"{DM_DIR}/summary.json"] if DM["in_summary"] else [],
     output:
         json=f"{OUT}/summary.json",
         md=f"{OUT}/summary.md",
@@ -71,6 +72,11 @@ rule summarize:
         near_arg=lambda wildcards, input: (
             f"--near-threshold {input.near_threshold}" if input.near_threshold else ""
         ),
+        datamodels_args=lambda wildcards, input: (
+            f"--datamodels {input.datamodels} --datamodels-group-by {DM['group_by']}"
+            if input.datamodels
+            else ""
+        ),
         k_args=(
             lambda wildcards, input: (
                 f"--thresholds {input.thresholds} --k {config['k_sigma']}"
@@ -82,7 +88,7 @@ rule summarize:
         "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
         " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
         " --bootstrap-seed {params.compare[seed]} --max-seed-std {params.compare[max_seed_std]}"
-        " {params.k_args} {params.near_arg} --provenance {input.provenance} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
+        " {params.k_args} {params.near_arg} {params.datamodels_args} --provenance {input.provenance} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
 
 
 rule inspect_thresholds:

@@ -42,6 +42,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--thresholds", type=Path, default=None, help="k_sigma_thresholds.tsv, if refined")
     parser.add_argument("--k", type=float, default=None)
     parser.add_argument("--near-threshold", nargs="*", type=Path, default=[], help="near_threshold.json files")
+    parser.add_argument("--datamodels", type=Path, default=None,
+                        help="datamodels/<group_by>/summary.json: adds which operators/sources matter")
+    parser.add_argument("--datamodels-group-by", default="ops", help="what the datamodels' groups are")
     parser.add_argument("--provenance", required=True, type=Path)
     parser.add_argument("--out-json", required=True, type=Path)
     parser.add_argument("--out-md", required=True, type=Path)
@@ -329,10 +332,44 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
             lines.append(f"| {row['op_name']} | {row['arg']} | {row['stat']} | {float(row['mean']):.4g} "
                          f"| {float(row['std']):.4g} | {short(row['old'])} | {short(row['new'])}{clamp} |")
     lines += near_threshold_markdown(near)
+    if "datamodels" in summary:
+        lines += datamodels_markdown(summary["datamodels"])
     provenance = summary["provenance"]
     lines += ["", f"Provenance: `{provenance['path']}` (sha256 {provenance['sha256'][:16]}…): code version, "
               "input hashes, library versions and metric definitions behind these numbers."]
     return "\n".join(lines) + "\n"
+
+
+DATAMODEL_ROWS = 10
+
+
+def datamodels_block(path: Path, group_by: str) -> dict[str, Any]:
+    """The datamodels' ranked effects and LDS, as the main summary reports them."""
+    fit = json.loads(path.read_text(encoding="utf-8"))
+    return {"path": str(path), "sha256": sha256_of_file(path), "group_by": group_by,
+            "models": fit["models"], "lds": fit["lds"], "mean_bpb": fit["mean_bpb"],
+            "confidence": fit["bootstrap"]["confidence"], "groups": fit["groups"]}
+
+
+def datamodels_markdown(block: dict[str, Any]) -> list[str]:
+    """'Which operators/sources matter': effects ranked (most helpful first), intervals and LDS."""
+    kind = {"ops": "operators", "document": "documents"}.get(block["group_by"], f"values of {block['group_by']}")
+    lds = block["lds"]
+    lines = ["", f"## Which {kind} matter (linear datamodels)", "",
+             f"{block['models']['total']} n-gram proxies, each trained on a random subset of the groups. "
+             f"Effect: held-out bpb a group adds when included (negative: it makes better data), with "
+             f"{block['confidence']:.0%} bootstrap intervals. LDS (how well the linear model predicts "
+             f"held-out subsets): per eval document {fmt(lds['documents'], 3)}, whole-eval bpb "
+             f"{fmt(lds['mean_bpb'], 3)}.", "",
+             "| rank | group | effect (bpb) | interval | effect (%) | resolved |", "|---|---|---|---|---|---|"]
+    groups = block["groups"]
+    for rank, group in enumerate(groups[:DATAMODEL_ROWS], start=1):
+        low, high = group["interval"]
+        lines.append(f"| {rank} | {group['group']} | {group['effect_bpb']:+.5f} | [{low:+.5f}, {high:+.5f}] "
+                     f"| {group['effect_percent']:+.2f} % | {'yes' if group['resolved'] else 'no'} |")
+    more = f"{len(groups) - DATAMODEL_ROWS} more groups and " if len(groups) > DATAMODEL_ROWS else ""
+    lines += ["", f"{more}the method: `{Path(block['path']).with_suffix('.md')}`."]
+    return lines
 
 
 def verdict_lines(proxies: dict[str, dict[str, Any]], agreement_result: dict[str, Any]) -> str:
@@ -363,6 +400,8 @@ def main() -> None:
     }
     if args.k is not None:
         summary["k"] = args.k
+    if args.datamodels is not None:
+        summary["datamodels"] = datamodels_block(args.datamodels, args.datamodels_group_by)
     summary["provenance"] = {"path": str(args.provenance), "sha256": sha256_of_file(args.provenance)}
     args.out_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     near = [json.loads(path.read_text(encoding="utf-8")) for path in args.near_threshold]

@@ -30,6 +30,9 @@ TINY_CONFIG: dict[str, Any] = {
               "lr": 0.003, "warmup_steps": 2, "min_lr_ratio": 0.1, "weight_decay": 0.1, "ema_decay": 0.9,
               "device": "cpu", "threads": 1},
     "infer": {"probe_docs": 50, "max_bytes": 256, "hardest": 5},
+    "datamodels": {"group_by": "ops", "recipe": "k_sigma", "models": 8, "alpha": 0.5, "models_per_job": 4,
+                   "seed": 0, "estimator": "ridge", "holdout_every": 2, "bootstrap_samples": 50,
+                   "in_summary": True},
     "tracking": "none",
 }
 

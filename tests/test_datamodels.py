@@ -13,8 +13,8 @@ from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 from datamodels_fit import analyse, linear_datamodeling_score
 from sandbox.datamodels import read_store, subset_mask, write_store
 
-TINY_DATAMODELS = {"group_by": "ops", "recipe": "k_sigma", "models": 8, "alpha": 0.5, "models_per_job": 4,
-                   "seed": 0, "estimator": "ridge", "holdout_every": 2, "bootstrap_samples": 50}
+# the tiny run's own: its main target runs them and adds them to summary.md
+TINY_DATAMODELS = TINY_CONFIG["datamodels"]
 
 
 def synthetic_store(folder: Path, effects: np.ndarray, noise: float, models: int = 240, documents: int = 30) -> None:
@@ -97,6 +97,18 @@ def test_store_resumes_and_extends_through_snakemakes_plan(tiny_run: Path) -> No
     assert extended.masks.shape[0] == 12
     assert np.array_equal(extended.masks[:8], first_masks)
     assert np.array_equal(extended.bpb[:8], first_bpb)
+
+    # The main summary reports the datamodels (in_summary); back at 8 models, the store and fit
+    # follow and the summary is rewritten from them.
+    tiny = write_config(tiny_run, TINY_CONFIG)
+    result = snakemake(tiny_run, "--cores", "2", "--configfile", str(tiny))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    main_summary = json.loads((tiny_run / "results/tiny/summary.json").read_text())
+    assert main_summary["datamodels"]["models"]["total"] == 8
+    assert main_summary["datamodels"]["groups"] == json.loads((folder / "summary.json").read_text())["groups"]
+    markdown = (tiny_run / "results/tiny/summary.md").read_text()
+    assert "## Which operators matter (linear datamodels)" in markdown
+    assert f"| 1 | {main_summary['datamodels']['groups'][0]['group']} |" in markdown
 
 
 def test_a_document_without_the_group_field_is_named_with_the_fix(tmp_path: Path) -> None:

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 from prepare_demo import build_demo
+from sandbox.masks import STAT_PREFIX
 from sandbox.ngram import KneserNeyLM
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,3 +144,55 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
     dry = snakemake(tiny_run, "-n", "--configfile", str(no_reference))
     assert "no reference_path, so reference_ppl and importance are skipped" in dry.stdout + dry.stderr
     assert "feedback_reference_ppl" not in dry.stdout and "feedback_self_loss" in dry.stdout
+
+
+def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_path(tiny_run: Path) -> None:
+    from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
+
+    out = tiny_run / "results/tiny"
+    feedback = {"methods": ["reference_ppl"], "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
+                "keep_fraction": 0.8}
+    sweep = {"name": "tiny-feedback", "method": "random", "metric": {"name": "heldout_bpb@ngram", "goal": "minimize"},
+             "parameters": {"ngram_loss_filter.max_value": {"min": 0.0, "max": 1.0},  # replaced below
+                            "text_length_filter.min_len": {"min": 0, "max": 300}},
+             "run_cap": 4, "parallel_trials": 2}
+    sweep_path = tiny_run / "feedback-sweep.yaml"
+    config = write_config(tiny_run, {**TINY_CONFIG, "seeds": [0], "feedback": feedback, "hpo": {
+        "sweep": str(sweep_path), "seeds": [0], "sampler_seed": 0, "confirm_top": 1, "batched": True,
+        "base": "feedback_reference_ppl"}}, name="feedback-hpo.yaml")
+    sweep_path.write_text(yaml.safe_dump(sweep))
+    result = snakemake(tiny_run, "results/tiny/recipes/feedback_reference_ppl.json", "--cores", "2",
+                       "--configfile", str(config))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    quantiles = json.loads((out / "recipes/feedback_reference_ppl.json").read_text())["stat"]["quantiles"]
+    sweep["parameters"]["ngram_loss_filter.max_value"] = {"min": quantiles["0.25"], "max": quantiles["0.95"]}
+    sweep_path.write_text(yaml.safe_dump(sweep))
+
+    first_round = planned_jobs(tiny_run, "hpo", "--configfile", str(config))
+    assert first_round["hpo_analyze_base"] == 1 and first_round["hpo_round_eval"] == 1
+    result = snakemake(tiny_run, "hpo", "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+
+    hpo = out / "hpo"
+    assert STAT_PREFIX + "ngram_loss" in pd.read_parquet(hpo / "analysis/stats.parquet").columns
+    evaluations = {}
+    for path in (hpo / "rounds").glob("*.eval.json"):
+        evaluations.update(json.loads(path.read_text())["trials"])
+    assert sorted(evaluations) == ["0", "1", "2", "3"]
+    assert {evaluation["path"] for evaluation in evaluations.values()} == {"mask"}
+    thresholds = set()
+    for trial in evaluations:
+        recipe = yaml.safe_load((hpo / f"trials/{trial}/recipe.yaml").read_text())
+        params = json.loads((hpo / f"trials/{trial}/params.json").read_text())
+        ops = {next(iter(op)): next(iter(op.values())) for op in recipe["process"]}
+        max_value = params["params"]["ngram_loss_filter.max_value"]
+        assert ops["ngram_loss_filter"]["max_value"] == max_value
+        thresholds.add(max_value)
+    assert len(thresholds) == 4
+    # the confirmed trial re-ran as a variant through process's mask path, on the base's analysis
+    confirmed = json.loads((hpo / "confirmed.json").read_text())["trials"][0]["trial"]
+    counts = json.loads((out / f"processed/trial{confirmed}/op_counts.json").read_text())
+    assert counts["path"] == "mask" and counts["output_docs"] == evaluations[str(confirmed)]["docs"]
+    best = yaml.safe_load((hpo / "best_recipe.yaml").read_text())
+    assert next(iter(best["process"][-1])) == "ngram_loss_filter"
+    assert best["custom_operator_paths"] == ["scripts/sandbox/dj_ops/ngram_filters.py"]
