@@ -24,6 +24,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PAT
 
 # The shared package of the scripts also reads sweep files at DAG time (pure Python and PyYAML).
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+from sandbox.formats import iter_dataset  # noqa: E402
 from sandbox.jsonl import InputError  # noqa: E402
 from sandbox.sweep import load_sweep, stop_reason, trials_in_round  # noqa: E402
 
@@ -112,13 +113,12 @@ USES_DEMO = config["dataset_path"] == ""
 
 
 def first_record_has_origin(path: str) -> bool:
-    """Whether the first document of a JSONL file carries meta.origin (a cheap look, not a check)."""
+    """Whether the first document of the dataset carries meta.origin (a cheap look, not a check)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            first = json.loads(next((line for line in handle if line.strip()), "{}"))
-    except (OSError, ValueError):
+        first = next(iter_dataset(path), (0, {}))[1]
+    except Exception:
         return True  # let prepare_input report the problem with the file
-    meta = first.get("meta") if isinstance(first, dict) else None
+    meta = first.get("meta")
     return isinstance(meta, dict) and "origin" in meta
 
 

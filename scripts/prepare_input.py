@@ -1,8 +1,12 @@
-"""Validate the user's JSONL (or the demo's) and write the working pool and eval set.
+"""Validate the user's dataset (or the demo's) and write the working pool and eval set as JSONL.
 
-The input files are only read. Each output line carries the text under "text", the record's other
-fields unchanged, and "sandbox_row", the line's index in the pool, so that every later step (the
-removed-document files, the probe losses) can point back at the original document.
+Reads JSON lines (plain, .gz, .zst), Parquet and Hugging Face save_to_disk folders
+(sandbox/formats.py). The input files are only read. Each output line carries the text under
+"text", the record's other fields unchanged, and "sandbox_row", the line's index in the pool, so
+that every later step (the removed-document files, the probe losses) can point back at the original
+document. The whole file's schema is checked here, not discovered block by block inside Data-Juicer's
+loader: every line gets the same fields in the same order, and a field some record lacks (or has as
+null or []) is written as text in every line, "" where missing (sandbox/formats.py says why).
 """
 
 from __future__ import annotations
@@ -16,13 +20,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import InputError, iter_jsonl, text_of, write_jsonl  # noqa: E402
+from sandbox.formats import iter_dataset, uniform_records  # noqa: E402
+from sandbox.jsonl import InputError, text_of, write_jsonl  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", required=True, type=Path, help="the training pool JSONL")
-    parser.add_argument("--eval", type=Path, default=None, help="held-out JSONL; default: hold out a share")
+    parser.add_argument("--dataset", required=True, type=Path, help="the training pool (any supported format)")
+    parser.add_argument("--eval", type=Path, default=None, help="held-out dataset; default: hold out a share")
     parser.add_argument("--eval-fraction", type=float, default=0.1)
     parser.add_argument("--text-key", default="text")
     parser.add_argument("--out-pool", required=True, type=Path)
@@ -44,10 +49,15 @@ def is_held_out(text: str, eval_fraction: float) -> bool:
 
 
 def read_records(path: Path, text_key: str) -> list[dict[str, Any]]:
-    records = [working_record(record, text_key, path, line) for line, record in iter_jsonl(path)]
+    """The dataset's records with their text under "text", all with one schema."""
+    records = [(line, working_record(record, text_key, path, line)) for line, record in iter_dataset(path)]
     if not records:
-        raise InputError(f"{path}: no documents. Fix: point the config at a JSONL file with one document per line.")
-    return records
+        raise InputError(f"{path}: no documents. Fix: point the config at a dataset with one document per line or row.")
+    uniform, as_text = uniform_records(records, path)
+    if as_text:
+        print(f"{path}: some documents lack {', '.join(as_text)}; written as text in the working pool, "
+              "\"\" where missing (your file is unchanged)")
+    return uniform
 
 
 def main() -> None:

@@ -31,10 +31,11 @@ def subset_mask(seed: int, model_index: int, n_groups: int, alpha: float) -> np.
 
 
 def meta_value(record: dict[str, Any], dotted_key: str) -> Any:
-    """The value at a dotted path (meta.source) of a record; KeyError naming the missing part."""
+    """The value at a dotted path (meta.source) of a record; KeyError naming the missing part (the
+    working pool writes a field some documents lack as "" there, so "" is missing too)."""
     value: Any = record
     for part in dotted_key.split("."):
-        if not isinstance(value, dict) or part not in value:
+        if not isinstance(value, dict) or value.get(part) in (None, ""):
             raise KeyError(part)
         value = value[part]
     return value
