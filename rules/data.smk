@@ -1,4 +1,8 @@
 rule prepare_demo:
+    input:
+        # The recipe check (every op's resources included) runs before any job touches data;
+        # ancient: a changed recipe does not rebuild the data.
+        recipe_checked=ancient(f"{OUT}/recipes/recipe.yaml"),
     output:
         pool=f"{OUT}/demo/pool.jsonl",
         eval=f"{OUT}/demo/eval.jsonl",
@@ -21,6 +25,7 @@ rule prepare_input:
     input:
         dataset=dataset_input,
         eval=eval_input,
+        recipe_checked=ancient(f"{OUT}/recipes/recipe.yaml"),
     output:
         pool=f"{OUT}/data/pool.jsonl",
         eval=f"{OUT}/data/eval.jsonl",

@@ -3,7 +3,9 @@
 Data-Juicer's own preflight check validates operator names, argument names and argument types;
 its errors are reported here with the recipe's path. Every global key is honoured, set by the
 workflow (and dropped from the copy, with a note), or refused, all refusals in one message
-(sandbox/recipe.py says which is which). The copy otherwise differs from the original only in
+(sandbox/recipe.py says which is which). Then every op is built with downloads intercepted: every
+model file, word list or package an op needs and this machine lacks is named in one message, with
+where to place it (sandbox/resources.py). The copy otherwise differs from the original only in
 `text_keys: text`, the field the working pool uses.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import register_custom_operators  # noqa: E402
+from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
 from sandbox.jsonl import InputError  # noqa: E402
 from sandbox.recipe import (  # noqa: E402
     OVERRIDDEN_ON_EVERY_RUN, SET_BY_WORKFLOW, global_key_problems, load_recipe, write_recipe)
@@ -42,6 +44,23 @@ def preflight(recipe_path: Path, process: list) -> None:
         ) from None
 
 
+def check_resources(recipe_path: Path, process: list) -> None:
+    """InputError naming every op that needs a model file, word list or package this machine lacks."""
+    from sandbox.resources import missing_resources
+
+    missing = missing_resources(process)
+    if not missing:
+        return
+    ops = sorted({(problem.op_index, problem.op_name) for problem in missing})
+    listed = "\n  - ".join(problem.line() for problem in missing)
+    raise InputError(
+        f"{recipe_path}: {len(ops)} operator(s) need resources this machine does not have "
+        f"({', '.join(name for _, name in ops)}); a run never downloads or installs:\n  - {listed}\n"
+        "Fix: place each file where named (the file Data-Juicer would download, fetched on a machine "
+        "with internet), add the packages, or remove those operators; then rerun."
+    )
+
+
 def data_juicer_keys() -> set[str]:
     """Every global setting Data-Juicer's own config parser knows."""
     from data_juicer.config.config import build_base_parser
@@ -64,8 +83,10 @@ def check_global_keys(recipe_path: Path, recipe: dict) -> dict:
 def main() -> None:
     args = parse_args()
     recipe = check_global_keys(args.recipe, load_recipe(args.recipe))
+    forbid_runtime_installs()
     register_custom_operators(recipe)
     preflight(args.recipe, recipe["process"])
+    check_resources(args.recipe, recipe["process"])
     recipe["text_keys"] = "text"
     write_recipe(args.out, recipe)
     print(f"{args.recipe}: {len(recipe['process'])} operators checked -> {args.out}")

@@ -33,6 +33,8 @@ TINY_CONFIG: dict[str, Any] = {
     "datamodels": {"group_by": "ops", "recipe": "k_sigma", "models": 8, "alpha": 0.5, "models_per_job": 4,
                    "seed": 0, "estimator": "ridge", "holdout_every": 2, "bootstrap_samples": 50,
                    "in_summary": True},
+    # the feedback variants have their own tests (test_feedback_ops.py)
+    "feedback": {"methods": []},
     "tracking": "none",
 }
 
@@ -72,10 +74,13 @@ def write_config(workdir: Path, overrides: dict[str, Any], name: str = "test-con
     return path
 
 
-def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the venv's snakemake in workdir; never raises on failure (tests check returncode)."""
+def snakemake(workdir: Path, *args: str, timeout: int = 900,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the venv's snakemake in workdir (env: extra variables); never raises on failure (tests
+    check returncode)."""
     command = [str(BIN / "snakemake"), *args]
-    return subprocess.run(command, cwd=workdir, env=workflow_env(), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, cwd=workdir, env={**workflow_env(), **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout)
 
 
 JOB_STATS_ROW = re.compile(r"^(\w+)\s+(\d+)$")

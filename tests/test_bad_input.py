@@ -157,3 +157,58 @@ def test_a_touched_or_recopied_large_dataset_reruns_nothing(workdir: Path) -> No
     assert planned_jobs(workdir, target, "--configfile", str(config)) == {}
     data.write_text("\n".join(lines[:-1]) + "\n")
     assert planned_jobs(workdir, target, "--configfile", str(config)).get("prepare_input") == 1
+
+
+MODEL_RECIPE = """process:
+  - text_length_filter: {min_len: 10}
+  - flagged_words_filter: {lang: en, max_ratio: 0.01}
+  - language_id_score_filter: {lang: en, min_score: 0.8}
+  - perplexity_filter: {lang: en, max_ppl: 1500}
+  - words_num_filter: {lang: en, tokenization: true, min_num: 5}
+"""
+
+
+def test_every_op_missing_a_resource_is_named_before_any_job_runs(workdir: Path, tmp_path: Path) -> None:
+    import time
+
+    recipe = workdir / "model-recipe.yaml"
+    recipe.write_text(MODEL_RECIPE)
+    caches = {"DATA_JUICER_MODELS_CACHE": str(tmp_path / "models"), "DATA_JUICER_ASSETS_CACHE": str(tmp_path / "assets")}
+    config = write_config(workdir, {**TINY_CONFIG, "recipe": str(recipe)})
+    started = time.monotonic()
+    result = snakemake(workdir, "--cores", "2", "--configfile", str(config), env=caches)
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert elapsed < 60, f"the check took {elapsed:.0f} s"
+    assert ("4 operator(s) need resources this machine does not have (flagged_words_filter, "
+            "language_id_score_filter, perplexity_filter, words_num_filter)") in output
+    assert "word list 'flagged_words' (a JSON file named flagged_words.json)" in output
+    assert "model file en.arpa.bin" in output and "model file lid.176.bin" in output
+    assert f"place it in {tmp_path / 'models'} (DATA_JUICER_MODELS_CACHE)" in output
+    assert "Python package kenlm" in output
+    # the check is the first job: nothing touched the data
+    assert "rule check_recipe" in output and "rule prepare_demo" not in output
+    assert not (workdir / "results/tiny/demo").exists() and not (workdir / "results/tiny/data").exists()
+
+
+def test_an_op_whose_model_file_is_in_data_juicers_cache_runs(workdir: Path, tmp_path: Path) -> None:
+    import sentencepiece
+
+    from prepare_demo import build_demo
+
+    models = tmp_path / "models"
+    models.mkdir()
+    pool, _ = build_demo(1, pool_docs=300, eval_docs=20)
+    sentencepiece.SentencePieceTrainer.train(sentence_iterator=iter(record["text"] for record in pool),
+                                             model_prefix=str(models / "en.sp"), vocab_size=300)
+    recipe = workdir / "tokenized-recipe.yaml"
+    recipe.write_text("process:\n  - text_length_filter: {min_len: 10}\n"
+                      "  - words_num_filter: {lang: en, tokenization: true, min_num: 30}\n")
+    config = write_config(workdir, {**TINY_CONFIG, "recipe": str(recipe)})
+    result = snakemake(workdir, "results/tiny/processed/recipe/op_counts.json", "--cores", "2",
+                       "--configfile", str(config), env={"DATA_JUICER_MODELS_CACHE": str(models)})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    counts = json.loads((workdir / "results/tiny/processed/recipe/op_counts.json").read_text())
+    assert [op["op"] for op in counts["ops"]] == ["text_length_filter", "words_num_filter"]
+    assert counts["ops"][1]["removed"] > 0

@@ -20,6 +20,8 @@ from conftest import TINY_CONFIG, planned_jobs, snakemake, workflow_env
 
 OUT = Path("results") / TINY_CONFIG["experiment"]
 CONFIG = "test-config.yaml"
+# the tiny run reports its datamodels in the summary (datamodels.in_summary): n-gram models too
+DATAMODEL_JOBS = {"datamodels_train", "datamodels_store", "datamodels_fit"}
 
 
 def lines(path: Path) -> int:
@@ -190,15 +192,16 @@ def test_tracking_settings_retrain_nothing(tiny_run: Path, tracking: list[str]) 
 
 def test_changed_train_parameter_reruns_only_model_and_evaluation(tiny_run: Path) -> None:
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "train={steps: 9}")
-    # the n-gram's budget is the GPT's, so it retrains too
+    # the n-gram's budget is the GPT's, so it retrains too, and so do the datamodels' n-gram models
     assert jobs.get("train_gpt") == jobs.get("train_ngram") == 8
-    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
+    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "all",
+                         *DATAMODEL_JOBS}, jobs
 
 
 def test_changed_ngram_order_reruns_only_ngram_models(tiny_run: Path) -> None:
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "ngram={order: 3}")
     assert jobs.get("train_ngram") == 8 and "train_gpt" not in jobs and "infer" not in jobs
-    assert set(jobs) <= {"train_ngram", "evaluate", "provenance", "summarize", "all"}, jobs
+    assert set(jobs) <= {"train_ngram", "evaluate", "provenance", "summarize", "all", *DATAMODEL_JOBS}, jobs
 
 
 def test_changed_k_reruns_refinement_downstream_but_not_raw_analysis(tiny_run: Path) -> None:
