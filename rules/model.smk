@@ -33,7 +33,7 @@ rule train_gpt:
         " --weight-decay {params.train[weight_decay]} --ema-decay {params.train[ema_decay]}"
         " --device {params.train[device]} --threads {threads}"
         " --wandb-dir {params.wandb_dir} --wandb-group {params.group}"
-        " --run-name {wildcards.variant}-seed{wildcards.seed} > {log} 2>&1"
+        " --run-name {wildcards.variant}-seed{wildcards.seed} --variant {wildcards.variant} > {log} 2>&1"
 
 
 rule train_ngram:

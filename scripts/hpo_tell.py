@@ -74,7 +74,8 @@ def log_to_wandb(args: argparse.Namespace, sweep: dict[str, Any], record: dict[s
     os.environ.setdefault("WANDB_SILENT", "true")
     run = wandb.init(dir=str(args.wandb_dir), project=args.wandb_project, group=f"sweep-{sweep['name']}",
                      name=f"{sweep['name']}-trial{record['trial']}", job_type="hpo-trial",
-                     config={"params": record["params"], "sweep": sweep},
+                     config={"params": record["params"], "sweep": sweep, "trial": record["trial"],
+                             "variant": f"trial{record['trial']}"},
                      settings=wandb.Settings(x_disable_stats=True))
     run.summary[sweep["metric"]] = record["value"]
     run.finish()

@@ -87,6 +87,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="default: $WANDB_PROJECT (the workflow sets it from the config)")
     parser.add_argument("--wandb-group", default=None)
     parser.add_argument("--run-name", default=None)
+    parser.add_argument("--variant", default=None,
+                        help="the data variant trained on (wandb: config.variant, its training data as an artifact)")
     args = parser.parse_args(argv)
     for name in ("steps", "batch_size", "seq_len", "d_model", "n_layers", "n_heads", "threads", "log_every"):
         if getattr(args, name) < 1:
@@ -236,15 +238,29 @@ def start_wandb(args: argparse.Namespace) -> Any:
     import wandb
 
     args.wandb_dir.mkdir(parents=True, exist_ok=True)
-    return wandb.init(
+    config = {**plain_config(args), "proxy": "gpt"}
+    # an HPO trial's models carry its number, linking them to the trial's own run (hpo_tell.py)
+    if args.variant and args.variant.startswith("trial"):
+        config["trial"] = int(args.variant.removeprefix("trial"))
+    run = wandb.init(
         dir=str(args.wandb_dir),
         project=args.wandb_project,
         group=args.wandb_group,
         name=args.run_name,
-        config=plain_config(args),
+        job_type="train",
+        tags=[args.variant] if args.variant else None,
+        config=config,
         # system metrics would take CPU from a 1-thread job, and their probes may reach for the network
         settings=wandb.Settings(x_disable_stats=True),
     )
+    if args.variant:
+        # a reference, not a copy: the artifact records the file's path and checksum
+        data = wandb.Artifact(f"{args.wandb_group or 'data'}-{args.variant}", type="dataset",
+                              metadata={"variant": args.variant, "path": str(args.train)})
+        data.add_reference(args.train.resolve().as_uri(), name=args.train.name)
+        # log_artifact, not use_artifact: offline runs can only log (wandb sync uploads it later)
+        run.log_artifact(data)
+    return run
 
 
 def train(

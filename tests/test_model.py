@@ -10,8 +10,9 @@ sys.path.insert(0, str(SCRIPTS))
 
 import json  # noqa: E402
 import os  # noqa: E402
+import struct  # noqa: E402
 import subprocess  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
@@ -194,12 +195,40 @@ def test_train_cli_logs_to_wandb_offline(tiny_dataset: dict[str, Path], tmp_path
     wandb_dir = tmp_path / "wandb_root"
     result = train_cli(
         tiny_dataset, tmp_path / "model", "--tracking", "wandb", "--wandb-dir", str(wandb_dir),
-        "--wandb-project", "test", "--wandb-group", "g", "--run-name", "raw-seed0", env=env,
+        "--wandb-project", "test", "--wandb-group", "g", "--run-name", "trial3-seed0", "--variant", "trial3", env=env,
     )
     assert result.returncode == 0, result.stderr
     runs = list((wandb_dir / "wandb").glob("offline-run-*"))
     assert len(runs) == 1, list(wandb_dir.rglob("*"))
-    assert list(runs[0].glob("run-*.wandb"))
+    (log,) = runs[0].glob("run-*.wandb")
+    records = list(wandb_records(log))
+    (run,) = [record.run for record in records if record.WhichOneof("record_type") == "run"]
+    config = {item.key: json.loads(item.value_json) for item in run.config.update}
+    assert run.job_type == "train" and run.run_group == "g" and list(run.tags) == ["trial3"]
+    assert config["variant"] == "trial3" and config["trial"] == 3 and config["proxy"] == "gpt"
+    (artifact,) = [record.artifact for record in records if record.WhichOneof("record_type") == "artifact"]
+    assert artifact.name == "g-trial3" and artifact.type == "dataset"
+    assert json.loads(artifact.metadata) == {"variant": "trial3", "path": str(tiny_dataset["train"])}
+
+
+def wandb_records(path: Path) -> Iterator[Any]:
+    """The protobuf records of an offline run's .wandb file (a LevelDB-style log of 32 KiB blocks
+    after a 7-byte header; each record: CRC32, length, type FULL/FIRST/MIDDLE/LAST)."""
+    from wandb.proto import wandb_internal_pb2
+
+    data, block, position, pending = path.read_bytes(), 32768, 7, b""
+    while position + 7 <= len(data):
+        if block - position % block < 7:
+            position += block - position % block
+            continue
+        _, length, kind = struct.unpack("<IHB", data[position:position + 7])
+        payload = data[position + 7:position + 7 + length]
+        position += 7 + length
+        pending = payload if kind in (1, 2) else pending + payload
+        if kind in (1, 4):
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            yield record
 
 
 @pytest.mark.parametrize("records", [[], [{"text": ""}, {"text": ""}]], ids=["no-documents", "no-bytes"])
