@@ -169,6 +169,12 @@ DJ_THREADS = config["data_juicer"]["np"]
 DJ_PRIORITY = 10
 TRAIN = config["train"]
 PROXIES = config["proxies"]
+if "command" in PROXIES and not config["command"]["run"].strip():
+    raise WorkflowError(
+        "proxies lists command, but command.run is empty. Fix: set command.run to your trainer's "
+        "command line (placeholders {train} {eval} {out_dir} {seed} {budget_bytes}), or drop command "
+        "from proxies."
+    )
 # The n-gram proxy sees the same number of training symbols as the GPT unless told otherwise.
 NGRAM_BUDGET = config["ngram"]["budget_bytes"] or (
     TRAIN["steps"] * TRAIN["batch_size"] * TRAIN["seq_len"]
@@ -205,7 +211,7 @@ wildcard_constraints:
     round=r"\d+",
     stage="raw|recipe|k_sigma",
     seed=r"\d+",
-    proxy="ngram|gpt",
+    proxy="ngram|gpt|command",
     start=r"\d+",
     stop=r"\d+",
 

@@ -63,6 +63,33 @@ rule train_ngram:
         " --order {params.order} > {log} 2>&1"
 
 
+rule train_command:
+    input:
+        data=training_data,
+        eval=f"{OUT}/data/eval.jsonl",
+    output:
+        meta=f"{OUT}/models/command/{{variant}}/seed{{seed}}/train_meta.json",
+        heldout=f"{OUT}/models/command/{{variant}}/seed{{seed}}/heldout.jsonl",
+    log:
+        f"{LOGS}/train_command/{{variant}}_seed{{seed}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/train_command/{{variant}}_seed{{seed}}.tsv"
+    conda:
+        "../envs/base.yaml"
+    threads: config["command"]["threads"]
+    resources:
+        mem_mb=config["resources"]["train"]["mem_mb"],
+        runtime=config["resources"]["train"]["runtime"],
+    params:
+        # a function: the line's {placeholders} are not wildcards
+        run=lambda wildcards: config["command"]["run"],
+        budget=NGRAM_BUDGET,
+        out_dir=subpath(output.meta, parent=True),
+    shell:
+        "python scripts/train_command.py --command {params.run:q} --train {input.data} --eval {input.eval}"
+        " --out-dir {params.out_dir} --seed {wildcards.seed} --budget-bytes {params.budget} > {log} 2>&1"
+
+
 rule infer:
     input:
         model=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/model.pt",
