@@ -367,8 +367,8 @@ def datamodels_markdown(block: dict[str, Any]) -> list[str]:
         low, high = group["interval"]
         lines.append(f"| {rank} | {group['group']} | {group['effect_bpb']:+.5f} | [{low:+.5f}, {high:+.5f}] "
                      f"| {group['effect_percent']:+.2f} % | {'yes' if group['resolved'] else 'no'} |")
-    more = f"{len(groups) - DATAMODEL_ROWS} more groups and " if len(groups) > DATAMODEL_ROWS else ""
-    lines += ["", f"{more}the method: `{Path(block['path']).with_suffix('.md')}`."]
+    more = f"{len(groups) - DATAMODEL_ROWS} more groups and the" if len(groups) > DATAMODEL_ROWS else "The"
+    lines += ["", f"{more} method: `{Path(block['path']).with_suffix('.md')}`."]
     return lines
 
 
