@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import InputError, read_texts, write_jsonl  # noqa: E402
+from sandbox.formats import iter_dataset  # noqa: E402
+from sandbox.jsonl import InputError, text_of, write_jsonl  # noqa: E402
 from sandbox.ngram import MAX_ORDER, KneserNeyLM, budget_documents  # noqa: E402
 from sandbox.scoring import read_documents, score_rows  # noqa: E402
 
@@ -56,8 +57,9 @@ def plain_config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def training_texts(path: Path, text_key: str) -> list[bytes]:
-    """The UTF-8 bytes of every document; InputError if there is nothing to learn."""
-    texts = read_texts(path, text_key)
+    """The UTF-8 bytes of every document (any dataset format: a feedback reference sample is the
+    user's file); InputError if there is nothing to learn."""
+    texts = [text_of(record, text_key, path, line) for line, record in iter_dataset(path)]
     encoded = [text.encode("utf-8") for text in texts]
     if not texts or sum(len(data) for data in encoded) == 0:
         what = "no documents" if not texts else f"{len(texts)} documents but every '{text_key}' is empty"

@@ -72,11 +72,8 @@ def parse_json_line(line: str, path: Path, line_number: int) -> dict[str, Any]:
 
 
 def read_texts(path: str | Path, text_key: str) -> list[str]:
-    """Return the text field of every record of a dataset in any supported format (sandbox.formats);
-    raise InputError if one lacks it."""
-    from sandbox.formats import iter_dataset
-
-    return [text_of(record, text_key, path, line_number) for line_number, record in iter_dataset(path)]
+    """Return the text field of every record of a JSONL file; raise InputError if one lacks it."""
+    return [text_of(record, text_key, path, line_number) for line_number, record in iter_jsonl(path)]
 
 
 def text_of(record: dict[str, Any], text_key: str, path: str | Path, line_number: int) -> str:
