@@ -21,7 +21,8 @@ rule feedback_lm:
         out_dir=subpath(output.meta, parent=True),
     shell:
         "python scripts/train_ngram.py --train {input.data} --eval {input.eval}"
-        " --text-key {params.text_key:q} --out-dir {params.out_dir} --budget-bytes {params.budget}"
+        " --text-key {params.text_key:q} --eval-text-key text --out-dir {params.out_dir}"
+        " --budget-bytes {params.budget}"
         " --order {params.order} --save-model {output.model} > {log} 2>&1"
 
 

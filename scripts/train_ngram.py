@@ -33,7 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", required=True, type=Path, help="training JSONL")
     parser.add_argument("--eval", required=True, type=Path, help="held-out JSONL scored at the end")
-    parser.add_argument("--text-key", default="text")
+    parser.add_argument("--text-key", default="text", help="the text field of --train")
+    parser.add_argument("--eval-text-key", default=None,
+                        help="the text field of --eval (default: --text-key); the working eval set's is text")
     parser.add_argument("--out-dir", required=True, type=Path)
     parser.add_argument("--heldout-out", type=Path, default=None, help="also write per-document held-out scores")
     parser.add_argument("--seed", type=int, default=0, help="order of the training documents")
@@ -110,7 +112,7 @@ def main() -> None:
     if args.save_model is not None:
         lm.save(args.save_model)
     eval_start = time.perf_counter()
-    bpb = score_heldout(lm, args.eval, args.text_key, args.heldout_out)
+    bpb = score_heldout(lm, args.eval, args.eval_text_key or args.text_key, args.heldout_out)
     eval_seconds = time.perf_counter() - eval_start
     meta = {
         "proxy": "ngram",

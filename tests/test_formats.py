@@ -146,3 +146,16 @@ def test_the_workflow_takes_a_parquet_dataset_and_sees_its_origin_tags(tmp_path:
     assert result.returncode == 0, result.stderr[-3000:]
     assert (workdir / "results/tiny/data/pool.jsonl").read_text().count("\n") + \
         (workdir / "results/tiny/data/eval.jsonl").read_text().count("\n") == len(RECORDS)
+
+
+def test_a_reference_sample_in_parquet_with_its_own_text_key_trains_the_feedback_lm(tmp_path: Path) -> None:
+    reference = tmp_path / "reference.parquet"
+    pq.write_table(pa.Table.from_pylist([{"content": record["content"]} for record in RECORDS]), reference)
+    eval_path = tmp_path / "eval.jsonl"
+    eval_path.write_bytes(jsonl_bytes([{"text": record["content"]} for record in RECORDS[:5]]))
+    result = subprocess.run([sys.executable, str(REPO / "scripts/train_ngram.py"), "--train", str(reference),
+                             "--eval", str(eval_path), "--text-key", "content", "--eval-text-key", "text",
+                             "--out-dir", str(tmp_path / "lm"), "--budget-bytes", "20000", "--order", "3"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads((tmp_path / "lm/train_meta.json").read_text())["train_docs"] == len(RECORDS)
