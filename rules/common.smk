@@ -175,6 +175,20 @@ if "command" in PROXIES and not config["command"]["run"].strip():
         "command line (placeholders {train} {eval} {out_dir} {seed} {budget_bytes}), or drop command "
         "from proxies."
     )
+HF = config["hf"]
+
+
+def hf_model_files(wildcards) -> list[str]:
+    """The files of the hf proxy's model folder (config, weights, tokenizer): editing one retrains."""
+    folder = Path(HF["model"])
+    if not (folder / "config.json").is_file():
+        raise WorkflowError(
+            f"proxies lists hf, but {folder} has no config.json. Fix: set hf.model to a local folder "
+            "written by save_pretrained (or holding a config.json, e.g. config/hf/tiny-llama)."
+        )
+    return sorted(str(path) for path in folder.iterdir() if path.is_file())
+
+
 # The n-gram proxy sees the same number of training symbols as the GPT unless told otherwise.
 NGRAM_BUDGET = config["ngram"]["budget_bytes"] or (
     TRAIN["steps"] * TRAIN["batch_size"] * TRAIN["seq_len"]
@@ -211,7 +225,7 @@ wildcard_constraints:
     round=r"\d+",
     stage="raw|recipe|k_sigma",
     seed=r"\d+",
-    proxy="ngram|gpt|command",
+    proxy="ngram|gpt|command|hf",
     start=r"\d+",
     stop=r"\d+",
 

@@ -90,6 +90,40 @@ rule train_command:
         " --out-dir {params.out_dir} --seed {wildcards.seed} --budget-bytes {params.budget} > {log} 2>&1"
 
 
+rule train_hf:
+    input:
+        data=training_data,
+        eval=f"{OUT}/data/eval.jsonl",
+        model=hf_model_files,
+    output:
+        meta=f"{OUT}/models/hf/{{variant}}/seed{{seed}}/train_meta.json",
+        heldout=f"{OUT}/models/hf/{{variant}}/seed{{seed}}/heldout.jsonl",
+        loss=f"{OUT}/models/hf/{{variant}}/seed{{seed}}/loss.jsonl",
+    log:
+        f"{LOGS}/train_hf/{{variant}}_seed{{seed}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/train_hf/{{variant}}_seed{{seed}}.tsv"
+    conda:
+        "../envs/hf.yaml"
+    threads: HF["threads"]
+    resources:
+        mem_mb=config["resources"]["train"]["mem_mb"],
+        runtime=config["resources"]["train"]["runtime"],
+        gpu=config["resources"]["train"].get("gpu", 0),
+    params:
+        hf=HF,
+        budget=NGRAM_BUDGET,
+        device=TRAIN["device"],
+        out_dir=subpath(output.meta, parent=True),
+    shell:
+        "python scripts/train_hf.py --model {params.hf[model]} --init {params.hf[init]} --hub {params.hf[hub]}"
+        " --train {input.data} --eval {input.eval} --out-dir {params.out_dir} --heldout-out {output.heldout}"
+        " --seed {wildcards.seed} --budget-bytes {params.budget} --seq-len {params.hf[seq_len]}"
+        " --batch-size {params.hf[batch_size]} --lr {params.hf[lr]} --warmup-fraction {params.hf[warmup_fraction]}"
+        " --min-lr-ratio {params.hf[min_lr_ratio]} --weight-decay {params.hf[weight_decay]}"
+        " --device {params.device} --threads {threads} > {log} 2>&1"
+
+
 rule infer:
     input:
         model=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/model.pt",

@@ -20,6 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.datamodels import group_names_for_ops, meta_value, subset_mask  # noqa: E402
@@ -130,7 +131,8 @@ def main() -> None:
     margins = np.full((len(models), len(eval_texts)), np.nan, dtype=np.float32)
     bpb = np.full(len(models), np.nan)
     train_docs = np.zeros(len(models), dtype=np.int64)
-    for row, (model, mask) in enumerate(zip(models, masks)):
+    progress = tqdm(list(enumerate(zip(models, masks))), desc="datamodels", mininterval=10, file=sys.stderr)
+    for row, (model, mask) in progress:
         started = time.perf_counter()
         kept = groups.kept_positions(mask)
         train_docs[row] = len(kept)

@@ -21,6 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from tqdm import tqdm  # noqa: E402
+
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import forbid_runtime_installs, job_scratch, register_custom_operators, run_executor  # noqa: E402
 from sandbox.jsonl import iter_jsonl  # noqa: E402
@@ -92,7 +94,8 @@ def main() -> None:
     analyzed = load_recipe(args.analyzed_recipe)
     eval_texts = [record["text"].encode("utf-8") for record in read_documents(args.eval, "text")] if args.train else []
     evaluations: dict[str, dict[str, Any]] = {}
-    for params_path, recipe_path in zip(args.params, args.recipes):
+    trials = list(zip(args.params, args.recipes))
+    for params_path, recipe_path in tqdm(trials, desc="trials", mininterval=10, file=sys.stderr):
         trial = json.loads(params_path.read_text(encoding="utf-8"))["trial"]
         started = time.perf_counter()
         kept, path = kept_rows(recipe_path, analyzed, cache, args.pool, args.np, args.out.parent,

@@ -71,11 +71,21 @@ def library_versions(op_counts: list[Path], train_meta: list[Path], snakemake_ve
 def proxy_budgets(train_meta: list[Path]) -> dict[str, Any]:
     """Each proxy's training budget as its jobs stated it (the same for every variant and seed)."""
     budgets: dict[str, set[int]] = {}
+    # a proxy with its own tokenizer (hf) also states the model tokens those bytes made
+    model_tokens: dict[str, set[int]] = {}
     for path in train_meta:
         meta = json.loads(path.read_text())
-        budgets.setdefault(meta.get("proxy", "gpt"), set()).add(meta["tokens_budget"])
-    return {proxy: {"unit": "symbols seen (bytes plus one separator/BOS per document or window)",
-                    "budget": sorted(values)} for proxy, values in budgets.items()}
+        proxy = meta.get("proxy", "gpt")
+        budgets.setdefault(proxy, set()).add(meta["tokens_budget"])
+        if "model_tokens_seen" in meta:
+            model_tokens.setdefault(proxy, set()).add(meta["model_tokens_seen"])
+    stated: dict[str, Any] = {}
+    for proxy, values in budgets.items():
+        stated[proxy] = {"unit": "symbols seen (bytes plus one separator/BOS per document or window)",
+                         "budget": sorted(values)}
+        if proxy in model_tokens:
+            stated[proxy]["model_tokens_seen"] = [min(model_tokens[proxy]), max(model_tokens[proxy])]
+    return stated
 
 
 def build_provenance(args: argparse.Namespace) -> dict[str, Any]:

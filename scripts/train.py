@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.jsonl import InputError, read_texts, write_jsonl  # noqa: E402
@@ -288,7 +289,8 @@ def train_averaged(
     rows: list[dict[str, Any]] = []
     loss_sum, loss_count = torch.zeros((), device=device), 0
     start = time.perf_counter()
-    for step in range(1, args.steps + 1):
+    # progress with rate and ETA in the job's log (stderr); mininterval keeps the log short
+    for step in tqdm(range(1, args.steps + 1), desc="train gpt", mininterval=10, file=sys.stderr):
         lr = learning_rate(step, args.lr, args.warmup_steps, args.steps, args.min_lr_ratio)
         for group in optimizer.param_groups:
             group["lr"] = lr

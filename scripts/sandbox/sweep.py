@@ -24,7 +24,7 @@ DISTRIBUTIONS = ("uniform", "int_uniform", "log_uniform_values", "q_uniform", "q
 # Metrics a trial produces. Model metrics need training; data metrics only processing. A model
 # metric may name its proxy model (heldout_bpb@ngram); without one, the first configured proxy.
 MODEL_METRICS = ("heldout_bpb",)
-PROXY_MODELS = ("ngram", "gpt", "command")
+PROXY_MODELS = ("ngram", "gpt", "command", "hf")
 DATA_METRICS = ("kept_fraction", "docs", "noise_precision", "noise_recall")
 TARGET = re.compile(r"^\s*([\w@]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
 COMPARISONS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}

@@ -1,0 +1,183 @@
+"""Train the `hf` proxy, any causal LM in a local Hugging Face folder, on one data variant.
+
+The budget is the one every proxy gets: the same documents, in the same seeded order, as the
+n-gram proxy's (bytes plus one separator per document), each tokenized behind a document-start
+token, cut into windows of --seq-len tokens and seen once, in seeded random order. Bytes and
+tokens seen go to train_meta.json. Held-out scores are bits per document over all its UTF-8 bytes
+(nll_bits, n_bytes), so they compare with the other proxies whatever the tokenizer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.hf import (  # noqa: E402
+    HUBS,
+    INITS,
+    Codec,
+    batch_tensors,
+    context_length,
+    load_codec,
+    load_model,
+    score_documents,
+    token_stream,
+    windows,
+)
+
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.jsonl import InputError, write_jsonl  # noqa: E402
+from sandbox.model import count_parameters, pick_device  # noqa: E402
+from sandbox.ngram import budget_documents  # noqa: E402
+from sandbox.scoring import read_documents, score_rows  # noqa: E402
+
+EVAL_BATCH_SIZE = 32
+LOG_EVERY = 50
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, type=Path, help="local folder with config.json (and weights)")
+    parser.add_argument("--init", choices=INITS, default="scratch")
+    parser.add_argument("--hub", choices=HUBS, default="transformers", help="whose Auto classes load it")
+    parser.add_argument("--train", required=True, type=Path, help="training JSONL (text under --text-key)")
+    parser.add_argument("--eval", required=True, type=Path, help="held-out JSONL scored at the end")
+    parser.add_argument("--text-key", default="text")
+    parser.add_argument("--out-dir", required=True, type=Path)
+    parser.add_argument("--heldout-out", type=Path, default=None, help="also write per-document held-out scores")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--budget-bytes", type=int, required=True,
+                        help="bytes plus one separator per document, as for the other proxies")
+    parser.add_argument("--seq-len", type=int, default=64, help="targets per training window")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--warmup-fraction", type=float, default=0.1)
+    parser.add_argument("--min-lr-ratio", type=float, default=0.1)
+    parser.add_argument("--weight-decay", type=float, default=0.1)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    for name in ("budget_bytes", "seq_len", "batch_size", "threads"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 <= args.warmup_fraction < 1:
+        parser.error("--warmup-fraction must be in [0, 1)")
+    return args
+
+
+def training_bytes(path: Path, text_key: str) -> list[bytes]:
+    """UTF-8 bytes of every training document; InputError if there is nothing to learn."""
+    texts = [record[text_key] for record in read_documents(path, text_key)]
+    encoded = [text.encode("utf-8") for text in texts]
+    if sum(len(data) for data in encoded) == 0:
+        what = "no documents" if not texts else f"{len(texts)} documents but every '{text_key}' is empty"
+        raise InputError(f"{path}: {what}, so there is nothing to train on. Fix: check that the recipe did not "
+                         "remove every document (see its removed.jsonl).")
+    return encoded
+
+
+def train(model: torch.nn.Module, train_windows: list[list[int]], args: argparse.Namespace,
+          device: torch.device, loss_log: Path) -> float:
+    """One seeded pass over the windows with AdamW and a warm-up + cosine schedule; returns seconds."""
+    order = torch.randperm(len(train_windows), generator=torch.Generator().manual_seed(args.seed)).tolist()
+    steps = math.ceil(len(order) / args.batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    schedule = transformers.get_cosine_with_min_lr_schedule_with_warmup(
+        optimizer, round(args.warmup_fraction * steps), steps, min_lr_rate=args.min_lr_ratio)
+    model.train()
+    start, rows, running, tokens_seen = time.perf_counter(), [], [], 0
+    for step in tqdm(range(1, steps + 1), desc="train hf", mininterval=10, file=sys.stderr):
+        batch = [train_windows[index] for index in order[(step - 1) * args.batch_size : step * args.batch_size]]
+        input_ids, attention, labels = batch_tensors(batch, device)
+        loss = model(input_ids=input_ids, attention_mask=attention, labels=labels).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        running.append(loss.item())
+        tokens_seen += int(attention[:, 1:].sum())
+        if step % LOG_EVERY == 0 or step == steps:
+            mean = sum(running) / len(running)
+            rows.append({"step": step, "loss": mean, "train_bits_per_token": mean / math.log(2),
+                         "lr": schedule.get_last_lr()[0], "tokens_seen": tokens_seen,
+                         "elapsed_s": round(time.perf_counter() - start, 3)})
+            running = []
+    write_jsonl(loss_log, rows)
+    return time.perf_counter() - start
+
+
+def score_heldout(model: torch.nn.Module, codec: Codec, args: argparse.Namespace, device: torch.device) -> float | None:
+    """Bits per byte on the eval file (every byte scored); writes the per-document rows."""
+    records = read_documents(args.eval, args.text_key)
+    texts = [record[args.text_key] for record in records]
+    scores = score_documents(model, codec, [text.encode("utf-8") for text in texts], args.seq_len,
+                             EVAL_BATCH_SIZE, device)
+    if args.heldout_out is not None:
+        write_jsonl(args.heldout_out, score_rows(records, texts, scores))
+    total_bytes = sum(n_bytes for _, n_bytes in scores)
+    return sum(bits for bits, _ in scores) / total_bytes if total_bytes else None
+
+
+def plain_config(args: argparse.Namespace) -> dict[str, Any]:
+    return {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    device = pick_device(args.device)
+    texts = training_bytes(args.train, args.text_key)
+    if not args.eval.is_file():
+        raise InputError(f"{args.eval}: file not found. Fix: pass --eval an existing held-out JSONL file.")
+    model = load_model(args.model, args.init, args.hub, args.seed).to(device)
+    limit = context_length(model)
+    if limit is not None and args.seq_len + 1 > limit:
+        raise InputError(f"{args.model}: the model takes {limit} positions, a window needs seq_len + 1 = "
+                         f"{args.seq_len + 1}. Fix: set hf.seq_len to at most {limit - 1}.")
+    codec = load_codec(args.model, args.hub, model)
+    documents = budget_documents(texts, args.budget_bytes, args.seed)
+    train_windows = windows(token_stream(documents, codec), args.seq_len)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"{type(model).__name__} ({count_parameters(model)} parameters, tokens: {codec.name}) from {args.model} "
+          f"({args.init}, {args.hub}); {len(documents)} documents, {args.budget_bytes} budget bytes, "
+          f"{len(train_windows)} windows; device {device}, {args.threads} threads", flush=True)
+    seconds = train(model, train_windows, args, device, args.out_dir / "loss.jsonl")
+    eval_start = time.perf_counter()
+    bpb = score_heldout(model, codec, args, device)
+    eval_seconds = time.perf_counter() - eval_start
+    meta = {
+        "proxy": "hf",
+        "model_type": model.config.model_type,
+        "n_params": count_parameters(model),
+        "tokenizer": codec.name,
+        # the budget every proxy states: bytes plus one separator per document
+        "tokens_budget": args.budget_bytes,
+        "model_tokens_seen": sum(len(window) - 1 for window in train_windows),
+        "train_docs": len(texts),
+        "budget_docs": len(documents),
+        "device": str(device),
+        "threads": args.threads,
+        "seconds": round(seconds, 3),
+        "eval_seconds": round(eval_seconds, 3),
+        "heldout_bpb": bpb,
+        "torch_version": torch.__version__,
+        "transformers_version": transformers.__version__,
+        "config": plain_config(args),
+    }
+    (args.out_dir / "train_meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    print(f"held-out bpb {bpb} on {args.eval}; trained {seconds:.1f}s, scored {eval_seconds:.1f}s", flush=True)
+
+
+if __name__ == "__main__":
+    run_main(main)
