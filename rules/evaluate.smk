@@ -59,6 +59,7 @@ rule summarize:
         ),
         provenance=f"{OUT}/provenance.json",
         datamodels=[f"{DM_DIR}/summary.json"] if DM["in_summary"] else [],
+        eval=f"{OUT}/data/eval.jsonl",
     output:
         json=f"{OUT}/summary.json",
         md=f"{OUT}/summary.md",
@@ -88,7 +89,7 @@ rule summarize:
         "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
         " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
         " --bootstrap-seed {params.compare[seed]} --max-seed-std {params.compare[max_seed_std]}"
-        " {params.k_args} {params.near_arg} {params.datamodels_args} --provenance {input.provenance} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
+        " {params.k_args} {params.near_arg} {params.datamodels_args} --eval {input.eval} --provenance {input.provenance} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
 
 
 rule inspect_thresholds:

@@ -23,6 +23,8 @@ import numpy as np  # noqa: E402
 
 from sandbox.bootstrap import Scores, bootstrap_bpb, oracle_fraction, paired_comparison  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
+from sandbox.jsonl import iter_jsonl  # noqa: E402
+from sandbox.origin import is_noise, origin_of  # noqa: E402
 from sandbox.stats import paired_interval  # noqa: E402
 
 BASELINE = "raw"
@@ -45,6 +47,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--datamodels", type=Path, default=None,
                         help="datamodels/<group_by>/summary.json: adds which operators/sources matter")
     parser.add_argument("--datamodels-group-by", default="ops", help="what the datamodels' groups are")
+    parser.add_argument("--eval", type=Path, default=None, help="the working eval set (its origin tags are checked)")
     parser.add_argument("--provenance", required=True, type=Path)
     parser.add_argument("--out-json", required=True, type=Path)
     parser.add_argument("--out-md", required=True, type=Path)
@@ -319,6 +322,7 @@ def data_markdown(variants: dict[str, dict[str, Any]]) -> list[str]:
 def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: list[dict[str, Any]]) -> str:
     lines = [f"# recipe-sandbox summary: {summary['experiment']}", ""]
     lines += [f"**{line}**" if index == 0 else line for index, line in enumerate(summary["verdict"].splitlines())]
+    lines += [f"\n> **Warning**: {warning}" for warning in summary.get("warnings", [])]
     lines += ["", "Intervals are paired bootstrap intervals over eval documents and seeds (✓: excludes 0); the "
               "detectable effect is the interval's half-width. Lower bpb is better."]
     for proxy, result in summary["proxies"].items():
@@ -372,6 +376,20 @@ def datamodels_markdown(block: dict[str, Any]) -> list[str]:
     return lines
 
 
+def eval_set_warnings(eval_path: Path | None) -> list[str]:
+    """Warnings about the held-out set itself: noise-tagged documents in it turn the verdict around."""
+    if eval_path is None:
+        return []
+    origins = [origin_of(record) for _, record in iter_jsonl(eval_path)]
+    noisy = sum(1 for origin in origins if origin is not None and is_noise(origin))
+    if not noisy:
+        return []
+    return [f"{noisy} of {len(origins)} eval documents ({eval_path}) are tagged noise (meta.origin): a model "
+            "taught less noise scores that noise worse, so removing noise can look like harm here. This happens "
+            "when the eval set is held out from a noisy pool (no eval_path). Fix: set eval_path to a clean "
+            "held-out sample of the text the model should be good at."]
+
+
 def verdict_lines(proxies: dict[str, dict[str, Any]], agreement_result: dict[str, Any]) -> str:
     """The summary's opening: a disagreement first when there is one, then each proxy's verdict."""
     lines = [result["verdict"] for result in proxies.values()]
@@ -395,6 +413,7 @@ def main() -> None:
         "verdict": verdict_lines(proxies, agreement_result),
         "proxies": proxies,
         "agreement": agreement_result,
+        "warnings": eval_set_warnings(args.eval),
         "variants": {name: {key: evaluation[key] for key in DATA_KEYS if key in evaluation}
                      for name, evaluation in first_proxy.items()},
     }

@@ -173,3 +173,17 @@ def test_provenance_hashes_the_recipe_and_flags_a_dirty_tree(tmp_path: Path) -> 
     assert dirty["git"]["dirty"] is True
     assert dirty["recipe"]["sha256"] != clean["recipe"]["sha256"]
     assert dirty["inputs"] == clean["inputs"]
+
+
+def test_noise_tagged_eval_documents_are_warned_about_with_the_fix(tmp_path: Path) -> None:
+    from summarize import eval_set_warnings
+
+    rows = [{"text": "a", "meta": {"origin": "clean"}}, {"text": "b", "meta": {"origin": "noise:boilerplate"}},
+            {"text": "c", "meta": {"origin": "noise:spam"}}, {"text": "d"}]
+    noisy = tmp_path / "noisy.jsonl"
+    noisy.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    [warning] = eval_set_warnings(noisy)
+    assert warning.startswith(f"2 of 4 eval documents ({noisy}) are tagged noise") and "Fix: set eval_path" in warning
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text("".join(json.dumps(row) + "\n" for row in rows if "noise" not in str(row)))
+    assert eval_set_warnings(clean) == [] and eval_set_warnings(None) == []
