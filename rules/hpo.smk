@@ -159,7 +159,12 @@ rule hpo_export:
         summary=f"{HPO}/summary.json",
         trials=f"{HPO}/trials.tsv",
         recipe=f"{HPO}/best_recipe.yaml",
-        history=f"{HPO}/history.png",
+        history=report(
+            f"{HPO}/history.png",
+            caption="../report/hpo_history.rst",
+            category="6. HPO",
+            labels={"figure": "search history"},
+        ),
     log:
         f"{LOGS}/hpo/export.log",
     conda:
