@@ -5,6 +5,8 @@ rule hpo:
         f"{HPO}/trials.tsv",
         f"{HPO}/best_recipe.yaml",
         f"{HPO}/history.png",
+        # the report's figure of the confirmed trials with their intervals (rules/report.smk)
+        f"{HPO}/confirmed.png",
 
 
 rule hpo_check:

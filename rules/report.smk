@@ -1,20 +1,5 @@
 # The HTML report: `snakemake --report report.html` after a run. Each rule draws one figure (or the
 # verdict page) from files the run already made; report() gives it a caption and a category.
-REPORT = f"{OUT}/report"
-
-
-def report_files() -> list[str]:
-    """What `all` adds for the report: the verdict page, held-out bpb per proxy, the k-sigma
-    thresholds, removals per processed variant and, with the GPT proxy, its training curves.
-    """
-    files = [f"{REPORT}/verdict.html"]
-    files += [f"{REPORT}/bpb_{proxy}.png" for proxy in PROXIES]
-    if "k_sigma" in VARIANTS:
-        files.append(f"{REPORT}/thresholds.png")
-    files += [f"{REPORT}/removals/{v}.png" for v in VARIANTS if is_processed(v)]
-    if "gpt" in PROXIES:
-        files.append(f"{REPORT}/loss_gpt.png")
-    return files
 
 
 rule report_verdict:
@@ -113,3 +98,21 @@ rule plot_loss:
         "../envs/report.yaml"
     shell:
         "python scripts/plot_loss.py --loss {input} --out {output} > {log} 2>&1"
+
+
+rule plot_hpo_confirmed:
+    input:
+        f"{HPO}/confirmed.json",
+    output:
+        report(
+            f"{HPO}/confirmed.png",
+            caption="../report/hpo_confirmed.rst",
+            category="6. HPO",
+            labels={"figure": "confirmed trials"},
+        ),
+    log:
+        f"{LOGS}/report/hpo_confirmed.log",
+    conda:
+        "../envs/report.yaml"
+    shell:
+        "python scripts/plot_hpo_confirmed.py --confirmed {input} --out {output} > {log} 2>&1"
