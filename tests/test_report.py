@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import time
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,7 @@ def test_report_has_every_figure_with_its_caption(tiny_run: Path, report_html: P
     summary = json.loads((tiny_run / OUT / "summary.json").read_text())
     verdict = (tiny_run / OUT / "report/verdict.html").read_text(encoding="utf-8")
     for proxy in summary["proxies"].values():
-        assert proxy["verdict"].replace("&", "&amp;").replace("'", "&#x27;") in verdict
+        assert escape(proxy["verdict"]) in verdict
 
 
 def browser_binaries() -> tuple[str, str]:
@@ -143,7 +144,7 @@ def test_report_renders_in_headless_chromium(tiny_run: Path, report_html: Path, 
         browser.enter_frame(frame)
         visible_text(browser, "Verdict: tiny")
         for proxy in summary["proxies"]:
-            visible_text(browser, f"Proxy {proxy}")
+            wait_for_visible(browser, f"//h2[starts-with(normalize-space(.), 'Proxy {proxy}')]")
         assert len(browser.find_all("//td[normalize-space(text())='k_sigma']")) == 3  # two proxies, data
         browser.leave_frame()
         browser.screenshot(tmp_path / "verdict.png")
