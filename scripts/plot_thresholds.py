@@ -108,6 +108,8 @@ def main() -> None:
         plot_panel(axes, f"{op_name}: {stat}", np.array(values[stat], dtype=float), noise, rows)
     for axes in list(grid.flat)[len(panels):]:
         axes.set_visible(False)
+    if not panels:
+        figure.text(0.5, 0.5, "The recipe has no filter whose thresholds k-sigma refines.", ha="center")
     figure.suptitle(f"Raw pool stats with the recipe's thresholds (old, dashed) and k-sigma's "
                     f"(new, solid; mean ∓ {args.k:g}·σ)", fontsize="medium")
     figure.tight_layout()
