@@ -8,6 +8,10 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# `snakemake --report report.html`: this page opens the report; figures are marked in rules/report.smk.
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/recipe.smk"
@@ -16,6 +20,7 @@ include: "rules/evaluate.smk"
 include: "rules/hpo.smk"
 include: "rules/datamodels.smk"
 include: "rules/feedback.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -30,6 +35,8 @@ rule all:
             variant=VARIANTS if "gpt" in PROXIES else [],
             seed=SEEDS,
         ),
+        # the report's verdict page and figures
+        report_files(),
 
 
 onerror:

@@ -513,3 +513,21 @@ def feedback_recipe_models(wildcards) -> dict[str, str]:
         "model": f"{models}/reference.npz",
         "background_model": f"{models}/pool.npz",
     }
+
+
+# --- the HTML report (rules/report.smk) ---
+REPORT = f"{OUT}/report"
+
+
+def report_files() -> list[str]:
+    """What `all` adds for the report: the verdict page, held-out bpb per proxy, the k-sigma
+    thresholds, removals per processed variant and, with the GPT proxy, its training curves.
+    """
+    files = [f"{REPORT}/verdict.html"]
+    files += [f"{REPORT}/bpb_{proxy}.png" for proxy in PROXIES]
+    if "k_sigma" in VARIANTS:
+        files.append(f"{REPORT}/thresholds.png")
+    files += [f"{REPORT}/removals/{v}.png" for v in VARIANTS if is_processed(v)]
+    if "gpt" in PROXIES:
+        files.append(f"{REPORT}/loss_gpt.png")
+    return files

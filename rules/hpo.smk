@@ -5,6 +5,8 @@ rule hpo:
         f"{HPO}/trials.tsv",
         f"{HPO}/best_recipe.yaml",
         f"{HPO}/history.png",
+        # the report's figure of the confirmed trials with their intervals (rules/report.smk)
+        f"{HPO}/confirmed.png",
 
 
 rule hpo_check:
@@ -159,7 +161,12 @@ rule hpo_export:
         summary=f"{HPO}/summary.json",
         trials=f"{HPO}/trials.tsv",
         recipe=f"{HPO}/best_recipe.yaml",
-        history=f"{HPO}/history.png",
+        history=report(
+            f"{HPO}/history.png",
+            caption="../report/hpo_history.rst",
+            category="6. HPO",
+            labels={"figure": "search history"},
+        ),
     log:
         f"{LOGS}/hpo/export.log",
     conda:

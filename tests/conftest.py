@@ -18,7 +18,7 @@ SCRIPTS = REPO / "scripts"
 if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
-WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "envs", "config", "profiles"]
+WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "envs", "config", "profiles", "report"]
 BIN = Path(sys.executable).parent
 
 # A config small enough for tests: a few hundred demo documents, a tiny model, a few steps.

@@ -83,6 +83,7 @@ def test_bayes_sweep_on_the_ngram_rung_confirms_its_best_trials(tmp_path: Path) 
     best_recipe = yaml.safe_load((workdir / HPO_DIR / "best_recipe.yaml").read_text())
     assert best_recipe["process"][0]["text_length_filter"]["min_len"] == int(best_row["text_length_filter.min_len"])
     assert (workdir / HPO_DIR / "history.png").stat().st_size > 1000
+    assert (workdir / HPO_DIR / "confirmed.png").stat().st_size > 1000, "the report's figure of the confirmed trials"
     for trial in confirmed["trials"]:
         # the confirmed trial re-ran as an ordinary variant (process, train_ngram): its seed-0
         # n-gram score is the one the batched round computed

@@ -22,6 +22,8 @@ OUT = Path("results") / TINY_CONFIG["experiment"]
 CONFIG = "test-config.yaml"
 # the tiny run reports its datamodels in the summary (datamodels.in_summary): n-gram models too
 DATAMODEL_JOBS = {"datamodels_train", "datamodels_store", "datamodels_fit"}
+# the report's figures (rules/report.smk) are redrawn whenever what they show is redone
+REPORT_JOBS = {"report_verdict", "plot_bpb", "plot_thresholds", "plot_removals", "plot_loss"}
 
 
 def lines(path: Path) -> int:
@@ -86,7 +88,8 @@ def test_adding_a_seed_plans_only_that_seeds_jobs(tiny_run: Path) -> None:
     result = snakemake(tiny_run, "-n", "--configfile", CONFIG, "--config", "seeds=[0,1,2]")
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "seeds=[0,1,2]")
     assert jobs["train_gpt"] == jobs["train_ngram"] == jobs["infer"] == 4
-    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
+    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "all",
+                         *REPORT_JOBS}, jobs
     model_outputs = [line for line in result.stdout.splitlines() if line.strip().startswith("output:") and "/models/" in line]
     assert len(model_outputs) == 8 and all("/seed2/" in line for line in model_outputs)
 
@@ -99,10 +102,11 @@ def test_adding_a_proxy_plans_only_that_proxys_jobs(tiny_run: Path, tmp_path: Pa
         (tiny_run / path).rename(tmp_path / str(index))
     try:
         only_ngram = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "proxies=[ngram]")
-        assert set(only_ngram) <= {"provenance", "summarize", "all"}, only_ngram
+        assert set(only_ngram) <= {"provenance", "summarize", "all", *REPORT_JOBS}, only_ngram
         jobs = planned_jobs(tiny_run, "--configfile", CONFIG)
         assert jobs.get("train_gpt") == jobs.get("infer") == 8 and jobs.get("evaluate") == 4, jobs
-        assert set(jobs) == {"train_gpt", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
+        assert set(jobs) - REPORT_JOBS == {"train_gpt", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
+        assert jobs.get("plot_loss") == 1 and "plot_removals" not in jobs, jobs
     finally:
         for index, path in enumerate(gpt_outputs):
             (tmp_path / str(index)).rename(tiny_run / path)
@@ -185,9 +189,10 @@ def test_no_change_means_nothing_to_do(tiny_run: Path) -> None:
 
 @pytest.mark.parametrize("tracking", [["tracking=wandb"], ["wandb_project=another-project"]])
 def test_tracking_settings_retrain_nothing(tiny_run: Path, tracking: list[str]) -> None:
-    # Only the record of the config in effect (provenance.json) and the summary naming it are redone.
+    # Only the record of the config in effect (provenance.json), the summary naming it and the
+    # report pages drawn from the summary are redone.
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", *tracking)
-    assert jobs == {"provenance": 1, "summarize": 1, "all": 1}
+    assert jobs == {"provenance": 1, "summarize": 1, "report_verdict": 1, "plot_bpb": 2, "all": 1}
 
 
 def test_changed_train_parameter_reruns_only_model_and_evaluation(tiny_run: Path) -> None:
@@ -195,13 +200,14 @@ def test_changed_train_parameter_reruns_only_model_and_evaluation(tiny_run: Path
     # the n-gram's budget is the GPT's, so it retrains too, and so do the datamodels' n-gram models
     assert jobs.get("train_gpt") == jobs.get("train_ngram") == 8
     assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "all",
-                         *DATAMODEL_JOBS}, jobs
+                         *DATAMODEL_JOBS, *REPORT_JOBS}, jobs
 
 
 def test_changed_ngram_order_reruns_only_ngram_models(tiny_run: Path) -> None:
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "ngram={order: 3}")
     assert jobs.get("train_ngram") == 8 and "train_gpt" not in jobs and "infer" not in jobs
-    assert set(jobs) <= {"train_ngram", "evaluate", "provenance", "summarize", "all", *DATAMODEL_JOBS}, jobs
+    assert set(jobs) <= {"train_ngram", "evaluate", "provenance", "summarize", "all", *DATAMODEL_JOBS,
+                         *REPORT_JOBS}, jobs
 
 
 def test_changed_k_reruns_refinement_downstream_but_not_raw_analysis(tiny_run: Path) -> None:

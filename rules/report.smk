@@ -1,0 +1,118 @@
+# The HTML report: `snakemake --report report.html` after a run. Each rule draws one figure (or the
+# verdict page) from files the run already made; report() gives it a caption and a category.
+
+
+rule report_verdict:
+    input:
+        f"{OUT}/summary.json",
+    output:
+        report(
+            f"{REPORT}/verdict.html",
+            caption="../report/verdict.rst",
+            category="1. Verdict",
+            labels={"page": "verdict table"},
+        ),
+    log:
+        f"{LOGS}/report/verdict.log",
+    conda:
+        "../envs/base.yaml"
+    shell:
+        "python scripts/report_verdict.py --summary {input} --out {output} > {log} 2>&1"
+
+
+rule plot_bpb:
+    input:
+        f"{OUT}/summary.json",
+    output:
+        report(
+            f"{REPORT}/bpb_{{proxy}}.png",
+            caption="../report/bpb.rst",
+            category="2. Held-out bpb",
+            labels={"proxy": "{proxy}", "figure": "bpb per variant"},
+        ),
+    log:
+        f"{LOGS}/report/bpb_{{proxy}}.log",
+    conda:
+        "../envs/report.yaml"
+    shell:
+        "python scripts/plot_bpb.py --summary {input} --proxy {wildcards.proxy} --out {output} > {log} 2>&1"
+
+
+rule plot_thresholds:
+    input:
+        stats=f"{OUT}/analysis/raw/stats.jsonl",
+        thresholds=f"{OUT}/recipes/k_sigma_thresholds.tsv",
+    output:
+        report(
+            f"{REPORT}/thresholds.png",
+            caption="../report/thresholds.rst",
+            category="3. Stats and thresholds",
+            labels={"figure": "raw stats, old and new thresholds"},
+        ),
+    log:
+        f"{LOGS}/report/thresholds.log",
+    conda:
+        "../envs/report.yaml"
+    params:
+        k=config["k_sigma"],
+    shell:
+        "python scripts/plot_thresholds.py --stats {input.stats} --thresholds {input.thresholds}"
+        " --k {params.k} --out {output} > {log} 2>&1"
+
+
+rule plot_removals:
+    input:
+        f"{OUT}/data_metrics/{{processed}}.json",
+    output:
+        report(
+            f"{REPORT}/removals/{{processed}}.png",
+            caption="../report/removals.rst",
+            category="4. Removals per operator",
+            labels={"variant": "{processed}"},
+        ),
+    log:
+        f"{LOGS}/report/removals_{{processed}}.log",
+    conda:
+        "../envs/report.yaml"
+    shell:
+        "python scripts/plot_removals.py --metrics {input} --out {output} > {log} 2>&1"
+
+
+rule plot_loss:
+    input:
+        [
+            f"{OUT}/models/gpt/{variant}/seed{seed}/loss.jsonl"
+            for variant in VARIANTS
+            for seed in SEEDS
+        ],
+    output:
+        report(
+            f"{REPORT}/loss_gpt.png",
+            caption="../report/loss.rst",
+            category="5. Training curves",
+            labels={"proxy": "gpt", "figure": "training loss"},
+        ),
+    log:
+        f"{LOGS}/report/loss_gpt.log",
+    conda:
+        "../envs/report.yaml"
+    shell:
+        "python scripts/plot_loss.py --loss {input} --out {output} > {log} 2>&1"
+
+
+rule plot_hpo_confirmed:
+    input:
+        f"{HPO}/confirmed.json",
+    output:
+        report(
+            f"{HPO}/confirmed.png",
+            caption="../report/hpo_confirmed.rst",
+            category="6. HPO",
+            labels={"figure": "confirmed trials"},
+        ),
+    log:
+        f"{LOGS}/report/hpo_confirmed.log",
+    conda:
+        "../envs/report.yaml"
+    shell:
+        "python scripts/plot_hpo_confirmed.py --confirmed {input} --out {output} > {log} 2>&1"

@@ -1,0 +1,74 @@
+"""Report figure: documents each operator of a processed variant removed, stacked by origin (from
+the variant's data_metrics JSON: exact counts, first op to reject a document gets it)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--metrics", required=True, type=Path, help="data_metrics/<variant>.json")
+    parser.add_argument("--out", required=True, type=Path)
+    return parser.parse_args()
+
+
+def origin_order(removed_by_op: dict[str, Any]) -> list[str]:
+    """clean first, then the noise kinds (and untagged) alphabetically, so colours are stable."""
+    origins = {origin for op in removed_by_op.values() for origin in op["by_origin"]}
+    return sorted(origins, key=lambda origin: (origin != "clean", origin))
+
+
+def colour_of(origin: str, noise_kinds: list[str]) -> Any:
+    if origin == "clean":
+        return "tab:green"
+    if origin == "untagged":
+        return "tab:gray"
+    palette = plt.get_cmap("tab10")
+    # tab10's index 2 is green, kept for clean
+    indices = [index for index in range(10) if index != 2]
+    return palette(indices[noise_kinds.index(origin) % len(indices)])
+
+
+def main() -> None:
+    args = parse_args()
+    metrics = json.loads(args.metrics.read_text(encoding="utf-8"))
+    removed_by_op: dict[str, Any] = metrics["removed_by_op"]
+    ops = list(removed_by_op)
+    origins = origin_order(removed_by_op)
+    noise_kinds = [origin for origin in origins if origin not in ("clean", "untagged")]
+    figure, axes = plt.subplots(figsize=(10, 1.5 + 0.45 * max(1, len(ops))))
+    left = [0] * len(ops)
+    for origin in origins:
+        counts = [removed_by_op[op]["by_origin"].get(origin, 0) for op in ops]
+        axes.barh(range(len(ops)), counts, left=left, color=colour_of(origin, noise_kinds), label=origin)
+        left = [start + count for start, count in zip(left, counts)]
+    for row, op in enumerate(ops):
+        precision = removed_by_op[op].get("precision")
+        note = f"{removed_by_op[op]['removed']}" + ("" if precision is None else f" (noise share {precision:.2f})")
+        axes.text(left[row], row, " " + note, va="center", fontsize="small")
+    axes.set_yticks(range(len(ops)), ops)
+    axes.invert_yaxis()
+    axes.set_xlim(0, max(left + [1]) * 1.3)
+    axes.set_xlabel("documents removed (first operator to reject each)")
+    axes.set_title(f"{metrics['variant']}: {metrics['pool_docs'] - metrics['docs']} of {metrics['pool_docs']} "
+                   f"pool documents removed, kept fraction {metrics['kept_fraction']:.3f}", fontsize="medium")
+    if ops:
+        axes.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    figure.tight_layout()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(args.out, dpi=100)
+    plt.close(figure)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

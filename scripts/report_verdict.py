@@ -1,0 +1,112 @@
+"""The report's verdict page: summary.json as one small self-contained HTML page (the verdict per
+proxy, held-out bpb with its paired bootstrap intervals, and what each variant kept of the pool)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from html import escape
+from pathlib import Path
+from typing import Any
+
+STYLE = """
+body { font-family: sans-serif; margin: 1.5em; color: #111; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #eee; }
+.verdict { font-size: 1.05em; }
+.stale { background: #fdd; padding: 0.5em; }
+"""
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--summary", required=True, type=Path, help="summary.json of the experiment")
+    parser.add_argument("--out", required=True, type=Path)
+    return parser.parse_args()
+
+
+def percent_interval(comparison: dict[str, Any] | None) -> str:
+    """'-1.24 % [-1.39, -1.09] ✓' (✓: the interval excludes 0), or '–' when there is no comparison."""
+    if not comparison:
+        return "–"
+    low, high = comparison["relative_ci_percent"]
+    mark = " ✓" if comparison["significant"] else ""
+    return f"{comparison['relative_percent']:+.2f} % [{low:+.2f}, {high:+.2f}]{mark}"
+
+
+def oracle_gain(variant: dict[str, Any]) -> str:
+    gain = variant.get("fraction_of_oracle_gain")
+    if not gain:
+        return "–"
+    return f"{gain['value']:.2f} [{gain['ci_low']:.2f}, {gain['ci_high']:.2f}]"
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{escape(cell)}</th>" for cell in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def proxy_section(name: str, proxy: dict[str, Any]) -> str:
+    """One proxy's verdict line and its table of variants."""
+    comparisons = proxy["comparisons"]
+    rows = []
+    for variant_name, variant in proxy["variants"].items():
+        rows.append([
+            variant_name,
+            f"{variant['heldout_bpb']:.4f} ± {variant['heldout_bpb_std']:.4f}",
+            str(len(variant["seeds"])),
+            "baseline" if variant_name == "raw" else percent_interval(comparisons.get(f"{variant_name}_vs_raw")),
+            percent_interval(comparisons.get(f"{variant_name}_vs_k_sigma")),
+            oracle_gain(variant),
+        ])
+    power = f" (low power: {proxy['low_power']})" if proxy.get("low_power") else ""
+    header = ["variant", "held-out bpb (mean ± seed std)", "seeds", "vs raw (bootstrap CI)",
+              "vs k_sigma (bootstrap CI)", "fraction of oracle gain"]
+    return (f"<h2>Proxy <code>{escape(name)}</code>{escape(power)}</h2>"
+            f"<p class='verdict'><b>{escape(proxy['verdict'])}</b></p>{table(header, rows)}")
+
+
+def data_section(variants: dict[str, Any]) -> str:
+    """What each variant kept of the pool and, with origin tags, how well it removed the noise."""
+    rows = []
+    for name, variant in variants.items():
+        noise = variant.get("noise_removal") or {}
+        precision, recall = noise.get("precision"), noise.get("recall")
+        rows.append([
+            name,
+            str(variant["docs"]),
+            f"{variant['kept_fraction']:.3f}",
+            "–" if precision is None else f"{precision:.3f}",
+            "–" if recall is None else f"{recall:.3f}",
+        ])
+    header = ["variant", "documents", "kept fraction", "noise precision", "noise recall"]
+    return f"<h2>Data</h2>{table(header, rows)}"
+
+
+def render(summary: dict[str, Any]) -> str:
+    stale = summary.get("stale")
+    banner = f"<p class='stale'>Stale: {escape(stale['reason'])}</p>" if stale else ""
+    sections = [proxy_section(name, proxy) for name, proxy in summary["proxies"].items()]
+    agreement = summary.get("agreement") or {}
+    agreement_line = f"<p>{escape(agreement['line'])}</p>" if agreement.get("line") else ""
+    note = ("<p>Lower bpb is better. Intervals are paired bootstrap intervals over eval documents and "
+            "seeds (✓: excludes 0), from summary.json.</p>")
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Verdict: "
+            f"{escape(summary['experiment'])}</title><style>{STYLE}</style></head><body>{banner}"
+            f"<h1>Verdict: {escape(summary['experiment'])}</h1>{agreement_line}{note}"
+            f"{''.join(sections)}{data_section(summary['variants'])}</body></html>\n")
+
+
+def main() -> None:
+    args = parse_args()
+    summary = json.loads(args.summary.read_text(encoding="utf-8"))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(render(summary), encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

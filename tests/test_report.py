@@ -1,0 +1,161 @@
+"""`snakemake --report` after the tiny run: every figure and the verdict page are in the report with
+their captions, and the report renders in headless Chromium (Debian's chromium and chromium-driver,
+installed with apt-get when missing and root; otherwise that test is skipped with the reason)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from html import escape
+from pathlib import Path
+
+import pytest
+from conftest import TINY_CONFIG, snakemake
+from webdriver import Browser
+
+OUT = f"results/{TINY_CONFIG['experiment']}"
+CONFIG = "test-config.yaml"
+# Menu entry -> what its first result's caption says (report/*.rst); the tiny run has no HPO.
+CATEGORIES = {
+    "1. Verdict": "The verdict table",
+    "2. Held-out bpb": "paired bootstrap interval",
+    "3. Stats and thresholds": "k-sigma refinement",
+    "4. Removals per operator": "first operator that rejects it",
+    "5. Training curves": "Training curves of the GPT proxy",
+}
+APP_READY = "const app = document.querySelector('#app'); return app !== null && app.innerText.length > 0;"
+
+
+def embedded(html: str, name: str) -> dict:
+    """One of the JSON objects the report embeds (`var results = {...};`)."""
+    match = re.search(rf'<script id="{name}">\s*var {name} = (.*?);\s*</script>', html, re.S)
+    assert match, f"no {name} in the report"
+    return json.loads(match.group(1))
+
+
+@pytest.fixture(scope="module")
+def report_html(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny run's report, written outside the run's folder (the run itself stays untouched)."""
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    result = snakemake(tiny_run, "--report", str(path), "--configfile", CONFIG, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return path
+
+
+def test_report_has_every_figure_with_its_caption(tiny_run: Path, report_html: Path) -> None:
+    html = report_html.read_text(encoding="utf-8")
+    categories = embedded(html, "categories")
+    results = embedded(html, "results")
+    assert set(categories) == set(CATEGORIES), categories
+    expected = {f"{OUT}/report/verdict.html", f"{OUT}/report/bpb_ngram.png", f"{OUT}/report/bpb_gpt.png",
+                f"{OUT}/report/thresholds.png", f"{OUT}/report/removals/recipe.png",
+                f"{OUT}/report/removals/k_sigma.png", f"{OUT}/report/loss_gpt.png"}
+    assert set(results) == expected
+    for path, result in results.items():
+        assert result["caption"].strip(), f"{path} has no caption"
+        assert result["data_uri"].startswith("data:"), f"{path} is not embedded"
+    # captions are filled in from the config and the wildcards
+    assert "k = 3" in results[f"{OUT}/report/thresholds.png"]["caption"]
+    assert "proxies.gpt.variants" in results[f"{OUT}/report/bpb_gpt.png"]["caption"]
+    assert "recipe-sandbox report: tiny" in html
+    summary = json.loads((tiny_run / OUT / "summary.json").read_text())
+    verdict = (tiny_run / OUT / "report/verdict.html").read_text(encoding="utf-8")
+    for proxy in summary["proxies"].values():
+        assert escape(proxy["verdict"]) in verdict
+
+
+def browser_binaries() -> tuple[str, str]:
+    """Debian's chromium and chromedriver; installed with apt-get when missing and root, else skip."""
+    def found() -> tuple[str | None, str | None]:
+        return shutil.which("chromium"), shutil.which("chromedriver")
+
+    chromium, driver = found()
+    if chromium and driver:
+        return chromium, driver
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.skip("needs Debian's chromium and chromium-driver; installing them needs root and apt-get")
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"]):
+        done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900)
+        if done.returncode != 0:
+            pytest.skip(f"could not install chromium: {' '.join(command)}: {done.stderr[-2000:]}")
+    chromium, driver = found()
+    if not (chromium and driver):
+        pytest.skip("apt-get installed chromium and chromium-driver, yet neither is on PATH")
+    return chromium, driver
+
+
+def visible_text(browser: Browser, text: str) -> str:
+    """The innermost displayed element whose whole text is `text` (spaces normalised)."""
+    elements = [element for element in browser.find_all(f"//*[normalize-space(.)='{text}']")
+                if browser.displayed(element)]
+    assert elements, f"{text!r} is not visible"
+    return elements[-1]  # document order puts ancestors first
+
+
+def wait_for_visible(browser: Browser, xpath: str, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        shown = [element for element in browser.find_all(xpath) if browser.displayed(element)]
+        if shown:
+            return shown[0]
+        time.sleep(0.2)
+    raise AssertionError(f"nothing visible matches {xpath} after {timeout} s")
+
+
+def open_first_result(browser: Browser, category: str) -> None:
+    """Click the category in the menu, then the eye button of its first result."""
+    browser.click(visible_text(browser, category))
+    browser.click(wait_for_visible(browser, "//a[@iconname='eye']"))
+
+
+def shown_image_size(browser: Browser) -> list[int]:
+    """Natural width and height of the figure in the content pane, once it has loaded."""
+    return browser.wait_until(
+        "const img = document.querySelector('img[src^=\"data:image/png\"]');"  # not the logo (SVG)
+        "return img && img.complete && img.naturalWidth > 0 ? [img.naturalWidth, img.naturalHeight] : null;")
+
+
+def check_caption(browser: Browser, snippet: str) -> None:
+    browser.click(wait_for_visible(browser, "//a[@iconname='information-circle']"))
+    visible_text(browser, "Description")
+    wait_for_visible(browser, f"//*[contains(@class, 'prose')]//*[contains(., '{snippet}')]")
+
+
+def test_report_renders_in_headless_chromium(tiny_run: Path, report_html: Path, tmp_path: Path) -> None:
+    chromium, driver = browser_binaries()
+    summary = json.loads((tiny_run / OUT / "summary.json").read_text())
+    with Browser(chromium, driver, tmp_path / "profile", tmp_path / "chromedriver.log") as browser:
+        browser.open(report_html.as_uri())
+        browser.wait_until(APP_READY)
+        visible_text(browser, "recipe-sandbox report: tiny")
+        for category in CATEGORIES:
+            visible_text(browser, category)
+        browser.screenshot(tmp_path / "landing.png")
+
+        # The verdict page opens in a frame; its table names every variant of both proxies.
+        open_first_result(browser, "1. Verdict")
+        frame = wait_for_visible(browser, "//iframe")
+        browser.enter_frame(frame)
+        visible_text(browser, "Verdict: tiny")
+        for proxy in summary["proxies"]:
+            wait_for_visible(browser, f"//h2[starts-with(normalize-space(.), 'Proxy {proxy}')]")
+        assert len(browser.find_all("//td[normalize-space(text())='k_sigma']")) == 3  # two proxies, data
+        browser.leave_frame()
+        browser.screenshot(tmp_path / "verdict.png")
+        check_caption(browser, CATEGORIES["1. Verdict"])
+
+        for category, snippet in list(CATEGORIES.items())[1:]:
+            browser.click(visible_text(browser, "Results"))
+            open_first_result(browser, category)
+            width, height = shown_image_size(browser)
+            assert width > 200 and height > 100, (category, width, height)
+            check_caption(browser, snippet)
+            if category == "2. Held-out bpb":
+                browser.screenshot(tmp_path / "bpb.png")
+    print(f"screenshots in {tmp_path}")
