@@ -89,6 +89,7 @@ def data_section(variants: dict[str, Any]) -> str:
 def render(summary: dict[str, Any]) -> str:
     stale = summary.get("stale")
     banner = f"<p class='stale'>Stale: {escape(stale['reason'])}</p>" if stale else ""
+    banner += "".join(f"<p class='stale'>Warning: {escape(warning)}</p>" for warning in summary.get("warnings", []))
     sections = [proxy_section(name, proxy) for name, proxy in summary["proxies"].items()]
     agreement = summary.get("agreement") or {}
     agreement_line = f"<p>{escape(agreement['line'])}</p>" if agreement.get("line") else ""
