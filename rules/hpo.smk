@@ -19,9 +19,11 @@ rule hpo_check:
         f"{LOGS}/hpo/check.log",
     conda:
         "../envs/data-juicer.yaml"
+    params:
+        base=config["hpo"]["base"],
     shell:
         "python scripts/hpo_check.py --sweep {input.sweep} --recipe {input.recipe}"
-        " --out {output} > {log} 2>&1"
+        " --base {params.base} --out {output} > {log} 2>&1"
 
 
 rule hpo_analyze_base:

@@ -27,6 +27,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sweep", required=True, type=Path)
     parser.add_argument("--recipe", required=True, type=Path)
+    parser.add_argument("--base", default="recipe", help="hpo.base: the recipe the sweep's parameters set")
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
 
@@ -54,6 +55,12 @@ def int_arguments(sweep: Sweep, recipe_ops: list[str], path: Path) -> list[str]:
     return int_names
 
 
+def study_name(sweep_name: str, base: str) -> str:
+    """The Optuna study of a sweep over a base recipe: trials sampled over another base recipe
+    (hpo.base) live in a study of their own in the same journal, never mixed with these."""
+    return sweep_name if base == "recipe" else f"{sweep_name}@{base}"
+
+
 def main() -> None:
     args = parse_args()
     forbid_runtime_installs()
@@ -64,7 +71,8 @@ def main() -> None:
     # a feedback base's filter is a custom op: its arguments are checked like any other op's
     register_custom_operators(recipe)
     int_names = int_arguments(sweep, op_names(recipe["process"]), args.sweep)
-    document = {**dataclasses.asdict(sweep), "int_parameters": int_names}
+    document = {**dataclasses.asdict(sweep), "int_parameters": int_names, "base": args.base}
+    document["name"] = study_name(sweep.name, args.base)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     print(f"{args.sweep}: {sweep.method} search of {len(sweep.parameters)} parameters, "

@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import optuna
 import pytest
 import yaml
 from conftest import TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
@@ -207,3 +208,21 @@ def test_unknown_op_or_argument_fails_before_any_trial(tmp_path: Path, parameter
     assert result.returncode != 0 and message in result.stdout + result.stderr
     assert not (workdir / HPO_DIR / "trials").exists(), "no trial may start"
     assert not os.path.exists(workdir / HPO_DIR / "study.journal")
+
+
+def test_a_sweep_over_another_base_recipe_samples_a_study_of_its_own(tmp_path: Path) -> None:
+    """Trials asked while hpo.base was one recipe are never handed out, or told, under another."""
+    from hpo_check import study_name
+    from sandbox.study import ask, find_trial, open_study
+
+    sweep = {"name": "demo", "method": "random", "goal": "minimize"}
+    assert study_name("demo", "recipe") == "demo"  # studies made before hpo.base existed resume
+    journal = tmp_path / "study.journal"
+    distributions = {"x": optuna.distributions.FloatDistribution(0.0, 1.0)}
+    over_recipe = ask(open_study(journal, sweep, 0, trial=0), 0, distributions)
+    over_k_sigma = open_study(journal, {**sweep, "name": study_name("demo", "k_sigma")}, 0, trial=0)
+    assert find_trial(over_k_sigma, 0) is None
+    ask(over_k_sigma, 0, distributions)
+    # one trial in each study: asking under k_sigma made a new one, the recipe's study is as it was
+    assert len(over_k_sigma.get_trials()) == 1 == len(open_study(journal, sweep, 0).get_trials())
+    assert ask(open_study(journal, sweep, 0, trial=0), 0, distributions) == over_recipe
