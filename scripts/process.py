@@ -39,6 +39,7 @@ from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
 from sandbox.k_sigma import stat_keys_of, threshold_args_of  # noqa: E402
 from sandbox.masks import (  # noqa: E402
     StatsCache, apply_ops, can_reuse_stats, filter_keeps_stats, mask_path_refusal, read_stats_cache)
+from sandbox.ray_mode import Executor, check_ray_support, executor_from_env  # noqa: E402
 from sandbox.recipe import Process, load_recipe, op_names  # noqa: E402
 
 STATS_FIELD = "__dj__stats__"
@@ -218,29 +219,33 @@ def with_computed_stats(op: Any, records: list[dict[str, Any]]) -> list[dict[str
 
 
 def run_and_read(args: argparse.Namespace, recipe: dict[str, Any], source: Path, scratch: Path, input_count: int,
-                 trace: bool) -> tuple[ExecutorRun, Path, list[dict[str, Any]], list[dict[str, Any]]]:
+                 trace: bool, executor: Executor) -> tuple[ExecutorRun, Path, list[dict[str, Any]], list[dict[str, Any]]]:
     """One executor run: its report, export path, kept records and per-op counts."""
     export_path = scratch / "export" / "data.jsonl"
     # The tracer keeps every removed sample only when its limit is at least the input size.
-    run = run_executor(args.recipe, source, export_path, scratch / "work", args.np, input_count if trace else None)
+    run = run_executor(args.recipe, source, export_path, scratch / "work", args.np, input_count if trace else None,
+                       executor)
     kept = [record for _, record in iter_jsonl(export_path)]
     return run, export_path, kept, removals_per_op(recipe["process"], run, input_count)
 
 
-def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: list[Any], reuse: bool) -> Processed:
-    """The executor path: Data-Juicer's DefaultExecutor on the pool (with its raw stats when reusable).
+def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: list[Any], reuse: bool,
+                        executor: Executor) -> Processed:
+    """The executor path: Data-Juicer's DefaultExecutor (or RayExecutor) on the pool (with its raw
+    stats when reusable).
 
     When only filters run up to the last filter, the removed documents are attributed afterwards
     from their stats (the reused ones, or computed by the filters for the removed documents only),
     which costs far less than Data-Juicer's tracer; otherwise, or if a filter cannot compute its
-    stats outside the executor, the tracer records them.
+    stats outside the executor, the tracer records them. The Ray executor always traces: its
+    tracer is the only per-op count it gives.
     """
     source = args.pool_with_stats if reuse else args.pool
     inputs = {record["sandbox_row"]: record for _, record in iter_jsonl(source)}
-    traced = args.trace or not filters_come_first(ops)
+    traced = args.trace or not filters_come_first(ops) or executor.is_ray
     with job_scratch(args.out_data.parent, ".dj-process-") as scratch:
         run, export_path, kept, counts = run_and_read(args, recipe, source, scratch / "first", len(inputs),
-                                                      trace=traced)
+                                                      trace=traced, executor=executor)
         kept_rows = {record["sandbox_row"] for record in kept}
         removed = None
         if not traced:
@@ -251,7 +256,7 @@ def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: l
                 print(f"removals cannot be attributed from stats ({error!r}); running again with the tracer")
                 traced = True
                 run, export_path, kept, counts = run_and_read(args, recipe, source, scratch / "traced",
-                                                              len(inputs), trace=True)
+                                                              len(inputs), trace=True, executor=executor)
                 kept_rows = {record["sandbox_row"] for record in kept}
         if traced:
             removed = removed_by_tracer(ops, counts, run, inputs, kept_rows)
@@ -270,6 +275,9 @@ def main() -> None:
     recipe = load_recipe(args.recipe)
     analyzed = load_recipe(args.analyzed_recipe)
     register_custom_operators(recipe)
+    executor = executor_from_env()
+    if executor.is_ray:
+        check_ray_support(args.recipe, recipe["process"])
     reuse = can_reuse_stats(recipe["process"], analyzed["process"])
     ops = load_ops(recipe["process"])
     cache = read_stats_cache(args.stats_cache) if reuse else None
@@ -282,7 +290,7 @@ def main() -> None:
     if refusal is None:
         processed = process_by_masks(args, ops, recipe["process"], cache)
     else:
-        processed = process_by_executor(args, recipe, ops, reuse)
+        processed = process_by_executor(args, recipe, ops, reuse, executor)
     seconds = time.perf_counter() - started
     describe_filters(recipe["process"], ops, processed.counts)
     counts, removed = processed.counts, processed.removed
@@ -296,6 +304,8 @@ def main() -> None:
         "output_docs": processed.output_docs,
         "kept_fraction": processed.output_docs / processed.input_docs,
         "path": "mask" if refusal is None else "executor",
+        # The mask path runs no executor; its stats came from the analysis, run by this same executor.
+        "executor": executor.kind,
         "executor_reason": refusal,
         "stats_reused": reuse,
         "removals_attributed_by": processed.attributed_by,
