@@ -6,6 +6,8 @@ histogram and box plots (plots/). With --export-dataset the dataset is also writ
 stats attached (__dj__stats__), so that processing can reuse them instead of recomputing; with
 --out-stats-cache, the same stats in columns (Parquet) with the hash of each exact deduplicator,
 from which threshold-only variants are computed without running any operator (sandbox/masks.py).
+With data_juicer.executor: ray the stats are computed by Data-Juicer's RayAnalyzer on a Ray cluster
+(sandbox/ray_mode.py); the outputs are the same.
 """
 
 from __future__ import annotations

@@ -127,6 +127,41 @@ def removed_by_stats(ops: list[Any], counts: list[dict[str, Any]], removed_recor
     return removed + removed_by_non_filters(ops, counts, pending)
 
 
+def removed_by_decisions(ops: list[Any], process: Process, removed_records: list[dict[str, Any]], compute: bool,
+                         input_count: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per-op counts and labelled removals for an executor that reports no per-op counts (Ray's,
+    without its tracer, which costs a remote call per document and filter).
+
+    Each removed document is labelled with the first filter, in recipe order, whose own decision
+    rejects its stats (computed first with compute), as removed_by_stats does; the documents no
+    filter rejects go to the one other op that removes documents (a deduplicator after the filters).
+    """
+    from data_juicer.ops import Filter, Mapper
+
+    pending = [{**record, STATS_FIELD: dict(record.get(STATS_FIELD) or {})} for record in removed_records]
+    rejected: dict[int, list[dict[str, Any]]] = {}
+    for index, op in enumerate(ops):
+        if not isinstance(op, Filter):
+            continue
+        if compute:
+            pending = with_computed_stats(op, pending)
+        keeps = filter_keeps_stats(op, [record[STATS_FIELD] for record in pending])
+        rejected[index] = [record for record, keep in zip(pending, keeps) if not keep]
+        pending = [record for record, keep in zip(pending, keeps) if keep]
+    removers = [index for index, op in enumerate(ops) if not isinstance(op, (Filter, Mapper))]
+    if pending and len(removers) != 1:
+        raise RuntimeError(f"{len(pending)} removed documents no filter rejects, and {len(removers)} other ops "
+                           "could have removed them")
+    if pending:
+        rejected[removers[0]] = pending
+    counts, left = [], input_count
+    for index, name in enumerate(op_names(process)):
+        left -= len(rejected.get(index, []))
+        counts.append({"op_index": index, "op": name, "removed": len(rejected.get(index, [])), "left": left})
+    removed = [removed_row(record, counts[index]) for index, records in sorted(rejected.items()) for record in records]
+    return counts, removed
+
+
 def removed_by_tracer(ops: list[Any], counts: list[dict[str, Any]], run: ExecutorRun,
                       inputs: dict[int, dict[str, Any]], kept_rows: set[int]) -> list[dict[str, Any]]:
     """Every removed document, labelled with the op that removed it, from Data-Juicer's tracer files."""
@@ -219,13 +254,16 @@ def with_computed_stats(op: Any, records: list[dict[str, Any]]) -> list[dict[str
 
 
 def run_and_read(args: argparse.Namespace, recipe: dict[str, Any], source: Path, scratch: Path, input_count: int,
-                 trace: bool, executor: Executor) -> tuple[ExecutorRun, Path, list[dict[str, Any]], list[dict[str, Any]]]:
-    """One executor run: its report, export path, kept records and per-op counts."""
+                 trace: bool, executor: Executor
+                 ) -> tuple[ExecutorRun, Path, list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """One executor run: its report, export path, kept records and per-op counts (None: Ray without tracer)."""
     export_path = scratch / "export" / "data.jsonl"
     # The tracer keeps every removed sample only when its limit is at least the input size.
     run = run_executor(args.recipe, source, export_path, scratch / "work", args.np, input_count if trace else None,
                        executor)
     kept = [record for _, record in iter_jsonl(export_path)]
+    if executor.is_ray and not trace:
+        return run, export_path, kept, None  # no per-op counts: removed_by_decisions gives them
     return run, export_path, kept, removals_per_op(recipe["process"], run, input_count)
 
 
@@ -237,12 +275,12 @@ def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: l
     When only filters run up to the last filter, the removed documents are attributed afterwards
     from their stats (the reused ones, or computed by the filters for the removed documents only),
     which costs far less than Data-Juicer's tracer; otherwise, or if a filter cannot compute its
-    stats outside the executor, the tracer records them. The Ray executor always traces: its
-    tracer is the only per-op count it gives.
+    stats outside the executor, the tracer records them. The Ray executor reports no per-op counts, so
+    there the same filter decisions also give the counts (removed_by_decisions).
     """
     source = args.pool_with_stats if reuse else args.pool
     inputs = {record["sandbox_row"]: record for _, record in iter_jsonl(source)}
-    traced = args.trace or not filters_come_first(ops) or executor.is_ray
+    traced = args.trace or not filters_come_first(ops)
     with job_scratch(args.out_data.parent, ".dj-process-") as scratch:
         run, export_path, kept, counts = run_and_read(args, recipe, source, scratch / "first", len(inputs),
                                                       trace=traced, executor=executor)
@@ -251,7 +289,11 @@ def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: l
         if not traced:
             removed_records = [inputs[row] for row in sorted(set(inputs) - kept_rows)]
             try:
-                removed = removed_by_stats(ops, counts, removed_records, compute=not reuse)
+                if counts is None:
+                    counts, removed = removed_by_decisions(ops, recipe["process"], removed_records, not reuse,
+                                                           len(inputs))
+                else:
+                    removed = removed_by_stats(ops, counts, removed_records, compute=not reuse)
             except (KeyError, TypeError, ValueError, RuntimeError) as error:
                 print(f"removals cannot be attributed from stats ({error!r}); running again with the tracer")
                 traced = True

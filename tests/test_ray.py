@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import BIN, REPO, TINY_CONFIG, copy_workflow, snakemake, workflow_env, write_config
+from conftest import (BIN, REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, workflow_env,
+                      write_config)
 
 pytestmark = pytest.mark.ray
 
@@ -23,10 +24,13 @@ CLUSTER = REPO / "tests" / "ray" / "cluster.sh"
 EXPERIMENT = "ray"
 # One Ray analysis (raw) feeds both processed variants: the fewest Ray jobs that cover the data steps.
 TARGETS = [f"results/{EXPERIMENT}/processed/{variant}/op_counts.json" for variant in ("recipe", "k_sigma")]
-CONFIG = {**TINY_CONFIG, "experiment": EXPERIMENT, "variants": ["raw", "recipe", "k_sigma"]}
-SAME_FILES = ["analysis/raw/overall.json", "analysis/raw/stats.jsonl", "recipes/k_sigma.yaml",
-              "processed/recipe/data.jsonl", "processed/k_sigma/data.jsonl",
-              "processed/recipe/removed.jsonl", "processed/k_sigma/removed.jsonl"]
+# The tiny run's data and recipe (its experiment is the reference), on the Ray executor.
+CONFIG = {**TINY_CONFIG, "experiment": EXPERIMENT}
+# The default Analyzer exports stats through pandas' JSON writer (10 decimal places); the Ray path
+# reads Ray's Parquet export (full precision): stats and thresholds derived from them agree to
+# these tolerances, documents and counts exactly.
+RELATIVE, ABSOLUTE = 1e-9, 1e-9
+CLOSE_FILES = ["analysis/raw/overall.json", "analysis/raw/stats.jsonl", "recipes/k_sigma.yaml"]
 
 
 def free_port() -> int:
@@ -54,17 +58,15 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def runs(ray_cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The data steps run once per executor on the same config; the results folders."""
-    folders = {}
-    for executor in ("ray", "default"):
-        workdir = copy_workflow(tmp_path_factory.mktemp(f"{executor}-run"))
-        settings = {"np": 1, "executor": executor, "ray_address": ray_cluster["address"]}
-        config = write_config(workdir, {**CONFIG, "data_juicer": settings})
-        run = snakemake(workdir, "--cores", "2", f"--configfile={config}", *TARGETS, timeout=900)
-        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-8000:]
-        folders[executor] = workdir / "results" / EXPERIMENT
-    return folders
+def runs(tiny_run: Path, ray_cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The data steps on the Ray executor, and the session's tiny run (default executor, same data
+    and recipe) as the reference; their results folders."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("ray-run"))
+    settings = {"np": 1, "executor": "ray", "ray_address": ray_cluster["address"]}
+    config = write_config(workdir, {**CONFIG, "data_juicer": settings})
+    run = snakemake(workdir, "--cores", "2", f"--configfile={config}", *TARGETS, timeout=900)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-8000:]
+    return {"ray": workdir / "results" / EXPERIMENT, "default": tiny_run / "results" / TINY_CONFIG["experiment"]}
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -75,56 +77,103 @@ def per_op(counts_file: Path) -> list[tuple[str, int, int]]:
     return [(op["op"], op["removed"], op["left"]) for op in json.loads(counts_file.read_text())["ops"]]
 
 
+def assert_close(actual: Any, expected: Any, where: str) -> None:
+    """Equal structures; floats equal to the tolerances."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys(), where
+        for key in expected:
+            assert_close(actual[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), where
+        for index, (left, right) in enumerate(zip(actual, expected)):
+            assert_close(left, right, f"{where}[{index}]")
+    elif isinstance(expected, float):
+        assert actual == pytest.approx(expected, rel=RELATIVE, abs=ABSOLUTE), where
+    else:
+        assert actual == expected, where
+
+
+def load(path: Path) -> Any:
+    if path.suffix == ".jsonl":
+        return read_records(path)
+    return json.loads(path.read_text()) if path.suffix == ".json" else yaml.safe_load(path.read_text())
+
+
 def test_data_steps_on_ray_equal_the_default_executor(runs: dict[str, Path]) -> None:
     ray, default = runs["ray"], runs["default"]
-    for relative in SAME_FILES:
-        if relative.endswith(".jsonl"):
-            assert read_records(ray / relative) == read_records(default / relative), f"{relative} differs"
-        else:
-            assert (ray / relative).read_text() == (default / relative).read_text(), f"{relative} differs"
+    for relative in CLOSE_FILES:
+        assert_close(load(ray / relative), load(default / relative), relative)
     for variant in ("recipe", "k_sigma"):
-        ray_counts = json.loads((ray / f"processed/{variant}/op_counts.json").read_text())
-        assert ray_counts["executor"] == "ray"
-        assert per_op(ray / f"processed/{variant}/op_counts.json") == per_op(
-            default / f"processed/{variant}/op_counts.json")
-        print(f"{variant}: kept {ray_counts['output_docs']}/{ray_counts['input_docs']} on both executors; "
-              f"per op (op, removed, left): {per_op(ray / f'processed/{variant}/op_counts.json')}")
-    log = (ray.parent.parent / f"results/{EXPERIMENT}/logs/analyze/raw.log").read_text()
+        folder = f"processed/{variant}"
+        assert read_records(ray / folder / "data.jsonl") == read_records(default / folder / "data.jsonl"), variant
+        removed = {run: [(row["removed_by"], row["op_index"], row["sandbox_row"], row["text"])
+                         for row in read_records(results / folder / "removed.jsonl")]
+                   for run, results in runs.items()}
+        assert removed["ray"] == removed["default"], variant
+        counts = {run: json.loads((results / folder / "op_counts.json").read_text()) for run, results in runs.items()}
+        assert counts["ray"]["executor"] == "ray" and counts["default"].get("executor", "default") == "default"
+        assert_close(counts["ray"]["ops"], counts["default"]["ops"], f"{folder}/op_counts.json")
+        print(f"{variant}: kept {counts['ray']['output_docs']}/{counts['ray']['input_docs']} on both executors; "
+              f"per op (op, removed, left): {per_op(ray / folder / 'op_counts.json')}")
+    log = (ray / "logs/analyze/raw.log").read_text()
     assert "Computing stats with Ray" in log and "Connected to Ray cluster" in log
 
 
-def run_process_script(results: Path, executor: str, address: str, out: Path) -> dict[str, Any]:
-    """process.py --trace (always the executor path) on the raw analysis of a run; its op_counts."""
+def test_switching_the_executor_reruns_nothing(runs: dict[str, Path]) -> None:
+    workdir = runs["ray"].parent.parent
+    config = write_config(workdir, {**CONFIG, "data_juicer": {"np": 1, "executor": "default"}}, "default.yaml")
+    assert planned_jobs(workdir, f"--configfile={config}", *TARGETS) == {}
+
+
+def other_analyzed_recipe(results: Path, path: Path) -> Path:
+    """The checked recipe with a non-threshold argument changed: its stats cannot stand for k_sigma's."""
+    recipe = yaml.safe_load((results / "recipes/recipe.yaml").read_text())
+    for entry in recipe["process"]:
+        if "document_deduplicator" in entry:
+            entry["document_deduplicator"]["lowercase"] = True
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    return path
+
+
+def run_process_script(results: Path, address: str, out: Path, *options: str) -> dict[str, Any]:
+    """process.py for k_sigma on the Ray executor path, on the raw analysis of a run; its op_counts."""
     out.mkdir(parents=True)
-    command = [str(BIN / "python"), "scripts/process.py", "--variant", "k_sigma", "--trace", "--np", "1",
+    command = [str(BIN / "python"), "scripts/process.py", "--variant", "k_sigma", "--np", "1",
                "--recipe", f"results/{EXPERIMENT}/recipes/k_sigma.yaml",
-               "--analyzed-recipe", f"results/{EXPERIMENT}/recipes/recipe.yaml",
                "--pool", f"results/{EXPERIMENT}/data/pool.jsonl",
                "--pool-with-stats", f"results/{EXPERIMENT}/analysis/raw/with_stats.jsonl",
                "--stats-cache", f"results/{EXPERIMENT}/analysis/raw/stats.parquet",
                "--out-data", str(out / "data.jsonl"), "--out-counts", str(out / "op_counts.json"),
-               "--out-removed", str(out / "removed.jsonl")]
-    env = {**workflow_env(), "SANDBOX_DJ_EXECUTOR": executor, "SANDBOX_RAY_ADDRESS": address}
+               "--out-removed", str(out / "removed.jsonl"), *options]
+    env = {**workflow_env(), "SANDBOX_DJ_EXECUTOR": "ray", "SANDBOX_RAY_ADDRESS": address}
     done = subprocess.run(command, cwd=results.parent.parent, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
+    assert "Connected to Ray cluster" in done.stderr + done.stdout
     return json.loads((out / "op_counts.json").read_text())
 
 
-def test_ray_executor_counts_equal_the_default_executor(runs: dict[str, Path], ray_cluster: dict[str, str],
-                                                        tmp_path: Path) -> None:
-    ray = run_process_script(runs["ray"], "ray", ray_cluster["address"], tmp_path / "ray")
-    default = run_process_script(runs["ray"], "default", ray_cluster["address"], tmp_path / "default")
-    assert ray["path"] == default["path"] == "executor" and ray["removals_attributed_by"] == "tracer"
-    assert [(op["op"], op["removed"], op["left"]) for op in ray["ops"]] == [
-        (op["op"], op["removed"], op["left"]) for op in default["ops"]]
-    kept = {name: read_records(tmp_path / name / "data.jsonl") for name in ("ray", "default")}
+@pytest.mark.parametrize("route", ["tracer", "decisions"])
+def test_ray_executor_gives_the_default_executors_counts(runs: dict[str, Path], ray_cluster: dict[str, str],
+                                                         tmp_path: Path, route: str) -> None:
+    """Data-Juicer's RayExecutor runs k_sigma (its per-op counts from the tracer, or from the filters'
+    decisions on the removed documents); the default executor's run of the same variant is the reference."""
+    results, reference = runs["ray"], runs["default"] / "processed/k_sigma"
+    if route == "tracer":
+        options = ["--trace", "--analyzed-recipe", f"results/{EXPERIMENT}/recipes/recipe.yaml"]
+    else:
+        options = ["--analyzed-recipe", str(other_analyzed_recipe(results, tmp_path / "other.yaml"))]
+    counts = run_process_script(results, ray_cluster["address"], tmp_path / "out", *options)
+    assert counts["path"] == "executor" and counts["executor"] == "ray"
+    assert (counts["removals_attributed_by"] == "tracer") == (route == "tracer")
+    assert per_op(tmp_path / "out/op_counts.json") == per_op(reference / "op_counts.json")
+    kept, expected = read_records(tmp_path / "out/data.jsonl"), read_records(reference / "data.jsonl")
     # Which copy of an exact duplicate survives may differ (Ray deduplicates in task order); the texts do not.
-    assert sorted(doc["text"] for doc in kept["ray"]) == sorted(doc["text"] for doc in kept["default"])
-    removed = {name: read_records(tmp_path / name / "removed.jsonl") for name in ("ray", "default")}
-    assert sorted((row["removed_by"], row["text"]) for row in removed["ray"]) == sorted(
-        (row["removed_by"], row["text"]) for row in removed["default"])
-    print(f"RayExecutor: kept {ray['output_docs']}/{ray['input_docs']}, same rows as DefaultExecutor: "
-          f"{[d['sandbox_row'] for d in kept['ray']] == [d['sandbox_row'] for d in kept['default']]}")
+    assert sorted(doc["text"] for doc in kept) == sorted(doc["text"] for doc in expected)
+    removed = read_records(tmp_path / "out/removed.jsonl")
+    assert sorted((row["removed_by"], row["text"]) for row in removed) == sorted(
+        (row["removed_by"], row["text"]) for row in read_records(reference / "removed.jsonl"))
+    print(f"RayExecutor ({route}): kept {counts['output_docs']}/{counts['input_docs']}, same rows as the "
+          f"default executor: {[doc['sandbox_row'] for doc in kept] == [doc['sandbox_row'] for doc in expected]}")
 
 
 def test_state_api_shows_the_tasks_ran_on_the_cluster(runs: dict[str, Path], ray_cluster: dict[str, str]) -> None:
@@ -140,7 +189,8 @@ def test_state_api_shows_the_tasks_ran_on_the_cluster(runs: dict[str, Path], ray
                 for task in list_tasks(address=address, filters=[("job_id", "=", job.job_id)], limit=10000,
                                        raise_on_missing_output=False)
                 if task.state == "FINISHED"]
-    where = {task.node_id for task in finished}
+    # Tasks the driver ran itself carry no node.
+    where = {task.node_id for task in finished if task.node_id}
     on_worker = sorted({task.name for task in finished if task.node_id != head})
     print(f"{len(nodes)} nodes; {len(drivers)} data-step drivers: {len(finished)} finished tasks, "
           f"{sum(task.node_id != head for task in finished)} on the worker node ({', '.join(on_worker[:5])})")

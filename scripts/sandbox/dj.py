@@ -135,7 +135,7 @@ def run_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_
     """Run Data-Juicer's DefaultExecutor and collect its per-op sample counts.
 
     With a trace_limit, Data-Juicer's tracer records up to that many samples each op removes.
-    The Ray executor always traces every removal (trace_limit: the input size), its only per-op count.
+    The Ray executor reports no per-op counts: left_after_op stays empty unless it traces.
     """
     from data_juicer.config import init_configs
     from data_juicer.core import DefaultExecutor
@@ -147,7 +147,7 @@ def run_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_
         from sandbox.ray_mode import run_ray_executor
 
         left, trace_dir = run_ray_executor(recipe_path, dataset_path, export_path, work_dir, np, executor,
-                                           input_count=trace_limit or 0)
+                                           trace_limit)
         return ExecutorRun(left_after_op=left, trace_dir=trace_dir)
     args = dj_args(recipe_path, dataset_path, export_path, work_dir, np)
     if trace_limit is not None:

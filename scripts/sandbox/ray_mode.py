@@ -5,11 +5,13 @@ SANDBOX_RAY_ADDRESS), not through params: both executors give the same results, 
 not rerun every step after the analysis.
 
 What runs on the cluster: the analysis computes every filter's stats with Data-Juicer's
-RayAnalyzer; the process step's executor path runs Data-Juicer's RayExecutor, with its tracer
-counting what each filter removed (Ray runs the ops lazily, so there is no "Left N samples" line
-per op). What stays on the submitting machine: the overall stats and plots, drawn by the same
-Data-Juicer classes the default Analyzer uses from the stats Ray computed (so both executors give
-the same overall.json, and the same k-sigma thresholds), and the mask path, which runs no operator.
+RayAnalyzer; the process step's executor path runs Data-Juicer's RayExecutor. Ray runs the ops
+lazily, so there is no "Left N samples" line per op: per-op counts come from the filters' own
+decisions on the removed documents, as on the default path, or with --trace from Data-Juicer's
+tracer. What stays on the submitting machine: the overall stats and plots, drawn from the stats
+Ray computed by the Data-Juicer classes the default Analyzer uses (so both executors give the
+same overall.json and k-sigma thresholds, up to the 10 decimals the default Analyzer's JSON export
+keeps), and the mask path, which runs no operator.
 
 Ray writes its output as Parquet shards in any order; every result is put back in input order
 by sandbox_row. Paths handed to Ray are absolute: its workers do not run in the job's directory.
@@ -212,9 +214,13 @@ def left_after_each_op(process: Process, trace_dir: Path, input_count: int, outp
 
 
 def run_ray_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_dir: Path, np: int,
-                     executor: Executor, input_count: int) -> tuple[list[tuple[str, int]], Path]:
-    """Data-Juicer's RayExecutor on the cluster, its tracer recording every removal; writes the
-    kept documents to export_path in input order and returns (left after each op, trace folder)."""
+                     executor: Executor, trace_limit: int | None) -> tuple[list[tuple[str, int]], Path | None]:
+    """Data-Juicer's RayExecutor on the cluster; writes the kept documents to export_path in input order.
+
+    With a trace_limit (at least the input size), its tracer records every removal, and the
+    result is (documents left after each op, trace folder); without, ([], None): the executor
+    itself reports no per-op counts.
+    """
     from data_juicer.config import init_configs
     from data_juicer.core.executor.ray_executor import RayExecutor
 
@@ -225,11 +231,16 @@ def run_ray_executor(recipe_path: Path, dataset_path: Path, export_path: Path, w
     write_recipe(ray_recipe, with_ray_counterparts(recipe))
     shards = export_path.with_name("ray-shards.parquet")
     args = dj_args(ray_recipe.resolve(), dataset_path.resolve(), shards.resolve(), work_dir.resolve(), np)
-    args += ray_args(executor) + ["--open_tracer", "true", "--trace_num", str(max(input_count, 1))]
+    args += ray_args(executor)
+    if trace_limit is not None:
+        args += ["--open_tracer", "true", "--trace_num", str(max(trace_limit, 1))]
     cfg = init_configs(args=args)
     connect(cfg)
     RayExecutor(cfg).run(skip_return=True)
     records = in_input_order(dataset_path, read_shards(shards))
     write_jsonl(export_path, records)
+    if trace_limit is None:
+        return [], None
     trace_dir = Path(cfg.work_dir) / "trace"
+    input_count = sum(1 for _ in iter_jsonl(dataset_path))
     return left_after_each_op(recipe["process"], trace_dir, input_count, len(records)), trace_dir

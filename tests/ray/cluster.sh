@@ -3,7 +3,7 @@
 # worker node (two raylets, each with its own CPUs and object store), started with the venv's
 # pinned `ray` (envs/ray.yaml). Idempotent: `up` starts what is not running and waits until both
 # nodes are alive; `down` stops each `ray start --block` by its pid file (which stops its node's
-# processes), worker first. It never runs `ray stop`, which would kill every Ray process here.
+# processes). It never runs `ray stop`, which would kill every Ray process here.
 #
 #   tests/ray/cluster.sh up      # then: data_juicer.executor: ray, ray_address: <printed address>
 #   tests/ray/cluster.sh down
@@ -53,14 +53,16 @@ start_node() {  # start_node NAME ARGS...: `ray start --block` in its own sessio
         >"$BASE/log/$name.log" 2>&1 & echo $! >"$BASE/run/$name.pid")
 }
 
-stop_by_pid() {
-    local pid_file=$1
-    if running "$pid_file"; then
-        kill "$(cat "$pid_file")"
+stop_by_pids() {  # stop_by_pids PID_FILE...: SIGTERM to all, then wait (a node takes ~15 s to stop)
+    local pid_file
+    for pid_file in "$@"; do
+        if running "$pid_file"; then kill "$(cat "$pid_file")"; fi
+    done
+    for pid_file in "$@"; do
         for _ in $(seq 60); do running "$pid_file" || break; sleep 1; done
         if running "$pid_file"; then log "$pid_file: still running after 60 s, killing"; kill -9 "$(cat "$pid_file")"; fi
-    fi
-    rm -f "$pid_file"
+        rm -f "$pid_file"
+    done
 }
 
 case "${1:-}" in
@@ -75,8 +77,7 @@ up)
     echo "$ADDRESS"
     ;;
 down)
-    stop_by_pid "$BASE/run/worker.pid"
-    stop_by_pid "$BASE/run/head.pid"
+    stop_by_pids "$BASE/run/worker.pid" "$BASE/run/head.pid"
     log "down"
     ;;
 *)
