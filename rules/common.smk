@@ -99,11 +99,18 @@ validate_config(config)
 os.environ.update(
     SANDBOX_TRACKING=config["tracking"], WANDB_PROJECT=config["wandb_project"]
 )
+# The Data-Juicer executor too: default and ray give the same results, so switching reruns nothing.
+os.environ.update(
+    SANDBOX_DJ_EXECUTOR=config["data_juicer"]["executor"],
+    SANDBOX_RAY_ADDRESS=config["data_juicer"]["ray_address"],
+)
 
 
 envvars:
     "SANDBOX_TRACKING",
     "WANDB_PROJECT",
+    "SANDBOX_DJ_EXECUTOR",
+    "SANDBOX_RAY_ADDRESS",
 
 
 EXP = config["experiment"]

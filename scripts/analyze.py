@@ -6,6 +6,8 @@ histogram and box plots (plots/). With --export-dataset the dataset is also writ
 stats attached (__dj__stats__), so that processing can reuse them instead of recomputing; with
 --out-stats-cache, the same stats in columns (Parquet) with the hash of each exact deduplicator,
 from which threshold-only variants are computed without running any operator (sandbox/masks.py).
+With data_juicer.executor: ray the stats are computed by Data-Juicer's RayAnalyzer on a Ray cluster
+(sandbox/ray_mode.py); the outputs are the same.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import forbid_runtime_installs, job_scratch, run_analyzer  # noqa: E402
 from sandbox.jsonl import InputError, iter_jsonl, write_jsonl  # noqa: E402
 from sandbox.masks import write_stats_cache  # noqa: E402
+from sandbox.ray_mode import check_ray_support, executor_from_env  # noqa: E402
 from sandbox.recipe import load_recipe  # noqa: E402
 
 STATS_FIELD = "__dj__stats__"
@@ -76,6 +79,9 @@ def per_sample_rows(data_path: Path, stats_path: Path) -> list[dict[str, Any]]:
 def main() -> None:
     args = parse_args()
     forbid_runtime_installs()
+    executor = executor_from_env()
+    if executor.is_ray:
+        check_ray_support(args.recipe, load_recipe(args.recipe)["process"])
     if not any(True for _ in iter_jsonl(args.data)):
         raise InputError(f"{args.data}: no documents to analyze. Fix: check the previous step's output.")
     args.out_stats.parent.mkdir(parents=True, exist_ok=True)
@@ -84,7 +90,7 @@ def main() -> None:
         export_path = scratch_dir / "export" / "data.jsonl"
         export_dataset = args.out_dataset is not None or args.out_stats_cache is not None
         analysis_dir = run_analyzer(args.recipe, args.data, export_path, scratch_dir / "work", args.np,
-                                    export_dataset=export_dataset)
+                                    export_dataset=export_dataset, executor=executor)
         overall = read_overall_csv(analysis_dir / "overall.csv")
         if not overall:
             raise InputError(f"{args.recipe}: no filter in this recipe computes a stat, so there is nothing to analyze.")

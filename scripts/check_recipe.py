@@ -3,7 +3,8 @@
 Data-Juicer's own preflight check validates operator names, argument names and argument types;
 its errors are reported here with the recipe's path. Every global key is honoured, set by the
 workflow (and dropped from the copy, with a note), or refused, all refusals in one message
-(sandbox/recipe.py says which is which). Then every op is built with downloads intercepted: every
+(sandbox/recipe.py says which is which). With data_juicer.executor: ray, every op Data-Juicer's Ray
+mode cannot run is named (sandbox/ray_mode.py). Then every op is built with downloads intercepted: every
 model file, word list or package an op needs and this machine lacks is named in one message, with
 where to place it (sandbox/resources.py). The copy otherwise differs from the original only in
 `text_keys: text`, the field the working pool uses.
@@ -20,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
 from sandbox.jsonl import InputError  # noqa: E402
+from sandbox.ray_mode import check_ray_support, executor_from_env  # noqa: E402
 from sandbox.recipe import (  # noqa: E402
     OVERRIDDEN_ON_EVERY_RUN, SET_BY_WORKFLOW, global_key_problems, load_recipe, write_recipe)
 
@@ -86,6 +88,9 @@ def main() -> None:
     forbid_runtime_installs()
     register_custom_operators(recipe)
     preflight(args.recipe, recipe["process"])
+    # The first job, so ops the Ray executor cannot run are named before any data step starts.
+    if executor_from_env().is_ray:
+        check_ray_support(args.recipe, recipe["process"])
     check_resources(args.recipe, recipe["process"])
     recipe["text_keys"] = "text"
     write_recipe(args.out, recipe)

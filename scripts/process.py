@@ -39,6 +39,7 @@ from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
 from sandbox.k_sigma import stat_keys_of, threshold_args_of  # noqa: E402
 from sandbox.masks import (  # noqa: E402
     StatsCache, apply_ops, can_reuse_stats, filter_keeps_stats, mask_path_refusal, read_stats_cache)
+from sandbox.ray_mode import Executor, check_ray_support, executor_from_env  # noqa: E402
 from sandbox.recipe import Process, load_recipe, op_names  # noqa: E402
 
 STATS_FIELD = "__dj__stats__"
@@ -124,6 +125,41 @@ def removed_by_stats(ops: list[Any], counts: list[dict[str, Any]], removed_recor
         removed.extend(removed_row(record, count) for record in rejected)
         pending = [record for record, keep in zip(pending, keeps) if keep]
     return removed + removed_by_non_filters(ops, counts, pending)
+
+
+def removed_by_decisions(ops: list[Any], process: Process, removed_records: list[dict[str, Any]], compute: bool,
+                         input_count: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Per-op counts and labelled removals for an executor that reports no per-op counts (Ray's,
+    without its tracer, which costs a remote call per document and filter).
+
+    Each removed document is labelled with the first filter, in recipe order, whose own decision
+    rejects its stats (computed first with compute), as removed_by_stats does; the documents no
+    filter rejects go to the one other op that removes documents (a deduplicator after the filters).
+    """
+    from data_juicer.ops import Filter, Mapper
+
+    pending = [{**record, STATS_FIELD: dict(record.get(STATS_FIELD) or {})} for record in removed_records]
+    rejected: dict[int, list[dict[str, Any]]] = {}
+    for index, op in enumerate(ops):
+        if not isinstance(op, Filter):
+            continue
+        if compute:
+            pending = with_computed_stats(op, pending)
+        keeps = filter_keeps_stats(op, [record[STATS_FIELD] for record in pending])
+        rejected[index] = [record for record, keep in zip(pending, keeps) if not keep]
+        pending = [record for record, keep in zip(pending, keeps) if keep]
+    removers = [index for index, op in enumerate(ops) if not isinstance(op, (Filter, Mapper))]
+    if pending and len(removers) != 1:
+        raise RuntimeError(f"{len(pending)} removed documents no filter rejects, and {len(removers)} other ops "
+                           "could have removed them")
+    if pending:
+        rejected[removers[0]] = pending
+    counts, left = [], input_count
+    for index, name in enumerate(op_names(process)):
+        left -= len(rejected.get(index, []))
+        counts.append({"op_index": index, "op": name, "removed": len(rejected.get(index, [])), "left": left})
+    removed = [removed_row(record, counts[index]) for index, records in sorted(rejected.items()) for record in records]
+    return counts, removed
 
 
 def removed_by_tracer(ops: list[Any], counts: list[dict[str, Any]], run: ExecutorRun,
@@ -218,40 +254,51 @@ def with_computed_stats(op: Any, records: list[dict[str, Any]]) -> list[dict[str
 
 
 def run_and_read(args: argparse.Namespace, recipe: dict[str, Any], source: Path, scratch: Path, input_count: int,
-                 trace: bool) -> tuple[ExecutorRun, Path, list[dict[str, Any]], list[dict[str, Any]]]:
-    """One executor run: its report, export path, kept records and per-op counts."""
+                 trace: bool, executor: Executor
+                 ) -> tuple[ExecutorRun, Path, list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """One executor run: its report, export path, kept records and per-op counts (None: Ray without tracer)."""
     export_path = scratch / "export" / "data.jsonl"
     # The tracer keeps every removed sample only when its limit is at least the input size.
-    run = run_executor(args.recipe, source, export_path, scratch / "work", args.np, input_count if trace else None)
+    run = run_executor(args.recipe, source, export_path, scratch / "work", args.np, input_count if trace else None,
+                       executor)
     kept = [record for _, record in iter_jsonl(export_path)]
+    if executor.is_ray and not trace:
+        return run, export_path, kept, None  # no per-op counts: removed_by_decisions gives them
     return run, export_path, kept, removals_per_op(recipe["process"], run, input_count)
 
 
-def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: list[Any], reuse: bool) -> Processed:
-    """The executor path: Data-Juicer's DefaultExecutor on the pool (with its raw stats when reusable).
+def process_by_executor(args: argparse.Namespace, recipe: dict[str, Any], ops: list[Any], reuse: bool,
+                        executor: Executor) -> Processed:
+    """The executor path: Data-Juicer's DefaultExecutor (or RayExecutor) on the pool (with its raw
+    stats when reusable).
 
     When only filters run up to the last filter, the removed documents are attributed afterwards
     from their stats (the reused ones, or computed by the filters for the removed documents only),
     which costs far less than Data-Juicer's tracer; otherwise, or if a filter cannot compute its
-    stats outside the executor, the tracer records them.
+    stats outside the executor, the tracer records them. The Ray executor reports no per-op counts, so
+    there the same filter decisions also give the counts (removed_by_decisions).
     """
     source = args.pool_with_stats if reuse else args.pool
     inputs = {record["sandbox_row"]: record for _, record in iter_jsonl(source)}
     traced = args.trace or not filters_come_first(ops)
     with job_scratch(args.out_data.parent, ".dj-process-") as scratch:
         run, export_path, kept, counts = run_and_read(args, recipe, source, scratch / "first", len(inputs),
-                                                      trace=traced)
+                                                      trace=traced, executor=executor)
         kept_rows = {record["sandbox_row"] for record in kept}
         removed = None
         if not traced:
             removed_records = [inputs[row] for row in sorted(set(inputs) - kept_rows)]
             try:
-                removed = removed_by_stats(ops, counts, removed_records, compute=not reuse)
+                if counts is None:
+                    counts, removed = removed_by_decisions(ops, recipe["process"], removed_records, not reuse,
+                                                           len(inputs))
+                else:
+                    removed = removed_by_stats(ops, counts, removed_records, compute=not reuse)
             except (KeyError, TypeError, ValueError, RuntimeError) as error:
                 print(f"removals cannot be attributed from stats ({error!r}); running again with the tracer")
                 traced = True
                 run, export_path, kept, counts = run_and_read(args, recipe, source, scratch / "traced",
-                                                              len(inputs), trace=True)
+                                                              len(inputs), trace=True, executor=executor)
                 kept_rows = {record["sandbox_row"] for record in kept}
         if traced:
             removed = removed_by_tracer(ops, counts, run, inputs, kept_rows)
@@ -270,6 +317,9 @@ def main() -> None:
     recipe = load_recipe(args.recipe)
     analyzed = load_recipe(args.analyzed_recipe)
     register_custom_operators(recipe)
+    executor = executor_from_env()
+    if executor.is_ray:
+        check_ray_support(args.recipe, recipe["process"])
     reuse = can_reuse_stats(recipe["process"], analyzed["process"])
     ops = load_ops(recipe["process"])
     cache = read_stats_cache(args.stats_cache) if reuse else None
@@ -282,7 +332,7 @@ def main() -> None:
     if refusal is None:
         processed = process_by_masks(args, ops, recipe["process"], cache)
     else:
-        processed = process_by_executor(args, recipe, ops, reuse)
+        processed = process_by_executor(args, recipe, ops, reuse, executor)
     seconds = time.perf_counter() - started
     describe_filters(recipe["process"], ops, processed.counts)
     counts, removed = processed.counts, processed.removed
@@ -296,6 +346,8 @@ def main() -> None:
         "output_docs": processed.output_docs,
         "kept_fraction": processed.output_docs / processed.input_docs,
         "path": "mask" if refusal is None else "executor",
+        # The mask path runs no executor; its stats came from the analysis, run by this same executor.
+        "executor": executor.kind,
         "executor_reason": refusal,
         "stats_reused": reuse,
         "removals_attributed_by": processed.attributed_by,

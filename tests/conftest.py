@@ -116,3 +116,4 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "slurm: runs the workflow on a real single-node SLURM cluster (needs root)")
+    config.addinivalue_line("markers", "ray: runs the data steps on a real local Ray cluster (tests/ray/cluster.sh)")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sandbox.jsonl import InputError
+from sandbox.ray_mode import Executor
 from sandbox.recipe import load_recipe
 
 # The executor logs one line per op: "[2/9] OP [words_num_filter] Done in 0.1s. Left 812 samples."
@@ -101,13 +102,18 @@ def dj_args(recipe_path: Path, dataset_path: Path, export_path: Path, work_dir: 
 
 
 def run_analyzer(recipe_path: Path, dataset_path: Path, export_path: Path, work_dir: Path, np: int,
-                 export_dataset: bool) -> Path:
-    """Run Data-Juicer's Analyzer; return the directory holding overall.csv and the plots."""
+                 export_dataset: bool, executor: Executor = Executor()) -> Path:
+    """Run Data-Juicer's Analyzer (or its RayAnalyzer, which always exports the dataset); return the
+    directory holding overall.csv and the plots."""
     from data_juicer.config import init_configs
     from data_juicer.core import Analyzer
 
     register_custom_operators(load_recipe(recipe_path))
     use_private_datasets_cache(work_dir.parent / "hf-datasets")
+    if executor.is_ray:
+        from sandbox.ray_mode import run_ray_analyzer
+
+        return run_ray_analyzer(recipe_path, dataset_path, export_path, work_dir, np, executor)
     args = dj_args(recipe_path, dataset_path, export_path, work_dir, np)
     args += ["--export_original_dataset", str(export_dataset).lower()]
     cfg = init_configs(args=args, allow_auto=True)
@@ -125,10 +131,11 @@ class ExecutorRun:
 
 
 def run_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_dir: Path, np: int,
-                 trace_limit: int | None) -> ExecutorRun:
+                 trace_limit: int | None, executor: Executor = Executor()) -> ExecutorRun:
     """Run Data-Juicer's DefaultExecutor and collect its per-op sample counts.
 
     With a trace_limit, Data-Juicer's tracer records up to that many samples each op removes.
+    The Ray executor reports no per-op counts: left_after_op stays empty unless it traces.
     """
     from data_juicer.config import init_configs
     from data_juicer.core import DefaultExecutor
@@ -136,6 +143,12 @@ def run_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_
 
     register_custom_operators(load_recipe(recipe_path))
     use_private_datasets_cache(work_dir.parent / "hf-datasets")
+    if executor.is_ray:
+        from sandbox.ray_mode import run_ray_executor
+
+        left, trace_dir = run_ray_executor(recipe_path, dataset_path, export_path, work_dir, np, executor,
+                                           trace_limit)
+        return ExecutorRun(left_after_op=left, trace_dir=trace_dir)
     args = dj_args(recipe_path, dataset_path, export_path, work_dir, np)
     if trace_limit is not None:
         args += ["--open_tracer", "true", "--trace_num", str(max(trace_limit, 1))]

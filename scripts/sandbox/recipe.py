@@ -116,9 +116,10 @@ REFUSED = {
                   "break; set op_fusion: false (at this scale fusion saves little)"),
     "fusion_strategy": ("it only applies with op_fusion, which the sandbox refuses; remove it"),
     "mapper_fusion": ("fused mappers report one count for several ops; set mapper_fusion: false"),
-    "executor_type": ("only Data-Juicer's default executor runs here; remove it "
-                      "(Ray is a separate issue)"),
-    "ray_address": ("only Data-Juicer's default executor runs here; remove it"),
+    "executor_type": ("the workflow's config chooses the executor for every step; remove it and set "
+                      "data_juicer.executor: ray in the config"),
+    "ray_address": ("the workflow's config names the Ray cluster; remove it and set "
+                    "data_juicer.ray_address in the config"),
     "skip_op_error": ("a document an op fails on would vanish without a count; set skip_op_error: false"),
     "use_checkpoint": ("Snakemake reruns whole steps; set use_checkpoint: false"),
     "resume": ("Snakemake reruns whole steps; set resume: false"),
