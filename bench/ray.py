@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -144,6 +145,7 @@ def main() -> None:
     finally:
         if not args.ray_address:
             subprocess.run([str(CLUSTER), "down"], capture_output=True, text=True, env=env)
+            shutil.rmtree(env["RAY_TEST_BASE"], ignore_errors=True)
 
 
 if __name__ == "__main__":

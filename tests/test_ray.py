@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 import yaml
@@ -40,13 +41,14 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def ray_cluster() -> Iterator[dict[str, str]]:
     """A two-node Ray cluster on free ports; yields its address and dashboard URL."""
     ports = {"RAY_TEST_PORT": free_port(), "RAY_TEST_DASHBOARD_PORT": free_port(),
              "RAY_TEST_CLIENT_PORT": free_port()}
+    # Ray's socket paths must stay short, so its folder is not under pytest's long tmp path.
+    base = Path(f"/tmp/rs-ray-test-{os.getpid()}")
     env = {**workflow_env(), **{key: str(port) for key, port in ports.items()}, "RAY_BIN": str(BIN / "ray"),
-           # Ray's socket paths must stay short, so not under pytest's long tmp path.
-           "RAY_TEST_BASE": f"/tmp/rs-ray-test-{os.getpid()}"}
+           "RAY_TEST_BASE": str(base)}
     up = subprocess.run([str(CLUSTER), "up"], capture_output=True, text=True, timeout=300, env=env)
     try:
         assert up.returncode == 0, f"Ray cluster did not start:\n{up.stderr[-4000:]}"
@@ -55,6 +57,7 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
                "dashboard": f"http://127.0.0.1:{ports['RAY_TEST_DASHBOARD_PORT']}"}
     finally:
         subprocess.run([str(CLUSTER), "down"], capture_output=True, text=True, timeout=300, env=env)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
