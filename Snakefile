@@ -28,6 +28,8 @@ rule all:
     input:
         f"{OUT}/summary.json",
         f"{OUT}/summary.md",
+        # each proxy's verdict alone, as soon as its models are scored
+        expand(f"{OUT}/summary.{{proxy}}.md", proxy=PROXIES),
         expand(f"{OUT}/analysis/{{stage}}/overall.json", stage=ANALYZED_STAGES),
         # the probe scores with the GPT's models
         expand(

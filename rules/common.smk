@@ -24,6 +24,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PAT
 
 # The shared package of the scripts also reads sweep files at DAG time (pure Python and PyYAML).
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+from sandbox.eval_set import judges_cleaning, no_clean_eval_message  # noqa: E402
 from sandbox.formats import iter_dataset  # noqa: E402
 from sandbox.jsonl import InputError  # noqa: E402
 from sandbox.sweep import load_sweep, stop_reason, trials_in_round  # noqa: E402
@@ -146,9 +147,37 @@ def usable_variants(variants: list[str]) -> list[str]:
 
 FEEDBACK = config["feedback"]
 NEEDS_REFERENCE = ("reference_ppl", "importance")
+# A trusted sample serves both the eval set and the feedback reference when there is no eval_path.
+TRUSTED = config["trusted_path"] or (
+    FEEDBACK["reference_path"] if not config["eval_path"] else ""
+)
+# Where the eval set comes from decides whether a verdict on cleaning can be drawn (sandbox.eval_set).
+if USES_DEMO:
+    EVAL_SOURCE = "demo"
+elif config["eval_path"]:
+    EVAL_SOURCE = "eval_path"
+elif TRUSTED:
+    EVAL_SOURCE = "trusted"
+else:
+    EVAL_SOURCE = "pool_split"
+    logger.warning(
+        f"{config['dataset_path']}: no eval_path and no trusted_path, so the eval set is "
+        f"eval_fraction={config['eval_fraction']} of the pool. It carries the pool's noise: the summary "
+        "reports fit to the raw data and draws no verdict on cleaning. Fix: set eval_path to a clean "
+        "sample of the text the model should learn (disjoint from the pool), or trusted_path to a few "
+        "hundred clean documents picked by hand."
+    )
+TRUSTED_SPLIT = f"{OUT}/data/trusted"
 # The demo ships its own reference sample (clean paragraphs of speeches in neither pool nor eval).
-FEEDBACK_REFERENCE = FEEDBACK["reference_path"] or (
-    f"{OUT}/demo/reference.jsonl" if USES_DEMO else ""
+if USES_DEMO:
+    FEEDBACK_REFERENCE = FEEDBACK["reference_path"] or f"{OUT}/demo/reference.jsonl"
+elif EVAL_SOURCE == "trusted":
+    FEEDBACK_REFERENCE = f"{TRUSTED_SPLIT}/reference.jsonl"
+else:
+    FEEDBACK_REFERENCE = config["trusted_path"] or FEEDBACK["reference_path"]
+# The pool is normalised to "text"; a user's reference (whole or the trusted half) keeps text_key.
+REFERENCE_TEXT_KEY = (
+    config["text_key"] if FEEDBACK_REFERENCE and not USES_DEMO else "text"
 )
 
 
@@ -158,8 +187,8 @@ def usable_feedback_methods(methods: list[str]) -> list[str]:
         return methods
     logger.warning(
         "feedback: no reference_path, so reference_ppl and importance are skipped (they score "
-        "documents against an LM of a small trusted sample). Fix: set feedback.reference_path "
-        "to a JSONL of clean documents."
+        "documents against an LM of a small trusted sample). Fix: set trusted_path (or "
+        "feedback.reference_path) to a dataset of clean documents."
     )
     return [method for method in methods if method not in NEEDS_REFERENCE]
 
@@ -174,6 +203,9 @@ ANALYZED_STAGES = ["raw"] + PROCESSED
 DJ_THREADS = config["data_juicer"]["np"]
 # The Data-Juicer chain gates every processed variant, so it is scheduled before training jobs.
 DJ_PRIORITY = 10
+# The fast rung, its evaluation and its early verdict go before the neural rungs' training, so the
+# first answer (summary.ngram.md) comes minutes before the GPT's models are done.
+FIRST_ANSWER_PRIORITY = 5
 TRAIN = config["train"]
 PROXIES = config["proxies"]
 if "command" in PROXIES and not config["command"]["run"].strip():
@@ -243,9 +275,12 @@ def dataset_input(wildcards) -> str:
 
 
 def eval_input(wildcards) -> list[str]:
-    """The held-out JSONL when there is one (demo or eval_path); else nothing (held out from the pool)."""
-    if USES_DEMO:
+    """The held-out dataset when there is one (demo, eval_path, the trusted sample's eval half); else
+    nothing (held out from the pool)."""
+    if EVAL_SOURCE == "demo":
         return [f"{OUT}/demo/eval.jsonl"]
+    if EVAL_SOURCE == "trusted":
+        return [f"{TRUSTED_SPLIT}/eval.jsonl"]
     return [config["eval_path"]] if config["eval_path"] else []
 
 
@@ -305,9 +340,8 @@ def provenance_inputs(wildcards) -> list[str]:
     """The data files the experiment's numbers depend on, to be hashed."""
     if USES_DEMO:
         return [f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl"]
-    return [config["dataset_path"]] + (
-        [config["eval_path"]] if config["eval_path"] else []
-    )
+    extra = [config["eval_path"]] if config["eval_path"] else []
+    return [config["dataset_path"]] + extra + ([TRUSTED] if TRUSTED else [])
 
 
 # --- recipe HPO ---
@@ -344,11 +378,21 @@ def process_analysis(wildcards) -> dict[str, str]:
 
 @functools.cache
 def sweep():
-    """The sweep config, read only when an HPO job is asked for; errors name the file and the fix."""
+    """The sweep config, read only when an HPO job is asked for; errors name the file and the fix.
+
+    A model metric is refused on an eval set split from the pool: it would tune the recipe towards the
+    pool's own noise (data-only metrics still run).
+    """
     try:
-        return load_sweep(config["hpo"]["sweep"])
+        loaded = load_sweep(config["hpo"]["sweep"])
     except InputError as error:
         raise WorkflowError(str(error)) from None
+    if loaded.needs_training and not judges_cleaning(EVAL_SOURCE):
+        raise WorkflowError(
+            f"{loaded.path}: metric {loaded.metric} scores models on the eval set. "
+            f"{no_clean_eval_message()} A data-only metric (e.g. kept_fraction) runs without one."
+        )
+    return loaded
 
 
 def sweep_proxy() -> str:

@@ -21,14 +21,41 @@ rule prepare_demo:
         " > {log} 2>&1"
 
 
+rule split_trusted:
+    input:
+        trusted=TRUSTED or [],
+        recipe_checked=ancient(f"{OUT}/recipes/recipe.yaml"),
+    output:
+        eval=f"{TRUSTED_SPLIT}/eval.jsonl",
+        reference=f"{TRUSTED_SPLIT}/reference.jsonl",
+        split=f"{TRUSTED_SPLIT}/split.json",
+    log:
+        f"{LOGS}/split_trusted.log",
+    conda:
+        "../envs/base.yaml"
+    params:
+        text_key=config["text_key"],
+        eval_fraction=config["trusted_eval_fraction"],
+        min_docs=config["trusted_min_docs"],
+    shell:
+        "python scripts/split_trusted.py --trusted {input.trusted} --text-key {params.text_key:q}"
+        " --eval-fraction {params.eval_fraction} --min-docs {params.min_docs}"
+        " --out-eval {output.eval} --out-reference {output.reference} --out-split {output.split}"
+        " > {log} 2>&1"
+
+
 rule prepare_input:
     input:
         dataset=dataset_input,
         eval=eval_input,
+        trusted_split=(
+            [f"{TRUSTED_SPLIT}/split.json"] if EVAL_SOURCE == "trusted" else []
+        ),
         recipe_checked=ancient(f"{OUT}/recipes/recipe.yaml"),
     output:
         pool=f"{OUT}/data/pool.jsonl",
         eval=f"{OUT}/data/eval.jsonl",
+        eval_set=f"{OUT}/data/eval_set.json",
     log:
         f"{LOGS}/prepare_input.log",
     conda:
@@ -36,11 +63,17 @@ rule prepare_input:
     params:
         text_key=config["text_key"] if not USES_DEMO else "text",
         eval_fraction=config["eval_fraction"],
+        eval_source=EVAL_SOURCE,
         eval_arg=lambda wildcards, input: f"--eval {input.eval}" if input.eval else "",
+        split_arg=lambda wildcards, input: (
+            f"--trusted-split {input.trusted_split}" if input.trusted_split else ""
+        ),
     shell:
         "python scripts/prepare_input.py --dataset {input.dataset} {params.eval_arg}"
+        " --eval-source {params.eval_source} {params.split_arg}"
         " --eval-fraction {params.eval_fraction} --text-key {params.text_key:q}"
-        " --out-pool {output.pool} --out-eval {output.eval} > {log} 2>&1"
+        " --out-pool {output.pool} --out-eval {output.eval} --out-eval-set {output.eval_set}"
+        " > {log} 2>&1"
 
 
 rule select_probe:

@@ -11,6 +11,7 @@ rule data_metrics:
         f"{OUT}/data_metrics/{{variant}}.json",
     log:
         f"{LOGS}/data_metrics/{{variant}}.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/base.yaml"
     params:
@@ -38,6 +39,7 @@ rule evaluate:
         f"{OUT}/eval/{{proxy}}/{{variant}}.json",
     log:
         f"{LOGS}/evaluate/{{proxy}}_{{variant}}.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/tracking.yaml"
     shell:
@@ -60,6 +62,7 @@ rule summarize:
         provenance=f"{OUT}/provenance.json",
         datamodels=[f"{DM_DIR}/summary.json"] if DM["in_summary"] else [],
         eval=f"{OUT}/data/eval.jsonl",
+        eval_set=f"{OUT}/data/eval_set.json",
     output:
         json=f"{OUT}/summary.json",
         md=f"{OUT}/summary.md",
@@ -89,7 +92,38 @@ rule summarize:
         "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
         " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
         " --bootstrap-seed {params.compare[seed]} --max-seed-std {params.compare[max_seed_std]}"
-        " {params.k_args} {params.near_arg} {params.datamodels_args} --eval {input.eval} --provenance {input.provenance} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
+        " {params.k_args} {params.near_arg} {params.datamodels_args} --eval {input.eval} --eval-set {input.eval_set}"
+        " --provenance {input.provenance} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
+        " && tail -n 1 {log}"
+
+
+# One proxy's verdict as soon as its own models are scored (the n-gram's minutes before the GPT's):
+# no provenance, datamodels or other proxies, which wait for every model.
+rule summarize_proxy:
+    input:
+        evaluations=expand(
+            f"{OUT}/eval/{{{{proxy}}}}/{{variant}}.json", variant=VARIANTS
+        ),
+        eval=f"{OUT}/data/eval.jsonl",
+        eval_set=f"{OUT}/data/eval_set.json",
+    output:
+        json=f"{OUT}/summary.{{proxy}}.json",
+        md=f"{OUT}/summary.{{proxy}}.md",
+    log:
+        f"{LOGS}/summarize_{{proxy}}.log",
+    conda:
+        "../envs/tracking.yaml"
+    # Before the remaining training jobs, so the first answer is there as soon as it can be.
+    priority: FIRST_ANSWER_PRIORITY
+    params:
+        experiment=EXP,
+        compare=config["compare"],
+    shell:
+        "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
+        " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
+        " --bootstrap-seed {params.compare[seed]} --max-seed-std {params.compare[max_seed_std]}"
+        " --eval {input.eval} --eval-set {input.eval_set} --out-json {output.json} --out-md {output.md}"
+        " > {log} 2>&1 && tail -n 1 {log}"
 
 
 rule inspect_thresholds:

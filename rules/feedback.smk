@@ -12,11 +12,8 @@ rule feedback_lm:
     params:
         order=FEEDBACK["order"],
         budget=NGRAM_BUDGET,
-        # The pool is normalised to "text"; a user's reference keeps the user's text_key.
         text_key=lambda wildcards: (
-            config["text_key"]
-            if wildcards.lm == "reference" and FEEDBACK["reference_path"]
-            else "text"
+            REFERENCE_TEXT_KEY if wildcards.lm == "reference" else "text"
         ),
         out_dir=subpath(output.meta, parent=True),
     shell:

@@ -49,6 +49,7 @@ rule train_ngram:
         f"{OUT}/benchmarks/train_ngram/{{variant}}_seed{{seed}}.tsv"
     conda:
         "../envs/ngram.yaml"
+    priority: FIRST_ANSWER_PRIORITY
     threads: 1
     resources:
         mem_mb=config["resources"]["train"]["mem_mb"],

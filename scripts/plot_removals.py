@@ -1,5 +1,6 @@
-"""Report figure: documents each operator of a processed variant removed, stacked by origin (from
-the variant's data_metrics JSON: exact counts, first op to reject a document gets it)."""
+"""Report figure: documents each operator of a processed variant removed (from the variant's
+data_metrics JSON: exact counts, first op to reject a document gets it), stacked by origin where
+every pool document carries meta.origin, one grey bar per operator where they do not."""
 
 from __future__ import annotations
 
@@ -21,16 +22,24 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+UNTAGGED = "untagged"
+
+
+def counts_by_origin(entry: dict[str, Any]) -> dict[str, int]:
+    """One op's removals by origin; without origin tags all of them are `untagged`."""
+    return entry.get("by_origin") or {UNTAGGED: entry["removed"]}
+
+
 def origin_order(removed_by_op: dict[str, Any]) -> list[str]:
     """clean first, then the noise kinds (and untagged) alphabetically, so colours are stable."""
-    origins = {origin for op in removed_by_op.values() for origin in op["by_origin"]}
+    origins = {origin for entry in removed_by_op.values() for origin in counts_by_origin(entry)}
     return sorted(origins, key=lambda origin: (origin != "clean", origin))
 
 
 def colour_of(origin: str, noise_kinds: list[str]) -> Any:
     if origin == "clean":
         return "tab:green"
-    if origin == "untagged":
+    if origin == UNTAGGED:
         return "tab:gray"
     palette = plt.get_cmap("tab10")
     # tab10's index 2 is green, kept for clean
@@ -44,11 +53,11 @@ def main() -> None:
     removed_by_op: dict[str, Any] = metrics["removed_by_op"]
     ops = list(removed_by_op)
     origins = origin_order(removed_by_op)
-    noise_kinds = [origin for origin in origins if origin not in ("clean", "untagged")]
+    noise_kinds = [origin for origin in origins if origin not in ("clean", UNTAGGED)]
     figure, axes = plt.subplots(figsize=(10, 1.5 + 0.45 * max(1, len(ops))))
     left = [0] * len(ops)
     for origin in origins:
-        counts = [removed_by_op[op]["by_origin"].get(origin, 0) for op in ops]
+        counts = [counts_by_origin(removed_by_op[op]).get(origin, 0) for op in ops]
         axes.barh(range(len(ops)), counts, left=left, color=colour_of(origin, noise_kinds), label=origin)
         left = [start + count for start, count in zip(left, counts)]
     for row, op in enumerate(ops):
@@ -61,7 +70,13 @@ def main() -> None:
     axes.set_xlabel("documents removed (first operator to reject each)")
     axes.set_title(f"{metrics['variant']}: {metrics['pool_docs'] - metrics['docs']} of {metrics['pool_docs']} "
                    f"pool documents removed, kept fraction {metrics['kept_fraction']:.3f}", fontsize="medium")
-    if ops:
+    if not ops:
+        axes.text(0.5, 0.5, "No operator removed any document.", ha="center", va="center",
+                  transform=axes.transAxes)
+    elif not metrics.get("origin_tags"):
+        axes.text(0.99, 0.02, "No meta.origin tags on the pool: removals are not split into clean and noise.",
+                  ha="right", va="bottom", fontsize="small", color="0.3", transform=axes.transAxes)
+    else:
         axes.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -7,12 +7,15 @@ that every later step (the removed-document files, the probe losses) can point b
 document. The whole file's schema is checked here, not discovered block by block inside Data-Juicer's
 loader: every line gets the same fields in the same order, and a field some record lacks (or has as
 null or []) is written as text in every line, "" where missing (sandbox/formats.py says why).
+
+Pool documents that duplicate an eval document (after normalisation) are dropped from the pool. The
+eval set's source and counts go to --out-eval-set (sandbox/eval_set.py: what each source can judge).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
+from sandbox.eval_set import SOURCES, drop_eval_duplicates, is_held_out, judges_cleaning  # noqa: E402
 from sandbox.formats import iter_dataset, uniform_records  # noqa: E402
 from sandbox.jsonl import InputError, text_of, write_jsonl  # noqa: E402
 
@@ -30,9 +34,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--eval", type=Path, default=None, help="held-out dataset; default: hold out a share")
     parser.add_argument("--eval-fraction", type=float, default=0.1)
     parser.add_argument("--text-key", default="text")
+    parser.add_argument("--eval-source", choices=SOURCES, default=None,
+                        help="where --eval comes from (default: eval_path with --eval, else pool_split)")
+    parser.add_argument("--trusted-split", type=Path, default=None, help="split.json of the trusted sample")
     parser.add_argument("--out-pool", required=True, type=Path)
     parser.add_argument("--out-eval", required=True, type=Path)
-    return parser.parse_args()
+    parser.add_argument("--out-eval-set", type=Path, default=None, help="JSON: the eval set's source and counts")
+    args = parser.parse_args()
+    if args.eval_source is None:
+        args.eval_source = "eval_path" if args.eval is not None else "pool_split"
+    if (args.eval_source == "pool_split") != (args.eval is None):
+        parser.error("--eval-source pool_split is the one source without --eval")
+    return args
 
 
 def working_record(record: dict[str, Any], text_key: str, path: Path, line_number: int) -> dict[str, Any]:
@@ -40,12 +53,6 @@ def working_record(record: dict[str, Any], text_key: str, path: Path, line_numbe
     text = text_of(record, text_key, path, line_number)
     rest = {key: value for key, value in record.items() if key != text_key}
     return {"text": text, **rest}
-
-
-def is_held_out(text: str, eval_fraction: float) -> bool:
-    """A stable split by content hash: the same text always lands on the same side."""
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < eval_fraction
 
 
 def read_records(path: Path, text_key: str) -> list[dict[str, Any]]:
@@ -73,12 +80,42 @@ def main() -> None:
                 f"{args.dataset}: holding out eval_fraction={args.eval_fraction} left an empty "
                 f"{'eval set' if not held_out else 'pool'}. Fix: give `eval_path:` or change `eval_fraction:`."
             )
+    pool, duplicates = drop_eval_duplicates(pool, [record["text"] for record in held_out])
+    if duplicates:
+        print(f"{len(duplicates)} pool documents duplicate an eval document (after normalisation) and are "
+              f"left out of the pool; first: {duplicates[0]['text'][:120]!r}")
+    if not pool:
+        raise InputError(f"{args.dataset}: every pool document duplicates an eval document. Fix: give an "
+                         "eval set disjoint from the pool.")
     for row, record in enumerate(pool):
         record["sandbox_row"] = row
     pool_count = write_jsonl(args.out_pool, pool)
     eval_count = write_jsonl(args.out_eval, held_out)
     print(f"pool: {pool_count} documents -> {args.out_pool}")
-    print(f"eval: {eval_count} documents -> {args.out_eval}")
+    print(f"eval: {eval_count} documents ({args.eval_source}) -> {args.out_eval}")
+    if args.out_eval_set is None:
+        return
+    eval_set = eval_set_record(args, eval_count, pool_count, duplicates)
+    args.out_eval_set.write_text(json.dumps(eval_set, indent=2) + "\n", encoding="utf-8")
+
+
+def eval_set_record(args: argparse.Namespace, eval_count: int, pool_count: int,
+                    duplicates: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the summary says of the eval set: its source, whether it can judge cleaning, the counts."""
+    record: dict[str, Any] = {
+        "source": args.eval_source,
+        "judges_cleaning": judges_cleaning(args.eval_source),
+        "path": str(args.eval) if args.eval is not None else None,
+        "eval_docs": eval_count,
+        "pool_docs": pool_count,
+        "pool_duplicates_of_eval_dropped": len(duplicates),
+        "duplicate_examples": [record["text"][:200] for record in duplicates[:3]],
+    }
+    if args.eval_source == "pool_split":
+        record["eval_fraction"] = args.eval_fraction
+    if args.trusted_split is not None:
+        record["trusted"] = json.loads(args.trusted_split.read_text(encoding="utf-8"))
+    return record
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def proxy_section(name: str, proxy: dict[str, Any]) -> str:
+def proxy_section(name: str, proxy: dict[str, Any], judges_cleaning: bool = True) -> str:
     """One proxy's verdict line and its table of variants."""
     comparisons = proxy["comparisons"]
     rows = []
@@ -63,6 +63,8 @@ def proxy_section(name: str, proxy: dict[str, Any]) -> str:
             oracle_gain(variant),
         ])
     power = f" (low power: {proxy['low_power']})" if proxy.get("low_power") else ""
+    if not judges_cleaning:
+        power += ": fit to the raw pool, not a verdict on cleaning"
     header = ["variant", "held-out bpb (mean ± seed std)", "seeds", "vs raw (bootstrap CI)",
               "vs k_sigma (bootstrap CI)", "fraction of oracle gain"]
     return (f"<h2>Proxy <code>{escape(name)}</code>{escape(power)}</h2>"
@@ -83,14 +85,29 @@ def data_section(variants: dict[str, Any]) -> str:
             "–" if recall is None else f"{recall:.3f}",
         ])
     header = ["variant", "documents", "kept fraction", "noise precision", "noise recall"]
-    return f"<h2>Data</h2>{table(header, rows)}"
+    note = ""
+    if not any(variant.get("origin_tags") for variant in variants.values()):
+        note = ("<p>Noise precision and recall need a <code>meta.origin</code> tag on every pool document; "
+                "this pool has none, so they are absent.</p>")
+    return f"<h2>Data</h2>{table(header, rows)}{note}"
+
+
+def no_verdict_banner(verdict: dict[str, Any]) -> str:
+    """Why no verdict on cleaning can be drawn, and the fix, before any number."""
+    if verdict.get("status") != "no_clean_eval":
+        return ""
+    return (f"<p class='stale'><b>No verdict on cleaning can be drawn</b>: {escape(verdict['reason'])}. "
+            f"Fix: {escape(verdict['fix'])}.</p>")
 
 
 def render(summary: dict[str, Any]) -> str:
     stale = summary.get("stale")
     banner = f"<p class='stale'>Stale: {escape(stale['reason'])}</p>" if stale else ""
     banner += "".join(f"<p class='stale'>Warning: {escape(warning)}</p>" for warning in summary.get("warnings", []))
-    sections = [proxy_section(name, proxy) for name, proxy in summary["proxies"].items()]
+    verdict = summary["verdict"]
+    banner += no_verdict_banner(verdict)
+    judges_cleaning = verdict.get("status") != "no_clean_eval"
+    sections = [proxy_section(name, proxy, judges_cleaning) for name, proxy in summary["proxies"].items()]
     agreement = summary.get("agreement") or {}
     agreement_line = f"<p>{escape(agreement['line'])}</p>" if agreement.get("line") else ""
     note = ("<p>Lower bpb is better. Intervals are paired bootstrap intervals over eval documents and "

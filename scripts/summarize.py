@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from sandbox.bootstrap import Scores, bootstrap_bpb, oracle_fraction, paired_comparison  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
+from sandbox.eval_set import NO_CLEAN_EVAL, NO_CLEAN_EVAL_FIX, NO_CLEAN_EVAL_REASON, no_clean_eval_message  # noqa: E402
 from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.origin import is_noise, origin_of  # noqa: E402
 from sandbox.stats import paired_interval  # noqa: E402
@@ -30,7 +31,9 @@ from sandbox.stats import paired_interval  # noqa: E402
 BASELINE = "raw"
 # Comparisons are also made against the refined recipe, the sandbox's own suggestion.
 SECOND_REFERENCE = "k_sigma"
-DATA_KEYS = ("docs", "kept_fraction", "noise_removal", "removed_by_op")
+DATA_KEYS = ("docs", "kept_fraction", "origin_tags", "noise_removal", "removed_by_op")
+NO_TAGS_NOTE = ("Noise precision and recall need a `meta.origin` tag (`clean` or `noise:<kind>`) on every pool "
+                "document; this pool has none, so they are absent, and the removals per operator are counts only.")
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,7 +51,10 @@ def parse_args() -> argparse.Namespace:
                         help="datamodels/<group_by>/summary.json: adds which operators/sources matter")
     parser.add_argument("--datamodels-group-by", default="ops", help="what the datamodels' groups are")
     parser.add_argument("--eval", type=Path, default=None, help="the working eval set (its origin tags are checked)")
-    parser.add_argument("--provenance", required=True, type=Path)
+    parser.add_argument("--eval-set", type=Path, default=None,
+                        help="data/eval_set.json: the eval set's source (can it judge cleaning?) and counts")
+    parser.add_argument("--provenance", type=Path, default=None,
+                        help="provenance.json; without it the summary is one proxy's early verdict")
     parser.add_argument("--out-json", required=True, type=Path)
     parser.add_argument("--out-md", required=True, type=Path)
     return parser.parse_args()
@@ -99,8 +105,11 @@ def compare_variants(evaluations: dict[str, dict[str, Any]], samples: int, seed:
 
 
 def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: dict[str, Any],
-                  low_power: str | None) -> str:
-    """One sentence per proxy: did the best recipe variant beat raw, and could this proxy have seen it?"""
+                  low_power: str | None, judges_cleaning: bool = True) -> str:
+    """One sentence per proxy: did the best recipe variant beat raw, and could this proxy have seen it?
+
+    On an eval set split from the pool the same numbers measure fit to the raw data, and say only that.
+    """
     label = f"{proxy}" + (f" (low power: {low_power})" if low_power else "")
     candidates = [name for name in variants if name not in (BASELINE, "oracle")]
     if not candidates or BASELINE not in variants:
@@ -110,6 +119,9 @@ def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: 
     low, high = comparison["relative_ci_percent"]
     change = (f"{comparison['relative_percent']:+.2f} % held-out bpb vs raw, {comparison['confidence']:.0%} CI "
               f"[{low:+.2f}, {high:+.2f}], detectable effect ±{comparison['half_width_percent']:.2f} %")
+    if not judges_cleaning:
+        return (f"{label}: fit to the raw pool, not a verdict on cleaning: the variant closest to the pool's own "
+                f"distribution is `{best}` ({change}).")
     if comparison["mean_difference"] >= 0:
         answer = f"{label}: No: no recipe variant beat the raw data (best: `{best}`, {change})."
     elif comparison["significant"]:
@@ -134,7 +146,8 @@ def low_power_reason(variants: dict[str, dict[str, Any]], max_seed_std: float) -
     return None
 
 
-def summarize_proxy(proxy: str, evaluations: dict[str, dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+def summarize_proxy(proxy: str, evaluations: dict[str, dict[str, Any]], args: argparse.Namespace,
+                    judges_cleaning: bool = True) -> dict[str, Any]:
     comparisons, fractions = compare_variants(evaluations, args.bootstrap_samples, args.bootstrap_seed,
                                               args.confidence)
     variants = {}
@@ -145,7 +158,7 @@ def summarize_proxy(proxy: str, evaluations: dict[str, dict[str, Any]], args: ar
             variants[name]["fraction_of_oracle_gain"] = fractions[name]
     low_power = low_power_reason(variants, args.max_seed_std)
     return {"variants": variants, "comparisons": comparisons, "low_power": low_power,
-            "verdict": proxy_verdict(proxy, variants, comparisons, low_power)}
+            "verdict": proxy_verdict(proxy, variants, comparisons, low_power, judges_cleaning)}
 
 
 def kendall_tau(first: dict[str, Any], second: dict[str, Any]) -> float | None:
@@ -196,30 +209,6 @@ def read_thresholds(path: Path | None) -> list[dict[str, str]]:
         return []
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle, delimiter="\t"))
-
-
-def verdict(variants: dict[str, dict[str, Any]], comparisons: dict[str, Any]) -> str:
-    """One sentence: did the best recipe variant beat raw, and reliably? (The oracle is a reference.)"""
-    candidates = [name for name in variants if name not in (BASELINE, "oracle")]
-    if not candidates or BASELINE not in variants:
-        return "No comparison: the summary needs `raw` and at least one processed variant."
-    best = min(candidates, key=lambda name: variants[name]["heldout_bpb"])
-    comparison = comparisons[f"{best}_vs_{BASELINE}"]
-    change = f"{comparison['relative_percent']:+.1f} % held-out bpb vs raw"
-    if comparison["mean_difference"] >= 0:
-        answer = f"No: no recipe variant beat the raw data (best: `{best}`, {change})."
-    elif comparison["significant"] is None:
-        answer = f"Likely yes: `{best}` is best ({change}), but one seed gives no confidence interval."
-    elif comparison["significant"]:
-        answer = f"Yes: `{best}` is best ({change}; the 95 % CI excludes 0, n={comparison['n']})."
-    else:
-        answer = f"Not shown: `{best}` is best ({change}), but the 95 % CI includes 0 (n={comparison['n']})."
-    oracle = comparisons.get(f"oracle_vs_{BASELINE}")
-    if oracle:
-        gain = variants[best].get("fraction_of_oracle_gain")
-        answer += f" The oracle (clean documents only) reaches {oracle['relative_percent']:+.1f} %"
-        answer += f"; `{best}` gets {gain:.0%} of that gain." if gain is not None else "."
-    return answer
 
 
 def fmt(value: Any, digits: int = 4) -> str:
@@ -277,9 +266,17 @@ def fraction_cell(fraction: dict[str, Any] | None) -> str:
     return f"{fraction['value']:.2f} [{fraction['ci_low']:.2f}, {fraction['ci_high']:.2f}]"
 
 
-def proxy_markdown(proxy: str, result: dict[str, Any]) -> list[str]:
+def proxy_heading(proxy: str, result: dict[str, Any], judges_cleaning: bool) -> str:
+    """The proxy's table heading, saying what its numbers measure."""
+    heading = f"## Proxy `{proxy}`" + (" (low power)" if result["low_power"] else "")
+    if not judges_cleaning:
+        heading += ": fit to the raw pool (eval set split from the pool; not a verdict on cleaning)"
+    return heading
+
+
+def proxy_markdown(proxy: str, result: dict[str, Any], judges_cleaning: bool = True) -> list[str]:
     comparisons = result["comparisons"]
-    lines = ["", f"## Proxy `{proxy}`" + (" (low power)" if result["low_power"] else ""), "",
+    lines = ["", proxy_heading(proxy, result, judges_cleaning), "",
              "| variant | held-out bpb (mean ± std) | seeds | vs raw (bootstrap CI) | detectable effect "
              "| vs raw (t over seeds) | vs k_sigma (bootstrap CI) | fraction of oracle gain |",
              "|---|---|---|---|---|---|---|---|"]
@@ -304,6 +301,8 @@ def data_markdown(variants: dict[str, dict[str, Any]]) -> list[str]:
         noise = variant.get("noise_removal", {})
         lines.append(f"| {name} | {fmt(variant.get('docs'))} | {variant['kept_fraction']:.3f} "
                      f"| {fmt(noise.get('precision'), 3)} | {fmt(noise.get('recall'), 3)} |")
+    if not any(variant.get("origin_tags") for variant in variants.values()):
+        lines += ["", NO_TAGS_NOTE]
     for name, variant in variants.items():
         if not variant.get("removed_by_op"):
             continue
@@ -319,14 +318,39 @@ def data_markdown(variants: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def eval_set_markdown(eval_set: dict[str, Any] | None) -> list[str]:
+    """Where the eval set came from and what it holds: the verdict stands or falls with it."""
+    if not eval_set:
+        return []
+    described = {"demo": "the demo's held-out speeches (clean, in neither pool nor reference)",
+                 "eval_path": f"`{eval_set['path']}` (eval_path)",
+                 "trusted": "the eval half of the trusted sample",
+                 "pool_split": f"{eval_set.get('eval_fraction')} of the pool, split by a hash of each text"}
+    line = f"Eval set: {eval_set['eval_docs']} documents, {described[eval_set['source']]}"
+    trusted = eval_set.get("trusted")
+    if trusted:
+        line += (f": `{trusted['path']}`, {trusted['docs']} documents split by a stable hash into "
+                 f"{trusted['eval_docs']} for eval and {trusted['reference_docs']} for the feedback reference")
+    line += f". Pool: {eval_set['pool_docs']} documents."
+    if eval_set["pool_duplicates_of_eval_dropped"]:
+        line += (f" {eval_set['pool_duplicates_of_eval_dropped']} pool documents duplicated an eval document "
+                 "(after normalisation) and were left out of the pool.")
+    return ["", line]
+
+
 def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: list[dict[str, Any]]) -> str:
+    verdict = summary["verdict"]
+    judges_cleaning = verdict["status"] != NO_CLEAN_EVAL
     lines = [f"# recipe-sandbox summary: {summary['experiment']}", ""]
-    lines += [f"**{line}**" if index == 0 else line for index, line in enumerate(summary["verdict"].splitlines())]
+    if summary.get("provisional"):
+        lines += [f"> {summary['provisional']}", ""]
+    lines += [f"**{line}**" if index == 0 else line for index, line in enumerate(verdict["text"].splitlines())]
     lines += [f"\n> **Warning**: {warning}" for warning in summary.get("warnings", [])]
+    lines += eval_set_markdown(summary.get("eval_set"))
     lines += ["", "Intervals are paired bootstrap intervals over eval documents and seeds (✓: excludes 0); the "
               "detectable effect is the interval's half-width. Lower bpb is better."]
     for proxy, result in summary["proxies"].items():
-        lines += proxy_markdown(proxy, result)
+        lines += proxy_markdown(proxy, result, judges_cleaning)
     lines += data_markdown(summary["variants"])
     if thresholds:
         lines += ["", f"## k-sigma thresholds (k = {summary.get('k')})", "",
@@ -338,9 +362,10 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
     lines += near_threshold_markdown(near)
     if "datamodels" in summary:
         lines += datamodels_markdown(summary["datamodels"])
-    provenance = summary["provenance"]
-    lines += ["", f"Provenance: `{provenance['path']}` (sha256 {provenance['sha256'][:16]}…): code version, "
-              "input hashes, library versions and metric definitions behind these numbers."]
+    provenance = summary.get("provenance")
+    if provenance:
+        lines += ["", f"Provenance: `{provenance['path']}` (sha256 {provenance['sha256'][:16]}…): code version, "
+                  "input hashes, library versions and metric definitions behind these numbers."]
     return "\n".join(lines) + "\n"
 
 
@@ -398,22 +423,45 @@ def verdict_lines(proxies: dict[str, dict[str, Any]], agreement_result: dict[str
     return "\n".join([*lines, agreement_result["line"]])
 
 
-def main() -> None:
-    args = parse_args()
+def verdict_block(proxies: dict[str, dict[str, Any]], agreement_result: dict[str, Any],
+                  judges_cleaning: bool) -> dict[str, Any]:
+    """summary.json's verdict: its status, and the text that opens summary.md.
+
+    On an eval set split from the pool the text opens with why no verdict can be drawn and the fix.
+    """
+    text = verdict_lines(proxies, agreement_result)
+    if judges_cleaning:
+        return {"status": "ok", "text": text}
+    return {"status": NO_CLEAN_EVAL, "reason": NO_CLEAN_EVAL_REASON, "fix": NO_CLEAN_EVAL_FIX,
+            "text": no_clean_eval_message() + "\n" + text}
+
+
+def read_evaluations(paths: list[Path]) -> dict[str, dict[str, dict[str, Any]]]:
+    """proxy -> variant -> the eval/<proxy>/<variant>.json it came from."""
     evaluations: dict[str, dict[str, dict[str, Any]]] = {}
-    for path in args.evaluations:
+    for path in paths:
         evaluation = json.loads(path.read_text(encoding="utf-8"))
         evaluations.setdefault(evaluation["proxy"], {})[evaluation["variant"]] = evaluation
-    proxies = {proxy: summarize_proxy(proxy, by_variant, args) for proxy, by_variant in evaluations.items()}
+    return evaluations
+
+
+def main() -> None:
+    args = parse_args()
+    evaluations = read_evaluations(args.evaluations)
+    eval_set = json.loads(args.eval_set.read_text(encoding="utf-8")) if args.eval_set else None
+    judges_cleaning = eval_set is None or eval_set["judges_cleaning"]
+    proxies = {proxy: summarize_proxy(proxy, by_variant, args, judges_cleaning)
+               for proxy, by_variant in evaluations.items()}
     first_proxy = next(iter(evaluations.values()))
     agreement_result = agreement(proxies)
     summary: dict[str, Any] = {
         "experiment": args.experiment,
         "metric": "heldout_bpb (lower is better), per proxy",
-        "verdict": verdict_lines(proxies, agreement_result),
+        "verdict": verdict_block(proxies, agreement_result, judges_cleaning),
         "proxies": proxies,
         "agreement": agreement_result,
         "warnings": eval_set_warnings(args.eval),
+        "eval_set": eval_set,
         "variants": {name: {key: evaluation[key] for key in DATA_KEYS if key in evaluation}
                      for name, evaluation in first_proxy.items()},
     }
@@ -421,11 +469,18 @@ def main() -> None:
         summary["k"] = args.k
     if args.datamodels is not None:
         summary["datamodels"] = datamodels_block(args.datamodels, args.datamodels_group_by)
-    summary["provenance"] = {"path": str(args.provenance), "sha256": sha256_of_file(args.provenance)}
+    if args.provenance is None:
+        summary["provisional"] = (f"Early verdict of the {', '.join(proxies)} proxy alone, written as soon as its "
+                                  "models were scored; summary.md adds the other proxies, their agreement, the "
+                                  "datamodels and the provenance.")
+    else:
+        summary["provenance"] = {"path": str(args.provenance), "sha256": sha256_of_file(args.provenance)}
     args.out_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     near = [json.loads(path.read_text(encoding="utf-8")) for path in args.near_threshold]
     args.out_md.write_text(markdown(summary, read_thresholds(args.thresholds), near), encoding="utf-8")
-    print(summary["verdict"])
+    print(summary["verdict"]["text"])
+    # The last line is what the rule shows on the console: the verdict's first line and where it is.
+    print(f"Verdict ({args.out_md}): {summary['verdict']['text'].splitlines()[0]}")
 
 
 if __name__ == "__main__":

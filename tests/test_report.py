@@ -5,16 +5,13 @@ installed with apt-get when missing and root; otherwise that test is skipped wit
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import subprocess
-import time
 from html import escape
 from pathlib import Path
 
 import pytest
 from conftest import TINY_CONFIG, snakemake
+from report_browser import (APP_READY, browser_binaries, check_caption, embedded, open_first_result,
+                            shown_image_size, visible_text, wait_for_visible)
 from webdriver import Browser
 
 OUT = f"results/{TINY_CONFIG['experiment']}"
@@ -27,14 +24,6 @@ CATEGORIES = {
     "4. Removals per operator": "first operator that rejects it",
     "5. Training curves": "Training curves of the GPT proxy",
 }
-APP_READY = "const app = document.querySelector('#app'); return app !== null && app.innerText.length > 0;"
-
-
-def embedded(html: str, name: str) -> dict:
-    """One of the JSON objects the report embeds (`var results = {...};`)."""
-    match = re.search(rf'<script id="{name}">\s*var {name} = (.*?);\s*</script>', html, re.S)
-    assert match, f"no {name} in the report"
-    return json.loads(match.group(1))
 
 
 @pytest.fixture(scope="module")
@@ -66,65 +55,6 @@ def test_report_has_every_figure_with_its_caption(tiny_run: Path, report_html: P
     verdict = (tiny_run / OUT / "report/verdict.html").read_text(encoding="utf-8")
     for proxy in summary["proxies"].values():
         assert escape(proxy["verdict"]) in verdict
-
-
-def browser_binaries() -> tuple[str, str]:
-    """Debian's chromium and chromedriver; installed with apt-get when missing and root, else skip."""
-    def found() -> tuple[str | None, str | None]:
-        return shutil.which("chromium"), shutil.which("chromedriver")
-
-    chromium, driver = found()
-    if chromium and driver:
-        return chromium, driver
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip("needs Debian's chromium and chromium-driver; installing them needs root and apt-get")
-    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"]):
-        done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900)
-        if done.returncode != 0:
-            pytest.skip(f"could not install chromium: {' '.join(command)}: {done.stderr[-2000:]}")
-    chromium, driver = found()
-    if not (chromium and driver):
-        pytest.skip("apt-get installed chromium and chromium-driver, yet neither is on PATH")
-    return chromium, driver
-
-
-def visible_text(browser: Browser, text: str) -> str:
-    """The innermost displayed element whose whole text is `text` (spaces normalised)."""
-    elements = [element for element in browser.find_all(f"//*[normalize-space(.)='{text}']")
-                if browser.displayed(element)]
-    assert elements, f"{text!r} is not visible"
-    return elements[-1]  # document order puts ancestors first
-
-
-def wait_for_visible(browser: Browser, xpath: str, timeout: float = 20) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        shown = [element for element in browser.find_all(xpath) if browser.displayed(element)]
-        if shown:
-            return shown[0]
-        time.sleep(0.2)
-    raise AssertionError(f"nothing visible matches {xpath} after {timeout} s")
-
-
-def open_first_result(browser: Browser, category: str) -> None:
-    """Click the category in the menu, then the eye button of its first result."""
-    browser.click(visible_text(browser, category))
-    browser.click(wait_for_visible(browser, "//a[@iconname='eye']"))
-
-
-def shown_image_size(browser: Browser) -> list[int]:
-    """Natural width and height of the figure in the content pane, once it has loaded."""
-    return browser.wait_until(
-        "const img = document.querySelector('img[src^=\"data:image/png\"]');"  # not the logo (SVG)
-        "return img && img.complete && img.naturalWidth > 0 ? [img.naturalWidth, img.naturalHeight] : null;")
-
-
-def check_caption(browser: Browser, snippet: str) -> None:
-    browser.click(wait_for_visible(browser, "//a[@iconname='information-circle']"))
-    visible_text(browser, "Description")
-    wait_for_visible(browser, f"//*[contains(@class, 'prose')]//*[contains(., '{snippet}')]")
 
 
 def test_report_renders_in_headless_chromium(tiny_run: Path, report_html: Path, tmp_path: Path) -> None:

@@ -46,8 +46,9 @@ def test_summary_has_finite_metrics_for_every_variant_and_proxy(tiny_run: Path) 
             assert "fraction_of_oracle_gain" in variant, (proxy, name)
         assert set(result["comparisons"]) == {"recipe_vs_raw", "k_sigma_vs_raw", "oracle_vs_raw",
                                               "recipe_vs_k_sigma", "oracle_vs_k_sigma"}
-        assert result["verdict"].startswith(proxy) and result["verdict"] in summary["verdict"]
-    assert summary["agreement"]["line"] in summary["verdict"]
+        assert result["verdict"].startswith(proxy) and result["verdict"] in summary["verdict"]["text"]
+    assert summary["agreement"]["line"] in summary["verdict"]["text"]
+    assert summary["verdict"]["status"] == "ok" and summary["eval_set"]["source"] == "demo"
     assert set(summary["agreement"]["kendall_tau"]) == {"ngram~gpt"}
     markdown = (tiny_run / OUT / "summary.md").read_text()
     assert "| k_sigma |" in markdown and "## Proxy `ngram`" in markdown and "## Proxy `gpt`" in markdown

@@ -1,0 +1,106 @@
+"""The eval set: where it comes from, how it is split off, and whether it can judge a recipe.
+
+A verdict on cleaning needs an eval set of clean text of the kind the model should learn, disjoint
+from the pool. Four sources, decided once in rules/common.smk (EVAL_SOURCE):
+
+- ``demo``: the demo's held-out speeches (clean, in neither pool nor reference);
+- ``eval_path``: the user's held-out dataset;
+- ``trusted``: the eval half of a small clean sample the user picked by hand (``trusted_path``),
+  whose other half is the model-feedback reference;
+- ``pool_split``: ``eval_fraction`` of the user's own pool. It carries the pool's noise, so it
+  measures fit to the raw data: a model taught less noise predicts that noise worse, and removing
+  noise looks like harm. No verdict on cleaning is drawn from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from typing import Any
+
+from sandbox.jsonl import InputError
+
+SOURCES = ("demo", "eval_path", "trusted", "pool_split")
+# Sources whose documents are clean text chosen apart from the pool.
+CLEAN_SOURCES = ("demo", "eval_path", "trusted")
+NO_CLEAN_EVAL = "no_clean_eval"
+NO_CLEAN_EVAL_REASON = (
+    "the eval set is a split of the pool (no eval_path, no trusted_path), so it carries the pool's noise "
+    "and measures fit to the raw data, not to clean text: a model taught less noise scores that noise "
+    "worse, and removing noise looks like harm"
+)
+NO_CLEAN_EVAL_FIX = (
+    "set eval_path to a clean sample of the text the model should learn, disjoint from the pool, or "
+    "trusted_path to a few hundred clean documents picked by hand (split into an eval half and the "
+    "feedback reference half)"
+)
+# The two splits hash with different salts, so a trusted sample's halves are independent of how the
+# pool would be split.
+POOL_SPLIT_SALT = b""
+TRUSTED_SPLIT_SALT = b"recipe-sandbox trusted split\0"
+SPACES = re.compile(r"\s+")
+
+
+def judges_cleaning(source: str) -> bool:
+    """Whether an eval set of this source can say if a recipe made cleaner data."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown eval source {source!r}; one of {', '.join(SOURCES)}")
+    return source in CLEAN_SOURCES
+
+
+def no_clean_eval_message() -> str:
+    """The sentence the summary, the log and the HPO refusal share."""
+    return f"No verdict on cleaning can be drawn: {NO_CLEAN_EVAL_REASON}. Fix: {NO_CLEAN_EVAL_FIX}."
+
+
+def hash_fraction(text: str, salt: bytes = POOL_SPLIT_SALT) -> float:
+    """A stable number in [0, 1) from the text's bytes: the same text always lands on the same side."""
+    digest = hashlib.sha256(salt + text.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def is_held_out(text: str, eval_fraction: float) -> bool:
+    """The pool split: a text is held out for evaluation when its hash falls below eval_fraction."""
+    return hash_fraction(text) < eval_fraction
+
+
+def normalized(text: str) -> str:
+    """The text as duplicates are compared: Unicode-compatible forms, case and runs of spaces folded."""
+    return SPACES.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def split_trusted(records: list[dict[str, Any]], text_key: str, eval_fraction: float, min_docs: int,
+                  path: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The trusted sample's (eval half, reference half) by a stable hash of each text; InputError naming
+    the file, the counts and the fix when a half has fewer than min_docs documents.
+
+    Copies of one text (after normalisation) land in the same half, so the halves never share a text.
+    """
+    halves: tuple[list[dict[str, Any]], list[dict[str, Any]]] = ([], [])
+    for record in records:
+        held_out = hash_fraction(normalized(record[text_key]), TRUSTED_SPLIT_SALT) < eval_fraction
+        halves[0 if held_out else 1].append(record)
+    eval_half, reference_half = halves
+    if min(len(eval_half), len(reference_half)) < min_docs:
+        raise InputError(
+            f"{path}: the trusted sample has {len(records)} documents; split at trusted_eval_fraction="
+            f"{eval_fraction} its eval half has {len(eval_half)} and its reference half {len(reference_half)}, "
+            f"and each needs at least trusted_min_docs={min_docs}. Fix: add clean documents to the sample "
+            f"(about {2 * min_docs / min(eval_fraction, 1 - eval_fraction):.0f} or more), or give eval_path "
+            "and use this sample as the reference only."
+        )
+    return eval_half, reference_half
+
+
+def drop_eval_duplicates(pool: list[dict[str, Any]], eval_texts: list[str]) -> tuple[list[dict[str, Any]],
+                                                                                       list[dict[str, Any]]]:
+    """(pool without documents whose normalised text is an eval document's, the dropped documents).
+
+    A pool document equal to an eval document would be scored on what the model learnt by heart.
+    """
+    eval_keys = {normalized(text) for text in eval_texts}
+    kept, dropped = [], []
+    for record in pool:
+        (dropped if normalized(record["text"]) in eval_keys else kept).append(record)
+    return kept, dropped
