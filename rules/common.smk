@@ -202,10 +202,12 @@ PROCESSED = [v for v in VARIANTS if v in ("recipe", "k_sigma")]
 ANALYZED_STAGES = ["raw"] + PROCESSED
 DJ_THREADS = config["data_juicer"]["np"]
 # The Data-Juicer chain gates every processed variant, so it is scheduled before training jobs.
-DJ_PRIORITY = 10
+# Snakemake's scheduler maximises the sum of the selected jobs' priorities, so a Data-Juicer job (all
+# `np` cores) must outweigh a core-full of priority-1 jobs: 100 holds up to 100 cores.
+DJ_PRIORITY = 100
 # The fast rung, its evaluation and its early verdict go before the neural rungs' training, so the
 # first answer (summary.ngram.md) comes minutes before the GPT's models are done.
-FIRST_ANSWER_PRIORITY = 5
+FIRST_ANSWER_PRIORITY = 1
 TRAIN = config["train"]
 PROXIES = config["proxies"]
 if "command" in PROXIES and not config["command"]["run"].strip():
@@ -391,6 +393,13 @@ def sweep():
         raise WorkflowError(
             f"{loaded.path}: metric {loaded.metric} scores models on the eval set. "
             f"{no_clean_eval_message()} A data-only metric (e.g. kept_fraction) runs without one."
+        )
+    tag_metric = loaded.metric.split("@")[0] in ("noise_precision", "noise_recall")
+    if tag_metric and not USES_DEMO and not first_record_has_origin(config["dataset_path"]):
+        raise WorkflowError(
+            f"{loaded.path}: metric {loaded.metric} counts removed documents tagged noise, and "
+            f"{config['dataset_path']} has no meta.origin tag on its first document. Fix: tag every "
+            "document ('clean' or 'noise:<kind>'), or choose kept_fraction, docs or heldout_bpb."
         )
     return loaded
 

@@ -98,6 +98,7 @@ rule select_oracle:
         f"{OUT}/data/oracle.jsonl",
     log:
         f"{LOGS}/select_oracle.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/base.yaml"
     shell:

@@ -111,10 +111,10 @@ rule summarize_proxy:
         md=f"{OUT}/summary.{{proxy}}.md",
     log:
         f"{LOGS}/summarize_{{proxy}}.log",
-    conda:
-        "../envs/tracking.yaml"
     # Before the remaining training jobs, so the first answer is there as soon as it can be.
     priority: FIRST_ANSWER_PRIORITY
+    conda:
+        "../envs/tracking.yaml"
     params:
         experiment=EXP,
         compare=config["compare"],

@@ -7,6 +7,7 @@ rule feedback_lm:
         meta=f"{OUT}/feedback/models/{{lm}}/train_meta.json",
     log:
         f"{LOGS}/feedback/lm_{{lm}}.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/ngram.yaml"
     params:
@@ -33,6 +34,7 @@ rule feedback_recipe:
         stats=f"{OUT}/recipes/feedback_{{method}}.json",
     log:
         f"{LOGS}/feedback/recipe_{{method}}.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/data-juicer.yaml"
     params:

@@ -47,9 +47,9 @@ rule train_ngram:
         f"{LOGS}/train_ngram/{{variant}}_seed{{seed}}.log",
     benchmark:
         f"{OUT}/benchmarks/train_ngram/{{variant}}_seed{{seed}}.tsv"
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/ngram.yaml"
-    priority: FIRST_ANSWER_PRIORITY
     threads: 1
     resources:
         mem_mb=config["resources"]["train"]["mem_mb"],

@@ -1,0 +1,164 @@
+"""A user's own data as it comes: no origin tags (one metadata field, or plain {"text": ...} lines) and
+no eval file. The whole default target runs (report figures included) and the report renders; an eval
+set split from the pool gives no verdict on cleaning; a trusted sample gives one, split into an eval
+half and the feedback reference half without leakage."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
+from report_browser import check_report_renders
+
+from sandbox.eval_set import drop_eval_duplicates, no_clean_eval_message, split_trusted
+from sandbox.jsonl import InputError
+
+# Five clean documents of the trusted sample are also in the plain pool, as when a user picks them there.
+TRUSTED_IN_POOL = 5
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def own_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The tiny demo's documents as a user's files: untagged with meta.page, plain text, a trusted sample."""
+    folder = tmp_path_factory.mktemp("own-data")
+    demo = TINY_CONFIG["demo"]
+    subprocess.run([sys.executable, str(REPO / "scripts/prepare_demo.py"), "--pool", str(folder / "pool.jsonl"),
+                    "--eval", str(folder / "eval.jsonl"), "--reference", str(folder / "reference.jsonl"),
+                    "--seed", str(demo["seed"]), "--pool-docs", str(demo["pool_docs"]),
+                    "--eval-docs", str(demo["eval_docs"]), "--noise-fraction", str(demo["noise_fraction"]),
+                    "--reference-docs", str(demo["reference_docs"])], check=True, capture_output=True)
+    pool = [record["text"] for record in read_jsonl(folder / "pool.jsonl")]
+    trusted = [record["text"] for name in ("eval", "reference") for record in read_jsonl(folder / f"{name}.jsonl")]
+    return {
+        "untagged": write_jsonl(folder / "untagged.jsonl",
+                                [{"text": text, "meta": {"page": f"page-{row % 17}"}} for row, text in enumerate(pool)]),
+        "plain": write_jsonl(folder / "plain.jsonl",
+                             [{"text": text} for text in pool + trusted[:TRUSTED_IN_POOL]]),
+        "trusted": write_jsonl(folder / "trusted.jsonl", [{"text": text} for text in trusted]),
+    }
+
+
+def run_all(workdir: Path, overrides: dict) -> Path:
+    """The default target on the user's data, then the report; every output of `all` exists after it."""
+    copy_workflow(workdir)
+    config = write_config(workdir, {**TINY_CONFIG, **overrides})
+    result = snakemake(workdir, "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-10000:]
+    experiment = overrides["experiment"]
+    # each proxy's verdict is announced on the console with its file as soon as it is written
+    assert f"Verdict (results/{experiment}/summary.ngram.md): " in result.stdout + result.stderr
+    assert planned_jobs(workdir, "--configfile", str(config)) == {}, "outputs of `all` missing after the run"
+    result = snakemake(workdir, "--report", str(workdir / "report.html"), "--configfile", str(config), timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    return workdir / "results" / experiment
+
+
+def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(own_data: dict[str, Path], tmp_path: Path) -> None:
+    out = run_all(tmp_path / "run", {"experiment": "untagged", "dataset_path": str(own_data["untagged"]),
+                                     "proxies": ["ngram"], "seeds": [0]})
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["verdict"]["status"] == "no_clean_eval"
+    assert summary["eval_set"]["source"] == "pool_split" and not summary["eval_set"]["judges_cleaning"]
+    markdown = (out / "summary.md").read_text()
+    first = markdown.splitlines()[2]
+    assert first.startswith("**No verdict on cleaning can be drawn") and "Fix: set eval_path" in first
+    assert "fit to the raw pool (eval set split from the pool; not a verdict on cleaning)" in markdown
+    assert "Yes:" not in markdown and "No: no recipe" not in markdown
+    assert "this pool has none" in markdown  # what is absent, and why
+    assert all(not variant["origin_tags"] for variant in summary["variants"].values())
+    assert "datamodels" in summary  # operator groups need no tags
+    early = (out / "summary.ngram.md").read_text()
+    assert early.splitlines()[2].startswith("> Early verdict of the ngram proxy alone")
+    assert "No verdict on cleaning can be drawn" in early
+    verdict_page = (out / "report/verdict.html").read_text()
+    assert "No verdict on cleaning can be drawn" in verdict_page
+    for variant in ("recipe", "k_sigma"):
+        assert (out / f"report/removals/{variant}.png").stat().st_size > 5000
+    check_report_renders(tmp_path / "run/report.html", "untagged",
+                         ["1. Verdict", "2. Held-out bpb", "3. Stats and thresholds", "4. Removals per operator"],
+                         ["ngram"], "4. Removals per operator", tmp_path)
+    # HPO on a model metric would tune towards the pool's noise: refused before any job, with the fix
+    config = tmp_path / "run/test-config.yaml"
+    refused = snakemake(tmp_path / "run", "hpo", "-n", "--configfile", str(config))
+    assert refused.returncode != 0
+    assert "No verdict on cleaning can be drawn" in refused.stdout + refused.stderr
+    data_only = tmp_path / "run/data-sweep.yaml"
+    data_only.write_text("method: random\nmetric: {name: kept_fraction, goal: maximize}\nrun_cap: 2\n"
+                         "parameters:\n  text_length_filter.min_len: {min: 10, max: 60}\n")
+    planned = planned_jobs(tmp_path / "run", "hpo", "--configfile", str(config),
+                           "--config", f"hpo={{sweep: {data_only}}}")
+    assert planned.get("hpo_ask", 0) >= 1, planned
+
+
+def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path], tmp_path: Path) -> None:
+    out = run_all(tmp_path / "run", {"experiment": "plain", "dataset_path": str(own_data["plain"]),
+                                     "proxies": ["ngram"], "trusted_path": str(own_data["trusted"]),
+                                     "trusted_min_docs": 20, "feedback": {"methods": ["reference_ppl"]},
+                                     "datamodels": {**TINY_CONFIG["datamodels"], "in_summary": False}})
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["verdict"]["status"] == "ok"
+    eval_set = summary["eval_set"]
+    trusted = eval_set["trusted"]
+    assert eval_set["source"] == "trusted" and trusted["docs"] == 100
+    assert trusted["eval_docs"] + trusted["reference_docs"] == 100 and min(trusted["eval_docs"], trusted["reference_docs"]) >= 20
+    # the halves are disjoint, and pool copies of eval documents left the pool
+    eval_texts = {record["text"] for record in read_jsonl(out / "data/eval.jsonl")}
+    reference_texts = {record["text"] for record in read_jsonl(out / "data/trusted/reference.jsonl")}
+    pool_texts = {record["text"] for record in read_jsonl(out / "data/pool.jsonl")}
+    assert len(eval_texts) == trusted["eval_docs"] and not eval_texts & reference_texts
+    assert not eval_texts & pool_texts
+    planted = [record["text"] for record in read_jsonl(own_data["trusted"])][:TRUSTED_IN_POOL]
+    assert eval_set["pool_duplicates_of_eval_dropped"] == len(set(planted) & eval_texts) >= 1
+    # the reference LM learnt from the reference half, and the verdict comes with intervals
+    meta = json.loads((out / "feedback/models/reference/train_meta.json").read_text())
+    assert meta["config"]["train"] == "results/plain/data/trusted/reference.jsonl"
+    assert meta["train_docs"] == trusted["reference_docs"]
+    markdown = (out / "summary.md").read_text()
+    assert "feedback_reference_ppl" in summary["proxies"]["ngram"]["variants"]
+    assert "No verdict on cleaning" not in markdown and "% [" in markdown.splitlines()[2]
+    assert "split by a stable hash into" in markdown
+    check_report_renders(tmp_path / "run/report.html", "plain", ["1. Verdict", "2. Held-out bpb"], ["ngram"],
+                         "2. Held-out bpb", tmp_path)
+
+
+def test_trusted_split_is_stable_keeps_copies_together_and_refuses_small_samples() -> None:
+    records = [{"body": f"clean document number {index}"} for index in range(200)]
+    records.append({"body": "Clean  DOCUMENT number 7"})  # a copy of one text, up to case and spaces
+    eval_half, reference_half = split_trusted(records, "body", 0.5, 50, "trusted.jsonl")
+    assert len(eval_half) + len(reference_half) == 201 and 70 < len(eval_half) < 130
+    assert split_trusted(list(reversed(records)), "body", 0.5, 50, "x")[0] == list(reversed(eval_half))
+    side_of_copy = [half for half in (eval_half, reference_half) if records[-1] in half][0]
+    assert records[7] in side_of_copy
+    with pytest.raises(InputError) as error:
+        split_trusted(records[:60], "body", 0.5, 50, "trusted.jsonl")
+    message = str(error.value)
+    assert message.startswith("trusted.jsonl: the trusted sample has 60 documents")
+    assert "trusted_min_docs=50" in message and "Fix:" in message
+
+
+def test_pool_duplicates_of_eval_documents_are_dropped() -> None:
+    pool = [{"text": "Alpha beta."}, {"text": "alpha   BETA."}, {"text": "gamma"}]
+    kept, dropped = drop_eval_duplicates(pool, ["ALPHA beta."])
+    assert kept == [{"text": "gamma"}] and len(dropped) == 2
+    assert no_clean_eval_message().startswith("No verdict on cleaning can be drawn: the eval set is a split")
+
+
+def test_early_proxy_verdict_waits_for_no_other_proxy(tiny_run: Path) -> None:
+    """summary.ngram.md needs only the n-gram's models: the GPT's training is not in its plan."""
+    target = f"results/{TINY_CONFIG['experiment']}/summary.ngram.md"
+    jobs = planned_jobs(tiny_run, target, "--forceall", "--configfile", "test-config.yaml")
+    assert jobs.get("train_ngram") and jobs.get("summarize_proxy") == 1
+    assert "train_gpt" not in jobs and "provenance" not in jobs and "summarize" not in jobs
