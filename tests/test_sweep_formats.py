@@ -184,12 +184,23 @@ def test_nested_blocks_set_op_arguments_and_keys_inside_dict_arguments() -> None
     assert applied["process"] == [{"text_length_filter": {"min_len": 5}}, {"my_op": {"options": {"depth": 3}}}]
 
 
+def test_a_nested_key_inside_a_scalar_argument_is_refused() -> None:
+    from hpo_check import check_dict_arguments
+
+    sweep = parse_sweep({"metric": {"name": "docs"}, "run_cap": 1, "parameters": {
+        "text_length_filter": {"parameters": {"min_len": {"parameters": {"x": {"values": [1, 2]}}}}}}}, "deep.yaml")
+    recipe = {"process": [{"text_length_filter": {"min_len": 50}}]}
+    with pytest.raises(InputError, match="deep.yaml: parameter 'text_length_filter.min_len.x' sets key 'x'"):
+        check_dict_arguments(sweep, recipe, Path("deep.yaml"))
+
+
 def test_grid_takes_int_uniform_and_q_uniform_as_wandb_does() -> None:
     sweep = parse_sweep({"method": "grid", "metric": {"name": "docs"}, "parameters": {
-        "a.n": {"min": 1, "max": 3}, "a.r": {"distribution": "q_uniform", "min": 0.1, "max": 0.4, "q": 0.1}}},
-        "grid.yaml")
-    assert [parameter.values for parameter in sweep.parameters] == [(1, 2, 3), (0.1, 0.2, 0.3)]
-    assert sweep.run_cap == 9
+        "a.n": {"min": 1, "max": 3}, "a.r": {"distribution": "q_uniform", "min": 0.1, "max": 0.4, "q": 0.1},
+        "a.k": {"distribution": "q_uniform", "min": 5, "max": 15, "q": 5}}}, "grid.yaml")
+    assert [parameter.values for parameter in sweep.parameters] == [(1, 2, 3), (0.1, 0.2, 0.3), (5, 10)]
+    assert type(sweep.parameters[2].values[0]) is int
+    assert sweep.run_cap == 18
 
 
 @pytest.mark.parametrize(

@@ -127,11 +127,13 @@ def load_sweep(path: str | Path) -> Sweep:
 
 
 def parse_sweep(raw: dict[str, Any], path: str) -> Sweep:
+    """Check a sweep mapping read from `path` (named in every error)."""
     method = raw.get("method", "bayes")
     if method not in METHODS:
         raise InputError(f"{path}: unknown method '{method}'. Fix: use one of {', '.join(METHODS)}.")
     metric, goal = parse_metric(raw.get("metric"), path)
-    parameters = tuple(parse_parameter(name, spec, path) for name, spec in flatten_parameters(raw.get("parameters"), path))
+    flat = flatten_parameters(raw.get("parameters"), path)
+    parameters = tuple(parse_parameter(name, spec, path) for name, spec in flat)
     if not any(parameter.distribution != "constant" for parameter in parameters):
         raise InputError(f"{path}: no parameter to search. Fix: give `parameters:` with values or min/max.")
     if method == "grid":
@@ -238,7 +240,9 @@ def flatten_parameters(raw: Any, path: str, prefix: tuple[str, ...] = ()) -> lis
             flat.append((".".join(parts), spec))
     names = [name for name, _ in flat]
     if duplicates := sorted({name for name in names if names.count(name) > 1}):
-        raise InputError(f"{path}: parameter {', '.join(duplicates)} is given twice (dotted and nested). Fix: keep one.")
+        raise InputError(
+            f"{path}: parameter {', '.join(duplicates)} is given twice (dotted and nested). Fix: keep one."
+        )
     return flat
 
 
@@ -338,7 +342,10 @@ def grid_parameter(parameter: Parameter, path: str) -> Parameter:
         # W&B builds numpy.arange(min, max, q): max is left out, though arange's float error can
         # let it in (arange(0.1, 0.4, 0.1) ends at 0.4); the tolerance keeps it out every time
         count = max(0, math.ceil((parameter.high - parameter.low) / parameter.q - 1e-9))
-        values = tuple(clean(parameter.low + step * parameter.q) for step in range(count)) or (parameter.low,)
+        step_values = (parameter.low + step * parameter.q for step in range(count))
+        # int min and q give ints, as arange does
+        exact = isinstance(parameter.low, int) and isinstance(parameter.q, int)
+        values = tuple(value if exact else clean(value) for value in step_values) or (parameter.low,)
     else:
         return parameter
     return Parameter(parameter.op, parameter.arg, "categorical", values=values, keys=parameter.keys)
