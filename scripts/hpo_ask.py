@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.recipe import load_recipe, write_recipe  # noqa: E402
-from sandbox.study import ask, distribution_of, open_study, recipe_value  # noqa: E402
+from sandbox.study import ask, distribution_of, open_study, parameter_name, recipe_value  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -33,21 +33,34 @@ def parse_args() -> argparse.Namespace:
 
 
 def apply_params(recipe: dict, values: dict[str, object]) -> dict:
-    """A copy of the recipe with op_name.arg_name values set on every op of that name."""
+    """A copy of the recipe with each value set on every op of that name: op_name.arg_name sets
+    the argument; a deeper name (from a nested W&B `parameters:` block) sets a key inside the
+    argument's dict, which is created (or extended) as needed."""
     refined = copy.deepcopy(recipe)
     for name, value in values.items():
-        op, arg = name.split(".")
+        op, arg, *keys = name.split(".")
         for entry in refined["process"]:
             if op in entry:
-                entry[op][arg] = value
+                if entry[op] is None:  # an op listed without arguments
+                    entry[op] = {}
+                set_nested(entry[op], [arg, *keys], value)
     return refined
+
+
+def set_nested(arguments: dict, keys: list[str], value: object) -> None:
+    """arguments[k0][k1]...[kn] = value, making the intermediate dicts."""
+    for key in keys[:-1]:
+        if not isinstance(arguments.get(key), dict):
+            arguments[key] = {}
+        arguments = arguments[key]
+    arguments[keys[-1]] = value
 
 
 def main() -> None:
     args = parse_args()
     sweep = json.loads(args.sweep_json.read_text(encoding="utf-8"))
     int_names = set(sweep["int_parameters"])
-    parameters = {p["op"] + "." + p["arg"]: p for p in sweep["parameters"]}
+    parameters = {parameter_name(p): p for p in sweep["parameters"]}
     distributions = {
         name: distribution
         for name, parameter in parameters.items()

@@ -50,9 +50,26 @@ def int_arguments(sweep: Sweep, recipe_ops: list[str], path: Path) -> list[str]:
                 f"{path}: op '{parameter.op}' has no argument '{parameter.arg}' (it has: {known}). "
                 "Fix: correct the parameter name."
             )
-        if is_int_parameter(arguments[parameter.arg]):
+        # a deeper name sets a key inside a dict argument: the key's type is not in the signature
+        if not parameter.keys and is_int_parameter(arguments[parameter.arg]):
             int_names.append(parameter.name)
     return int_names
+
+
+def check_dict_arguments(sweep: Sweep, recipe: dict, path: Path) -> None:
+    """A nested parameter (op.arg.key) sets a key inside arg's dict: the recipe's arg must be a
+    dict or unset, never a scalar the trial would overwrite."""
+    for parameter in sweep.parameters:
+        if not parameter.keys:
+            continue
+        for entry in recipe["process"]:
+            current = (entry.get(parameter.op) or {}).get(parameter.arg)
+            if current is not None and not isinstance(current, dict):
+                raise InputError(
+                    f"{path}: parameter '{parameter.name}' sets key '{'.'.join(parameter.keys)}' inside "
+                    f"'{parameter.op}.{parameter.arg}', but the recipe sets that argument to {current!r}, not a "
+                    f"mapping. Fix: search '{parameter.op}.{parameter.arg}' itself, or make it a mapping in the recipe."
+                )
 
 
 def study_name(sweep_name: str, base: str) -> str:
@@ -71,6 +88,7 @@ def main() -> None:
     # a feedback base's filter is a custom op: its arguments are checked like any other op's
     register_custom_operators(recipe)
     int_names = int_arguments(sweep, op_names(recipe["process"]), args.sweep)
+    check_dict_arguments(sweep, recipe, args.sweep)
     document = {**dataclasses.asdict(sweep), "int_parameters": int_names, "base": args.base}
     document["name"] = study_name(sweep.name, args.base)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -182,8 +182,8 @@ def test_data_juicer_quality_score_sweep_maps_onto_a_recipe(tmp_path: Path) -> N
         ({"method": "hyperband"}, "unknown method 'hyperband'"),
         ({"metric": {"name": "quality_score", "goal": "maximize"}}, "produces no metric 'quality_score'"),
         ({"parameters": {"text_length_filter.min_len": {"min": 500, "max": 10}}}, "min 500 > max 10"),
-        ({"parameters": {"text_length_filter.min_len": {"distribution": "beta", "min": 1, "max": 9}}},
-         "unknown distribution 'beta'"),
+        ({"parameters": {"text_length_filter.min_len": {"distribution": "gamma", "min": 1, "max": 9}}},
+         "unknown distribution 'gamma'"),
     ],
 )
 def test_bad_sweep_fails_before_any_trial(tmp_path: Path, change: dict, message: str) -> None:

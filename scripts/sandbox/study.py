@@ -7,8 +7,8 @@ trial instead of making a new one.
 
 from __future__ import annotations
 
+import itertools
 import math
-import statistics
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,12 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
 TRIAL_ATTR = "sandbox_trial"
-# normal-distributed parameters are searched as a quantile u in (0, 1) and mapped through the
-# inverse normal CDF, so every sampler (TPE included) works on a bounded space.
+# Distributions Optuna lacks are searched as a quantile u in (0, 1) and mapped through their
+# inverse CDF, so every sampler (TPE included) works on a bounded space; the edge keeps the
+# normal's and log-normal's inverse CDF finite (|z| <= 4.75 sigma).
 QUANTILE_EDGE = 1e-6
+QUANTILE_DISTRIBUTIONS = frozenset({"normal", "q_normal", "log_normal", "q_log_normal", "beta", "q_beta",
+                                    "categorical_w_probabilities"})
 
 
 def open_study(journal: Path, sweep: dict[str, Any], sampler_seed: int, trial: int = 0) -> optuna.Study:
@@ -44,7 +47,7 @@ def open_study(journal: Path, sweep: dict[str, Any], sampler_seed: int, trial: i
 
 def make_sampler(sweep: dict[str, Any], seed: int) -> optuna.samplers.BaseSampler:
     if sweep["method"] == "grid":
-        space = {p["op"] + "." + p["arg"]: list(p["values"]) for p in sweep["parameters"]
+        space = {parameter_name(p): list(p["values"]) for p in sweep["parameters"]
                  if p["distribution"] == "categorical"}
         return optuna.samplers.GridSampler(space, seed=seed)
     if sweep["method"] == "random":
@@ -54,45 +57,97 @@ def make_sampler(sweep: dict[str, Any], seed: int) -> optuna.samplers.BaseSample
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup, constant_liar=True)
 
 
+def parameter_name(parameter: dict[str, Any]) -> str:
+    """A sweep.json parameter's dotted name: op.arg, then any keys inside a dict argument."""
+    return ".".join((parameter["op"], parameter["arg"], *parameter.get("keys", ())))
+
+
 def distribution_of(parameter: dict[str, Any], is_int: bool) -> BaseDistribution | None:
-    """The Optuna distribution a W&B parameter is sampled from (None for a constant)."""
+    """The Optuna distribution a W&B parameter is sampled from (None for a constant).
+
+    W&B's semantics (wandb/sweeps params.py, HyperParameter.ppf) and how each maps onto Optuna:
+      categorical                 CategoricalDistribution(values)
+      int_uniform                 IntDistribution(min, max)
+      uniform                     FloatDistribution(min, max) (IntDistribution for an int argument)
+      q_uniform                   FloatDistribution(min, max), then round(x / q) * q
+      log_uniform                 exp(uniform(min, max)): min/max are natural-log exponents, so
+                                  FloatDistribution(e^min, e^max, log=True), the same law
+      log_uniform_values          FloatDistribution(min, max, log=True)
+      q_log_uniform(_values)      as log_uniform(_values), then round(x / q) * q
+      inv_log_uniform             exp(-uniform(min, max)): log(1/x) uniform in [min, max], so
+                                  FloatDistribution(e^-max, e^-min, log=True)
+      inv_log_uniform_values      log(1/x) uniform in [log(1/max), log(1/min)]: the same law as
+                                  log_uniform_values, FloatDistribution(min, max, log=True)
+      normal, log_normal, beta,   Optuna has no such distributions: a quantile u is sampled from
+      their q_ variants,          FloatDistribution(QUANTILE_EDGE, 1 - QUANTILE_EDGE) and mapped
+      categorical_w_probabilities through the inverse CDF (recipe_value), which keeps every
+                                  sampler on a bounded space and gives W&B's law under random
+                                  search; q_ variants then round to multiples of q
+    The value written into the recipe (and recorded as the trial's parameter) is recipe_value's.
+    """
     kind = parameter["distribution"]
-    low, high = parameter["low"], parameter["high"]
+    low, high = parameter.get("low"), parameter.get("high")
     if kind == "constant":
         return None
     if kind == "categorical":
         return CategoricalDistribution(list(parameter["values"]))
-    if kind == "normal":
+    if kind in QUANTILE_DISTRIBUTIONS:
         return FloatDistribution(QUANTILE_EDGE, 1 - QUANTILE_EDGE)
     if kind == "int_uniform" or (kind == "uniform" and is_int):
         return IntDistribution(math.ceil(low), math.floor(high))
-    if kind == "uniform":
+    if kind in ("uniform", "q_uniform"):
         return FloatDistribution(low, high)
-    if kind == "log_uniform_values":
-        return FloatDistribution(low, high, log=True)
-    if kind == "q_uniform":
-        return FloatDistribution(low, high, step=parameter["q"] or 1.0)
-    if kind == "q_log_uniform_values":
-        # Optuna has no stepped log distribution: sample log-uniformly, round to q afterwards.
+    if kind in ("log_uniform", "q_log_uniform"):
+        return FloatDistribution(math.exp(low), math.exp(high), log=True)
+    if kind == "inv_log_uniform":
+        return FloatDistribution(math.exp(-high), math.exp(-low), log=True)
+    if kind in ("log_uniform_values", "q_log_uniform_values", "inv_log_uniform_values"):
         return FloatDistribution(low, high, log=True)
     raise ValueError(f"unsupported distribution {kind}")
 
 
 def recipe_value(parameter: dict[str, Any], sampled: Any, is_int: bool) -> Any:
-    """The value written into the recipe for one sampled parameter."""
+    """The value written into the recipe for one sampled parameter (see distribution_of)."""
     kind = parameter["distribution"]
     if kind == "constant":
         value = parameter["values"][0]
-    elif kind == "normal":
-        value = statistics.NormalDist(parameter["mu"], parameter["sigma"]).inv_cdf(sampled)
-    elif kind == "q_log_uniform_values":
-        q = parameter["q"] or 1.0
-        value = round(sampled / q) * q
+    elif kind in QUANTILE_DISTRIBUTIONS:
+        value = from_quantile(parameter, sampled)
     else:
         value = sampled
+    if kind.startswith("q_"):
+        value = quantize(value, parameter.get("q") or 1.0)
     if is_int and isinstance(value, float):
         value = int(round(value))
     return value
+
+
+def from_quantile(parameter: dict[str, Any], u: float) -> Any:
+    """The value at quantile u of a distribution Optuna lacks (its inverse CDF, as W&B's ppf)."""
+    from scipy import stats  # only these distributions need it
+
+    kind = parameter["distribution"].removeprefix("q_")
+    if kind == "categorical_w_probabilities":
+        # the first value whose cumulative probability exceeds u
+        cumulative = itertools.accumulate(parameter["probabilities"])
+        index = next((i for i, total in enumerate(cumulative) if u < total), len(parameter["values"]) - 1)
+        return parameter["values"][index]
+    if kind == "normal":
+        return float(stats.norm.ppf(u, loc=parameter["mu"], scale=parameter["sigma"]))
+    if kind == "log_normal":
+        return float(stats.lognorm.ppf(u, s=parameter["sigma"], scale=math.exp(parameter["mu"])))
+    if kind == "beta":
+        return float(stats.beta.ppf(u, parameter["a"], parameter["b"]))
+    raise ValueError(f"no quantile mapping for {parameter['distribution']}")
+
+
+def quantize(value: float, q: float) -> float | int:
+    """W&B's q_ rounding, round(x / q) * q; an int q gives ints, and float noise is dropped
+    (0.30000000000000004 -> 0.3)."""
+    steps = round(value / q)
+    if isinstance(q, int):
+        return int(steps * q)
+    return float(f"{steps * q:.12g}")
 
 
 def find_trial(study: optuna.Study, number: int) -> FrozenTrial | None:
