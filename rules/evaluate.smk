@@ -48,6 +48,15 @@ rule evaluate:
         " --data-metrics {input.data_metrics} --out {output} > {log} 2>&1"
 
 
+# What both summaries run; the last line of the log (the verdict and its file) goes to the console.
+SUMMARIZE = (
+    "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
+    " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
+    " --bootstrap-seed {params.compare[seed]} --max-seed-std {params.compare[max_seed_std]}"
+    " --eval {input.eval} --eval-set {input.eval_set} --out-json {output.json} --out-md {output.md}"
+)
+
+
 rule summarize:
     input:
         evaluations=expand(
@@ -89,12 +98,8 @@ rule summarize:
             )
         ),
     shell:
-        "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
-        " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
-        " --bootstrap-seed {params.compare[seed]} --max-seed-std {params.compare[max_seed_std]}"
-        " {params.k_args} {params.near_arg} {params.datamodels_args} --eval {input.eval} --eval-set {input.eval_set}"
-        " --provenance {input.provenance} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
-        " && tail -n 1 {log}"
+        SUMMARIZE + " {params.k_args} {params.near_arg} {params.datamodels_args}"
+        " --provenance {input.provenance} > {log} 2>&1 && tail -n 1 {log}"
 
 
 # One proxy's verdict as soon as its own models are scored (the n-gram's minutes before the GPT's):
@@ -119,11 +124,7 @@ rule summarize_proxy:
         experiment=EXP,
         compare=config["compare"],
     shell:
-        "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
-        " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
-        " --bootstrap-seed {params.compare[seed]} --max-seed-std {params.compare[max_seed_std]}"
-        " --eval {input.eval} --eval-set {input.eval_set} --out-json {output.json} --out-md {output.md}"
-        " > {log} 2>&1 && tail -n 1 {log}"
+        SUMMARIZE + " > {log} 2>&1 && tail -n 1 {log}"
 
 
 rule inspect_thresholds:
