@@ -175,9 +175,19 @@ elif EVAL_SOURCE == "trusted":
     FEEDBACK_REFERENCE = f"{TRUSTED_SPLIT}/reference.jsonl"
 else:
     FEEDBACK_REFERENCE = config["trusted_path"] or FEEDBACK["reference_path"]
+DEMO_REFERENCE = f"{OUT}/demo/reference.jsonl"
 # The pool is normalised to "text"; a user's reference (whole or the trusted half) keeps text_key.
 REFERENCE_TEXT_KEY = (
-    config["text_key"] if FEEDBACK_REFERENCE and not USES_DEMO else "text"
+    config["text_key"] if FEEDBACK_REFERENCE != DEMO_REFERENCE else "text"
+)
+# A reference file the user gave, checked against the eval set by prepare_input (the trusted
+# sample's halves are disjoint by construction, the demo's speeches by design).
+USER_REFERENCE = (
+    [FEEDBACK_REFERENCE]
+    if FEEDBACK_REFERENCE
+    and EVAL_SOURCE != "trusted"
+    and FEEDBACK_REFERENCE != DEMO_REFERENCE
+    else []
 )
 
 
@@ -395,7 +405,11 @@ def sweep():
             f"{no_clean_eval_message()} A data-only metric (e.g. kept_fraction) runs without one."
         )
     tag_metric = loaded.metric.split("@")[0] in ("noise_precision", "noise_recall")
-    if tag_metric and not USES_DEMO and not first_record_has_origin(config["dataset_path"]):
+    if (
+        tag_metric
+        and not USES_DEMO
+        and not first_record_has_origin(config["dataset_path"])
+    ):
         raise WorkflowError(
             f"{loaded.path}: metric {loaded.metric} counts removed documents tagged noise, and "
             f"{config['dataset_path']} has no meta.origin tag on its first document. Fix: tag every "

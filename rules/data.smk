@@ -37,10 +37,11 @@ rule split_trusted:
         text_key=config["text_key"],
         eval_fraction=config["trusted_eval_fraction"],
         min_docs=config["trusted_min_docs"],
+        words=config["decontamination_words"],
     shell:
         "python scripts/split_trusted.py --trusted {input.trusted} --text-key {params.text_key:q}"
         " --eval-fraction {params.eval_fraction} --min-docs {params.min_docs}"
-        " --out-eval {output.eval} --out-reference {output.reference} --out-split {output.split}"
+        " --decontamination-words {params.words} --out-eval {output.eval} --out-reference {output.reference} --out-split {output.split}"
         " > {log} 2>&1"
 
 
@@ -51,6 +52,7 @@ rule prepare_input:
         trusted_split=(
             [f"{TRUSTED_SPLIT}/split.json"] if EVAL_SOURCE == "trusted" else []
         ),
+        reference=USER_REFERENCE,
         recipe_checked=ancient(f"{OUT}/recipes/recipe.yaml"),
     output:
         pool=f"{OUT}/data/pool.jsonl",
@@ -68,9 +70,16 @@ rule prepare_input:
         split_arg=lambda wildcards, input: (
             f"--trusted-split {input.trusted_split}" if input.trusted_split else ""
         ),
+        reference_arg=lambda wildcards, input: (
+            f"--reference {input.reference} --reference-text-key {REFERENCE_TEXT_KEY}"
+            if input.reference
+            else ""
+        ),
+        words=config["decontamination_words"],
     shell:
         "python scripts/prepare_input.py --dataset {input.dataset} {params.eval_arg}"
-        " --eval-source {params.eval_source} {params.split_arg}"
+        " --eval-source {params.eval_source} {params.split_arg} {params.reference_arg}"
+        " --decontamination-words {params.words}"
         " --eval-fraction {params.eval_fraction} --text-key {params.text_key:q}"
         " --out-pool {output.pool} --out-eval {output.eval} --out-eval-set {output.eval_set}"
         " > {log} 2>&1"

@@ -8,8 +8,10 @@ document. The whole file's schema is checked here, not discovered block by block
 loader: every line gets the same fields in the same order, and a field some record lacks (or has as
 null or []) is written as text in every line, "" where missing (sandbox/formats.py says why).
 
-Pool documents that duplicate an eval document (after normalisation) are dropped from the pool. The
-eval set's source and counts go to --out-eval-set (sandbox/eval_set.py: what each source can judge).
+Pool documents that duplicate an eval document (after normalisation) or share a run of
+--decontamination-words words with one (as datatrove and DCLM decontaminate) are dropped from the
+pool; a feedback reference sample that overlaps the eval set so is refused. The eval set's source and
+counts go to --out-eval-set (sandbox/eval_set.py: what each source can judge).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.eval_set import SOURCES, drop_eval_duplicates, is_held_out, judges_cleaning  # noqa: E402
+from sandbox.eval_set import (DECONTAMINATION_WORDS, SOURCES, contaminates, decontaminate,  # noqa: E402
+                              eval_ngram_index, is_held_out, judges_cleaning, normalized)
 from sandbox.formats import iter_dataset, uniform_records  # noqa: E402
 from sandbox.jsonl import InputError, text_of, write_jsonl  # noqa: E402
 
@@ -37,6 +40,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--eval-source", choices=SOURCES, default=None,
                         help="where --eval comes from (default: eval_path with --eval, else pool_split)")
     parser.add_argument("--trusted-split", type=Path, default=None, help="split.json of the trusted sample")
+    parser.add_argument("--decontamination-words", type=int, default=DECONTAMINATION_WORDS,
+                        help="a pool document sharing this many consecutive words with an eval document is "
+                             "dropped (0: exact duplicates only)")
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="the feedback reference sample: refused if it overlaps the eval set")
+    parser.add_argument("--reference-text-key", default="text")
     parser.add_argument("--out-pool", required=True, type=Path)
     parser.add_argument("--out-eval", required=True, type=Path)
     parser.add_argument("--out-eval-set", type=Path, default=None, help="JSON: the eval set's source and counts")
@@ -80,10 +89,14 @@ def main() -> None:
                 f"{args.dataset}: holding out eval_fraction={args.eval_fraction} left an empty "
                 f"{'eval set' if not held_out else 'pool'}. Fix: give `eval_path:` or change `eval_fraction:`."
             )
-    pool, duplicates = drop_eval_duplicates(pool, [record["text"] for record in held_out])
-    if duplicates:
-        print(f"{len(duplicates)} pool documents duplicate an eval document (after normalisation) and are "
-              f"left out of the pool; first: {duplicates[0]['text'][:120]!r}")
+    eval_texts = [record["text"] for record in held_out]
+    if args.reference is not None:
+        check_reference(args.reference, args.reference_text_key, eval_texts, args.decontamination_words)
+    pool, duplicates, near_duplicates = decontaminate(pool, eval_texts, args.decontamination_words)
+    for kind, dropped in (("duplicate", duplicates), ("near-duplicate", near_duplicates)):
+        if dropped:
+            print(f"{len(dropped)} pool documents {kind} an eval document and are left out of the pool; "
+                  f"first: {dropped[0]['text'][:120]!r}")
     if not pool:
         raise InputError(f"{args.dataset}: every pool document duplicates an eval document. Fix: give an "
                          "eval set disjoint from the pool.")
@@ -95,12 +108,31 @@ def main() -> None:
     print(f"eval: {eval_count} documents ({args.eval_source}) -> {args.out_eval}")
     if args.out_eval_set is None:
         return
-    eval_set = eval_set_record(args, eval_count, pool_count, duplicates)
+    eval_set = eval_set_record(args, eval_count, pool_count, duplicates, near_duplicates)
     args.out_eval_set.write_text(json.dumps(eval_set, indent=2) + "\n", encoding="utf-8")
 
 
+def check_reference(path: Path, text_key: str, eval_texts: list[str], words: int) -> None:
+    """Refuse a feedback reference that shares documents (or runs of `words` words) with the eval set:
+    a filter tuned to it would select for the eval documents themselves."""
+    eval_keys = {normalized(text) for text in eval_texts}
+    index = eval_ngram_index(eval_texts, words) if words > 0 else set()
+    overlapping = []
+    for line, record in iter_dataset(path):
+        text = text_of(record, text_key, path, line)
+        if normalized(text) in eval_keys or (index and contaminates(text, index, words)):
+            overlapping.append(line)
+    if overlapping:
+        raise InputError(
+            f"{path}: {len(overlapping)} reference documents duplicate or share {words} consecutive words with "
+            f"an eval document (first at line {overlapping[0]}). A feedback filter tuned to them would select "
+            "for the eval set itself. Fix: remove them from the reference sample, or give a reference disjoint "
+            "from eval_path (or use trusted_path alone, which splits one sample into disjoint halves)."
+        )
+
+
 def eval_set_record(args: argparse.Namespace, eval_count: int, pool_count: int,
-                    duplicates: list[dict[str, Any]]) -> dict[str, Any]:
+                    duplicates: list[dict[str, Any]], near_duplicates: list[dict[str, Any]]) -> dict[str, Any]:
     """What the summary says of the eval set: its source, whether it can judge cleaning, the counts."""
     record: dict[str, Any] = {
         "source": args.eval_source,
@@ -108,8 +140,10 @@ def eval_set_record(args: argparse.Namespace, eval_count: int, pool_count: int,
         "path": str(args.eval) if args.eval is not None else None,
         "eval_docs": eval_count,
         "pool_docs": pool_count,
+        "decontamination_words": args.decontamination_words,
         "pool_duplicates_of_eval_dropped": len(duplicates),
-        "duplicate_examples": [record["text"][:200] for record in duplicates[:3]],
+        "pool_near_duplicates_of_eval_dropped": len(near_duplicates),
+        "duplicate_examples": [record["text"][:200] for record in (duplicates + near_duplicates)[:3]],
     }
     if args.eval_source == "pool_split":
         record["eval_fraction"] = args.eval_fraction

@@ -331,10 +331,16 @@ def eval_set_markdown(eval_set: dict[str, Any] | None) -> list[str]:
     if trusted:
         line += (f": `{trusted['path']}`, {trusted['docs']} documents split by a stable hash into "
                  f"{trusted['eval_docs']} for eval and {trusted['reference_docs']} for the feedback reference")
+        if trusted.get("reference_near_duplicates_of_eval_dropped"):
+            line += (f" ({trusted['reference_near_duplicates_of_eval_dropped']} more left out of the reference as "
+                     "near-duplicates of eval documents)")
     line += f". Pool: {eval_set['pool_docs']} documents."
-    if eval_set["pool_duplicates_of_eval_dropped"]:
-        line += (f" {eval_set['pool_duplicates_of_eval_dropped']} pool documents duplicated an eval document "
-                 "(after normalisation) and were left out of the pool.")
+    exact = eval_set["pool_duplicates_of_eval_dropped"]
+    near = eval_set.get("pool_near_duplicates_of_eval_dropped", 0)
+    if exact or near:
+        line += (f" Left out of the pool as leakage: {exact} exact duplicates of eval documents (after "
+                 f"normalisation) and {near} near-duplicates (a shared run of {eval_set['decontamination_words']} "
+                 f"words); first: \"{eval_set['duplicate_examples'][0][:100]}…\"")
     return ["", line]
 
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 from report_browser import check_report_renders
 
-from sandbox.eval_set import drop_eval_duplicates, no_clean_eval_message, split_trusted
+from sandbox.eval_set import decontaminate, drop_eval_duplicates, no_clean_eval_message, split_trusted
 from sandbox.jsonl import InputError
 
 # Five clean documents of the trusted sample are also in the plain pool, as when a user picks them there.
@@ -46,9 +46,19 @@ def own_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "untagged": write_jsonl(folder / "untagged.jsonl",
                                 [{"text": text, "meta": {"page": f"page-{row % 17}"}} for row, text in enumerate(pool)]),
         "plain": write_jsonl(folder / "plain.jsonl",
-                             [{"text": text} for text in pool + trusted[:TRUSTED_IN_POOL]]),
+                             [{"text": text} for text in pool + trusted[:TRUSTED_IN_POOL] + near_copies(trusted)]),
         "trusted": write_jsonl(folder / "trusted.jsonl", [{"text": text} for text in trusted]),
     }
+
+
+def near_copy(text: str) -> str | None:
+    """A near-duplicate of a text of 20 words or more: its first 20 words inside others, as a scraped copy."""
+    words = text.split()
+    return f"Share this page. {' '.join(words[:20])} Read more at our site." if len(words) >= 20 else None
+
+
+def near_copies(texts: list[str]) -> list[str]:
+    return [copy for copy in map(near_copy, texts) if copy]
 
 
 def run_all(workdir: Path, overrides: dict) -> Path:
@@ -120,8 +130,13 @@ def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path
     pool_texts = {record["text"] for record in read_jsonl(out / "data/pool.jsonl")}
     assert len(eval_texts) == trusted["eval_docs"] and not eval_texts & reference_texts
     assert not eval_texts & pool_texts
-    planted = [record["text"] for record in read_jsonl(own_data["trusted"])][:TRUSTED_IN_POOL]
+    trusted_texts = [record["text"] for record in read_jsonl(own_data["trusted"])]
+    planted = trusted_texts[:TRUSTED_IN_POOL]
     assert eval_set["pool_duplicates_of_eval_dropped"] == len(set(planted) & eval_texts) >= 1
+    # every near copy of an eval-half text left the pool (copies of the reference half's texts may stay)
+    near_of_eval = {near_copy(text) for text in eval_texts} - {None}
+    assert near_of_eval and not near_of_eval & pool_texts
+    assert eval_set["pool_near_duplicates_of_eval_dropped"] >= len(near_of_eval)
     # the reference LM learnt from the reference half, and the verdict comes with intervals
     meta = json.loads((out / "feedback/models/reference/train_meta.json").read_text())
     assert meta["config"]["train"] == "results/plain/data/trusted/reference.jsonl"
@@ -154,6 +169,35 @@ def test_pool_duplicates_of_eval_documents_are_dropped() -> None:
     kept, dropped = drop_eval_duplicates(pool, ["ALPHA beta."])
     assert kept == [{"text": "gamma"}] and len(dropped) == 2
     assert no_clean_eval_message().startswith("No verdict on cleaning can be drawn: the eval set is a split")
+
+
+EVAL_TEXT = ("The Congress has before it a program of thirteen measures for the relief of farmers who lost "
+             "their crops in the floods of the spring.")
+
+
+def test_decontamination_drops_exact_and_near_copies_only() -> None:
+    words = EVAL_TEXT.split()
+    pool = [{"text": EVAL_TEXT.upper()},                                    # exact after normalisation
+            {"text": "Breaking: " + " ".join(words[3:16]) + " -- see more"},  # 13 shared words
+            {"text": "Breaking: " + " ".join(words[3:15]) + " -- see more"},  # 12: kept
+            {"text": "An unrelated paragraph about the budget of the navy in the coming year and the next."}]
+    kept, exact, near = decontaminate(pool, [EVAL_TEXT], 13)
+    assert exact == pool[:1] and near == pool[1:2] and kept == pool[2:]
+    assert decontaminate(pool, [EVAL_TEXT], 0) == (pool[1:], pool[:1], [])
+
+
+def test_a_reference_overlapping_the_eval_set_is_refused(tmp_path: Path) -> None:
+    pool = write_jsonl(tmp_path / "pool.jsonl", [{"body": f"pool document {i} about roads"} for i in range(5)])
+    evaluation = write_jsonl(tmp_path / "eval.jsonl", [{"body": EVAL_TEXT}])
+    reference = write_jsonl(tmp_path / "reference.jsonl",
+                            [{"body": "a clean reference text"}, {"body": "Quote: " + EVAL_TEXT}])
+    done = subprocess.run([sys.executable, str(REPO / "scripts/prepare_input.py"), "--dataset", str(pool),
+                           "--eval", str(evaluation), "--text-key", "body", "--reference", str(reference),
+                           "--reference-text-key", "body", "--out-pool", str(tmp_path / "p.jsonl"),
+                           "--out-eval", str(tmp_path / "e.jsonl")], capture_output=True, text=True)
+    assert done.returncode != 0 and not (tmp_path / "p.jsonl").exists()
+    assert f"{reference}: 1 reference documents duplicate or share 13 consecutive words" in done.stderr
+    assert "(first at line 2)" in done.stderr and "Fix:" in done.stderr
 
 
 def test_early_proxy_verdict_waits_for_no_other_proxy(tiny_run: Path) -> None:

@@ -93,8 +93,8 @@ def split_trusted(records: list[dict[str, Any]], text_key: str, eval_fraction: f
     return eval_half, reference_half
 
 
-def drop_eval_duplicates(pool: list[dict[str, Any]], eval_texts: list[str]) -> tuple[list[dict[str, Any]],
-                                                                                       list[dict[str, Any]]]:
+def drop_eval_duplicates(pool: list[dict[str, Any]], eval_texts: list[str],
+                         text_key: str = "text") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(pool without documents whose normalised text is an eval document's, the dropped documents).
 
     A pool document equal to an eval document would be scored on what the model learnt by heart.
@@ -102,5 +102,56 @@ def drop_eval_duplicates(pool: list[dict[str, Any]], eval_texts: list[str]) -> t
     eval_keys = {normalized(text) for text in eval_texts}
     kept, dropped = [], []
     for record in pool:
-        (dropped if normalized(record["text"]) in eval_keys else kept).append(record)
+        (dropped if normalized(record[text_key]) in eval_keys else kept).append(record)
     return kept, dropped
+
+
+# Decontamination as datatrove's n-gram decontamination filter and DCLM do it: a training document
+# that shares a run of DECONTAMINATION_WORDS words with an eval document is a near-duplicate of it.
+DECONTAMINATION_WORDS = 13
+WORD = re.compile(r"\w+")
+
+
+def word_ngrams(text: str, n: int) -> set[int]:
+    """Hashes of the text's runs of n words (normalised; punctuation ignored); a shorter text gives
+    its whole word sequence, so a short eval document still matches its copies."""
+    words = WORD.findall(normalized(text))
+    if not words:
+        return set()
+    if len(words) < n:
+        return {hash(tuple(words))}
+    return {hash(tuple(words[start:start + n])) for start in range(len(words) - n + 1)}
+
+
+def eval_ngram_index(eval_texts: list[str], n: int = DECONTAMINATION_WORDS) -> set[int]:
+    """Every n-word run of every eval document (and each short document's whole word sequence)."""
+    index: set[int] = set()
+    for text in eval_texts:
+        index |= word_ngrams(text, n)
+    return index
+
+
+def contaminates(text: str, index: set[int], n: int = DECONTAMINATION_WORDS) -> bool:
+    """Whether the text shares an n-word run (or a short eval document's words) with the eval set."""
+    words = WORD.findall(normalized(text))
+    if len(words) < n:
+        # a short training text matches only as a whole short eval text
+        return bool(words) and hash(tuple(words)) in index
+    return not index.isdisjoint(word_ngrams(text, n))
+
+
+Records = list[dict[str, Any]]
+
+
+def decontaminate(pool: Records, eval_texts: list[str], n: int = DECONTAMINATION_WORDS,
+                  text_key: str = "text") -> tuple[Records, Records, Records]:
+    """(pool kept, exact duplicates of eval documents, near-duplicates) with n words of overlap; n = 0
+    drops exact duplicates (after normalisation) only."""
+    kept, exact = drop_eval_duplicates(pool, eval_texts, text_key)
+    if n <= 0:
+        return kept, exact, []
+    index = eval_ngram_index(eval_texts, n)
+    clean, near = [], []
+    for record in kept:
+        (near if contaminates(record[text_key], index, n) else clean).append(record)
+    return clean, exact, near
