@@ -87,8 +87,7 @@ rule summarize:
         ),
     shell:
         "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
-        " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
-        " --bootstrap-seed {params.compare[seed]} --max-seed-std {params.compare[max_seed_std]}"
+        " --confidence {params.compare[confidence]} --max-seed-std {params.compare[max_seed_std]}"
         " {params.k_args} {params.near_arg} {params.datamodels_args} --eval {input.eval} --provenance {input.provenance} --out-json {output.json} --out-md {output.md} > {log} 2>&1"
 
 
