@@ -120,10 +120,11 @@ class PairedTest:
 
 
 def variance_components(cells: np.ndarray, n_bytes: np.ndarray) -> tuple[np.ndarray, ...]:
-    """(estimate, document, seed, interaction) variances of the mean contrast; cells (..., seeds, docs) in bits.
+    """The mean contrast and the document, seed and interaction parts of its variance; cells (..., seeds, docs)
+    in bits.
 
-    The estimate is the mean over seeds of each seed's total bits over total bytes. Seed and
-    interaction are zero with one seed.
+    The mean is over seeds of each seed's total bits over total bytes. The interaction part (the
+    seed x document residual, a share of both other parts) and the seed part are zero with one seed.
     """
     n_seeds, n_docs = cells.shape[-2:]
     if n_docs < 2:
