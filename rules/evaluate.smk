@@ -51,8 +51,7 @@ rule evaluate:
 # What both summaries run; the last line of the log (the verdict and its file) goes to the console.
 SUMMARIZE = (
     "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
-    " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
-    " --bootstrap-seed {params.compare[seed]} --max-seed-std {params.compare[max_seed_std]}"
+    " --confidence {params.compare[confidence]} --max-seed-std {params.compare[max_seed_std]}"
     " --eval {input.eval} --eval-set {input.eval_set} --out-json {output.json} --out-md {output.md}"
 )
 

@@ -149,8 +149,7 @@ rule hpo_confirm:
     shell:
         "python scripts/hpo_confirm.py --sweep-json {input.sweep} --rounds {input.rounds}"
         " --scores {input.scores} --proxy {params.proxy}"
-        " --bootstrap-samples {params.compare[bootstrap_samples]} --confidence {params.compare[confidence]}"
-        " --bootstrap-seed {params.compare[seed]} --out {output} > {log} 2>&1"
+        " --confidence {params.compare[confidence]} --out {output} > {log} 2>&1"
 
 
 rule hpo_export:

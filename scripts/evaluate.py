@@ -1,6 +1,6 @@
 """Evaluate one variant under one proxy: held-out bits per byte for each seed (and their mean and
 std) beside the variant's data metrics (kept fraction, per-op removals, noise precision/recall), and
-the per-document scores that the summary's paired bootstrap resamples.
+the per-document scores that the summary's paired comparison reads.
 
 heldout_bpb v1: total negative log-likelihood in bits over total UTF-8 bytes of the eval set, each
 document scored in independent windows of seq_len bytes that start after a BOS token.

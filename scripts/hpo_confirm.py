@@ -2,7 +2,8 @@
 
 A search ranks trials on one proxy and few seeds, so its best value is optimistic. The top trials
 re-run as ordinary variants on all seeds under every proxy; this script compares each with raw and
-k_sigma by the paired bootstrap over per-document held-out scores, and names the best confirmed
+k_sigma by the paired comparison over per-document held-out scores and seeds (the summary's), and
+names the best confirmed
 trial: the lowest mean held-out bpb over all seeds under the sweep's own proxy.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sandbox.bootstrap import bootstrap_bpb, paired_comparison, read_scores  # noqa: E402
+from sandbox.bootstrap import paired_comparison, read_scores  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
 
 # The proxies' output contract: models/<proxy>/<variant>/seed<N>/heldout.jsonl
@@ -31,8 +32,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", required=True, nargs="+", type=Path)
     parser.add_argument("--scores", nargs="*", type=Path, default=[], help="heldout.jsonl of trials and references")
     parser.add_argument("--proxy", required=True, help="the proxy the sweep's metric names")
-    parser.add_argument("--bootstrap-samples", type=int, default=2000)
-    parser.add_argument("--bootstrap-seed", type=int, default=0)
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
@@ -49,22 +48,20 @@ def group_scores(paths: list[Path]) -> dict[str, dict[str, dict[int, Path]]]:
     return grouped
 
 
-def confirm_proxy(by_variant: dict[str, dict[int, Path]], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+def confirm_proxy(proxy: str, by_variant: dict[str, dict[int, Path]],
+                  args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """Per trial: its all-seed held-out bpb under one proxy and its paired comparisons with the references."""
     scores = {variant: read_scores(paths) for variant, paths in by_variant.items()}
-    replicates = bootstrap_bpb(scores, args.bootstrap_samples, args.bootstrap_seed)
-    points = {variant: variant_scores.bpb() for variant, variant_scores in scores.items()}
     results = {}
     for variant, variant_scores in scores.items():
         if variant in REFERENCES:
             continue
         per_seed = variant_scores.per_seed_bpb()
-        entry: dict[str, Any] = {"heldout_bpb": points[variant], "seeds": list(variant_scores.seeds),
+        entry: dict[str, Any] = {"heldout_bpb": variant_scores.bpb(), "seeds": list(variant_scores.seeds),
                                  "heldout_bpb_per_seed": {str(seed): value for seed, value in per_seed.items()}}
         for reference in REFERENCES:
             if reference in scores:
-                entry[f"vs_{reference}"] = paired_comparison(variant, reference, points, replicates, args.confidence,
-                                                             len(variant_scores.seeds))
+                entry[f"vs_{reference}"] = paired_comparison(variant, reference, scores, args.confidence, proxy)
         results[variant] = entry
     return results
 
@@ -74,7 +71,7 @@ def main() -> None:
     sweep = json.loads(args.sweep_json.read_text(encoding="utf-8"))
     searched = {trial["trial"]: trial for path in args.rounds for trial in json.loads(path.read_text())["trials"]}
     grouped = group_scores(args.scores)
-    by_proxy = {proxy: confirm_proxy(by_variant, args) for proxy, by_variant in grouped.items()}
+    by_proxy = {proxy: confirm_proxy(proxy, by_variant, args) for proxy, by_variant in grouped.items()}
     trials = []
     for variant in sorted(by_proxy.get(args.proxy, {}), key=lambda name: int(name.removeprefix("trial"))):
         number = int(variant.removeprefix("trial"))

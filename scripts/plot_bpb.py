@@ -1,8 +1,8 @@
 """Report figure: one proxy's held-out bits per byte per variant, each number with its uncertainty.
 
 Left: every seed's held-out bpb (dots) and their mean ± seed std (bar). Right: each variant's
-difference from raw and from k_sigma in percent with its paired bootstrap interval, as in
-summary.json (intervals that exclude 0 are drawn solid).
+difference from raw and from k_sigma in percent with its paired interval over documents and seeds,
+as in summary.json (intervals that exclude 0 are drawn solid).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def plot_absolute(axes: plt.Axes, variants: dict[str, Any]) -> None:
 
 
 def plot_relative(axes: plt.Axes, names: list[str], comparisons: dict[str, Any], confidence: float) -> None:
-    """Difference from each reference in percent with its bootstrap interval; dashed if it includes 0."""
+    """Difference from each reference in percent with its paired interval; dashed if it includes 0."""
     offsets = {"raw": -0.15, "k_sigma": 0.15}
     for reference, color in REFERENCES.items():
         labelled = False
@@ -49,15 +49,16 @@ def plot_relative(axes: plt.Axes, names: list[str], comparisons: dict[str, Any],
             comparison = comparisons.get(f"{name}_vs_{reference}")
             if comparison is None:
                 continue
-            low, high = comparison["relative_ci_percent"]
             value = comparison["relative_percent"]
+            # one seed of a seed-dependent proxy has no interval: a point alone
+            low, high = comparison["relative_ci_percent"] or (value, value)
             line = axes.errorbar(value, row + offsets[reference], xerr=[[value - low], [high - value]], fmt="o",
                                  color=color, capsize=3, label=None if labelled else f"vs {reference}")
             if not comparison["significant"]:
                 line[-1][0].set_linestyle("--")
             labelled = True
     axes.axvline(0, color="0.3", linewidth=0.8)
-    axes.set_xlabel(f"held-out bpb vs reference, % ({confidence:.0%} paired bootstrap CI)")
+    axes.set_xlabel(f"held-out bpb vs reference, % ({confidence:.0%} paired CI)")
     axes.legend(loc="best", fontsize="small")
 
 

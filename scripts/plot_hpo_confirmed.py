@@ -1,6 +1,6 @@
 """Report figure: the recipe search's confirmed trials (hpo/confirmed.json). Each of the best
 trials re-ran on every seed and proxy; per proxy, its held-out bpb difference from raw and from
-k_sigma in percent with the paired bootstrap interval (dashed when it includes 0)."""
+k_sigma in percent with the paired interval (dashed when it includes 0)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ def plot_proxy(axes: plt.Axes, proxy: str, trials: list[dict[str, Any]]) -> None
             comparison = trial["proxies"].get(proxy, {}).get(f"vs_{reference}")
             if comparison is None:
                 continue
-            low, high = comparison["relative_ci_percent"]
             value = comparison["relative_percent"]
+            # one seed of a seed-dependent proxy has no interval: a point alone
+            low, high = comparison["relative_ci_percent"] or (value, value)
             line = axes.errorbar(value, row + offsets[reference], xerr=[[value - low], [high - value]], fmt="o",
                                  color=colour, capsize=3, label=None if labelled else f"vs {reference}")
             if not comparison["significant"]:
@@ -46,7 +47,7 @@ def plot_proxy(axes: plt.Axes, proxy: str, trials: list[dict[str, Any]]) -> None
     axes.invert_yaxis()
     axes.axvline(0, color="0.3", linewidth=0.8)
     axes.set_title(f"proxy {proxy}", fontsize="small")
-    axes.set_xlabel("held-out bpb vs reference, % (paired bootstrap CI)")
+    axes.set_xlabel("held-out bpb vs reference, % (paired CI)")
     axes.legend(fontsize="x-small", loc="best")
 
 

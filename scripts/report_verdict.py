@@ -1,5 +1,6 @@
 """The report's verdict page: summary.json as one small self-contained HTML page (the verdict per
-proxy, held-out bpb with its paired bootstrap intervals, and what each variant kept of the pool)."""
+proxy, held-out bpb with its paired intervals over documents and seeds, and what each variant kept of the
+pool)."""
 
 from __future__ import annotations
 
@@ -31,15 +32,26 @@ def percent_interval(comparison: dict[str, Any] | None) -> str:
     """'-1.24 % [-1.39, -1.09] ✓' (✓: the interval excludes 0), or '–' when there is no comparison."""
     if not comparison:
         return "–"
+    if comparison["significant"] is None:
+        return f"{comparison['relative_percent']:+.2f} % (one seed: no interval)"
     low, high = comparison["relative_ci_percent"]
     mark = " ✓" if comparison["significant"] else ""
     return f"{comparison['relative_percent']:+.2f} % [{low:+.2f}, {high:+.2f}]{mark}"
+
+
+def detectable(comparison: dict[str, Any] | None) -> str:
+    """The minimum detectable effect at 80 % power, in percent, or '–'."""
+    if not comparison or comparison["mde_percent"] is None:
+        return "–"
+    return f"{comparison['mde_percent']:.2f} %"
 
 
 def oracle_gain(variant: dict[str, Any]) -> str:
     gain = variant.get("fraction_of_oracle_gain")
     if not gain:
         return "–"
+    if gain["ci_low"] is None:
+        return f"{gain['value']:.2f}"
     return f"{gain['value']:.2f} [{gain['ci_low']:.2f}, {gain['ci_high']:.2f}]"
 
 
@@ -59,14 +71,15 @@ def proxy_section(name: str, proxy: dict[str, Any], judges_cleaning: bool = True
             f"{variant['heldout_bpb']:.4f} ± {variant['heldout_bpb_std']:.4f}",
             str(len(variant["seeds"])),
             "baseline" if variant_name == "raw" else percent_interval(comparisons.get(f"{variant_name}_vs_raw")),
+            detectable(comparisons.get(f"{variant_name}_vs_raw")),
             percent_interval(comparisons.get(f"{variant_name}_vs_k_sigma")),
             oracle_gain(variant),
         ])
     power = f" (low power: {proxy['low_power']})" if proxy.get("low_power") else ""
     if not judges_cleaning:
         power += ": fit to the raw pool, not a verdict on cleaning"
-    header = ["variant", "held-out bpb (mean ± seed std)", "seeds", "vs raw (bootstrap CI)",
-              "vs k_sigma (bootstrap CI)", "fraction of oracle gain"]
+    header = ["variant", "held-out bpb (mean ± seed std)", "seeds", "vs raw (CI)",
+              "minimum detectable effect (80 % power)", "vs k_sigma (CI)", "fraction of oracle gain"]
     return (f"<h2>Proxy <code>{escape(name)}</code>{escape(power)}</h2>"
             f"<p class='verdict'><b>{escape(proxy['verdict'])}</b></p>{table(header, rows)}")
 
@@ -110,8 +123,8 @@ def render(summary: dict[str, Any]) -> str:
     sections = [proxy_section(name, proxy, judges_cleaning) for name, proxy in summary["proxies"].items()]
     agreement = summary.get("agreement") or {}
     agreement_line = f"<p>{escape(agreement['line'])}</p>" if agreement.get("line") else ""
-    note = ("<p>Lower bpb is better. Intervals are paired bootstrap intervals over eval documents and "
-            "seeds (✓: excludes 0), from summary.json.</p>")
+    note = ("<p>Lower bpb is better. Intervals are paired intervals over eval documents and seeds (✓: "
+            "excludes 0; one seed of a seed-dependent proxy gets none), from summary.json.</p>")
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Verdict: "
             f"{escape(summary['experiment'])}</title><style>{STYLE}</style></head><body>{banner}"
             f"<h1>Verdict: {escape(summary['experiment'])}</h1>{agreement_line}{note}"

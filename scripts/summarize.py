@@ -1,5 +1,6 @@
 """Summarize the experiment: every variant side by side under every proxy model, each against raw
-(and k_sigma) by a paired bootstrap over per-document held-out scores, and how far the proxies agree.
+(and k_sigma) by a paired comparison over per-document held-out scores and seeds, and how far the
+proxies agree.
 
 Writes summary.json ({"proxies": {proxy: {"variants", "comparisons", "verdict"}}, "variants",
 "agreement", ...}) and summary.md (the same as tables), answering: did the recipe make better data
@@ -21,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
-from sandbox.bootstrap import Scores, bootstrap_bpb, oracle_fraction, paired_comparison  # noqa: E402
+from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.eval_set import NO_CLEAN_EVAL, NO_CLEAN_EVAL_FIX, NO_CLEAN_EVAL_REASON, no_clean_eval_message  # noqa: E402
 from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.origin import is_noise, origin_of  # noqa: E402
-from sandbox.stats import paired_interval  # noqa: E402
+from sandbox.proxy_kinds import is_deterministic  # noqa: E402
 
 BASELINE = "raw"
 # Comparisons are also made against the refined recipe, the sandbox's own suggestion.
@@ -40,8 +41,6 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--experiment", required=True)
     parser.add_argument("--evaluations", required=True, nargs="+", type=Path, help="eval/<proxy>/<variant>.json files")
-    parser.add_argument("--bootstrap-samples", type=int, default=2000)
-    parser.add_argument("--bootstrap-seed", type=int, default=0)
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--max-seed-std", type=float, default=0.015, help="above it a proxy is marked low-power")
     parser.add_argument("--thresholds", type=Path, default=None, help="k_sigma_thresholds.tsv, if refined")
@@ -65,24 +64,17 @@ def sha256_of_file(path: Path) -> str:
 
 
 def scores_of(evaluation: dict[str, Any]) -> Scores:
-    """The per-document scores an eval file carries, as bootstrap input."""
+    """The per-document scores an eval file carries, as comparison input."""
     per_document = evaluation["per_document"]
     seeds = tuple(sorted(int(seed) for seed in per_document["nll_bits"]))
     nll = np.array([per_document["nll_bits"][str(seed)] for seed in seeds], dtype=np.float64)
     return Scores(seeds, nll, np.array(per_document["n_bytes"], dtype=np.float64))
 
 
-def per_seed(evaluation: dict[str, Any]) -> dict[int, float]:
-    return {int(seed): value for seed, value in evaluation["heldout_bpb_per_seed"].items()}
-
-
-def compare_variants(evaluations: dict[str, dict[str, Any]], samples: int, seed: int,
+def compare_variants(evaluations: dict[str, dict[str, Any]], proxy: str,
                      confidence: float) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """Paired comparisons of every variant against raw and k_sigma, and oracle fractions, for one proxy."""
-    scores = {name: scores_of(evaluation) for name, evaluation in evaluations.items()}
-    replicates = bootstrap_bpb(scores, samples, seed)
-    seeds = set.intersection(*(set(variant.seeds) for variant in scores.values()))
-    points = {name: variant.on_seeds(tuple(sorted(seeds))).bpb() for name, variant in scores.items()}
+    scores = aligned({name: scores_of(evaluation) for name, evaluation in evaluations.items()})
     comparisons: dict[str, Any] = {}
     for reference in (BASELINE, SECOND_REFERENCE):
         if reference not in evaluations:
@@ -90,17 +82,11 @@ def compare_variants(evaluations: dict[str, dict[str, Any]], samples: int, seed:
         for name in evaluations:
             if name in (BASELINE, reference):
                 continue
-            comparison = paired_comparison(name, reference, points, replicates, confidence, len(seeds))
-            t_interval = paired_interval(per_seed(evaluations[name]), per_seed(evaluations[reference]), confidence)
-            if t_interval["ci_low"] is not None:
-                scale = 100.0 / points[reference]
-                t_interval["relative_ci_percent"] = [t_interval["ci_low"] * scale, t_interval["ci_high"] * scale]
-            comparison["t_interval"] = t_interval
-            comparisons[f"{name}_vs_{reference}"] = comparison
+            comparisons[f"{name}_vs_{reference}"] = paired_comparison(name, reference, scores, confidence, proxy)
     fractions = {}
     if "oracle" in evaluations and BASELINE in evaluations:
         for name in evaluations:
-            fractions[name] = oracle_fraction(name, BASELINE, "oracle", points, replicates, confidence)
+            fractions[name] = oracle_fraction(name, BASELINE, "oracle", scores, confidence, proxy)
     return comparisons, fractions
 
 
@@ -116,14 +102,18 @@ def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: 
         return f"{label}: no comparison (the summary needs `raw` and at least one processed variant)."
     best = min(candidates, key=lambda name: variants[name]["heldout_bpb"])
     comparison = comparisons[f"{best}_vs_{BASELINE}"]
-    low, high = comparison["relative_ci_percent"]
-    change = (f"{comparison['relative_percent']:+.2f} % held-out bpb vs raw, {comparison['confidence']:.0%} CI "
-              f"[{low:+.2f}, {high:+.2f}], detectable effect ±{comparison['half_width_percent']:.2f} %")
+    change = f"{comparison['relative_percent']:+.2f} % held-out bpb vs raw"
+    if comparison["significant"] is not None:
+        low, high = comparison["relative_ci_percent"]
+        change += (f", {comparison['confidence']:.0%} CI [{low:+.2f}, {high:+.2f}], minimum detectable effect "
+                   f"(80 % power) {comparison['mde_percent']:.2f} %")
     if not judges_cleaning:
         return (f"{label}: fit to the raw pool, not a verdict on cleaning: the variant closest to the pool's own "
                 f"distribution is `{best}` ({change}).")
     if comparison["mean_difference"] >= 0:
         answer = f"{label}: No: no recipe variant beat the raw data (best: `{best}`, {change})."
+    elif comparison["significant"] is None:
+        answer = f"{label}: No claim: `{best}` is best ({change}), but {comparison['no_claim']}."
     elif comparison["significant"]:
         answer = f"{label}: Yes: `{best}` is best ({change})."
     else:
@@ -132,13 +122,14 @@ def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: 
     fraction = variants[best].get("fraction_of_oracle_gain")
     if oracle:
         answer += f" The oracle (clean documents only) reaches {oracle['relative_percent']:+.2f} %"
-        answer += (f"; `{best}` gets {fraction['value']:.0%} [{fraction['ci_low']:.0%}, {fraction['ci_high']:.0%}]"
-                   " of that gain." if fraction else ".")
+        answer += f"; `{best}` gets {fraction_text(fraction, '.0%')} of that gain." if fraction else "."
     return answer
 
 
-def low_power_reason(variants: dict[str, dict[str, Any]], max_seed_std: float) -> str | None:
-    """Why a proxy cannot be trusted to rank the variants: its seed-to-seed spread, where too wide."""
+def low_power_reason(variants: dict[str, dict[str, Any]], max_seed_std: float, proxy: str) -> str | None:
+    """Why a proxy cannot be trusted to rank the variants: its seed-to-seed spread, where too wide or unknown."""
+    if any(len(variant["seeds"]) == 1 for variant in variants.values()) and not is_deterministic(proxy):
+        return "one seed, so its seed-to-seed spread is unknown"
     spread = {name: evaluation["heldout_bpb_std"] for name, evaluation in variants.items()}
     worst = max(spread, key=spread.get)
     if spread[worst] > max_seed_std:
@@ -148,15 +139,14 @@ def low_power_reason(variants: dict[str, dict[str, Any]], max_seed_std: float) -
 
 def summarize_proxy(proxy: str, evaluations: dict[str, dict[str, Any]], args: argparse.Namespace,
                     judges_cleaning: bool = True) -> dict[str, Any]:
-    comparisons, fractions = compare_variants(evaluations, args.bootstrap_samples, args.bootstrap_seed,
-                                              args.confidence)
+    comparisons, fractions = compare_variants(evaluations, proxy, args.confidence)
     variants = {}
     for name, evaluation in evaluations.items():
         variants[name] = {key: value for key, value in evaluation.items()
                           if key != "per_document" and key not in DATA_KEYS}
         if name in fractions:
             variants[name]["fraction_of_oracle_gain"] = fractions[name]
-    low_power = low_power_reason(variants, args.max_seed_std)
+    low_power = low_power_reason(variants, args.max_seed_std, proxy)
     return {"variants": variants, "comparisons": comparisons, "low_power": low_power,
             "verdict": proxy_verdict(proxy, variants, comparisons, low_power, judges_cleaning)}
 
@@ -247,23 +237,28 @@ def near_threshold_markdown(reports: list[dict[str, Any]]) -> list[str]:
 def interval_cell(comparison: dict[str, Any] | None) -> str:
     if comparison is None:
         return "–"
+    if comparison["significant"] is None:
+        return f"{comparison['relative_percent']:+.2f} % (one seed: no interval)"
     low, high = comparison["relative_ci_percent"]
     mark = " ✓" if comparison["significant"] else ""
     return f"{comparison['relative_percent']:+.2f} % [{low:+.2f}, {high:+.2f}]{mark}"
 
 
-def t_cell(comparison: dict[str, Any] | None) -> str:
-    if comparison is None or comparison["t_interval"]["ci_low"] is None:
+def mde_cell(comparison: dict[str, Any] | None) -> str:
+    if comparison is None or comparison["mde_percent"] is None:
         return "–"
-    t_interval = comparison["t_interval"]
-    low, high = t_interval["relative_ci_percent"]
-    return f"[{low:+.2f}, {high:+.2f}] (n={t_interval['n']})"
+    return f"{comparison['mde_percent']:.2f} %"
+
+
+def fraction_text(fraction: dict[str, Any], spec: str) -> str:
+    """'0.52 [0.40, 0.63]', the interval left out where one seed gives none."""
+    if fraction["ci_low"] is None:
+        return f"{fraction['value']:{spec}}"
+    return f"{fraction['value']:{spec}} [{fraction['ci_low']:{spec}}, {fraction['ci_high']:{spec}}]"
 
 
 def fraction_cell(fraction: dict[str, Any] | None) -> str:
-    if not fraction:
-        return "–"
-    return f"{fraction['value']:.2f} [{fraction['ci_low']:.2f}, {fraction['ci_high']:.2f}]"
+    return fraction_text(fraction, ".2f") if fraction else "–"
 
 
 def proxy_heading(proxy: str, result: dict[str, Any], judges_cleaning: bool) -> str:
@@ -277,15 +272,15 @@ def proxy_heading(proxy: str, result: dict[str, Any], judges_cleaning: bool) -> 
 def proxy_markdown(proxy: str, result: dict[str, Any], judges_cleaning: bool = True) -> list[str]:
     comparisons = result["comparisons"]
     lines = ["", proxy_heading(proxy, result, judges_cleaning), "",
-             "| variant | held-out bpb (mean ± std) | seeds | vs raw (bootstrap CI) | detectable effect "
-             "| vs raw (t over seeds) | vs k_sigma (bootstrap CI) | fraction of oracle gain |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| variant | held-out bpb (mean ± std) | seeds | vs raw (CI) | minimum detectable effect (80 % power) "
+             "| vs k_sigma (CI) | fraction of oracle gain |",
+             "|---|---|---|---|---|---|---|"]
     for name, variant in result["variants"].items():
         versus_raw = comparisons.get(f"{name}_vs_{BASELINE}")
         lines.append(
             f"| {name} | {variant['heldout_bpb']:.4f} ± {variant['heldout_bpb_std']:.4f} | {len(variant['seeds'])} "
             f"| {'baseline' if name == BASELINE else interval_cell(versus_raw)} "
-            f"| {'±%.2f %%' % versus_raw['half_width_percent'] if versus_raw else '–'} | {t_cell(versus_raw)} "
+            f"| {mde_cell(versus_raw)} "
             f"| {interval_cell(comparisons.get(f'{name}_vs_{SECOND_REFERENCE}'))} "
             f"| {fraction_cell(variant.get('fraction_of_oracle_gain'))} |"
         )
@@ -353,8 +348,9 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
     lines += [f"**{line}**" if index == 0 else line for index, line in enumerate(verdict["text"].splitlines())]
     lines += [f"\n> **Warning**: {warning}" for warning in summary.get("warnings", [])]
     lines += eval_set_markdown(summary.get("eval_set"))
-    lines += ["", "Intervals are paired bootstrap intervals over eval documents and seeds (✓: excludes 0); the "
-              "detectable effect is the interval's half-width. Lower bpb is better."]
+    lines += ["", "Intervals are paired intervals over eval documents and seeds (Student t, Welch-Satterthwaite "
+              "df; ✓: excludes 0); the minimum detectable effect (80 % power) is the true difference they find "
+              "4 times in 5. One seed of a seed-dependent proxy gets no interval. Lower bpb is better."]
     for proxy, result in summary["proxies"].items():
         lines += proxy_markdown(proxy, result, judges_cleaning)
     lines += data_markdown(summary["variants"])

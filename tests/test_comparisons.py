@@ -12,7 +12,11 @@ from conftest import TINY_CONFIG, copy_workflow, planned_jobs, write_config
 
 import numpy as np
 
-from sandbox.bootstrap import Scores, bootstrap_bpb, oracle_fraction, paired_comparison
+import pytest
+from scipy.stats import t as student_t
+
+from sandbox import proxy_kinds
+from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison, paired_test, variance_components
 from sandbox.stats import paired_interval
 
 
@@ -47,74 +51,137 @@ def scores(nll_per_seed: list[list[float]], n_bytes: list[int], seeds: tuple[int
                   np.array(n_bytes, dtype=float))
 
 
-def test_a_constant_per_byte_gain_has_a_zero_width_interval_at_its_value() -> None:
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A proxy registered as deterministic: the same scores for every seed."""
+    monkeypatch.setitem(proxy_kinds.PROXY_SEEDS, "frozen", (True, "nothing"))
+    return "frozen"
+
+
+def test_a_constant_per_byte_gain_has_a_zero_width_interval_at_its_value(frozen: str) -> None:
     rng = np.random.default_rng(1)
     n_bytes = rng.integers(50, 500, size=200)
     baseline_bits = n_bytes * rng.uniform(1.5, 3.0, size=200)
     variants = {"raw": scores([baseline_bits], n_bytes), "k_sigma": scores([baseline_bits - 0.1 * n_bytes], n_bytes)}
-    replicates = bootstrap_bpb(variants, samples=500, seed=0)
-    points = {name: variant.bpb() for name, variant in variants.items()}
-    comparison = paired_comparison("k_sigma", "raw", points, replicates, 0.95, n_seeds=1)
+    comparison = paired_comparison("k_sigma", "raw", variants, 0.95, frozen)
     assert math.isclose(comparison["mean_difference"], -0.1)
     assert math.isclose(comparison["ci_low"], -0.1) and math.isclose(comparison["ci_high"], -0.1)
-    assert comparison["significant"] is True
-    # in percent of raw the gain still varies with the resampled raw bpb, so only its point is exact
+    assert comparison["significant"] is True and comparison["no_claim"] is None
     low, high = comparison["relative_ci_percent"]
-    assert math.isclose(comparison["relative_percent"], -0.1 / points["raw"] * 100)
-    assert low <= comparison["relative_percent"] <= high
+    assert math.isclose(comparison["relative_percent"], -0.1 / variants["raw"].bpb() * 100)
+    assert math.isclose(low, comparison["relative_percent"]) and math.isclose(high, comparison["relative_percent"])
 
 
-def test_document_bootstrap_matches_the_normal_approximation() -> None:
-    # 1 seed, equal-length documents: the paired difference's standard error is sd(d) / sqrt(E),
-    # so the 95 % interval's half-width is close to 1.96 * sd(d) / sqrt(E).
+def test_one_seed_of_a_seed_dependent_proxy_makes_no_claim_and_says_why() -> None:
+    n_bytes = [100] * 50
+    variants = {"raw": scores([[200.0] * 50], n_bytes), "recipe": scores([[150.0] * 50], n_bytes)}
+    for proxy in ("gpt", "ngram", "hf", "command", "unknown"):
+        comparison = paired_comparison("recipe", "raw", variants, 0.95, proxy)
+        assert comparison["significant"] is None and comparison["ci_low"] is None, proxy
+        assert comparison["relative_ci_percent"] is None and comparison["mde_percent"] is None
+        assert comparison["no_claim"].startswith(f"one seed of {proxy}, whose scores depend on the seed")
+        assert math.isclose(comparison["relative_percent"], -25.0)
+    variants["oracle"] = scores([[100.0] * 50], n_bytes)
+    fraction = oracle_fraction("recipe", "raw", "oracle", variants, 0.95, "gpt")
+    assert fraction["value"] == 0.5 and fraction["ci_low"] is None and fraction["no_claim"]
+
+
+def test_document_component_is_the_paired_standard_error(frozen: str) -> None:
+    # 1 seed, equal-length documents: the paired difference's standard error is sd(d) / sqrt(E), and
+    # the 95 % interval is t(0.975, E - 1) of them either side
     rng = np.random.default_rng(2)
     docs = 400
     n_bytes = np.full(docs, 100)
     difficulty = rng.uniform(100, 400, size=docs)  # shared by both variants: pairing removes it
     per_doc_difference = rng.normal(-2.0, 10.0, size=docs)
     variants = {"raw": scores([difficulty], n_bytes), "recipe": scores([difficulty + per_doc_difference], n_bytes)}
-    replicates = bootstrap_bpb(variants, samples=4000, seed=0)
-    points = {name: variant.bpb() for name, variant in variants.items()}
-    comparison = paired_comparison("recipe", "raw", points, replicates, 0.95, n_seeds=1)
-    expected_half_width = 1.96 * (per_doc_difference / 100).std(ddof=1) / math.sqrt(docs)
-    half_width = (comparison["ci_high"] - comparison["ci_low"]) / 2
-    assert abs(half_width - expected_half_width) < 0.1 * expected_half_width
-    unpaired_half_width = 1.96 * (difficulty / 100).std(ddof=1) / math.sqrt(docs)
-    assert half_width < unpaired_half_width / 5, "pairing on documents removes their shared difficulty"
+    comparison = paired_comparison("recipe", "raw", variants, 0.95, frozen)
+    se = (per_doc_difference / 100).std(ddof=1) / math.sqrt(docs)
+    assert math.isclose(comparison["se"], se) and comparison["df"] == docs - 1
+    assert math.isclose(comparison["ci_high"] - comparison["mean_difference"], student_t.ppf(0.975, docs - 1) * se)
+    # minimum detectable effect at 80 % power: about 1.97 + 0.84 standard errors with this many df
+    mde = comparison["mde_percent"] / comparison["relative_percent"] * comparison["mean_difference"]
+    assert 2.80 < mde / se < 2.83
+    unpaired_se = (difficulty / 100).std(ddof=1) / math.sqrt(docs)
+    assert se < unpaired_se / 5, "pairing on documents removes their shared difficulty"
 
 
-def test_seed_to_seed_spread_widens_the_interval() -> None:
+def test_components_match_a_hand_computed_two_way_layout() -> None:
+    # 2 seeds x 3 documents of 10 bytes; differences in bits per cell
+    cells = np.array([[1.0, 2.0, 6.0], [3.0, 1.0, 8.0]])
+    n_bytes = np.full(3, 10.0)
+    estimate, document, seed, interaction = variance_components(cells, n_bytes)
+    # per seed: 9/30, 12/30; mean 0.35; per document (seed mean): 2, 1.5, 7 bits
+    assert math.isclose(estimate, 0.35)
+    linear = np.array([2.0, 1.5, 7.0]) - 0.35 * 10
+    assert math.isclose(document, 3 / 2 * (linear**2).sum() / 30**2)
+    assert math.isclose(seed, np.var([0.3, 0.4], ddof=1) / 2)
+    residual = cells - np.array([2.0, 1.5, 7.0]) - np.array([[-0.05], [0.05]]) * 10
+    assert math.isclose(interaction, 3 / 2 * (residual**2).sum() / (1 * 2 * 30**2))
+
+
+def test_seed_to_seed_spread_widens_the_interval_to_the_t_interval_over_seeds() -> None:
     n_bytes = [100] * 50
     baseline = [[200.0] * 50] * 3
-    # identical documents within a seed, a different offset per seed: only seed resampling sees it
+    # identical documents within a seed, a different offset per seed: only the seed component sees it
     treated = [[190.0] * 50, [200.0] * 50, [170.0] * 50]
     variants = {"raw": scores(baseline, n_bytes), "recipe": scores(treated, n_bytes)}
-    replicates = bootstrap_bpb(variants, samples=2000, seed=0)
-    points = {name: variant.bpb() for name, variant in variants.items()}
-    comparison = paired_comparison("recipe", "raw", points, replicates, 0.95, n_seeds=3)
+    comparison = paired_comparison("recipe", "raw", variants, 0.95, "gpt")
     assert math.isclose(comparison["mean_difference"], (-0.1 + 0.0 - 0.3) / 3)
-    assert comparison["ci_low"] <= -0.25 and comparison["ci_high"] >= -0.05, comparison
+    t_interval = paired_interval(variants["recipe"].per_seed_bpb(), variants["raw"].per_seed_bpb())
+    assert math.isclose(comparison["ci_low"], t_interval["ci_low"])
+    assert math.isclose(comparison["ci_high"], t_interval["ci_high"])
+    assert comparison["significant"] is False and comparison["df"] == 2
 
 
-def test_bootstrap_uses_only_the_seeds_both_sides_have() -> None:
+def test_intervals_cover_the_t_interval_over_seeds() -> None:
+    # GPT-like: a per-model offset far above the per-document noise
+    rng = np.random.default_rng(3)
+    n_bytes = rng.integers(200, 1500, size=300)
+    for _ in range(20):
+        bpb = 2.5 + 0.02 * rng.standard_normal((2, 3, 1)) + 0.05 * rng.standard_normal((2, 3, 300))
+        variants = {"raw": scores(list(bpb[0] * n_bytes), n_bytes), "recipe": scores(list(bpb[1] * n_bytes), n_bytes)}
+        comparison = paired_comparison("recipe", "raw", variants, 0.95, "gpt")
+        t_interval = paired_interval(variants["recipe"].per_seed_bpb(), variants["raw"].per_seed_bpb())
+        assert comparison["ci_low"] <= t_interval["ci_low"] + 1e-12
+        assert comparison["ci_high"] >= t_interval["ci_high"] - 1e-12
+
+
+def test_comparisons_use_only_the_seeds_both_sides_have() -> None:
     n_bytes = [10, 20]
     variants = {"raw": scores([[10.0, 20.0], [30.0, 60.0]], n_bytes, seeds=(0, 1)),
                 "trial0": scores([[5.0, 10.0]], n_bytes, seeds=(0,))}
-    replicates = bootstrap_bpb(variants, samples=200, seed=0)
-    assert np.allclose(replicates["raw"], 1.0) and np.allclose(replicates["trial0"], 0.5)
+    paired = aligned(variants)
+    assert paired["raw"].seeds == paired["trial0"].seeds == (0,)
+    assert paired["raw"].bpb() == 1.0 and paired["trial0"].bpb() == 0.5
+    comparison = paired_comparison("trial0", "raw", variants, 0.95, "gpt")
+    assert comparison["n_seeds"] == 1 and comparison["mean_difference"] == -0.5
 
 
-def test_oracle_fraction_with_its_interval() -> None:
+def test_oracle_fraction_with_its_interval(frozen: str) -> None:
     n_bytes = [100] * 30
     variants = {"raw": scores([[300.0] * 30], n_bytes), "k_sigma": scores([[250.0] * 30], n_bytes),
                 "oracle": scores([[200.0] * 30], n_bytes)}
-    replicates = bootstrap_bpb(variants, samples=300, seed=0)
-    points = {name: variant.bpb() for name, variant in variants.items()}
-    fraction = oracle_fraction("k_sigma", "raw", "oracle", points, replicates, 0.95)
+    fraction = oracle_fraction("k_sigma", "raw", "oracle", variants, 0.95, frozen)
     assert fraction == {"value": 0.5, "ci_low": 0.5, "ci_high": 0.5, "confidence": 0.95}
-    assert oracle_fraction("oracle", "raw", "oracle", points, replicates, 0.95)["value"] == 1.0
-    flat = {"raw": points["raw"], "oracle": points["raw"], "k_sigma": points["k_sigma"]}
-    assert oracle_fraction("k_sigma", "raw", "oracle", flat, replicates, 0.95) is None
+    assert oracle_fraction("oracle", "raw", "oracle", variants, 0.95, frozen)["value"] == 1.0
+    flat = {**variants, "oracle": variants["raw"]}
+    assert oracle_fraction("k_sigma", "raw", "oracle", flat, 0.95, frozen) is None
+
+
+def test_oracle_fraction_interval_is_the_delta_method() -> None:
+    rng = np.random.default_rng(4)
+    n_bytes = np.full(200, 100.0)
+    noise = rng.normal(0, 5.0, size=(3, 3, 200))
+    bits = {name: 250.0 - shift + noise[index] for index, (name, shift) in
+            enumerate({"raw": 0.0, "k_sigma": 10.0, "oracle": 20.0}.items())}
+    variants = {name: scores(list(value), list(n_bytes)) for name, value in bits.items()}
+    fraction = oracle_fraction("k_sigma", "raw", "oracle", variants, 0.95, "gpt")
+    gap = variants["raw"].bpb() - variants["oracle"].bpb()
+    contrast = bits["raw"] - bits["k_sigma"] - fraction["value"] * (bits["raw"] - bits["oracle"])
+    half_width = float(paired_test(contrast, n_bytes, 0.95).half_width) / gap
+    assert math.isclose(fraction["ci_high"] - fraction["value"], half_width)
+    assert fraction["ci_low"] < 0.5 < fraction["ci_high"]
 
 
 def test_agreement_flags_proxies_that_disagree_in_sign() -> None:
@@ -187,3 +254,18 @@ def test_noise_tagged_eval_documents_are_warned_about_with_the_fix(tmp_path: Pat
     clean = tmp_path / "clean.jsonl"
     clean.write_text("".join(json.dumps(row) + "\n" for row in rows if "noise" not in str(row)))
     assert eval_set_warnings(clean) == [] and eval_set_warnings(None) == []
+
+
+def test_one_seed_verdict_says_why_it_makes_no_claim() -> None:
+    from summarize import agreement, interval_cell, low_power_reason, proxy_verdict
+
+    n_bytes = [100] * 20
+    variants = {"raw": scores([[200.0] * 20], n_bytes), "recipe": scores([[190.0] * 20], n_bytes)}
+    comparison = paired_comparison("recipe", "raw", variants, 0.95, "hf")
+    table = {"raw": {"heldout_bpb": 2.0, "seeds": [0]}, "recipe": {"heldout_bpb": 1.9, "seeds": [0]}}
+    verdict = proxy_verdict("hf", table, {"recipe_vs_raw": comparison}, None)
+    assert verdict.startswith("hf: No claim: `recipe` is best (-5.00 % held-out bpb vs raw), but one seed of hf")
+    assert interval_cell(comparison) == "-5.00 % (one seed: no interval)"
+    assert low_power_reason({name: {**row, "heldout_bpb_std": 0.0} for name, row in table.items()}, 0.015, "hf")
+    proxies = {proxy: {"variants": table, "comparisons": {"recipe_vs_raw": comparison}} for proxy in ("hf", "gpt")}
+    assert agreement(proxies)["comparisons"]["recipe_vs_raw"]["status"] == "inconclusive"

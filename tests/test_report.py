@@ -19,7 +19,7 @@ CONFIG = "test-config.yaml"
 # Menu entry -> what its first result's caption says (report/*.rst); the tiny run has no HPO.
 CATEGORIES = {
     "1. Verdict": "The verdict table",
-    "2. Held-out bpb": "paired bootstrap interval",
+    "2. Held-out bpb": "paired interval over held-out",
     "3. Stats and thresholds": "k-sigma refinement",
     "4. Removals per operator": "first operator that rejects it",
     "5. Training curves": "Training curves of the GPT proxy",

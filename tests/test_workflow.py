@@ -71,8 +71,8 @@ def test_seeds_are_paired_and_averaged(tiny_run: Path) -> None:
                        - result["variants"]["raw"]["heldout_bpb_per_seed"][s] for s in ("0", "1")]
         assert comparison["n_seeds"] == 2 and math.isclose(comparison["mean_difference"], sum(differences) / 2)
         assert comparison["ci_low"] <= comparison["mean_difference"] <= comparison["ci_high"]
-        assert comparison["t_interval"]["n"] == 2
-        assert comparison["half_width_percent"] > 0
+        assert comparison["n"] == 2 and comparison["df"] >= 1
+        assert comparison["mde_percent"] > 0 and comparison["significant"] is not None
 
 
 def test_both_proxies_train_on_the_same_budget(tiny_run: Path) -> None:
@@ -133,7 +133,7 @@ def test_summary_names_its_provenance(tiny_run: Path) -> None:
     assert provenance["versions"]["torch"][0].startswith("2.13.0")
     assert provenance["versions"]["numpy"][0] == "2.4.6", "the n-gram jobs report their numpy"
     assert provenance["metrics"]["heldout_bpb"]["version"] == "v2"
-    assert provenance["metrics"]["paired_bootstrap"]["version"] == "v1"
+    assert provenance["metrics"]["paired_comparison"]["version"] == "v2"
     assert set(provenance["inputs"]) == {f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl"}
 
 

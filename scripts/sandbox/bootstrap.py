@@ -1,10 +1,16 @@
-"""Paired comparisons on per-document held-out scores: a hierarchical bootstrap.
+"""Paired comparisons on per-document held-out scores, with two variance components.
 
-Each replicate resamples the eval documents with replacement and, when there are two or more
-seeds, the seeds too; every variant is scored on the same resampled documents and seeds, so the
-comparison is paired. A variant's held-out bits per byte in a replicate is its total NLL over the
-resampled (seed, document) cells divided by their total bytes; with every seed the same eval set,
-that is the mean over seeds of each seed's bits per byte, the sandbox's heldout_bpb.
+A difference of held-out bpb between two variants (both scored on the same eval documents, with
+the same seeds) varies for two reasons: the eval set is a sample of documents, and each model is
+one draw of training randomness. The document component is the variance the document bootstrap
+estimates (documents resampled, seeds kept), in closed form: the delta-method variance of a ratio
+of totals. The seed component is the variance of the per-seed differences over the seeds, which
+also holds the seed x document interaction the document component already counts; that share is
+estimated from the residuals and counted once. Their sum's degrees of freedom follow Welch-
+Satterthwaite (n_seeds - 1 for the seeds, n_docs - 1 for the documents); the interval is the wider
+of that Student-t interval and the t-interval over seeds alone, which Welch-Satterthwaite can
+undercut when the few seeds happen to agree. One seed of a seed-dependent proxy gets no interval:
+its seed component is unknown. bench/calibration.py checks the false-positive rate and power.
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from sandbox.jsonl import iter_jsonl
+from sandbox.proxy_kinds import is_deterministic, seed_effect
 
-# Defined, with its version, in sandbox.metrics (paired_bootstrap).
-METHOD = "paired_bootstrap v1"
-# Bootstrap weights are drawn in blocks so that a large eval set does not need a B x E matrix at once.
-CELLS_PER_BLOCK = 4_000_000
+# Defined, with its version, in sandbox.metrics (paired_comparison).
+METHOD = "paired_comparison v2"
+# The minimum detectable effect is the true difference found with this probability.
+POWER = 0.8
 
 
 @dataclass(frozen=True)
@@ -76,82 +83,170 @@ def common_seeds(variants: Mapping[str, Scores]) -> tuple[int, ...]:
     return tuple(sorted(shared))
 
 
-def bootstrap_bpb(variants: Mapping[str, Scores], samples: int, seed: int) -> dict[str, np.ndarray]:
-    """Replicates (samples,) of each variant's bpb under one shared resampling of seeds and documents."""
+def aligned(variants: Mapping[str, Scores]) -> dict[str, Scores]:
+    """Every variant on the seeds all of them have, checked to score the same eval documents."""
     seeds = common_seeds(variants)
-    aligned = {name: scores.on_seeds(seeds) for name, scores in variants.items()}
-    n_bytes = next(iter(aligned.values())).n_bytes
-    for name, scores in aligned.items():
+    result = {name: scores.on_seeds(seeds) for name, scores in variants.items()}
+    n_bytes = next(iter(result.values())).n_bytes
+    for name, scores in result.items():
         if not np.array_equal(scores.n_bytes, n_bytes):
             raise ValueError(f"variant {name} was scored on a different eval set; the comparison cannot be paired")
-    n_seeds, n_docs = len(seeds), len(n_bytes)
-    rng = np.random.default_rng(seed)
-    block = max(1, CELLS_PER_BLOCK // n_docs)
-    replicates: dict[str, list[np.ndarray]] = {name: [] for name in aligned}
-    for start in range(0, samples, block):
-        size = min(block, samples - start)
-        doc_weights = rng.multinomial(n_docs, np.full(n_docs, 1.0 / n_docs), size=size).astype(np.float64)
-        if n_seeds > 1:
-            seed_weights = rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=size).astype(np.float64)
-        else:
-            seed_weights = np.ones((size, 1))
-        drawn_bytes = seed_weights.sum(axis=1) * (doc_weights @ n_bytes)
-        for name, scores in aligned.items():
-            bits = (seed_weights * (doc_weights @ scores.nll_bits.T)).sum(axis=1)
-            replicates[name].append(bits / drawn_bytes)
-    return {name: np.concatenate(parts) for name, parts in replicates.items()}
+    return result
 
 
-def percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    tail = (1.0 - confidence) / 2.0 * 100.0
-    low, high = np.percentile(values, [tail, 100.0 - tail])
-    return float(low), float(high)
+@dataclass(frozen=True)
+class PairedTest:
+    """A paired contrast in bpb per leading index of its cells, with its interval (all arrays)."""
+
+    estimate: np.ndarray
+    se: np.ndarray
+    df: np.ndarray
+    se_documents: np.ndarray
+    se_seeds: np.ndarray  # nan with one seed
+    half_width: np.ndarray
+    mde: np.ndarray
+
+    @property
+    def low(self) -> np.ndarray:
+        return self.estimate - self.half_width
+
+    @property
+    def high(self) -> np.ndarray:
+        return self.estimate + self.half_width
+
+    @property
+    def significant(self) -> np.ndarray:
+        return (self.low > 0) | (self.high < 0)
 
 
-def paired_comparison(
-    treated: str,
-    baseline: str,
-    points: Mapping[str, float],
-    replicates: Mapping[str, np.ndarray],
-    confidence: float,
-    n_seeds: int,
-) -> dict[str, Any]:
-    """Difference treated - baseline in bpb and in percent of baseline, with bootstrap intervals."""
-    difference = points[treated] - points[baseline]
-    replicate_difference = replicates[treated] - replicates[baseline]
-    relative = 100.0 * replicate_difference / replicates[baseline]
-    low, high = percentile_interval(replicate_difference, confidence)
-    relative_low, relative_high = percentile_interval(relative, confidence)
-    return {
-        "method": METHOD,
-        "confidence": confidence,
-        "samples": len(replicate_difference),
-        "n_seeds": n_seeds,
-        "mean_difference": difference,
-        "ci_low": low,
-        "ci_high": high,
-        "relative_percent": 100.0 * difference / points[baseline],
-        "relative_ci_percent": [relative_low, relative_high],
-        "half_width_percent": (relative_high - relative_low) / 2.0,
-        "significant": bool(low > 0 or high < 0),
+def variance_components(cells: np.ndarray, n_bytes: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The mean contrast and the document, seed and interaction parts of its variance; cells (..., seeds, docs)
+    in bits.
+
+    The mean is over seeds of each seed's total bits over total bytes. The interaction part (the
+    seed x document residual, a share of both other parts) and the seed part are zero with one seed.
+    """
+    n_seeds, n_docs = cells.shape[-2:]
+    if n_docs < 2:
+        raise ValueError("a paired comparison needs at least two eval documents")
+    total_bytes = n_bytes.sum()
+    per_seed = cells.sum(axis=-1) / total_bytes
+    estimate = per_seed.mean(axis=-1)
+    per_doc = cells.mean(axis=-2)
+    # the linearised ratio: each document's bits less its bytes' share of the estimate
+    linear = per_doc - estimate[..., None] * n_bytes
+    document = n_docs / (n_docs - 1) * (linear**2).sum(axis=-1) / total_bytes**2
+    if n_seeds == 1:
+        zero = np.zeros_like(estimate)
+        return estimate, document, zero, zero
+    seed = per_seed.var(axis=-1, ddof=1) / n_seeds
+    residual = cells - per_doc[..., None, :] - (per_seed - estimate[..., None])[..., None] * n_bytes
+    interaction = n_docs / (n_docs - 1) * (residual**2).sum(axis=(-2, -1)) / ((n_seeds - 1) * n_seeds
+                                                                                * total_bytes**2)
+    return estimate, document, seed, interaction
+
+
+def detectable_in_se(df: np.ndarray, confidence: float, power: float = POWER) -> np.ndarray:
+    """The true difference, in standard errors, that a two-sided t-test on df degrees of freedom finds
+    with the given power: the noncentral t's noncentrality (about 2.8 for many df, 5.6 for 2).
+
+    Solved by bisection, vectorised over df; the far tail's share of the power is negligible here.
+    """
+    from scipy.stats import nct
+    from scipy.stats import t as student_t
+
+    df = np.asarray(df, dtype=np.float64)
+    critical = student_t.ppf(0.5 + confidence / 2, df)
+    low, high = np.zeros_like(df), np.full_like(df, 40.0)
+    for _ in range(50):
+        middle = (low + high) / 2
+        enough = np.nan_to_num(nct.sf(critical, df, middle), nan=1.0) >= power
+        low, high = np.where(enough, low, middle), np.where(enough, middle, high)
+    return high
+
+
+def paired_test(cells: np.ndarray, n_bytes: np.ndarray, confidence: float) -> PairedTest:
+    """Two-sided test of a contrast's mean on cells (..., seeds, docs) in bits; vectorised over leading axes."""
+    from scipy.stats import t as student_t
+
+    n_seeds, n_docs = cells.shape[-2:]
+    estimate, document, seed, interaction = variance_components(cells, n_bytes)
+    # the seed x document interaction is in both the document and the seed component: count it once,
+    # and never below either component alone
+    variance = np.maximum.reduce([document + seed - interaction, document, seed])
+    denominator = document**2 / (n_docs - 1)
+    if n_seeds > 1:
+        denominator = denominator + seed**2 / (n_seeds - 1) + interaction**2 / ((n_docs - 1) * (n_seeds - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = np.where(denominator > 0, variance**2 / denominator, n_docs - 1)
+    df = np.clip(df, max(n_seeds - 1, 1), n_docs - 1)
+    se = np.sqrt(variance)
+    quantile = 0.5 + confidence / 2
+    half_width = student_t.ppf(quantile, df) * se
+    if n_seeds > 1:
+        # never narrower than the t-interval over seeds alone (df n_seeds - 1)
+        seed_only = student_t.ppf(quantile, n_seeds - 1) * np.sqrt(seed)
+        wider = seed_only > half_width
+        se, df = np.where(wider, np.sqrt(seed), se), np.where(wider, float(n_seeds - 1), df)
+        half_width = np.maximum(half_width, seed_only)
+    mde = detectable_in_se(df, confidence) * se
+    se_seeds = np.sqrt(seed) if n_seeds > 1 else np.full_like(estimate, np.nan)
+    return PairedTest(estimate, se, df, np.sqrt(document), se_seeds, half_width, mde)
+
+
+def no_claim_reason(proxy: str, n_seeds: int) -> str | None:
+    """Why a comparison makes no significance claim, or None when it does."""
+    if n_seeds > 1 or is_deterministic(proxy):
+        return None
+    return (f"one seed of {proxy}, whose scores depend on the seed ({seed_effect(proxy)}): the seed-to-seed "
+            "variance is unknown, so no interval and no significance; run two or more seeds")
+
+
+def paired_comparison(treated: str, baseline: str, variants: Mapping[str, Scores], confidence: float,
+                      proxy: str) -> dict[str, Any]:
+    """Difference treated - baseline in bpb and in percent of baseline, with its interval and power."""
+    pair = aligned({name: variants[name] for name in (treated, baseline)})
+    n_seeds, n_docs = pair[baseline].nll_bits.shape
+    test = paired_test(pair[treated].nll_bits - pair[baseline].nll_bits, pair[baseline].n_bytes, confidence)
+    difference = float(test.estimate)
+    scale = 100.0 / pair[baseline].bpb()
+    reason = no_claim_reason(proxy, n_seeds)
+    result: dict[str, Any] = {
+        "method": METHOD, "confidence": confidence, "n": n_seeds, "n_seeds": n_seeds, "n_docs": n_docs,
+        "mean_difference": difference, "relative_percent": difference * scale, "se": float(test.se),
+        "df": float(test.df), "se_documents": float(test.se_documents),
+        "se_seeds": None if n_seeds == 1 else float(test.se_seeds), "no_claim": reason,
     }
+    if reason is not None:
+        return {**result, "se": None, "df": None, "ci_low": None, "ci_high": None, "relative_ci_percent": None,
+                "mde_percent": None, "significant": None}
+    low, high = float(test.low), float(test.high)
+    # percent of the reference's bpb, taken as known: its own uncertainty is second order here
+    return {**result, "ci_low": low, "ci_high": high, "relative_ci_percent": [low * scale, high * scale],
+            "mde_percent": float(test.mde) * scale, "significant": bool(test.significant)}
 
 
-def oracle_fraction(
-    variant: str,
-    baseline: str,
-    oracle: str,
-    points: Mapping[str, float],
-    replicates: Mapping[str, np.ndarray],
-    confidence: float,
-) -> dict[str, Any] | None:
-    """(baseline - variant) / (baseline - oracle), with a bootstrap interval; None without an oracle gap."""
+def oracle_fraction(variant: str, baseline: str, oracle: str, variants: Mapping[str, Scores], confidence: float,
+                    proxy: str) -> dict[str, Any] | None:
+    """(baseline - variant) / (baseline - oracle), with an interval; None without an oracle gap.
+
+    The interval is the delta method's: the fraction's error is that of the contrast
+    (baseline - variant) - fraction * (baseline - oracle), divided by the gap, so it has the same
+    variance components and degrees of freedom as a paired comparison.
+    """
+    three = aligned({name: variants[name] for name in {variant, baseline, oracle}})
+    points = {name: scores.bpb() for name, scores in three.items()}
     gap = points[baseline] - points[oracle]
     if gap == 0:
         return None
-    replicate_gap = replicates[baseline] - replicates[oracle]
-    usable = replicate_gap != 0
-    fractions = (replicates[baseline][usable] - replicates[variant][usable]) / replicate_gap[usable]
-    low, high = percentile_interval(fractions, confidence)
-    return {"value": (points[baseline] - points[variant]) / gap, "ci_low": low, "ci_high": high,
-            "confidence": confidence}
+    value = (points[baseline] - points[variant]) / gap
+    result: dict[str, Any] = {"value": value, "confidence": confidence}
+    n_seeds = len(three[baseline].seeds)
+    reason = no_claim_reason(proxy, n_seeds)
+    if reason is not None:
+        return {**result, "ci_low": None, "ci_high": None, "no_claim": reason}
+    bits = {name: scores.nll_bits for name, scores in three.items()}
+    cells = bits[baseline] - bits[variant] - value * (bits[baseline] - bits[oracle])
+    test = paired_test(cells, three[baseline].n_bytes, confidence)
+    half_width = float(test.half_width) / abs(gap)
+    return {**result, "ci_low": value - half_width, "ci_high": value + half_width}

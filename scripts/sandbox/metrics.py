@@ -8,14 +8,20 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "bytes, each starting after a BOS token; ngram: from the document's start, after a separator); per "
         "variant, the mean over seeds (heldout_bpb_std: sample std over seeds)",
     },
-    "paired_bootstrap": {
-        "version": "v1",
-        "definition": "difference of held-out bpb (variant - reference) with a percentile interval over "
-        "bootstrap replicates; each replicate draws the eval documents with replacement and, with two or more "
-        "seeds, the seeds with replacement, the same draw for every variant (paired); a variant's replicate "
-        "value is total NLL bits over total bytes of the drawn (seed, document) cells; significant when the "
-        "interval excludes 0; half_width_percent (half the interval's width, in percent of the reference) is "
-        "the minimum detectable effect",
+    "paired_comparison": {
+        "version": "v2",
+        "definition": "difference of held-out bpb (variant - reference), the mean over shared seeds of each "
+        "seed's difference on the same eval documents, with a Student-t interval; its variance is a document "
+        "component (the delta-method variance of the ratio of totals under resampling of documents, what the "
+        "document bootstrap estimates) plus a seed component (the variance over seeds of the per-seed "
+        "differences over n_seeds, less the seed x document interaction the document component already holds), "
+        "never below either component; degrees of freedom by Welch-Satterthwaite (n_docs - 1 and n_seeds - 1); "
+        "the interval is the wider of that and the t-interval over seeds alone; significant when it excludes 0; "
+        "one seed of a seed-dependent proxy (sandbox.proxy_kinds) gets no interval and significant None, with "
+        "the reason in no_claim; mde_percent: the minimum detectable effect at 80 % power, the true difference a "
+        "two-sided test at this confidence finds with probability 0.8 (noncentral t: about 2.8 standard errors "
+        "for many df, 5.6 for 2), in percent of the reference; percentages take the reference's bpb as known; "
+        "calibration: bench/calibration.py",
     },
     "kept_fraction": {
         "version": "v1",
@@ -29,21 +35,17 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "version": "v1",
         "definition": "removed documents tagged noise over all noise-tagged documents in the pool",
     },
-    "paired_t_interval": {
-        "version": "v1",
-        "definition": "mean over shared seeds of (variant heldout_bpb - raw heldout_bpb), with a 95 % "
-        "Student-t interval on n-1 degrees of freedom; significant when the interval excludes 0",
-    },
     "fraction_of_oracle_gain": {
-        "version": "v2",
+        "version": "v3",
         "definition": "per proxy: (raw heldout_bpb - variant heldout_bpb) / (raw heldout_bpb - oracle "
-        "heldout_bpb), means over seeds, with a percentile interval from the paired_bootstrap replicates; only "
-        "where an oracle (clean-tagged documents only) was trained",
+        "heldout_bpb), means over shared seeds, with a delta-method interval: the paired_comparison interval "
+        "of the contrast (raw - variant) - fraction x (raw - oracle), over the raw - oracle gap; none with one "
+        "seed of a seed-dependent proxy; only where an oracle (clean-tagged documents only) was trained",
     },
     "agreement": {
-        "version": "v1",
+        "version": "v2",
         "definition": "between two proxies: Kendall tau of their rankings of the variants by held-out bpb; per "
-        "comparison, whether the proxies whose paired_bootstrap interval excludes 0 agree in sign",
+        "comparison, whether the proxies whose paired_comparison interval excludes 0 agree in sign",
     },
     "probe_bpb": {
         "version": "v1",

@@ -1,0 +1,142 @@
+"""Simulated experiments that check the paired comparison's false-positive rate and power.
+
+Each experiment is one comparison of two variants on one eval set: per-document bits of the
+difference, per seed, built from three variance components of the bpb difference (each model's
+own offset, a per-document effect shared by the seeds, a per-seed-and-document interaction) and
+the demo eval set's document lengths. All experiments of a setting go through
+sandbox.bootstrap.paired_test at once, so thousands take seconds. tests/test_calibration.py and
+bench/calibration.py both run these.
+
+The noise sizes come from the project: `ngram` from 3 demo-sized variants x 8 seeds (the demo pool,
+it less a random 10 %, its clean documents; 400 eval documents, budget 1.23 MB), `gpt` takes the
+per-model offset of issue 24 (0.02 bpb, the GPT rung's seed std) and, as an assumption, per-document
+spreads somewhat above the n-gram's.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sandbox.bootstrap import detectable_in_se, paired_test
+
+# The demo eval set's document lengths in bytes: mean 592, sd 313, 201 to 1496.
+LENGTH_MEAN, LENGTH_SD, LENGTH_RANGE = 592.0, 313.0, (200.0, 1500.0)
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Standard deviations (bpb) of the parts of a per-document difference between two variants."""
+
+    name: str
+    model_sd: float  # each variant's model: one offset per seed
+    document_sd: float  # per document, the same for every seed
+    interaction_sd: float  # per seed and document
+
+
+NGRAM = Noise("ngram", model_sd=0.0023, document_sd=0.015, interaction_sd=0.03)
+GPT = Noise("gpt", model_sd=0.02, document_sd=0.02, interaction_sd=0.05)
+# a proxy whose seed changes nothing, with the n-gram's per-document spread of one seed
+DETERMINISTIC = Noise("deterministic", model_sd=0.0, document_sd=math.hypot(0.015, 0.03), interaction_sd=0.0)
+
+
+@dataclass(frozen=True)
+class Setting:
+    noise: Noise
+    seeds: int
+    docs: int = 400
+
+    @property
+    def label(self) -> str:
+        return f"{self.noise.name}, {self.seeds} seed{'s' if self.seeds > 1 else ''}, {self.docs} documents"
+
+
+SETTINGS = (Setting(GPT, 3), Setting(GPT, 5), Setting(NGRAM, 2), Setting(NGRAM, 3), Setting(NGRAM, 5),
+            Setting(DETERMINISTIC, 1))
+
+
+def document_lengths(rng: np.random.Generator, docs: int) -> np.ndarray:
+    """Byte lengths like the demo eval set's: lognormal with its mean and sd, clipped to its range."""
+    sigma2 = math.log1p((LENGTH_SD / LENGTH_MEAN) ** 2)
+    lengths = rng.lognormal(math.log(LENGTH_MEAN) - sigma2 / 2, math.sqrt(sigma2), docs)
+    return np.clip(np.round(lengths), *LENGTH_RANGE)
+
+
+def simulate(rng: np.random.Generator, setting: Setting, n_bytes: np.ndarray, experiments: int,
+             difference: float = 0.0) -> np.ndarray:
+    """Bits of (variant A - variant B) per experiment, seed and document: (experiments, seeds, docs)."""
+    noise, shape = setting.noise, (experiments, setting.seeds, len(n_bytes))
+    # the two variants' models each have an offset, so their difference has sqrt(2) times its sd
+    bpb = (difference + math.sqrt(2) * noise.model_sd * rng.standard_normal(shape[:2] + (1,))
+           + noise.document_sd * rng.standard_normal((experiments, 1, shape[2]))
+           + noise.interaction_sd * rng.standard_normal(shape))
+    return bpb * n_bytes
+
+
+def true_se(setting: Setting, n_bytes: np.ndarray) -> float:
+    """The standard error of the mean difference that the simulated components imply."""
+    noise, seeds = setting.noise, setting.seeds
+    document_share = (n_bytes**2).sum() / n_bytes.sum() ** 2
+    return math.sqrt(2 * noise.model_sd**2 / seeds
+                     + (noise.document_sd**2 + noise.interaction_sd**2 / seeds) * document_share)
+
+
+def old_significant(rng: np.random.Generator, cells: np.ndarray, n_bytes: np.ndarray, confidence: float,
+                    samples: int) -> np.ndarray:
+    """paired_bootstrap v1, for comparison only: a percentile interval over replicates that resample
+    documents and, with two or more seeds, seeds (one draw shared by the experiments)."""
+    experiments, seeds, docs = cells.shape
+    doc_weights = rng.multinomial(docs, np.full(docs, 1.0 / docs), size=samples).astype(np.float64)
+    seed_weights = (rng.multinomial(seeds, np.full(seeds, 1.0 / seeds), size=samples).astype(np.float64)
+                    if seeds > 1 else np.ones((samples, 1)))
+    per_seed = np.tensordot(doc_weights, cells, axes=([1], [2]))  # (samples, experiments, seeds)
+    bits = (per_seed * seed_weights[:, None, :]).sum(axis=-1)
+    replicates = bits / (seed_weights.sum(axis=1) * (doc_weights @ n_bytes))[:, None]
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.percentile(replicates, [tail, 100.0 - tail], axis=0)
+    return (low > 0) | (high < 0)
+
+
+@dataclass(frozen=True)
+class Rates:
+    setting: Setting
+    experiments: int
+    false_positive: float
+    power_at_3se: float
+    power_at_mde: float  # true difference: the minimum detectable effect at the median df of the null runs
+    mde_in_se: float  # that MDE in true standard errors
+    old_false_positive: float | None
+
+
+def calibrate(setting: Setting, experiments: int, seed: int = 0, confidence: float = 0.95,
+              old_samples: int = 0) -> Rates:
+    """False-positive rate and power of paired_test over simulated experiments of one setting."""
+    rng = np.random.default_rng(seed)
+    n_bytes = document_lengths(rng, setting.docs)
+    se = true_se(setting, n_bytes)
+    null = simulate(rng, setting, n_bytes, experiments)
+    null_test = paired_test(null, n_bytes, confidence)
+    # the minimum detectable effect this design states, with the true standard error in it
+    mde = float(detectable_in_se(np.median(null_test.df), confidence)) * se
+
+    def power(difference: float) -> float:
+        return float(paired_test(simulate(rng, setting, n_bytes, experiments, difference), n_bytes,
+                                 confidence).significant.mean())
+
+    old = float(old_significant(rng, null, n_bytes, confidence, old_samples).mean()) if old_samples else None
+    return Rates(setting, experiments, float(null_test.significant.mean()), power(3 * se), power(mde), mde / se,
+                 old)
+
+
+def markdown(rows: list[Rates], confidence: float = 0.95) -> str:
+    """The calibration table."""
+    lines = [f"| setting | nominal false-positive rate | false-positive rate | power at 3 SE "
+             f"| minimum detectable effect (80 % power) | power at that effect | old method's false-positive rate |",
+             "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        old = "–" if row.old_false_positive is None else f"{row.old_false_positive:.1%}"
+        lines.append(f"| {row.setting.label} | {1 - confidence:.0%} | {row.false_positive:.1%} "
+                     f"| {row.power_at_3se:.0%} | {row.mde_in_se:.2f} SE | {row.power_at_mde:.0%} | {old} |")
+    return "\n".join(lines)

@@ -1,0 +1,50 @@
+"""The paired comparison's calibration, by simulated experiments (sandbox.calibration): equal variants
+are called different at the nominal rate, and a true difference of the stated minimum detectable
+effect is found 4 times in 5."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sandbox.calibration import DETERMINISTIC, GPT, NGRAM, SETTINGS, Rates, Setting, calibrate
+
+EXPERIMENTS = 2000
+# two Monte-Carlo standard errors of a rate of 0.8 over EXPERIMENTS
+POWER_SLACK = 2 * math.sqrt(0.8 * 0.2 / EXPERIMENTS)
+# the settings issue 24 names; 2 seeds is checked too but may be conservative (t on 1 df)
+CALIBRATED = {(GPT, 3), (GPT, 5), (NGRAM, 3), (NGRAM, 5), (DETERMINISTIC, 1)}
+
+
+@pytest.fixture(scope="module")
+def rates() -> dict[Setting, Rates]:
+    return {setting: calibrate(setting, EXPERIMENTS, seed=index) for index, setting in enumerate(SETTINGS)}
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda setting: setting.label)
+def test_false_positive_rate_is_nominal(rates: dict[Setting, Rates], setting: Setting) -> None:
+    rate = rates[setting].false_positive
+    if (setting.noise, setting.seeds) in CALIBRATED:
+        assert 0.03 <= rate <= 0.07, rate
+    else:
+        assert rate <= 0.07, rate
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda setting: setting.label)
+def test_the_minimum_detectable_effect_is_found_four_times_in_five(rates: dict[Setting, Rates],
+                                                                    setting: Setting) -> None:
+    assert rates[setting].power_at_mde >= 0.8 - POWER_SLACK, rates[setting]
+
+
+def test_three_standard_errors_are_found_where_the_documents_dominate(rates: dict[Setting, Rates]) -> None:
+    # With few seeds a t-test on 2-4 df cannot find 3 SE 80 % of the time; with many df it must.
+    deterministic = next(setting for setting in SETTINGS if setting.noise is DETERMINISTIC)
+    assert rates[deterministic].power_at_3se >= 0.8
+    assert rates[deterministic].mde_in_se == pytest.approx(2.8, abs=0.05)
+
+
+def test_the_old_hierarchical_bootstrap_fails_calibration() -> None:
+    old = calibrate(Setting(GPT, 3), 1000, seed=7, old_samples=500)
+    assert old.old_false_positive > 0.15, "paired_bootstrap v1 called equal variants different too often"
+    assert 0.03 <= old.false_positive <= 0.07
