@@ -97,7 +97,7 @@ rule summarize:
             )
         ),
     shell:
-        SUMMARIZE + " {params.k_args} {params.near_arg} {params.datamodels_args}"
+        f"{SUMMARIZE} {{params.k_args}} {{params.near_arg}} {{params.datamodels_args}}"
         " --provenance {input.provenance} > {log} 2>&1 && tail -n 1 {log}"
 
 
@@ -123,7 +123,7 @@ rule summarize_proxy:
         experiment=EXP,
         compare=config["compare"],
     shell:
-        SUMMARIZE + " > {log} 2>&1 && tail -n 1 {log}"
+        f"{SUMMARIZE} > {{log}} 2>&1 && tail -n 1 {{log}}"
 
 
 rule inspect_thresholds:
