@@ -143,7 +143,7 @@ def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path
     assert meta["train_docs"] == trusted["reference_docs"]
     markdown = (out / "summary.md").read_text()
     assert "feedback_reference_ppl" in summary["proxies"]["ngram"]["variants"]
-    assert "No verdict on cleaning" not in markdown and "% [" in markdown.splitlines()[2]
+    assert "No verdict on cleaning" not in markdown and "CI [" in markdown.splitlines()[2]
     assert "split by a stable hash into" in markdown
     check_report_renders(tmp_path / "run/report.html", "plain", ["1. Verdict", "2. Held-out bpb"], ["ngram"],
                          "2. Held-out bpb", tmp_path)
