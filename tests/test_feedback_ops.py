@@ -201,7 +201,7 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
     methods = ["self_loss", "reference_ppl", "importance"]
     config = write_config(tiny_run, {**TINY_CONFIG, "feedback": {
         "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
-        "keep_fraction": 0.8}}, name="feedback-config.yaml")
+        "keep_fraction": 0.8, "folds": 3}}, name="feedback-config.yaml")
     out = tiny_run / "results/tiny"
     targets = [f"results/tiny/processed/feedback_{method}/op_counts.json" for method in methods]
     targets.append("results/tiny/eval/ngram/feedback_reference_ppl.json")
@@ -218,16 +218,35 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
     assert counts["ops"][-1]["removed"] > 0
     assert json.loads((out / "eval/ngram/feedback_reference_ppl.json").read_text())["heldout_bpb"] > 0
 
-    # dj-process runs the refined recipe as written and keeps exactly what the workflow kept
-    export = tmp_path / "dj/data.jsonl"
-    result = subprocess.run([str(BIN / "dj-process"), "--config", str(out / "recipes/feedback_reference_ppl.yaml"),
-                             "--dataset_path", str(out / "data/pool.jsonl"), "--export_path", str(export),
-                             "--np", "2", "--open_monitor", "false"], cwd=tiny_run, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    rows = [json.loads(line)["sandbox_row"] for line in export.read_text().splitlines()]
-    workflow_rows = [json.loads(line)["sandbox_row"]
-                     for line in (out / "processed/feedback_reference_ppl/data.jsonl").read_text().splitlines()]
-    assert sorted(rows) == sorted(workflow_rows)
+    # the pool's LM is cross-fitted: feedback.folds fold models, fold k's trained on the pool minus fold k
+    fold_models = [f"results/tiny/feedback/models/pool/fold{k}.npz" for k in range(3)]
+    ops = {method: next(iter(yaml.safe_load((out / f"recipes/feedback_{method}.yaml").read_text())["process"][-1]
+                             .values())) for method in methods}
+    assert ops["self_loss"]["model_path"] == fold_models
+    assert ops["importance"]["background_model_path"] == fold_models
+    assert ops["importance"]["model_path"] == ops["reference_ppl"]["model_path"] == "results/tiny/feedback/models/reference.npz"
+    assert [json.loads((out / f"recipes/feedback_{method}.json").read_text())["pool_lm_folds"]
+            for method in methods] == [3, None, 3]
+    folds = json.loads((out / "feedback/folds/folds.json").read_text())
+    pool_docs = (out / "data/pool.jsonl").read_text().count("\n")
+    assert sum(folds["docs_per_fold"]) == pool_docs and min(folds["docs_per_fold"]) > 0
+    for k in range(3):
+        meta = json.loads((out / f"feedback/models/pool/fold{k}/train_meta.json").read_text())
+        assert meta["train_docs"] == pool_docs - folds["docs_per_fold"][k]
+        assert not (out / f"feedback/folds/fold{k}_train.jsonl").exists(), "fold training files are temp()"
+
+    # dj-process runs each refined recipe as written (the cross-fitted one finds every document's fold
+    # itself) and keeps exactly what the workflow kept
+    for method in ["reference_ppl", "importance"]:
+        export = tmp_path / f"dj-{method}/data.jsonl"
+        result = subprocess.run([str(BIN / "dj-process"), "--config", str(out / f"recipes/feedback_{method}.yaml"),
+                                 "--dataset_path", str(out / "data/pool.jsonl"), "--export_path", str(export),
+                                 "--np", "2", "--open_monitor", "false"], cwd=tiny_run, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-3000:]
+        rows = [json.loads(line)["sandbox_row"] for line in export.read_text().splitlines()]
+        workflow_rows = [json.loads(line)["sandbox_row"]
+                         for line in (out / f"processed/feedback_{method}/data.jsonl").read_text().splitlines()]
+        assert sorted(rows) == sorted(workflow_rows)
 
     reference_meta = json.loads((out / "feedback/models/reference/train_meta.json").read_text())
     assert "demo/reference.jsonl" in json.dumps(reference_meta) and reference_meta["train_docs"] == 60
