@@ -20,7 +20,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 # Data-Juicer imports this file by path; the sandbox package sits two folders up.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -50,7 +50,7 @@ def model_paths(value: Any, op: str, name: str) -> ModelPaths:
     if isinstance(value, (str, Path)):
         if str(value):
             return str(value)
-    elif value is not None and all(isinstance(path, (str, Path)) and str(path) for path in value):
+    elif isinstance(value, Iterable) and all(isinstance(path, (str, Path)) and str(path) for path in value):
         paths = tuple(str(path) for path in value)
         if len(paths) >= MIN_FOLDS:
             return paths
