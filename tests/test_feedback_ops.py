@@ -224,7 +224,8 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
                              .values())) for method in methods}
     assert ops["self_loss"]["model_path"] == fold_models
     assert ops["importance"]["background_model_path"] == fold_models
-    assert ops["importance"]["model_path"] == ops["reference_ppl"]["model_path"] == "results/tiny/feedback/models/reference.npz"
+    reference = "results/tiny/feedback/models/reference.npz"
+    assert ops["importance"]["model_path"] == ops["reference_ppl"]["model_path"] == reference
     assert [json.loads((out / f"recipes/feedback_{method}.json").read_text())["pool_lm_folds"]
             for method in methods] == [3, None, 3]
     folds = json.loads((out / "feedback/folds/folds.json").read_text())
