@@ -569,24 +569,40 @@ def mark_summary_stale() -> None:
     )
 
 
+def feedback_fold_files(pattern: str) -> list[str]:
+    """One path per fold of the pool's cross-fitted LM, in fold order ({k} in pattern is the fold)."""
+    return [
+        f"{OUT}/feedback/{pattern.format(k=k)}" for k in range(FEEDBACK["folds"])
+    ]
+
+
 def feedback_lm_data(wildcards) -> str:
-    """What a feedback LM learns from: the raw pool, or the trusted reference sample."""
-    if wildcards.lm == "pool":
-        return f"{OUT}/data/pool.jsonl"
+    """What a feedback LM learns from: the pool minus its fold, or the trusted reference sample."""
+    if wildcards.lm.startswith("pool/"):
+        fold = wildcards.lm.removeprefix("pool/")
+        return f"{OUT}/feedback/folds/{fold}_train.jsonl"
     return FEEDBACK_REFERENCE
 
 
-def feedback_recipe_models(wildcards) -> dict[str, str]:
-    """The LMs a method's filter reads: model (scored) and, for importance, background_model."""
-    models = f"{OUT}/feedback/models"
+def feedback_recipe_models(wildcards) -> dict[str, str | list[str]]:
+    """The LMs a method's filter reads: model (scored) and, for importance, background_model; the
+    pool's LM is its K cross-fitted fold models."""
+    pool = feedback_fold_files("models/pool/fold{k}.npz")
+    reference = f"{OUT}/feedback/models/reference.npz"
     if wildcards.method == "self_loss":
-        return {"model": f"{models}/pool.npz"}
+        return {"model": pool}
     if wildcards.method == "reference_ppl":
-        return {"model": f"{models}/reference.npz"}
-    return {
-        "model": f"{models}/reference.npz",
-        "background_model": f"{models}/pool.npz",
-    }
+        return {"model": reference}
+    return {"model": reference, "background_model": pool}
+
+
+def feedback_model_args(wildcards) -> str:
+    """feedback_recipe.py's --model/--background-model arguments (several paths: fold models)."""
+    args = []
+    for name, paths in feedback_recipe_models(wildcards).items():
+        paths = [paths] if isinstance(paths, str) else paths
+        args.append(f"--{name.replace('_', '-')} {' '.join(paths)}")
+    return " ".join(args)
 
 
 # --- the HTML report (rules/report.smk) ---

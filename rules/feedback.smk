@@ -1,3 +1,23 @@
+# Cross-fitting: fold k's pool LM learns the pool minus fold k and scores only fold k (sandbox/crossfit.py).
+rule feedback_folds:
+    input:
+        pool=f"{OUT}/data/pool.jsonl",
+    output:
+        # K copies of most of the pool: removed once every fold LM has learned its own
+        train=temp(feedback_fold_files("folds/fold{k}_train.jsonl")),
+        counts=f"{OUT}/feedback/folds/folds.json",
+    log:
+        f"{LOGS}/feedback/folds.log",
+    priority: FIRST_ANSWER_PRIORITY
+    conda:
+        "../envs/base.yaml"
+    params:
+        folds=FEEDBACK["folds"],
+    shell:
+        "python scripts/feedback_folds.py --pool {input.pool} --folds {params.folds}"
+        " --out-train {output.train} --out-counts {output.counts} > {log} 2>&1"
+
+
 rule feedback_lm:
     input:
         data=feedback_lm_data,
@@ -7,6 +27,8 @@ rule feedback_lm:
         meta=f"{OUT}/feedback/models/{{lm}}/train_meta.json",
     log:
         f"{LOGS}/feedback/lm_{{lm}}.log",
+    wildcard_constraints:
+        lm=r"reference|pool/fold\d+",
     priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/ngram.yaml"
@@ -40,11 +62,7 @@ rule feedback_recipe:
     params:
         k=FEEDBACK["k"],
         keep_fraction=FEEDBACK["keep_fraction"],
-        models=lambda wildcards, input: " ".join(
-            f"--{name.replace('_', '-')} {path}"
-            for name, path in input.items()
-            if name in ("model", "background_model")
-        ),
+        models=feedback_model_args,
     shell:
         "python scripts/feedback_recipe.py --method {wildcards.method} --base {input.base}"
         " --pool {input.pool} {params.models} --k {params.k} --keep-fraction {params.keep_fraction}"

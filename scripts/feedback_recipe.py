@@ -6,6 +6,9 @@ does. Its thresholds come from the op's own stat on the raw pool:
   self_loss      ngram_loss_filter under the pool's LM, min/max = mean -/+ k std of the pool's losses;
   reference_ppl  ngram_loss_filter under the reference LM, max = the keep_fraction quantile;
   importance     ngram_importance_filter (reference vs pool), min = the (1 - keep_fraction) quantile.
+The pool's LM is cross-fitted: --model (self_loss) or --background-model (importance) lists its K
+fold models in fold order, and the op scores each document by the fold model that never trained
+on it (sandbox/crossfit.py), here and wherever the recipe runs.
 Also writes the stat's distribution and the thresholds (JSON).
 """
 
@@ -35,8 +38,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--method", required=True, choices=["self_loss", "reference_ppl", "importance"])
     parser.add_argument("--base", required=True, type=Path, help="the recipe the filter is appended to")
     parser.add_argument("--pool", required=True, type=Path)
-    parser.add_argument("--model", required=True, type=Path, help="the LM whose loss is scored")
-    parser.add_argument("--background-model", type=Path, default=None, help="importance: the pool's LM")
+    parser.add_argument("--model", required=True, type=Path, nargs="+",
+                        help="the LM whose loss is scored: one file, or K cross-fitted fold models in fold order")
+    parser.add_argument("--background-model", type=Path, nargs="+", default=None,
+                        help="importance: the pool's LM (its K fold models)")
     parser.add_argument("--k", type=float, default=2.0)
     parser.add_argument("--keep-fraction", type=float, default=0.8)
     parser.add_argument("--out-recipe", required=True, type=Path)
@@ -44,14 +49,19 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def model_arg(paths: list[Path]) -> str | list[str]:
+    """The op's model argument: a path, or the list of fold models."""
+    return str(paths[0]) if len(paths) == 1 else [str(path) for path in paths]
+
+
 def feedback_op(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     """The op name and its arguments, thresholds left open."""
     if args.method == "importance":
         if args.background_model is None:
             raise SystemExit("--method importance needs --background-model")
-        return "ngram_importance_filter", {"model_path": str(args.model),
-                                           "background_model_path": str(args.background_model)}
-    return "ngram_loss_filter", {"model_path": str(args.model)}
+        return "ngram_importance_filter", {"model_path": model_arg(args.model),
+                                           "background_model_path": model_arg(args.background_model)}
+    return "ngram_loss_filter", {"model_path": model_arg(args.model)}
 
 
 def pool_stats(name: str, op_args: dict[str, Any], texts: list[str]) -> np.ndarray:
@@ -89,7 +99,9 @@ def main() -> None:
     write_recipe(args.out_recipe, recipe)
     lower, upper = bounds.get("min_value", -np.inf), bounds.get("max_value", np.inf)
     kept = float(np.mean((values >= lower) & (values <= upper)))
+    folds = [len(value) for value in op_args.values() if isinstance(value, list)]
     summary = {"method": args.method, "op": name, "base": str(args.base), "thresholds": bounds,
+               "pool_lm_folds": max(folds, default=None),
                "pool_docs": len(texts), "kept_fraction_by_this_filter_alone": kept,
                "stat": {"mean": float(values.mean()), "std": float(values.std()),
                         "quantiles": {str(q): float(np.quantile(values, q)) for q in (0.05, 0.25, 0.5, 0.75, 0.95)}}}

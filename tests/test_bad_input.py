@@ -72,6 +72,7 @@ def test_unknown_operator(workdir: Path) -> None:
         ("experiment=..", "experiment"),
         ("experiment=.", "experiment"),
         ("datamodels={group_by: ../x}", "group_by"),
+        ("feedback={folds: 1}", "folds"),  # one fold would leave its LM nothing to learn from
     ],
 )
 def test_invalid_config_value(workdir: Path, override: str, message: str) -> None:

@@ -13,12 +13,14 @@ import pytest
 import yaml
 
 from prepare_demo import build_demo
+from sandbox.crossfit import fold_of, outside_fold
 from sandbox.masks import STAT_PREFIX
 from sandbox.ngram import KneserNeyLM
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 OPS_FILE = REPO / "scripts/sandbox/dj_ops/ngram_filters.py"
+FOLDS = 5
 
 
 def bits_per_byte(lm: KneserNeyLM, texts: list[str]) -> np.ndarray:
@@ -33,10 +35,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     pool_path = folder / "pool.jsonl"
     pool_path.write_text("".join(json.dumps(record) + "\n" for record in pool))
     reference = KneserNeyLM.train([record["text"].encode() for record in eval_set], order=4)
-    background = KneserNeyLM.train([record["text"].encode() for record in pool], order=4)
     reference.save(folder / "reference.npz")
-    background.save(folder / "background.npz")
-    return {"folder": folder, "pool": pool, "pool_path": pool_path, "reference": reference, "background": background}
+    # the pool's LM as the workflow builds it: cross-fitted, fold k's model never saw fold k
+    texts = [record["text"] for record in pool]
+    background = [KneserNeyLM.train([text.encode() for text in outside_fold(texts, k, FOLDS)], order=4)
+                  for k in range(FOLDS)]
+    for k, lm in enumerate(background):
+        lm.save(folder / f"background/fold{k}.npz")
+    return {"folder": folder, "pool": pool, "pool_path": pool_path, "reference": reference, "background": background,
+            "background_paths": [str(folder / f"background/fold{k}.npz") for k in range(FOLDS)]}
 
 
 def dj_process(folder: Path, pool_path: Path, op: dict, name: str) -> list[dict]:
@@ -79,11 +86,13 @@ def test_loss_filter_through_dj_process_keeps_what_the_model_says(demo: dict) ->
 
 def test_importance_filter_through_dj_process_keeps_the_top_fraction(demo: dict) -> None:
     texts = [record["text"] for record in demo["pool"]]
-    ratio = bits_per_byte(demo["background"], texts) - bits_per_byte(demo["reference"], texts)
+    # cross-fitted background: each document's pool-LM bits come from the fold model that never saw it
+    background = np.array([bits_per_byte(demo["background"][fold_of(text, FOLDS)], [text])[0] for text in texts])
+    ratio = background - bits_per_byte(demo["reference"], texts)
     bound = float(np.quantile(ratio, 0.25))
     kept = dj_process(demo["folder"], demo["pool_path"],
                       {"ngram_importance_filter": {"model_path": str(demo["folder"] / "reference.npz"),
-                                                   "background_model_path": str(demo["folder"] / "background.npz"),
+                                                   "background_model_path": demo["background_paths"],
                                                    "min_value": bound}}, "importance")
     assert [record["text"] for record in kept] == [text for text, value in zip(texts, ratio) if value >= bound]
 
@@ -97,6 +106,94 @@ def test_a_filter_without_its_model_is_refused(demo: dict) -> None:
     assert result.returncode != 0 and "needs model_path" in result.stdout + result.stderr
 
 
+def load_ops(ops: list[dict]) -> list:
+    """The ops built in this process, as feedback_recipe.py builds them."""
+    from data_juicer.ops.load import load_ops as dj_load_ops
+
+    from sandbox.dj import register_custom_operators
+
+    register_custom_operators({"custom_operator_paths": [str(OPS_FILE)]})
+    return dj_load_ops(ops)
+
+
+def test_one_fold_model_is_refused(demo: dict) -> None:
+    with pytest.raises(ValueError, match="at least 2"):
+        load_ops([{"ngram_loss_filter": {"model_path": demo["background_paths"][:1]}}])
+    with pytest.raises(ValueError, match="needs model_path"):
+        load_ops([{"ngram_importance_filter": {"background_model_path": demo["background_paths"]}}])
+
+
+def test_fold_of_is_stable_balanced_and_keeps_copies_together() -> None:
+    texts = [f"document number {index}, with some words" for index in range(2000)]
+    folds = [fold_of(text, FOLDS) for text in texts]
+    assert folds == [fold_of(text, FOLDS) for text in texts]
+    counts = np.bincount(folds, minlength=FOLDS)
+    assert counts.min() > 0.8 * len(texts) / FOLDS and counts.max() < 1.2 * len(texts) / FOLDS
+    # a copy differing only in case and spacing lands in the same fold, so its original never trains
+    # the model that scores it
+    assert all(fold_of(text, FOLDS) == fold_of("  " + text.upper().replace(" ", "\t "), FOLDS) for text in texts)
+    with pytest.raises(ValueError, match="at least 2"):
+        fold_of(texts[0], 1)
+
+
+def test_cross_fitted_ops_never_score_a_document_with_an_lm_that_learned_it(demo: dict, tmp_path: Path) -> None:
+    """The fold models come from feedback_folds.py and train_ngram.py, as the workflow runs them; the
+    scoring model of each document must be the one whose training file lacks it."""
+    rng = np.random.default_rng(0)
+    planted = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz "), size=400))
+    records = [dict(record) for record in demo["pool"][:200]]
+    records[17]["text"] += " " + planted
+    texts = [record["text"] for record in records]
+    pool_path = tmp_path / "pool.jsonl"
+    pool_path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    (tmp_path / "eval.jsonl").write_text("".join(json.dumps({"text": text}) + "\n" for text in texts[:5]))
+    train_files = [tmp_path / f"fold{k}_train.jsonl" for k in range(FOLDS)]
+    run = subprocess.run([sys.executable, str(REPO / "scripts/feedback_folds.py"), "--pool", str(pool_path),
+                          "--folds", str(FOLDS), "--out-train", *map(str, train_files),
+                          "--out-counts", str(tmp_path / "folds.json")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    models = [tmp_path / f"fold{k}.npz" for k in range(FOLDS)]
+    budget = 2 * sum(len(text.encode()) + 1 for text in texts)  # every training document is learned
+    for train, model in zip(train_files, models):
+        run = subprocess.run([sys.executable, str(REPO / "scripts/train_ngram.py"), "--train", str(train),
+                              "--eval", str(tmp_path / "eval.jsonl"), "--out-dir", str(tmp_path / model.stem),
+                              "--budget-bytes", str(budget), "--order", "4", "--save-model", str(model)],
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+
+    trained_on = [{json.loads(line)["text"] for line in path.read_text().splitlines()} for path in train_files]
+    # every document is missing from exactly one fold model's training file: the one allowed to score it
+    unseen_by = []
+    for text in texts:
+        missing = [k for k in range(FOLDS) if text not in trained_on[k]]
+        assert len(missing) == 1
+        unseen_by.append(missing[0])
+    lms = [KneserNeyLM.load(model) for model in models]
+    per_model = np.array([bits_per_byte(lm, texts) for lm in lms])  # [model, document]
+    reference = bits_per_byte(demo["reference"], texts)
+    paths = [str(model) for model in models]
+    loss_op, importance_op = load_ops([
+        {"ngram_loss_filter": {"model_path": paths}},
+        {"ngram_importance_filter": {"model_path": str(demo["folder"] / "reference.npz"),
+                                     "background_model_path": paths}}])
+    for op, expected in [(loss_op, per_model[unseen_by, range(len(texts))]),
+                         (importance_op, per_model[unseen_by, range(len(texts))] - reference)]:
+        samples = {"text": texts, "__dj__stats__": [{} for _ in texts]}
+        stats = op.compute_stats_batched(samples)["__dj__stats__"]
+        assert np.allclose([stat[op.stat_key] for stat in stats], expected, rtol=1e-12, atol=1e-12)
+
+    # the planted string is unseen where it is scored (high loss), learned by every other fold model
+    samples = {"text": [texts[17]], "__dj__stats__": [{}]}
+    planted_loss = loss_op.compute_stats_batched(samples)["__dj__stats__"][0]["ngram_loss"]
+    learned = [per_model[k, 17] for k in range(FOLDS) if k != unseen_by[17]]
+    assert planted_loss == per_model[unseen_by[17], 17] and planted_loss > max(learned) + 1.0
+    # a document not in the pool is scored by the fold model its hash picks (none trained on it)
+    new = "A new document, given to the saved recipe later, that was never in the pool."
+    samples = {"text": [new], "__dj__stats__": [{}]}
+    new_loss = loss_op.compute_stats_batched(samples)["__dj__stats__"][0]["ngram_loss"]
+    assert new_loss == bits_per_byte(lms[fold_of(new, FOLDS)], [new])[0]
+
+
 def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Path, tmp_path: Path) -> None:
     from conftest import TINY_CONFIG, snakemake, write_config
 
@@ -104,7 +201,7 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
     methods = ["self_loss", "reference_ppl", "importance"]
     config = write_config(tiny_run, {**TINY_CONFIG, "feedback": {
         "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
-        "keep_fraction": 0.8}}, name="feedback-config.yaml")
+        "keep_fraction": 0.8, "folds": 3}}, name="feedback-config.yaml")
     out = tiny_run / "results/tiny"
     targets = [f"results/tiny/processed/feedback_{method}/op_counts.json" for method in methods]
     targets.append("results/tiny/eval/ngram/feedback_reference_ppl.json")
@@ -121,16 +218,36 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
     assert counts["ops"][-1]["removed"] > 0
     assert json.loads((out / "eval/ngram/feedback_reference_ppl.json").read_text())["heldout_bpb"] > 0
 
-    # dj-process runs the refined recipe as written and keeps exactly what the workflow kept
-    export = tmp_path / "dj/data.jsonl"
-    result = subprocess.run([str(BIN / "dj-process"), "--config", str(out / "recipes/feedback_reference_ppl.yaml"),
-                             "--dataset_path", str(out / "data/pool.jsonl"), "--export_path", str(export),
-                             "--np", "2", "--open_monitor", "false"], cwd=tiny_run, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    rows = [json.loads(line)["sandbox_row"] for line in export.read_text().splitlines()]
-    workflow_rows = [json.loads(line)["sandbox_row"]
-                     for line in (out / "processed/feedback_reference_ppl/data.jsonl").read_text().splitlines()]
-    assert sorted(rows) == sorted(workflow_rows)
+    # the pool's LM is cross-fitted: feedback.folds fold models, fold k's trained on the pool minus fold k
+    fold_models = [f"results/tiny/feedback/models/pool/fold{k}.npz" for k in range(3)]
+    ops = {method: next(iter(yaml.safe_load((out / f"recipes/feedback_{method}.yaml").read_text())["process"][-1]
+                             .values())) for method in methods}
+    assert ops["self_loss"]["model_path"] == fold_models
+    assert ops["importance"]["background_model_path"] == fold_models
+    reference = "results/tiny/feedback/models/reference.npz"
+    assert ops["importance"]["model_path"] == ops["reference_ppl"]["model_path"] == reference
+    assert [json.loads((out / f"recipes/feedback_{method}.json").read_text())["pool_lm_folds"]
+            for method in methods] == [3, None, 3]
+    folds = json.loads((out / "feedback/folds/folds.json").read_text())
+    pool_docs = (out / "data/pool.jsonl").read_text().count("\n")
+    assert sum(folds["docs_per_fold"]) == pool_docs and min(folds["docs_per_fold"]) > 0
+    for k in range(3):
+        meta = json.loads((out / f"feedback/models/pool/fold{k}/train_meta.json").read_text())
+        assert meta["train_docs"] == pool_docs - folds["docs_per_fold"][k]
+        assert not (out / f"feedback/folds/fold{k}_train.jsonl").exists(), "fold training files are temp()"
+
+    # dj-process runs each refined recipe as written (the cross-fitted one finds every document's fold
+    # itself) and keeps exactly what the workflow kept
+    for method in ["reference_ppl", "importance"]:
+        export = tmp_path / f"dj-{method}/data.jsonl"
+        result = subprocess.run([str(BIN / "dj-process"), "--config", str(out / f"recipes/feedback_{method}.yaml"),
+                                 "--dataset_path", str(out / "data/pool.jsonl"), "--export_path", str(export),
+                                 "--np", "2", "--open_monitor", "false"], cwd=tiny_run, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-3000:]
+        rows = [json.loads(line)["sandbox_row"] for line in export.read_text().splitlines()]
+        workflow_rows = [json.loads(line)["sandbox_row"]
+                         for line in (out / f"processed/feedback_{method}/data.jsonl").read_text().splitlines()]
+        assert sorted(rows) == sorted(workflow_rows)
 
     reference_meta = json.loads((out / "feedback/models/reference/train_meta.json").read_text())
     assert "demo/reference.jsonl" in json.dumps(reference_meta) and reference_meta["train_docs"] == 60

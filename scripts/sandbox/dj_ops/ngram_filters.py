@@ -2,8 +2,10 @@
 
 Load with the recipe key `custom_operator_paths: [scripts/sandbox/dj_ops/ngram_filters.py]`; then
 `dj-process`, the Analyzer and the workflow run them like any built-in filter, and their stats sit
-under `__dj__stats__`. The model is a file written by KneserNeyLM.save (an input of the op, never a
-download).
+under `__dj__stats__`. A model is a file written by KneserNeyLM.save (an input of the op, never a
+download), or a list of K >= 2 such files: cross-fitted fold models, of which each document is scored
+by the one at index sandbox.crossfit.fold_of(text, K), the LM that never trained on it (the workflow
+trains the pool's LMs so, see scripts/feedback_folds.py).
 
 - ngram_loss_filter: bits per byte of the document under `model_path` (CCNet-style perplexity
   band: under a reference LM, keep documents below a loss bound; under the raw pool's own LM, a
@@ -18,7 +20,7 @@ from __future__ import annotations
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Sequence
 
 # Data-Juicer imports this file by path; the sandbox package sits two folders up.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -27,26 +29,57 @@ import numpy as np  # noqa: E402
 from data_juicer.ops.base_op import OPERATORS, Filter  # noqa: E402
 from data_juicer.utils.constant import Fields  # noqa: E402
 
+from sandbox.crossfit import MIN_FOLDS, fold_of  # noqa: E402
 from sandbox.ngram import KneserNeyLM  # noqa: E402
 
 LOSS_STAT = "ngram_loss"
 IMPORTANCE_STAT = "ngram_importance"
 # An empty document predicts nothing; give it the loss of a uniform byte, the worst a model can do.
 EMPTY_DOCUMENT_BITS_PER_BYTE = 8.0
+# A model argument: one file, or the K fold models of a cross-fitted LM in fold order.
+ModelPaths = str | Sequence[str]
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)  # every batch reads all K fold models (and a reference)
 def load_model(path: str) -> KneserNeyLM:
     return KneserNeyLM.load(Path(path))
 
 
-def bits_per_byte(model_path: str, texts: list[str]) -> np.ndarray:
-    """Each text's bits per byte under the model (EMPTY_DOCUMENT_BITS_PER_BYTE for an empty one)."""
+def model_paths(value: Any, op: str, name: str) -> ModelPaths:
+    """The argument as one path or a tuple of K >= MIN_FOLDS paths; ValueError naming the fix otherwise."""
+    if isinstance(value, (str, Path)):
+        if str(value):
+            return str(value)
+    elif isinstance(value, Iterable) and all(isinstance(path, (str, Path)) and str(path) for path in value):
+        paths = tuple(str(path) for path in value)
+        if len(paths) >= MIN_FOLDS:
+            return paths
+        raise ValueError(f"{op}: {name} lists {len(paths)} fold model(s); cross-fitting needs at least "
+                         f"{MIN_FOLDS} (or give one path)")
+    raise ValueError(f"{op} needs {name}: an n-gram model written by KneserNeyLM.save, or a list of "
+                     f"{MIN_FOLDS} or more cross-fitted fold models")
+
+
+def one_model_bits_per_byte(path: str, texts: list[str]) -> np.ndarray:
+    """Each text's bits per byte under one model (EMPTY_DOCUMENT_BITS_PER_BYTE for an empty one)."""
     encoded = [text.encode("utf-8") for text in texts]
     lengths = np.array([len(data) for data in encoded], dtype=float)
-    bits = load_model(model_path).document_nll_bits(encoded)
+    bits = load_model(path).document_nll_bits(encoded)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(lengths > 0, bits / np.maximum(lengths, 1), EMPTY_DOCUMENT_BITS_PER_BYTE)
+
+
+def bits_per_byte(paths: ModelPaths, texts: list[str]) -> np.ndarray:
+    """Each text's bits per byte under the model, or under its own fold's model when paths lists folds."""
+    if isinstance(paths, str):
+        return one_model_bits_per_byte(paths, texts)
+    folds = np.array([fold_of(text, len(paths)) for text in texts], dtype=np.int64)
+    values = np.empty(len(texts))
+    for fold, path in enumerate(paths):
+        chosen = np.flatnonzero(folds == fold)
+        if len(chosen):
+            values[chosen] = one_model_bits_per_byte(path, [texts[index] for index in chosen])
+    return values
 
 
 class _ModelStatFilter(Filter):
@@ -78,12 +111,10 @@ class NgramLossFilter(_ModelStatFilter):
 
     stat_key = LOSS_STAT
 
-    def __init__(self, model_path: str = "", min_value: float = 0.0, max_value: float = 8.0,
+    def __init__(self, model_path: ModelPaths = "", min_value: float = 0.0, max_value: float = 8.0,
                  *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not model_path:
-            raise ValueError("ngram_loss_filter needs model_path: an n-gram model written by KneserNeyLM.save")
-        self.model_path = model_path
+        self.model_path = model_paths(model_path, "ngram_loss_filter", "model_path")
         self.min_value = min_value
         self.max_value = max_value
 
@@ -98,14 +129,12 @@ class NgramImportanceFilter(_ModelStatFilter):
 
     stat_key = IMPORTANCE_STAT
 
-    def __init__(self, model_path: str = "", background_model_path: str = "", min_value: float = -8.0,
-                 max_value: float = 8.0, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, model_path: ModelPaths = "", background_model_path: ModelPaths = "",
+                 min_value: float = -8.0, max_value: float = 8.0, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not model_path or not background_model_path:
-            raise ValueError("ngram_importance_filter needs model_path and background_model_path "
-                             "(n-gram models written by KneserNeyLM.save)")
-        self.model_path = model_path
-        self.background_model_path = background_model_path
+        self.model_path = model_paths(model_path, "ngram_importance_filter", "model_path")
+        self.background_model_path = model_paths(background_model_path, "ngram_importance_filter",
+                                                 "background_model_path")
         self.min_value = min_value
         self.max_value = max_value
 
