@@ -2,8 +2,9 @@
 std) beside the variant's data metrics (kept fraction, per-op removals, noise precision/recall), and
 the per-document scores that the summary's paired bootstrap resamples.
 
-heldout_bpb v1: total negative log-likelihood in bits over total UTF-8 bytes of the eval set, each
-document scored in independent windows of seq_len bytes that start after a BOS token.
+heldout_bpb (sandbox.metrics, v3): total negative log-likelihood in bits over total UTF-8 bytes of
+the eval set, every byte predicted once; the GPT scores a document from BOS at its start and later
+bytes in sliding windows over the bytes before them.
 """
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ def test_summary_names_its_provenance(tiny_run: Path) -> None:
     assert provenance["versions"]["data_juicer"] == ["1.6.1"]
     assert provenance["versions"]["torch"][0].startswith("2.13.0")
     assert provenance["versions"]["numpy"][0] == "2.4.6", "the n-gram jobs report their numpy"
-    assert provenance["metrics"]["heldout_bpb"]["version"] == "v2"
+    assert provenance["metrics"]["heldout_bpb"]["version"] == "v3"
     assert provenance["metrics"]["paired_bootstrap"]["version"] == "v1"
     assert set(provenance["inputs"]) == {f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl"}
 
