@@ -1,11 +1,12 @@
 """Train the tiny byte-level GPT from scratch on one data variant, with a fixed token budget.
 
 The training documents are concatenated, each preceded by BOS, and cut into consecutive windows
-of seq_len targets (the last one may be shorter). Each step takes the next batch_size windows of a
-seeded walk without replacement: every window once per epoch, in a fresh permutation each epoch.
-So the budget steps * batch_size * seq_len is the same whatever the data size, a variant smaller
-than the budget is seen for more than one epoch, and train_meta.json records the targets seen, the
-distinct bytes and the epochs. The seed fixes the initialisation and the order of the windows.
+of seq_len targets (at a seeded offset, so the first and last may be shorter). Each step takes the
+next batch_size windows of a seeded walk without replacement: every window once per epoch, with
+fresh cuts and order each epoch (WindowWalk). So the budget steps * batch_size * seq_len is the
+same whatever the data size, a variant smaller than the budget is seen for more than one epoch,
+and train_meta.json records the targets seen, the distinct bytes and the epochs. The seed fixes
+the initialisation and the order of the windows.
 
 Writes model.pt, loss.jsonl (one row per log step) and train_meta.json (with the final held-out
 bits per byte on --eval) to --out-dir. With --ema-decay (or --average-last) the model that is

@@ -121,7 +121,9 @@ def default_stride(seq_len: int) -> int:
     return max(1, seq_len // 2)
 
 
-def document_windows(ids: Sequence[int], seq_len: int, stride: int | None = None) -> list[tuple[list[int], list[int], int]]:
+def document_windows(
+    ids: Sequence[int], seq_len: int, stride: int | None = None
+) -> list[tuple[list[int], list[int], int]]:
     """Sliding (inputs, targets, scored_from) windows over BOS + ids that score every byte once.
 
     inputs are at most seq_len tokens and targets the token after each; a window scores
