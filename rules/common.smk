@@ -240,10 +240,26 @@ def hf_model_files(wildcards) -> list[str]:
     return sorted(str(path) for path in folder.iterdir() if path.is_file())
 
 
-# The n-gram proxy sees the same number of training symbols as the GPT unless told otherwise.
-NGRAM_BUDGET = config["ngram"]["budget_bytes"] or (
-    TRAIN["steps"] * TRAIN["batch_size"] * TRAIN["seq_len"]
-)
+
+
+def shared_budget() -> int:
+    """The one byte budget of every proxy (and of the feedback and datamodel n-grams): the GPT's
+    train.steps x batch_size x seq_len, or ngram.budget_bytes when set. With the GPT in the run, a
+    different ngram.budget_bytes would give the proxies different budgets, so it is an error."""
+    gpt_budget = TRAIN["steps"] * TRAIN["batch_size"] * TRAIN["seq_len"]
+    ngram_budget = config["ngram"]["budget_bytes"]
+    if ngram_budget and ngram_budget != gpt_budget and "gpt" in PROXIES:
+        raise WorkflowError(
+            f"ngram.budget_bytes is {ngram_budget}, but the GPT trains on train.steps × train.batch_size × "
+            f"train.seq_len = {TRAIN['steps']} × {TRAIN['batch_size']} × {TRAIN['seq_len']} = {gpt_budget} "
+            "bytes, so the proxies would not share one budget. Fix: set ngram.budget_bytes: 0 (the GPT's "
+            f"budget for every proxy), or {gpt_budget}, or change train.steps so that the product is "
+            f"{ngram_budget}; or drop gpt from proxies."
+        )
+    return ngram_budget or gpt_budget
+
+
+NGRAM_BUDGET = shared_budget()
 
 DM = config["datamodels"]
 # One folder per grouping, so switching between ops and a metadata field recomputes neither.

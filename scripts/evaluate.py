@@ -2,8 +2,9 @@
 std) beside the variant's data metrics (kept fraction, per-op removals, noise precision/recall), and
 the per-document scores that the summary's paired comparison reads.
 
-heldout_bpb v1: total negative log-likelihood in bits over total UTF-8 bytes of the eval set, each
-document scored in independent windows of seq_len bytes that start after a BOS token.
+heldout_bpb (sandbox.metrics, v3): total negative log-likelihood in bits over total UTF-8 bytes of
+the eval set, every byte predicted once; the GPT scores a document from BOS at its start and later
+bytes in sliding windows over the bytes before them.
 """
 
 from __future__ import annotations
@@ -44,6 +45,18 @@ def seed_of(path: Path) -> int:
     return int(matches[-1])
 
 
+def training_exposure(train_meta: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    """Distinct training bytes and epochs, the mean over seeds and per seed (None where a proxy's
+    train_meta.json does not state them, as a command proxy's may not)."""
+    exposure: dict[str, Any] = {}
+    for key, name in (("distinct_train_bytes", "train_distinct_bytes"), ("epochs", "train_epochs")):
+        per_seed = {str(seed): meta.get(key) for seed, meta in sorted(train_meta.items())}
+        values = [value for value in per_seed.values() if isinstance(value, (int, float))]
+        exposure[name] = sum(values) / len(values) if len(values) == len(per_seed) else None
+        exposure[f"{name}_per_seed"] = per_seed
+    return exposure
+
+
 def main() -> None:
     args = parse_args()
     scores = read_scores({seed_of(path): path for path in args.heldout})
@@ -65,6 +78,8 @@ def main() -> None:
         "train_tokens": some_meta.get("tokens_budget"),
         "model_params": some_meta.get("n_params"),
         "train_seconds_per_seed": {str(seed): meta.get("seconds") for seed, meta in sorted(train_meta.items())},
+        # what the models saw of the variant: a small one is seen whole (once by the n-gram)
+        **training_exposure(train_meta),
         **{key: value for key, value in data_metrics.items() if key != "variant"},
         "per_document": {
             "n_bytes": scores.n_bytes.astype(int).tolist(),

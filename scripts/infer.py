@@ -1,7 +1,7 @@
 """Per-document loss of a trained model: bits per byte of each document, and the hardest ones.
 
-Each document is scored as in training's held-out metric (windows of seq_len bytes, each after a
-BOS), on at most --max-bytes leading bytes (0: the whole document) to bound the cost; rows say
+Each document is scored as in training's held-out metric (BOS only at its start, later bytes in
+sliding windows over the bytes before them), on at most --max-bytes leading bytes (0: the whole document) to bound the cost; rows say
 whether their document was truncated. Rows keep the document's index, sandbox_row and
 meta.origin (when present) so that the losses can be traced back to the pool.
 """

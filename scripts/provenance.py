@@ -81,7 +81,9 @@ def proxy_budgets(train_meta: list[Path]) -> dict[str, Any]:
             model_tokens.setdefault(proxy, set()).add(meta["model_tokens_seen"])
     stated: dict[str, Any] = {}
     for proxy, values in budgets.items():
-        stated[proxy] = {"unit": "symbols seen (bytes plus one separator/BOS per document or window)",
+        # the budget, not the exposure: train_meta.json's train_symbols, distinct_train_bytes and
+        # epochs say what each model saw (a variant smaller than the budget is used whole)
+        stated[proxy] = {"unit": "training symbols allowed (bytes plus one separator/BOS per document)",
                          "budget": sorted(values)}
         if proxy in model_tokens:
             stated[proxy]["model_tokens_seen"] = [min(model_tokens[proxy]), max(model_tokens[proxy])]

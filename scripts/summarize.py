@@ -289,13 +289,40 @@ def proxy_markdown(proxy: str, result: dict[str, Any], judges_cleaning: bool = T
     return lines
 
 
-def data_markdown(variants: dict[str, dict[str, Any]]) -> list[str]:
-    lines = ["", "## Data", "", "| variant | documents | kept fraction | noise precision | noise recall |",
-             "|---|---|---|---|---|"]
+def byte_count(value: float | None) -> str:
+    """Bytes with three significant digits and a unit (kB, MB, GB: powers of 1000)."""
+    if value is None:
+        return "–"
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if value >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value:.0f} B"
+
+
+def exposure_cell(evaluation: dict[str, Any] | None) -> str:
+    """A proxy's distinct training bytes and epochs on a variant, e.g. "1.04 MB × 1.00"."""
+    if evaluation is None or evaluation.get("train_distinct_bytes") is None:
+        return "–"
+    return f"{byte_count(evaluation['train_distinct_bytes'])} × {fmt(evaluation.get('train_epochs'), 2)}"
+
+
+def data_markdown(variants: dict[str, dict[str, Any]], proxies: dict[str, dict[str, Any]] | None = None) -> list[str]:
+    """The data table (documents, kept fraction, noise removal, and what each proxy trained on),
+    then the documents removed per operator of each processed variant."""
+    proxies = proxies or {}
+    header = "| variant | documents | kept fraction | noise precision | noise recall |"
+    header += "".join(f" `{proxy}`: distinct bytes × epochs |" for proxy in proxies)
+    lines = ["", "## Data", "", header, "|---|---|---|---|---|" + "---|" * len(proxies)]
     for name, variant in variants.items():
         noise = variant.get("noise_removal", {})
+        trained = "".join(f" {exposure_cell(result['variants'].get(name))} |" for result in proxies.values())
         lines.append(f"| {name} | {fmt(variant.get('docs'))} | {variant['kept_fraction']:.3f} "
-                     f"| {fmt(noise.get('precision'), 3)} | {fmt(noise.get('recall'), 3)} |")
+                     f"| {fmt(noise.get('precision'), 3)} | {fmt(noise.get('recall'), 3)} |{trained}")
+    if proxies:
+        lines += ["", "Distinct bytes × epochs: how much of the variant each proxy's models trained on and how "
+                  "often (mean over seeds), on the same budget. A variant smaller than the budget is used "
+                  "whole: once by the n-gram, for more than one epoch by the neural rungs; so a variant that "
+                  "scores worse with fewer distinct bytes may have less data rather than worse data."]
     if not any(variant.get("origin_tags") for variant in variants.values()):
         lines += ["", NO_TAGS_NOTE]
     for name, variant in variants.items():
@@ -353,7 +380,7 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
               "4 times in 5. One seed of a seed-dependent proxy gets no interval. Lower bpb is better."]
     for proxy, result in summary["proxies"].items():
         lines += proxy_markdown(proxy, result, judges_cleaning)
-    lines += data_markdown(summary["variants"])
+    lines += data_markdown(summary["variants"], summary["proxies"])
     if thresholds:
         lines += ["", f"## k-sigma thresholds (k = {summary.get('k')})", "",
                   "| operator | argument | stat | mean | std | old | new |", "|---|---|---|---|---|---|---|"]

@@ -1,9 +1,12 @@
 """Train the tiny byte-level GPT from scratch on one data variant, with a fixed token budget.
 
-Every step draws batch_size random windows of seq_len+1 bytes from the training documents
-concatenated (each preceded by BOS), so the budget steps * batch_size * seq_len is the same
-whatever the data size; only the data differ between variants. The seed fixes the initialisation
-and the order of the windows.
+The training documents are concatenated, each preceded by BOS, and cut into consecutive windows
+of seq_len targets (at a seeded offset, so the first and last may be shorter). Each step takes the
+next batch_size windows of a seeded walk without replacement: every window once per epoch, with
+fresh cuts and order each epoch (WindowWalk). So the budget steps * batch_size * seq_len is the
+same whatever the data size, a variant smaller than the budget is seen for more than one epoch,
+and train_meta.json records the targets seen, the distinct bytes and the epochs. The seed fixes
+the initialisation and the order of the windows.
 
 Writes model.pt, loss.jsonl (one row per log step) and train_meta.json (with the final held-out
 bits per byte on --eval) to --out-dir. With --ema-decay (or --average-last) the model that is
@@ -135,15 +138,85 @@ def token_stream(path: Path, text_key: str) -> tuple[torch.Tensor, int, int]:
     return stream, len(texts), n_bytes
 
 
-def sample_batch(
-    stream: torch.Tensor, batch_size: int, seq_len: int, generator: torch.Generator
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random (inputs, targets) windows of the stream; a stream shorter than a window is tiled."""
-    if len(stream) < seq_len + 1:
-        stream = stream.repeat(math.ceil((seq_len + 1) / len(stream)))
-    starts = torch.randint(0, len(stream) - seq_len, (batch_size,), generator=generator)
-    windows = stream[starts[:, None] + torch.arange(seq_len + 1)].long()
-    return windows[:, :-1], windows[:, 1:]
+IGNORE = -100  # cross_entropy's ignore_index: padding past the stream's end is never a target
+
+
+class WindowWalk:
+    """The stream's training windows in a seeded order without replacement, epoch after epoch.
+
+    An epoch cuts the stream at a seeded offset o and every seq_len tokens after it: a window
+    predicts the tokens stream[a+1 : b+1] of its cut (a, b] from the tokens before each, so an epoch
+    predicts every token but the first exactly once. Its windows come in a seeded permutation; the
+    next epoch has a fresh offset and order, so repeated data are seen in new contexts. The order
+    does not depend on how many windows are drawn at a time.
+    """
+
+    def __init__(self, stream: torch.Tensor, seq_len: int, seed: int) -> None:
+        self.stream = stream
+        self.seq_len = seq_len
+        self.targets_per_epoch = max(len(stream) - 1, 1)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.pending = torch.empty((0, 2), dtype=torch.long)
+        self.first_epoch = torch.empty((0, 2), dtype=torch.long)
+        self.epochs_started = 0
+        self.drawn_in_first_epoch = 0
+        self.targets_seen = 0  # tokens predicted, over all epochs
+        # padding past the end makes every window seq_len + 1 long; it is never a target
+        self.padded = torch.cat([stream, torch.full((seq_len,), IGNORE, dtype=stream.dtype)])
+
+    def epoch_windows(self, offset: int) -> torch.Tensor:
+        """(start, targets) of each window of an epoch cut at offset, in stream order."""
+        cuts = torch.arange(offset, self.targets_per_epoch, self.seq_len)
+        if offset > 0:
+            cuts = torch.cat([torch.zeros(1, dtype=torch.long), cuts])
+        ends = torch.cat([cuts[1:], torch.tensor([self.targets_per_epoch])])
+        return torch.stack([cuts, ends - cuts], dim=1)
+
+    def next_windows(self, count: int) -> torch.Tensor:
+        """(start, targets) of each of the next count windows."""
+        pieces = []
+        while count > 0:
+            if len(self.pending) == 0:
+                offset = int(torch.randint(0, self.seq_len, (1,), generator=self.generator))
+                windows = self.epoch_windows(offset)
+                self.pending = windows[torch.randperm(len(windows), generator=self.generator)]
+                if self.epochs_started == 0:
+                    self.first_epoch = self.pending
+                self.epochs_started += 1
+            piece, self.pending = self.pending[:count], self.pending[count:]
+            if self.epochs_started == 1:
+                self.drawn_in_first_epoch += len(piece)
+            pieces.append(piece)
+            count -= len(piece)
+            self.targets_seen += int(piece[:, 1].sum())
+        return torch.cat(pieces)
+
+    def next_batch(self, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs, targets) of the next batch_size windows; targets past a window's cut are IGNORE."""
+        windows = self.next_windows(batch_size)
+        positions = windows[:, :1] + torch.arange(self.seq_len + 1)
+        tokens = self.padded[positions].long()
+        inputs, targets = tokens[:, :-1], tokens[:, 1:].clone()
+        # a short window's inputs run on past its cut, but causal attention hides them from its targets
+        targets[torch.arange(self.seq_len)[None, :] >= windows[:, 1:]] = IGNORE
+        return inputs.clamp(min=0), targets
+
+    @property
+    def epochs(self) -> float:
+        """Targets seen over the targets of one epoch (every token but the first)."""
+        return self.targets_seen / self.targets_per_epoch
+
+    def distinct_bytes(self) -> int:
+        """Bytes (not BOS) predicted at least once: all of them after a whole epoch."""
+        seen = self.first_epoch[: self.drawn_in_first_epoch] if self.epochs_started <= 1 else self.first_epoch
+        is_byte = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum((self.stream != BOS).long(), 0)])
+        starts, counts = seen[:, 0], seen[:, 1]
+        return int((is_byte[starts + counts + 1] - is_byte[starts + 1]).sum())
+
+    def exposure(self) -> dict[str, int | float]:
+        """What train_meta.json records of the walk (the n-gram and hf proxies record the same keys)."""
+        return {"train_symbols": self.targets_seen, "distinct_train_bytes": self.distinct_bytes(),
+                "epochs": self.epochs}
 
 
 def learning_rate(step: int, peak: float, warmup_steps: int, total_steps: int, min_ratio: float = 0.1) -> float:
@@ -271,17 +344,17 @@ def train(
 
     The model returned has the last step's weights; train_averaged also returns the averaged one.
     """
-    model, _, seconds = train_averaged(args, stream, device, tracker)
+    model, _, seconds, _ = train_averaged(args, stream, device, tracker)
     return model, seconds
 
 
 def train_averaged(
     args: argparse.Namespace, stream: torch.Tensor, device: torch.device, tracker: Tracker
-) -> tuple[ByteGPT, ByteGPT | None, float]:
+) -> tuple[ByteGPT, ByteGPT | None, float, WindowWalk]:
     """Train from scratch; write loss.jsonl; return the last-step model, the weight-averaged model
-    (None unless --ema-decay or --average-last) and the training seconds."""
+    (None unless --ema-decay or --average-last), the training seconds and the walk over the data."""
     torch.manual_seed(args.seed)
-    generator = torch.Generator().manual_seed(args.seed)
+    walk = WindowWalk(stream, args.seq_len, args.seed)
     config = ModelConfig(seq_len=args.seq_len, d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads)
     model = ByteGPT(config).to(device).train()
     optimizer = make_optimizer(model, args.lr, args.weight_decay, device)
@@ -294,7 +367,7 @@ def train_averaged(
         lr = learning_rate(step, args.lr, args.warmup_steps, args.steps, args.min_lr_ratio)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        inputs, targets = sample_batch(stream, args.batch_size, args.seq_len, generator)
+        inputs, targets = walk.next_batch(args.batch_size)
         inputs, targets = inputs.to(device), targets.to(device)
         logits = model(inputs)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
@@ -307,7 +380,7 @@ def train_averaged(
         loss_sum += loss.detach()
         loss_count += 1
         if step % args.log_every == 0 or step == args.steps:
-            row = log_row(step, loss_sum.item() / loss_count, lr, step * args.batch_size * args.seq_len, start)
+            row = log_row(step, loss_sum.item() / loss_count, lr, walk.targets_seen, start)
             if not math.isfinite(row["loss"]):
                 raise RuntimeError(f"training diverged at step {step} (loss {row['loss']}); lower --lr")
             rows.append(row)
@@ -326,7 +399,7 @@ def train_averaged(
         average.load_into(averaged)
     seconds = time.perf_counter() - start
     write_jsonl(args.out_dir / "loss.jsonl", rows)
-    return model, averaged, seconds
+    return model, averaged, seconds, walk
 
 
 def log_row(step: int, loss: float, lr: float, tokens_seen: int, start: float) -> dict[str, Any]:
@@ -371,11 +444,11 @@ def main() -> None:
     tokens_budget = args.steps * args.batch_size * args.seq_len
     print(
         f"training on {args.train}: {n_docs} documents, {n_bytes} bytes; budget {tokens_budget} tokens "
-        f"({tokens_budget / len(stream):.2f} passes); device {device}, {args.threads} threads",
+        f"({tokens_budget / (len(stream) - 1):.2f} epochs); device {device}, {args.threads} threads",
         flush=True,
     )
     tracker = Tracker(args)
-    final, averaged, seconds = train_averaged(args, stream, device, tracker)
+    final, averaged, seconds, walk = train_averaged(args, stream, device, tracker)
     model = averaged if averaged is not None else final
     eval_start = time.perf_counter()
     bpb = score_heldout(model, args.eval, args.text_key, args.seq_len, device, args.heldout_out)
@@ -390,7 +463,8 @@ def main() -> None:
         "tokens_budget": tokens_budget,
         "train_docs": n_docs,
         "train_bytes": n_bytes,
-        "passes_over_data": tokens_budget / len(stream),
+        # seen without replacement: epochs > 1 only when the data are smaller than the budget
+        **walk.exposure(),
         "device": str(device),
         "threads": args.threads,
         "seconds": round(seconds, 3),

@@ -1,10 +1,12 @@
 """Train the `hf` proxy, any causal LM in a local Hugging Face folder, on one data variant.
 
-The budget is the one every proxy gets: the same documents, in the same seeded order, as the
-n-gram proxy's (bytes plus one separator per document), each tokenized behind a document-start
-token, cut into windows of --seq-len tokens and seen once, in seeded random order. Bytes and
-tokens seen go to train_meta.json. Held-out scores are bits per document over all its UTF-8 bytes
-(nll_bits, n_bytes), so they compare with the other proxies whatever the tokenizer.
+The budget is the one every proxy gets (bytes plus one separator per document): the documents in
+the same seeded order as the n-gram proxy's, but when the variant is smaller than the budget further
+passes follow (epochs, in fresh seeded orders: a neural model does learn from them), each document
+tokenized behind a document-start token, cut into windows of --seq-len tokens and seen once, in
+seeded random order. Bytes, distinct bytes, epochs and tokens seen go to train_meta.json. Held-out
+scores are bits per document over all its UTF-8 bytes (nll_bits, n_bytes), so they compare with the
+other proxies whatever the tokenizer.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from tqdm import tqdm  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.jsonl import InputError, write_jsonl  # noqa: E402
 from sandbox.model import count_parameters, pick_device  # noqa: E402
-from sandbox.ngram import budget_documents  # noqa: E402
+from sandbox.ngram import budget_documents, exposure  # noqa: E402
 from sandbox.scoring import read_documents, score_rows  # noqa: E402
 
 EVAL_BATCH_SIZE = 32
@@ -146,7 +148,7 @@ def main() -> None:
         raise InputError(f"{args.model}: the model takes {limit} positions, a window needs seq_len + 1 = "
                          f"{args.seq_len + 1}. Fix: set hf.seq_len to at most {limit - 1}.")
     codec = load_codec(args.model, args.hub, model)
-    documents = budget_documents(texts, args.budget_bytes, args.seed)
+    documents = budget_documents(texts, args.budget_bytes, args.seed, repeat=True)
     train_windows = windows(token_stream(documents, codec), args.seq_len)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     print(f"{type(model).__name__} ({count_parameters(model)} parameters, tokens: {codec.name}) from {args.model} "
@@ -166,6 +168,7 @@ def main() -> None:
         "model_tokens_seen": sum(len(window) - 1 for window in train_windows),
         "train_docs": len(texts),
         "budget_docs": len(documents),
+        **exposure(texts, documents).as_meta(),
         "device": str(device),
         "threads": args.threads,
         "seconds": round(seconds, 3),

@@ -2,11 +2,13 @@
 
 The budget counts stream symbols, bytes plus one SEP per document, as train.py's token budget
 counts bytes plus BOS: the documents are taken in a seeded random order until the budget is
-filled (the last one truncated, further passes when the data are smaller than the budget), so
-only the data differ between variants. Training and scoring are deterministic given the seed.
+filled (the last one truncated). Each document is counted at most once: a variant smaller than
+the budget trains on all its data, once, since a count model learns nothing from repeated data
+(its discounts only shift). Training and scoring are deterministic given the seed.
 
-Writes train_meta.json (with the held-out bits per byte on --eval) to --out-dir and, with
---heldout-out, one score row per held-out document, exactly as train.py does.
+Writes train_meta.json (with the held-out bits per byte on --eval, and the symbols, distinct bytes
+and epochs actually trained on) to --out-dir and, with --heldout-out, one score row per held-out
+document, exactly as train.py does.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.formats import iter_dataset  # noqa: E402
 from sandbox.jsonl import InputError, text_of, write_jsonl  # noqa: E402
-from sandbox.ngram import MAX_ORDER, KneserNeyLM, budget_documents  # noqa: E402
+from sandbox.ngram import MAX_ORDER, KneserNeyLM, budget_documents, exposure  # noqa: E402
 from sandbox.scoring import read_documents, score_rows  # noqa: E402
 
 
@@ -40,7 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--heldout-out", type=Path, default=None, help="also write per-document held-out scores")
     parser.add_argument("--seed", type=int, default=0, help="order of the training documents")
     parser.add_argument(
-        "--budget-bytes", type=int, required=True, help="stream symbols to train on (bytes plus one SEP per document)"
+        "--budget-bytes", type=int, required=True,
+        help="most stream symbols to train on (bytes plus one SEP per document); smaller data are used once"
     )
     parser.add_argument("--order", type=int, default=5, help=f"n-gram order, 1..{MAX_ORDER}")
     parser.add_argument("--save-model", type=Path, default=None,
@@ -100,13 +103,17 @@ def main() -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     n_bytes = sum(len(data) for data in texts)
     stream_symbols = n_bytes + len(texts)
-    print(
-        f"training a {args.order}-gram model on {args.train}: {len(texts)} documents, {n_bytes} bytes; "
-        f"budget {args.budget_bytes} symbols ({args.budget_bytes / stream_symbols:.2f} passes)",
-        flush=True,
-    )
     start = time.perf_counter()
     documents = budget_documents(texts, args.budget_bytes, args.seed)
+    seen = exposure(texts, documents)
+    print(
+        f"training a {args.order}-gram model on {args.train}: {len(texts)} documents, {n_bytes} bytes; "
+        f"budget {args.budget_bytes} symbols, trained on {seen.symbols} ({seen.epochs:.2f} of one pass)",
+        flush=True,
+    )
+    if seen.symbols < args.budget_bytes:
+        print(f"the data ({stream_symbols} symbols) are smaller than the budget: each document is used once",
+              flush=True)
     lm = KneserNeyLM.train(documents, args.order)
     seconds = time.perf_counter() - start
     if args.save_model is not None:
@@ -121,7 +128,7 @@ def main() -> None:
         "train_docs": len(texts),
         "train_bytes": n_bytes,
         "budget_docs": len(documents),
-        "passes_over_data": args.budget_bytes / stream_symbols,
+        **seen.as_meta(),
         "discounts": lm.discounts,
         "n_grams": lm.n_grams,
         "seconds": round(seconds, 3),

@@ -45,6 +45,7 @@ def test_the_example_meets_the_contract_on_the_stated_budget(data: dict[str, Pat
     assert 0 < sum(row["nll_bits"] for row in rows) / sum(row["n_bytes"] for row in rows) < 8
     meta = json.loads((tmp_path / "out/train_meta.json").read_text())
     assert meta["proxy"] == "command" and meta["tokens_budget"] == 5000 == meta["bytes_seen"]
+    assert meta["distinct_train_bytes"] == 5000 and 0 < meta["epochs"] < 1
     assert "--seed 1 --budget-bytes 5000" in meta["command"]
 
 

@@ -269,3 +269,32 @@ def test_one_seed_verdict_says_why_it_makes_no_claim() -> None:
     assert low_power_reason({name: {**row, "heldout_bpb_std": 0.0} for name, row in table.items()}, 0.015, "hf")
     proxies = {proxy: {"variants": table, "comparisons": {"recipe_vs_raw": comparison}} for proxy in ("hf", "gpt")}
     assert agreement(proxies)["comparisons"]["recipe_vs_raw"]["status"] == "inconclusive"
+
+
+def test_the_data_table_shows_each_proxys_distinct_training_bytes_and_epochs() -> None:
+    from evaluate import training_exposure
+    from summarize import data_markdown
+
+    ngram = training_exposure({0: {"distinct_train_bytes": 1_038_802, "epochs": 1.0},
+                               1: {"distinct_train_bytes": 1_038_802, "epochs": 1.0}})
+    assert ngram["train_distinct_bytes"] == 1_038_802 and ngram["train_epochs"] == 1.0
+    assert ngram["train_epochs_per_seed"] == {"0": 1.0, "1": 1.0}
+    gpt = training_exposure({0: {"distinct_train_bytes": 1_038_802, "epochs": 1.1},
+                             1: {"distinct_train_bytes": 1_038_802, "epochs": 1.3}})
+    assert math.isclose(gpt["train_epochs"], 1.2)
+    # a command proxy need not state them
+    assert training_exposure({0: {}})["train_distinct_bytes"] is None
+
+    variants = {"raw": {"docs": 3000, "kept_fraction": 1.0}, "oracle": {"docs": 1950, "kept_fraction": 0.65}}
+    proxies = {"ngram": {"variants": {"raw": {"train_distinct_bytes": 1_226_750, "train_epochs": 0.697},
+                                      "oracle": ngram}},
+               "gpt": {"variants": {"oracle": gpt}}}
+    lines = data_markdown(variants, proxies)
+    header = next(line for line in lines if line.startswith("| variant"))
+    assert header.endswith("| `ngram`: distinct bytes × epochs | `gpt`: distinct bytes × epochs |")
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in lines if line.startswith("| ")}
+    assert rows["raw"].endswith("| 1.23 MB × 0.70 | – |")
+    assert rows["oracle"].endswith("| 1.04 MB × 1.00 | 1.04 MB × 1.20 |")
+    assert len(lines[lines.index(header) + 1].split("|")) == len(header.split("|"))
+    # without proxies (older callers), the table is as it was
+    assert data_markdown(variants)[3] == "| variant | documents | kept fraction | noise precision | noise recall |"

@@ -86,6 +86,9 @@ def test_the_shipped_llama_trains_on_the_budget_and_scores_every_eval_byte(data:
     assert meta["proxy"] == "hf" and meta["model_type"] == "llama" and meta["tokenizer"] == "bytes"
     # bytes are the tokens: the 20000 budget symbols are 20000 ids, all but the first a target
     assert meta["tokens_budget"] == 20000 and meta["model_tokens_seen"] == 19999
+    # the 120 documents hold more than the budget: part of one epoch, every byte distinct
+    assert meta["train_symbols"] == 20000 and meta["distinct_train_bytes"] == 20000 - meta["budget_docs"]
+    assert 0 < meta["epochs"] < 1
     # uniform over 257 ids is 8.006 bits per byte; some learning must show
     assert 0 < meta["heldout_bpb"] < 7.5
     losses = [json.loads(line)["loss"] for line in (tmp_path / "a/loss.jsonl").read_text().splitlines()]

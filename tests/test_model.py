@@ -9,6 +9,7 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
 import json  # noqa: E402
+import math  # noqa: E402
 import os  # noqa: E402
 import struct  # noqa: E402
 import subprocess  # noqa: E402
@@ -24,6 +25,7 @@ from sandbox.model import (  # noqa: E402
     ByteGPT,
     ModelConfig,
     count_parameters,
+    default_stride,
     document_windows,
     encode,
     load_checkpoint,
@@ -73,12 +75,64 @@ def test_default_model_size() -> None:
     assert 300_000 <= n_params <= 500_000, n_params
 
 
-def test_document_windows_cover_every_byte_once() -> None:
+@pytest.mark.parametrize("stride", [1, 5, 8, 16])
+def test_document_windows_give_bos_only_at_the_start_and_score_every_byte_once(stride: int) -> None:
     ids = encode("héllo wörld, " * 7)
-    windows = document_windows(ids, 16)
-    assert [t for _, targets in windows for t in targets] == ids
-    for inputs, targets in windows:
-        assert inputs[0] == BOS and inputs[1:] == targets[:-1] and len(targets) <= 16
+    tokens = [BOS, *ids]
+    windows = document_windows(ids, 16, stride)
+    assert [t for _, targets, scored_from in windows for t in targets[scored_from:]] == ids
+    first_inputs, _, first_scored = windows[0]
+    assert first_inputs[0] == BOS and first_scored == 0 and len(first_inputs) == 16
+    scored = 16
+    for inputs, targets, scored_from in windows[1:]:
+        # mid-document windows see the bytes before them, as training windows do, never BOS
+        end = min(len(ids), scored + stride)
+        assert BOS not in inputs and inputs == tokens[end - 16 : end] and targets == tokens[end - 15 : end + 1]
+        # every scored byte has at least seq_len - stride + 1 tokens of context
+        assert scored_from == scored - (end - 16) >= 16 - stride
+        scored = end
+    assert document_windows([], 16) == [] and document_windows([7], 16) == [([BOS], [7], 0)]
+    with pytest.raises(ValueError, match="stride"):
+        document_windows(ids, 16, 17)
+
+
+def brute_force_bits(model: ByteGPT, text: str, seq_len: int, context_start) -> float:
+    """Bits of every byte of text, each from its own forward pass over tokens[context_start(t) : t]."""
+    tokens = [BOS, *encode(text)]
+    bits = 0.0
+    with torch.no_grad():
+        for t in range(1, len(tokens)):
+            context = torch.tensor([tokens[context_start(t) : t]])
+            assert 1 <= context.shape[1] <= seq_len
+            log_probs = torch.log_softmax(model(context)[0, -1].double(), dim=-1)
+            bits -= log_probs[tokens[t]].item() / math.log(2)
+    return bits
+
+
+def test_sliding_window_scores_equal_a_brute_force_per_byte_scoring() -> None:
+    torch.manual_seed(0)
+    seq_len = 8
+    model = ByteGPT(ModelConfig(seq_len=seq_len, d_model=32, n_layers=2, n_heads=2)).eval()
+    texts = ["", "a", "abcdefg", "abcdefgh", "abcdefghi", "naïve café ☕ " * 2, "the cat sat on the mat " * 2]
+    # stride 1: every byte from the full preceding context, up to seq_len tokens (BOS at the start)
+    exact = score_documents(model, texts, seq_len, 3, CPU, stride=1)
+    for text, (bits, n_bytes) in zip(texts, exact):
+        assert n_bytes == len(text.encode("utf-8"))
+        assert bits == pytest.approx(brute_force_bits(model, text, seq_len, lambda t: max(0, t - seq_len)),
+                                     rel=1e-5, abs=1e-5)
+    # the default stride: a byte past the first window is scored by the window ending at most stride later
+    stride = default_stride(seq_len)
+
+    def window_start(t: int, n: int) -> int:
+        if t <= seq_len:
+            return 0
+        end = min(n, seq_len + stride * math.ceil((t - seq_len) / stride))
+        return end - seq_len
+
+    for text, (bits, _) in zip(texts, score_documents(model, texts, seq_len, 3, CPU)):
+        n = len(text.encode("utf-8"))
+        assert bits == pytest.approx(brute_force_bits(model, text, seq_len, lambda t: window_start(t, n)),
+                                     rel=1e-5, abs=1e-5)
 
 
 def test_score_documents_predicts_every_byte_exactly_once() -> None:
@@ -106,10 +160,51 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
     assert score_documents(loaded, ["abc" * 20], 16, 8, CPU) == score_documents(model, ["abc" * 20], 16, 8, CPU)
 
 
+def test_the_training_walk_takes_every_window_once_per_epoch() -> None:
+    # BOS "abcdefghij" BOS "klm" BOS "nopqrstu": 24 tokens, 23 targets, windows of at most 5
+    stream = torch.tensor([BOS, *b"abcdefghij", BOS, *b"klm", BOS, *b"nopqrstu"], dtype=torch.int16)
+    walk = train.WindowWalk(stream, 5, seed=3)
+    drawn = torch.cat([walk.next_windows(3) for _ in range(6)])  # 18 windows: 3 epochs and a bit
+    epochs, position = [], 0
+    for _ in range(3):
+        # an epoch: windows that predict every target exactly once, each at most 5 long
+        covered: list[int] = []
+        first = position
+        while sorted(covered) != list(range(1, 24)):
+            start, count = drawn[position].tolist()
+            assert 1 <= count <= 5 and not set(range(start + 1, start + count + 1)) & set(covered)
+            covered += range(start + 1, start + count + 1)
+            position += 1
+        epochs.append(drawn[first:position, 0].tolist())
+    assert position < len(drawn) and len({tuple(starts) for starts in epochs}) > 1  # fresh cuts or order
+    # drawn three at a time or all at once, the order is the same
+    assert torch.equal(train.WindowWalk(stream, 5, seed=3).next_windows(18), drawn)
+    assert walk.targets_seen == int(drawn[:, 1].sum()) and walk.epochs == pytest.approx(walk.targets_seen / 23)
+    assert walk.distinct_bytes() == 21  # everything: the 21 bytes, BOS not counted
+    # part of an epoch: the distinct bytes are those the drawn windows predict
+    part = train.WindowWalk(stream, 5, seed=0)
+    first = part.next_windows(2).tolist()
+    predicted = {position for start, count in first for position in range(start + 1, start + count + 1)}
+    assert part.distinct_bytes() == sum(1 for position in predicted if stream[position] != BOS)
+    assert part.exposure() == {"train_symbols": sum(count for _, count in first),
+                               "distinct_train_bytes": part.distinct_bytes(), "epochs": part.epochs}
+    # a batch: inputs are the tokens before the targets; past a window's cut, IGNORE targets
+    inputs, targets = train.WindowWalk(stream, 5, seed=0).next_batch(6)
+    for row, (start, count) in enumerate(train.WindowWalk(stream, 5, seed=0).next_windows(6).tolist()):
+        assert targets[row, :count].tolist() == stream[start + 1 : start + 1 + count].tolist()
+        assert inputs[row, :count].tolist() == stream[start : start + count].tolist()
+        assert (targets[row, count:] == train.IGNORE).all() and (inputs[row] >= 0).all()
+
+
 def test_training_reduces_loss(tmp_path: Path) -> None:
     steps = ["--steps", "80", "--warmup-steps", "8", "--lr", "1e-2"]
     model, rows = train_in_process(tmp_path, "run", *TINY_ARGS, "--d-model", "64", *steps)
-    assert rows[-1]["step"] == 80 and rows[-1]["tokens_seen"] == 80 * 8 * 32
+    # tokens seen are the targets of the 80 x 8 windows walked: the budget, less the short first
+    # and last windows of the stream in each epoch
+    walk = train.WindowWalk(train.token_stream(tmp_path / "train.jsonl", "text")[0], 32, seed=0)
+    walk.next_windows(80 * 8)
+    assert rows[-1]["step"] == 80 and rows[-1]["tokens_seen"] == walk.targets_seen
+    assert 80 * 8 * 32 - 2 * 32 * math.ceil(walk.epochs) < walk.targets_seen <= 80 * 8 * 32
     assert rows[-1]["loss"] < 0.5 * rows[0]["loss"], [row["loss"] for row in rows]
     bits, n_bytes = score_documents(model, [SENTENCES[0] * 4], 32, 8, CPU)[0]
     assert bits / n_bytes < 3.5  # uniform guessing over bytes is 8 bits per byte
@@ -159,6 +254,13 @@ def test_train_and_infer_cli(tiny_dataset: dict[str, Path], tmp_path: Path) -> N
     assert set(rows[0]) == {"step", "loss", "train_bpb", "lr", "tokens_seen", "elapsed_s"}
     meta = json.loads((out_dir / "train_meta.json").read_text())
     assert meta["tokens_budget"] == 12 * 8 * 32 and meta["device"] == "cpu" and 0 < meta["heldout_bpb"] < 9
+    # 96 windows of a longer stream: part of one epoch, each window once, so every target is a
+    # distinct byte or the BOS of a following document
+    targets_per_epoch = meta["train_bytes"] + meta["train_docs"] - 1
+    assert targets_per_epoch > 12 * 8 * 32 >= meta["train_symbols"] > 12 * 8 * 32 - 64
+    assert meta["epochs"] == pytest.approx(meta["train_symbols"] / targets_per_epoch)
+    bos_targets = meta["train_docs"] - 1
+    assert meta["train_symbols"] - bos_targets <= meta["distinct_train_bytes"] <= meta["train_symbols"]
     assert meta["n_params"] > 0 and meta["torch_version"] == torch.__version__
 
     probe_out, hardest_out = tmp_path / "probe_scores.jsonl", tmp_path / "hardest.jsonl"

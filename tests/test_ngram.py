@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from sandbox.jsonl import write_jsonl  # noqa: E402
-from sandbox.ngram import SEP, KneserNeyLM, budget_documents  # noqa: E402
+from sandbox.ngram import SEP, KneserNeyLM, budget_documents, exposure  # noqa: E402
 
 A, B = ord("a"), ord("b")
 
@@ -180,21 +180,40 @@ def test_empty_training_gives_uniform_predictions() -> None:
 
 
 def test_budget_documents_fill_the_budget_exactly() -> None:
-    texts = [bytes([65 + i]) * (5 + 3 * i) for i in range(10)]
-    for budget in (1, 2, 7, 50, 123, 400):
+    texts = [bytes([65 + i]) * (5 + 3 * i) for i in range(10)]  # 195 symbols
+    for budget in (1, 2, 7, 50, 123, 195):
         documents = budget_documents(texts, budget, seed=3)
         assert sum(len(data) + 1 for data in documents) == budget, budget
         # each document is a whole text but the last, which may be truncated
         assert all(data in texts for data in documents[:-1])
         assert any(text.startswith(documents[-1]) for text in texts)
     assert budget_documents(texts, 1, seed=0) == [b""]
+    # a budget larger than the data takes all of it, once (not filled by repeating it)
+    assert sum(len(data) + 1 for data in budget_documents(texts, 400, seed=3)) == 195
 
 
-def test_budget_documents_seeded_and_multi_pass() -> None:
+def test_budget_documents_never_repeat_a_document() -> None:
+    # 14 symbols of data, a budget of 40: a count model gets every document exactly once
+    texts = [b"abc", b"de", b"f", b"ghij"]
+    for seed in range(5):
+        documents = budget_documents(texts, 40, seed=seed)
+        assert sorted(documents) == sorted(texts)
+        assert documents == [texts[i] for i in np.random.default_rng(seed).permutation(4)]
+        seen = exposure(texts, documents)
+        assert seen.symbols == 14 and seen.distinct_bytes == 10 and seen.epochs == 1.0
+    # duplicate texts are distinct documents: each is used once, not more
+    assert sorted(budget_documents([b"ab", b"ab", b"c"], 100, seed=0)) == [b"ab", b"ab", b"c"]
+    # within the budget, the seeded order decides which documents are used, none twice
+    part = budget_documents(texts, 9, seed=1)
+    assert len(set(part)) == len(part) and sum(len(data) + 1 for data in part) == 9
+    assert exposure(texts, part).epochs == pytest.approx(9 / 14)
+
+
+def test_budget_documents_seeded_and_multi_pass_with_repeat() -> None:
     texts = [b"abc", b"de", b"f", b"ghij"]  # 14 symbols
-    first = budget_documents(texts, 40, seed=0)
-    assert first == budget_documents(texts, 40, seed=0)
-    assert first != budget_documents(texts, 40, seed=1)
+    first = budget_documents(texts, 40, seed=0, repeat=True)
+    assert first == budget_documents(texts, 40, seed=0, repeat=True)
+    assert first != budget_documents(texts, 40, seed=1, repeat=True)
     generator = np.random.default_rng(0)
     passes = [[texts[i] for i in generator.permutation(4)] for _ in range(3)]
     # 40 symbols: two whole passes (28), then 12 symbols of the third
@@ -208,6 +227,8 @@ def test_budget_documents_seeded_and_multi_pass() -> None:
         remaining -= len(data) + 1
     assert first == expected
     assert sum(len(data) + 1 for data in first) == 40
+    seen = exposure(texts, first)
+    assert seen.symbols == 40 and seen.distinct_bytes == 10 and seen.epochs == pytest.approx(40 / 14)
     with pytest.raises(ValueError):
         budget_documents([b"", b""], 10, seed=0)
     with pytest.raises(ValueError):
@@ -255,8 +276,12 @@ def test_train_ngram_cli(tiny_files: dict[str, Path], tmp_path: Path) -> None:
     lm = KneserNeyLM.train(documents, order=4)
     assert meta["proxy"] == "ngram" and meta["order"] == 4 and meta["tokens_budget"] == 3000
     assert meta["train_docs"] == 20 and meta["train_bytes"] == sum(len(data) for data in texts)
-    assert meta["budget_docs"] == len(documents) > 20  # more than one pass over 20 small documents
-    assert meta["passes_over_data"] == pytest.approx(3000 / (meta["train_bytes"] + 20))
+    # the budget exceeds the 20 small documents: each is counted once, so the model is the one-pass model
+    assert meta["budget_docs"] == len(documents) == 20 and sorted(documents) == sorted(texts)
+    assert meta["train_symbols"] == meta["train_bytes"] + 20 < 3000
+    assert meta["distinct_train_bytes"] == meta["train_bytes"] and meta["epochs"] == 1.0
+    once = KneserNeyLM.train(texts, order=4)
+    assert once.discounts == lm.discounts and once.n_grams == lm.n_grams
     assert meta["discounts"] == lm.discounts and meta["n_grams"] == lm.n_grams
     assert meta["numpy_version"] == np.__version__ and meta["config"]["seed"] == 2
     assert meta["seconds"] >= 0 and meta["eval_seconds"] >= 0

@@ -78,11 +78,27 @@ def test_seeds_are_paired_and_averaged(tiny_run: Path) -> None:
 def test_both_proxies_train_on_the_same_budget(tiny_run: Path) -> None:
     train = TINY_CONFIG["train"]
     budget = train["steps"] * train["batch_size"] * train["seq_len"]
-    for proxy in ("ngram", "gpt"):
-        meta = json.loads((tiny_run / OUT / "models" / proxy / "k_sigma/seed0/train_meta.json").read_text())
+    metas = {proxy: json.loads((tiny_run / OUT / "models" / proxy / "k_sigma/seed0/train_meta.json").read_text())
+             for proxy in ("ngram", "gpt")}
+    for proxy, meta in metas.items():
         assert meta["tokens_budget"] == budget, proxy
+        # what each model actually saw, against its own count of the data (larger than the budget here)
+        assert meta["train_symbols"] <= budget and meta["distinct_train_bytes"] <= meta["train_bytes"], proxy
+    ngram, gpt = metas["ngram"], metas["gpt"]
+    assert ngram["train_symbols"] == budget == ngram["distinct_train_bytes"] + ngram["budget_docs"]
+    assert ngram["epochs"] == pytest.approx(budget / (ngram["train_bytes"] + ngram["train_docs"]))
+    # the GPT's short first and last windows leave at most two windows' worth unfilled
+    assert budget - 2 * train["seq_len"] < gpt["train_symbols"]
+    assert gpt["epochs"] == pytest.approx(gpt["train_symbols"] / (gpt["train_bytes"] + gpt["train_docs"] - 1))
     provenance = json.loads((tiny_run / OUT / "provenance.json").read_text())
     assert provenance["budgets"]["ngram"]["budget"] == provenance["budgets"]["gpt"]["budget"] == [budget]
+    # the summary's data table shows each proxy's distinct bytes and epochs
+    summary = json.loads((tiny_run / OUT / "summary.json").read_text())
+    for proxy in ("ngram", "gpt"):
+        evaluated = summary["proxies"][proxy]["variants"]["k_sigma"]
+        assert evaluated["train_epochs_per_seed"]["0"] == metas[proxy]["epochs"], proxy
+    markdown = (tiny_run / OUT / "summary.md").read_text()
+    assert "| `ngram`: distinct bytes × epochs | `gpt`: distinct bytes × epochs |" in markdown
 
 
 def test_adding_a_seed_plans_only_that_seeds_jobs(tiny_run: Path) -> None:
@@ -132,7 +148,7 @@ def test_summary_names_its_provenance(tiny_run: Path) -> None:
     assert provenance["versions"]["data_juicer"] == ["1.6.1"]
     assert provenance["versions"]["torch"][0].startswith("2.13.0")
     assert provenance["versions"]["numpy"][0] == "2.4.6", "the n-gram jobs report their numpy"
-    assert provenance["metrics"]["heldout_bpb"]["version"] == "v2"
+    assert provenance["metrics"]["heldout_bpb"]["version"] == "v3"
     assert provenance["metrics"]["paired_comparison"]["version"] == "v2"
     assert set(provenance["inputs"]) == {f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl"}
 

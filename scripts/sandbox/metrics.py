@@ -2,10 +2,12 @@
 
 METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
     "heldout_bpb": {
-        "version": "v2",
+        "version": "v3",
         "definition": "per proxy model: total negative log-likelihood in bits over total UTF-8 bytes of the "
-        "held-out set; every byte of every document is predicted once (gpt: in independent windows of seq_len "
-        "bytes, each starting after a BOS token; ngram: from the document's start, after a separator); per "
+        "held-out set; every byte of every document is predicted once (gpt: the first seq_len bytes after the "
+        "BOS token that starts the document, later ones in sliding windows of seq_len tokens over the preceding "
+        "bytes of the same document, each scoring seq_len // 2 new bytes; ngram: from the document's start, "
+        "after a separator); per "
         "variant, the mean over seeds (heldout_bpb_std: sample std over seeds)",
     },
     "paired_comparison": {

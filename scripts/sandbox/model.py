@@ -1,9 +1,11 @@
 """A tiny byte-level GPT and the helpers shared by training and inference.
 
-Tokens are the 256 byte values plus one BOS token (id 256) that starts every document and every
-scoring window. Scoring (score_documents) is the definition of held-out bits per byte: each
-document is split into independent windows of seq_len bytes, each preceded by BOS, so every byte
-of its UTF-8 text is predicted exactly once.
+Tokens are the 256 byte values plus one BOS token (id 256) that starts every document, in training
+and in scoring alike, and nothing else. Scoring (score_documents) is the definition of held-out bits
+per byte: every byte of a document's UTF-8 text is predicted exactly once, the first seq_len from
+the document's start (BOS included), later ones in sliding windows whose context is the preceding
+bytes of the same document (at least seq_len - stride + 1 of them), as training windows that start
+mid-document see them.
 """
 
 from __future__ import annotations
@@ -113,13 +115,33 @@ def encode(text: str) -> list[int]:
     return list(text.encode("utf-8"))
 
 
-def document_windows(ids: Sequence[int], seq_len: int) -> list[tuple[list[int], list[int]]]:
-    """(inputs, targets) windows covering ids: targets are consecutive chunks of at most seq_len
-    bytes, inputs the same chunk shifted right behind a BOS (so no context crosses windows)."""
+def default_stride(seq_len: int) -> int:
+    """Bytes each sliding window scores after the first: half a window, so every byte has at least
+    seq_len // 2 + 1 tokens of context, for about twice the cost of disjoint windows."""
+    return max(1, seq_len // 2)
+
+
+def document_windows(
+    ids: Sequence[int], seq_len: int, stride: int | None = None
+) -> list[tuple[list[int], list[int], int]]:
+    """Sliding (inputs, targets, scored_from) windows over BOS + ids that score every byte once.
+
+    inputs are at most seq_len tokens and targets the token after each; a window scores
+    targets[scored_from:]. The first window starts at BOS and scores the first seq_len bytes; each
+    later one scores the next stride bytes, with the seq_len tokens before its last target as
+    inputs: preceding bytes of the same document, never BOS (which only a document's start gets).
+    """
+    stride = default_stride(seq_len) if stride is None else stride
+    if not 1 <= stride <= seq_len:
+        raise ValueError(f"stride must be in 1..seq_len ({seq_len}), got {stride}")
+    tokens = [BOS, *ids]
     windows = []
-    for start in range(0, len(ids), seq_len):
-        chunk = list(ids[start : start + seq_len])
-        windows.append(([BOS] + chunk[:-1], chunk))
+    scored = 0  # tokens[1 : scored + 1] are scored
+    while scored < len(ids):
+        end = min(len(ids), seq_len if scored == 0 else scored + stride)  # last target: tokens[end]
+        start = max(0, end - seq_len)
+        windows.append((tokens[start:end], tokens[start + 1 : end + 1], scored - start))
+        scored = end
     return windows
 
 
@@ -130,16 +152,20 @@ def score_documents(
     batch_size: int,
     device: torch.device,
     max_bytes: int = 0,
+    stride: int | None = None,
 ) -> list[tuple[float, int]]:
-    """(NLL in bits, bytes scored) per text; max_bytes > 0 scores only that many leading bytes."""
-    windows: list[tuple[int, list[int], list[int]]] = []
+    """(NLL in bits, bytes scored) per text; max_bytes > 0 scores only that many leading bytes.
+
+    stride (default: default_stride) is how many bytes each sliding window scores after the first.
+    """
+    windows: list[tuple[int, list[int], list[int], int]] = []
     byte_counts = []
     for index, text in enumerate(texts):
         ids = encode(text)
         if max_bytes > 0:
             ids = ids[:max_bytes]
         byte_counts.append(len(ids))
-        windows.extend((index, inputs, targets) for inputs, targets in document_windows(ids, seq_len))
+        windows.extend((index, *window) for window in document_windows(ids, seq_len, stride))
     # longest first, so each batch pads little
     windows.sort(key=lambda window: len(window[2]), reverse=True)
     nats = [0.0] * len(texts)
@@ -148,23 +174,25 @@ def score_documents(
     with torch.inference_mode():
         for start in range(0, len(windows), batch_size):
             batch = windows[start : start + batch_size]
-            for (index, _, _), value in zip(batch, _window_nats(model, batch, device)):
+            for (index, *_), value in zip(batch, _window_nats(model, batch, device)):
                 nats[index] += value
     model.train(was_training)
     return [(value / math.log(2), count) for value, count in zip(nats, byte_counts)]
 
 
-def _window_nats(model: ByteGPT, batch: list[tuple[int, list[int], list[int]]], device: torch.device) -> list[float]:
-    """Summed NLL (nats) of each window's targets; right padding is masked out (and, being after
-    every real token, is invisible to them under causal attention)."""
-    length = max(len(targets) for _, _, targets in batch)
+def _window_nats(model: ByteGPT, batch: list[tuple[int, list[int], list[int], int]],
+                 device: torch.device) -> list[float]:
+    """Summed NLL (nats) of each window's scored targets; the context-only targets before
+    scored_from and the right padding are masked out (padding, being after every real token, is
+    invisible to them under causal attention)."""
+    length = max(len(targets) for _, _, targets, _ in batch)
     inputs = torch.zeros(len(batch), length, dtype=torch.long)
     targets = torch.zeros(len(batch), length, dtype=torch.long)
     mask = torch.zeros(len(batch), length, dtype=torch.bool)
-    for row, (_, window_inputs, window_targets) in enumerate(batch):
+    for row, (_, window_inputs, window_targets, scored_from) in enumerate(batch):
         inputs[row, : len(window_inputs)] = torch.tensor(window_inputs)
         targets[row, : len(window_targets)] = torch.tensor(window_targets)
-        mask[row, : len(window_targets)] = True
+        mask[row, scored_from : len(window_targets)] = True
     inputs, targets, mask = inputs.to(device), targets.to(device), mask.to(device)
     logits = model(inputs).float()
     losses = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")

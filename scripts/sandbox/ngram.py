@@ -219,11 +219,13 @@ class KneserNeyLM:
         return self.probabilities(symbols, positions, depths, every_byte)
 
 
-def budget_documents(texts: Sequence[bytes], budget_symbols: int, seed: int) -> list[bytes]:
-    """The documents that fill budget_symbols stream symbols (bytes plus one SEP each).
+def budget_documents(texts: Sequence[bytes], budget_symbols: int, seed: int, repeat: bool = False) -> list[bytes]:
+    """The documents that fill at most budget_symbols stream symbols (bytes plus one SEP each).
 
-    Documents come in seeded random order, the last one truncated to fit; when they run out,
-    another pass follows in a fresh permutation from the same generator.
+    Documents come in seeded random order, the last one truncated to fit. When they run out first,
+    a count model stops there: every document is used at most once, since repeating data teaches
+    it nothing and only shifts its Kneser-Ney discounts. With repeat (for a neural model, which
+    does learn from epochs) another pass follows in a fresh permutation from the same generator.
     """
     if sum(len(data) for data in texts) == 0:
         raise ValueError("no bytes to train on")
@@ -238,12 +240,36 @@ def budget_documents(texts: Sequence[bytes], budget_symbols: int, seed: int) -> 
                 return chosen
             chosen.append(data)
             remaining -= len(data) + 1
+        if not repeat:
+            break
     return chosen
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What a model trained on budget_documents' output saw of its data."""
+
+    symbols: int  # stream symbols trained on (bytes plus one SEP per document)
+    distinct_bytes: int  # bytes of the data seen at least once
+    epochs: float  # symbols over the data's own symbols: 1.0 is one whole pass
+
+    def as_meta(self) -> dict[str, int | float]:
+        return {"train_symbols": self.symbols, "distinct_train_bytes": self.distinct_bytes, "epochs": self.epochs}
+
+
+def exposure(texts: Sequence[bytes], documents: Sequence[bytes]) -> Exposure:
+    """The exposure of documents taken from texts by budget_documents."""
+    symbols = sum(len(data) + 1 for data in documents)
+    data_symbols = sum(len(data) + 1 for data in texts)
+    # more documents than texts means at least one whole pass, so every byte was seen
+    distinct = sum(len(data) for data in texts) if len(documents) > len(texts) else sum(len(data) for data in documents)
+    return Exposure(symbols, distinct, symbols / data_symbols)
 
 
 def heldout_nll_bits(train_texts: Sequence[bytes], eval_texts: Sequence[bytes], budget_symbols: int, seed: int,
                      order: int) -> np.ndarray:
-    """Bits of each eval text under a model trained on budget_symbols of train_texts (seeded order).
+    """Bits of each eval text under a model trained on at most budget_symbols of train_texts (seeded
+    order, each document at most once).
 
     The same training and scoring as train_ngram.py, for jobs that train many models in one process.
     """
