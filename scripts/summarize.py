@@ -362,7 +362,7 @@ def eval_set_markdown(eval_set: dict[str, Any] | None) -> list[str]:
     if exact or near:
         line += (f" Left out of the pool as leakage: {exact} exact duplicates of eval documents (after "
                  f"normalisation) and {near} near-duplicates (a shared run of {eval_set['decontamination_words']} "
-                 f"words); first: \"{eval_set['duplicate_examples'][0][:100]}…\"")
+                 f"words); first: \"{' '.join(eval_set['duplicate_examples'][0].split())[:100]}…\"")
     return ["", line]
 
 
