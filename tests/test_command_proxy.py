@@ -69,9 +69,9 @@ def test_adding_the_command_proxy_runs_only_its_jobs(tiny_run: Path) -> None:
     config = write_config(tiny_run, {**TINY_CONFIG, "proxies": ["ngram", "gpt", "command"],
                                      "command": {"run": EXAMPLE, "threads": 1}}, name="command-config.yaml")
     jobs = planned_jobs(tiny_run, "--configfile", str(config))
-    assert jobs["train_command"] == 8 and jobs["evaluate"] == 4, jobs
+    assert jobs["train_command"] == 8 and jobs["evaluate"] == 4 and jobs["summarize_proxy"] == 1, jobs
     # the report adds the new proxy's bpb figure and redraws the pages drawn from the summary
-    assert set(jobs) <= {"train_command", "evaluate", "provenance", "summarize", "all", "report_verdict",
+    assert set(jobs) <= {"train_command", "evaluate", "provenance", "summarize", "summarize_proxy", "all", "report_verdict",
                          "plot_bpb"}, jobs
     result = snakemake(tiny_run, "results/tiny/eval/command/k_sigma.json", "results/tiny/eval/command/raw.json",
                        "--cores", "2", "--configfile", str(config))

@@ -150,9 +150,9 @@ def test_adding_the_hf_proxy_runs_only_its_jobs(tiny_run: Path) -> None:
           "lr": 0.003, "warmup_fraction": 0.1, "min_lr_ratio": 0.1, "weight_decay": 0.1, "threads": 1}
     config = write_config(tiny_run, {**TINY_CONFIG, "proxies": ["ngram", "gpt", "hf"], "hf": hf}, name="hf-config.yaml")
     jobs = planned_jobs(tiny_run, "--configfile", str(config))
-    assert jobs["train_hf"] == 8 and jobs["evaluate"] == 4, jobs
+    assert jobs["train_hf"] == 8 and jobs["evaluate"] == 4 and jobs["summarize_proxy"] == 1, jobs
     # the report adds the new proxy's bpb figure and redraws the pages drawn from the summary
-    assert set(jobs) <= {"train_hf", "evaluate", "provenance", "summarize", "all", "report_verdict", "plot_bpb"}, jobs
+    assert set(jobs) <= {"train_hf", "evaluate", "provenance", "summarize", "summarize_proxy", "all", "report_verdict", "plot_bpb"}, jobs
     result = snakemake(tiny_run, "results/tiny/eval/hf/k_sigma.json", "results/tiny/eval/hf/raw.json",
                        "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -169,4 +169,4 @@ def test_adding_the_hf_proxy_runs_only_its_jobs(tiny_run: Path) -> None:
     finally:
         model_config.write_text(original)
     assert rerun["train_hf"] == 8, rerun
-    assert set(rerun) <= {"train_hf", "evaluate", "provenance", "summarize", "all", "report_verdict", "plot_bpb"}, rerun
+    assert set(rerun) <= {"train_hf", "evaluate", "provenance", "summarize", "summarize_proxy", "all", "report_verdict", "plot_bpb"}, rerun

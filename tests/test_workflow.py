@@ -105,7 +105,7 @@ def test_adding_a_seed_plans_only_that_seeds_jobs(tiny_run: Path) -> None:
     result = snakemake(tiny_run, "-n", "--configfile", CONFIG, "--config", "seeds=[0,1,2]")
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "seeds=[0,1,2]")
     assert jobs["train_gpt"] == jobs["train_ngram"] == jobs["infer"] == 4
-    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "all",
+    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
                          *REPORT_JOBS}, jobs
     model_outputs = [line for line in result.stdout.splitlines() if line.strip().startswith("output:") and "/models/" in line]
     assert len(model_outputs) == 8 and all("/seed2/" in line for line in model_outputs)
@@ -122,7 +122,7 @@ def test_adding_a_proxy_plans_only_that_proxys_jobs(tiny_run: Path, tmp_path: Pa
         assert set(only_ngram) <= {"provenance", "summarize", "all", *REPORT_JOBS}, only_ngram
         jobs = planned_jobs(tiny_run, "--configfile", CONFIG)
         assert jobs.get("train_gpt") == jobs.get("infer") == 8 and jobs.get("evaluate") == 4, jobs
-        assert set(jobs) - REPORT_JOBS == {"train_gpt", "infer", "evaluate", "provenance", "summarize", "all"}, jobs
+        assert set(jobs) - REPORT_JOBS == {"train_gpt", "infer", "evaluate", "provenance", "summarize", "summarize_proxy", "all"}, jobs
         assert jobs.get("plot_loss") == 1 and "plot_removals" not in jobs, jobs
     finally:
         for index, path in enumerate(gpt_outputs):
@@ -216,14 +216,14 @@ def test_changed_train_parameter_reruns_only_model_and_evaluation(tiny_run: Path
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "train={steps: 9}")
     # the n-gram's budget is the GPT's, so it retrains too, and so do the datamodels' n-gram models
     assert jobs.get("train_gpt") == jobs.get("train_ngram") == 8
-    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "all",
+    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
                          *DATAMODEL_JOBS, *REPORT_JOBS}, jobs
 
 
 def test_changed_ngram_order_reruns_only_ngram_models(tiny_run: Path) -> None:
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "ngram={order: 3}")
     assert jobs.get("train_ngram") == 8 and "train_gpt" not in jobs and "infer" not in jobs
-    assert set(jobs) <= {"train_ngram", "evaluate", "provenance", "summarize", "all", *DATAMODEL_JOBS,
+    assert set(jobs) <= {"train_ngram", "evaluate", "provenance", "summarize", "summarize_proxy", "all", *DATAMODEL_JOBS,
                          *REPORT_JOBS}, jobs
 
 
