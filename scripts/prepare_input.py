@@ -25,8 +25,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.eval_set import (DECONTAMINATION_WORDS, SOURCES, contaminates, decontaminate,  # noqa: E402
-                              eval_ngram_index, is_held_out, judges_cleaning, normalized)
+from sandbox.eval_set import DECONTAMINATION_WORDS, SOURCES, decontaminate, is_held_out, judges_cleaning  # noqa: E402
 from sandbox.formats import iter_dataset, uniform_records  # noqa: E402
 from sandbox.jsonl import InputError, text_of, write_jsonl  # noqa: E402
 
@@ -115,13 +114,9 @@ def main() -> None:
 def check_reference(path: Path, text_key: str, eval_texts: list[str], words: int) -> None:
     """Refuse a feedback reference that shares documents (or runs of `words` words) with the eval set:
     a filter tuned to it would select for the eval documents themselves."""
-    eval_keys = {normalized(text) for text in eval_texts}
-    index = eval_ngram_index(eval_texts, words) if words > 0 else set()
-    overlapping = []
-    for line, record in iter_dataset(path):
-        text = text_of(record, text_key, path, line)
-        if normalized(text) in eval_keys or (index and contaminates(text, index, words)):
-            overlapping.append(line)
+    records = [{"line": line, "text": text_of(record, text_key, path, line)} for line, record in iter_dataset(path)]
+    _, exact, near = decontaminate(records, eval_texts, words)
+    overlapping = sorted(record["line"] for record in exact + near)
     if overlapping:
         raise InputError(
             f"{path}: {len(overlapping)} reference documents duplicate or share {words} consecutive words with "
