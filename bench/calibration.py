@@ -4,7 +4,11 @@ Per setting (proxy noise, seeds, 400 eval documents): the share of experiments w
 variants that the comparison calls different (its false-positive rate, nominal 5 %), the share
 that find a true difference of 3 standard errors and of the stated minimum detectable effect,
 and the old hierarchical bootstrap's (paired_bootstrap v1) false-positive rate on the same null
-experiments. The simulator is sandbox/calibration.py, which tests/test_calibration.py runs too.
+experiments. Then the winner's curse: with five candidate variants all equal to raw, how often "the
+chosen one beats raw" is claimed when it is chosen and reported on the same documents, chosen on
+validation and reported on test, and the same with the interval adjusted for the choice (what the
+summary's verdict of a seed-dependent proxy uses), with the power of each at 3 standard errors. The
+simulator is sandbox/calibration.py, which tests/test_calibration.py runs too.
 
 Run from the repository root: `.venv/bin/python bench/calibration.py [--experiments 4000]`.
 """
@@ -19,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from sandbox.calibration import SETTINGS, calibrate, markdown  # noqa: E402
+from sandbox.calibration import SETTINGS, calibrate, markdown, selection_markdown, selection_rates  # noqa: E402
 
 
 def main() -> None:
@@ -32,6 +36,9 @@ def main() -> None:
     rows = [calibrate(setting, args.experiments, seed=args.seed + index, old_samples=args.old_samples)
             for index, setting in enumerate(SETTINGS)]
     print(markdown(rows))
+    chosen = [selection_rates(setting, args.experiments, seed=args.seed + index)
+              for index, setting in enumerate(SETTINGS)]
+    print("\n" + selection_markdown(chosen))
     print(f"\n{args.experiments} experiments per setting, {time.perf_counter() - started:.0f} s")
 
 

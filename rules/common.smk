@@ -168,6 +168,8 @@ else:
         "hundred clean documents picked by hand."
     )
 TRUSTED_SPLIT = f"{OUT}/data/trusted"
+# The eval set's validation (every selection) and test (every reported number) labels.
+EVAL_SPLIT = f"{OUT}/data/eval_split.json"
 # The demo ships its own reference sample (clean paragraphs of speeches in neither pool nor eval).
 if USES_DEMO:
     FEEDBACK_REFERENCE = FEEDBACK["reference_path"] or f"{OUT}/demo/reference.jsonl"
@@ -240,12 +242,11 @@ def hf_model_files(wildcards) -> list[str]:
     return sorted(str(path) for path in folder.iterdir() if path.is_file())
 
 
-
-
 def shared_budget() -> int:
     """The one byte budget of every proxy (and of the feedback and datamodel n-grams): the GPT's
     train.steps x batch_size x seq_len, or ngram.budget_bytes when set. With the GPT in the run, a
-    different ngram.budget_bytes would give the proxies different budgets, so it is an error."""
+    different ngram.budget_bytes would give the proxies different budgets, so it is an error.
+    """
     gpt_budget = TRAIN["steps"] * TRAIN["batch_size"] * TRAIN["seq_len"]
     ngram_budget = config["ngram"]["budget_bytes"]
     if ngram_budget and ngram_budget != gpt_budget and "gpt" in PROXIES:
@@ -365,11 +366,11 @@ def heldout_scores(proxy: str, variant: str, seeds: list[int]) -> list[str]:
 
 
 def provenance_inputs(wildcards) -> list[str]:
-    """The data files the experiment's numbers depend on, to be hashed."""
+    """The data files the experiment's numbers depend on, to be hashed (the eval split's labels too)."""
     if USES_DEMO:
-        return [f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl"]
+        return [f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl", EVAL_SPLIT]
     extra = [config["eval_path"]] if config["eval_path"] else []
-    return [config["dataset_path"]] + extra + ([TRUSTED] if TRUSTED else [])
+    return [config["dataset_path"]] + extra + ([TRUSTED] if TRUSTED else []) + [EVAL_SPLIT]
 
 
 # --- recipe HPO ---
@@ -587,9 +588,7 @@ def mark_summary_stale() -> None:
 
 def feedback_fold_files(pattern: str) -> list[str]:
     """One path per fold of the pool's cross-fitted LM, in fold order ({k} in pattern is the fold)."""
-    return [
-        f"{OUT}/feedback/{pattern.format(k=k)}" for k in range(FEEDBACK["folds"])
-    ]
+    return [f"{OUT}/feedback/{pattern.format(k=k)}" for k in range(FEEDBACK["folds"])]
 
 
 def feedback_lm_data(wildcards) -> str:

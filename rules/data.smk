@@ -85,6 +85,23 @@ rule prepare_input:
         " > {log} 2>&1"
 
 
+rule split_eval:
+    input:
+        f"{OUT}/data/eval.jsonl",
+    output:
+        EVAL_SPLIT,
+    log:
+        f"{LOGS}/split_eval.log",
+    conda:
+        "../envs/base.yaml"
+    params:
+        fraction=config["eval_split"],
+        words=config["decontamination_words"],
+    shell:
+        "python scripts/split_eval.py --eval {input} --validation-fraction {params.fraction}"
+        " --decontamination-words {params.words} --out {output} > {log} 2>&1"
+
+
 rule select_probe:
     input:
         f"{OUT}/data/pool.jsonl",

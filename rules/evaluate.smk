@@ -35,6 +35,7 @@ rule evaluate:
             )
         ],
         data_metrics=f"{OUT}/data_metrics/{{variant}}.json",
+        eval_split=EVAL_SPLIT,
     output:
         f"{OUT}/eval/{{proxy}}/{{variant}}.json",
     log:
@@ -45,7 +46,8 @@ rule evaluate:
     shell:
         "python scripts/evaluate.py --variant {wildcards.variant} --proxy {wildcards.proxy}"
         " --heldout {input.heldout} --train-meta {input.train_meta}"
-        " --data-metrics {input.data_metrics} --out {output} > {log} 2>&1"
+        " --data-metrics {input.data_metrics} --eval-split {input.eval_split}"
+        " --out {output} > {log} 2>&1"
 
 
 # What both summaries run; the last line of the log (the verdict and its file) goes to the console.

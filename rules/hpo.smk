@@ -83,6 +83,7 @@ rule hpo_round_eval:
         pool=f"{OUT}/data/pool.jsonl",
         stats_cache=f"{HPO_ANALYSIS}/stats.parquet",
         eval=f"{OUT}/data/eval.jsonl",
+        eval_split=EVAL_SPLIT,
     output:
         f"{HPO}/rounds/{{round}}.eval.json",
     log:
@@ -103,7 +104,7 @@ rule hpo_round_eval:
     shell:
         "python scripts/hpo_round_eval.py --params {input.params} --recipes {input.recipes}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
-        " --stats-cache {input.stats_cache} --eval {input.eval} {params.train}"
+        " --stats-cache {input.stats_cache} --eval {input.eval} --eval-split {input.eval_split} {params.train}"
         " --seeds {params.seeds} --budget-bytes {params.budget} --order {params.order}"
         " --np {threads} --out {output} > {log} 2>&1"
 
@@ -137,6 +138,7 @@ rule hpo_confirm:
         sweep=f"{HPO}/sweep.json",
         rounds=finished_rounds,
         scores=confirmation_scores,
+        eval_split=EVAL_SPLIT,
     output:
         f"{HPO}/confirmed.json",
     log:
@@ -149,7 +151,8 @@ rule hpo_confirm:
     shell:
         "python scripts/hpo_confirm.py --sweep-json {input.sweep} --rounds {input.rounds}"
         " --scores {input.scores} --proxy {params.proxy}"
-        " --confidence {params.compare[confidence]} --out {output} > {log} 2>&1"
+        " --confidence {params.compare[confidence]} --eval-split {input.eval_split}"
+        " --out {output} > {log} 2>&1"
 
 
 rule hpo_export:

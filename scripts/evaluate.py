@@ -4,7 +4,8 @@ the per-document scores that the summary's paired comparison reads.
 
 heldout_bpb (sandbox.metrics, v3): total negative log-likelihood in bits over total UTF-8 bytes of
 the eval set, every byte predicted once; the GPT scores a document from BOS at its start and later
-bytes in sliding windows over the bytes before them.
+bytes in sliding windows over the bytes before them. validation_bpb and test_bpb are the same on
+each part of the eval split (split_eval.py): selections read validation, reports read test.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.bootstrap import read_scores  # noqa: E402
+from sandbox.bootstrap import Scores, read_scores  # noqa: E402
+from sandbox.eval_set import TEST, VALIDATION, read_split_labels  # noqa: E402
 from sandbox.stats import mean_and_std  # noqa: E402
 
 SEED_IN_PATH = re.compile(r"seed(\d+)")
@@ -33,6 +35,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--heldout", required=True, nargs="+", type=Path, help="per-sample held-out scores, one file per seed")
     parser.add_argument("--train-meta", required=True, nargs="+", type=Path, help="train_meta.json, one per seed")
     parser.add_argument("--data-metrics", required=True, type=Path)
+    parser.add_argument("--eval-split", required=True, type=Path, help="data/eval_split.json")
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
 
@@ -57,6 +60,17 @@ def training_exposure(train_meta: dict[int, dict[str, Any]]) -> dict[str, Any]:
     return exposure
 
 
+def part_metrics(scores: Scores, labels: list[str]) -> dict[str, Any]:
+    """validation_bpb and test_bpb (mean over seeds, std and per seed) on the two parts of the split."""
+    metrics: dict[str, Any] = {}
+    for name in (VALIDATION, TEST):
+        per_seed = scores.part(labels, name).per_seed_bpb()
+        mean, std = mean_and_std([per_seed[seed] for seed in sorted(per_seed)])
+        metrics.update({f"{name}_bpb": mean, f"{name}_bpb_std": std,
+                        f"{name}_bpb_per_seed": {str(seed): per_seed[seed] for seed in sorted(per_seed)}})
+    return metrics
+
+
 def main() -> None:
     args = parse_args()
     scores = read_scores({seed_of(path): path for path in args.heldout})
@@ -68,6 +82,7 @@ def main() -> None:
     train_meta = {seed_of(path): json.loads(path.read_text(encoding="utf-8")) for path in args.train_meta}
     data_metrics: dict[str, Any] = json.loads(args.data_metrics.read_text(encoding="utf-8"))
     some_meta = train_meta[min(train_meta)]
+    labels = read_split_labels(args.eval_split)
     result = {
         "variant": args.variant,
         "proxy": args.proxy,
@@ -75,6 +90,7 @@ def main() -> None:
         "heldout_bpb": mean,
         "heldout_bpb_std": std,
         "heldout_bpb_per_seed": {str(seed): per_seed[seed] for seed in sorted(per_seed)},
+        **part_metrics(scores, labels),
         "train_tokens": some_meta.get("tokens_budget"),
         "model_params": some_meta.get("n_params"),
         "train_seconds_per_seed": {str(seed): meta.get("seconds") for seed, meta in sorted(train_meta.items())},
@@ -84,11 +100,13 @@ def main() -> None:
         "per_document": {
             "n_bytes": scores.n_bytes.astype(int).tolist(),
             "nll_bits": {str(seed): row.tolist() for seed, row in zip(scores.seeds, scores.nll_bits)},
+            "part": labels,
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"{args.proxy} {args.variant}: heldout_bpb {mean:.4f} +/- {std:.4f} over seeds {sorted(per_seed)}")
+    print(f"{args.proxy} {args.variant}: heldout_bpb {mean:.4f} +/- {std:.4f} over seeds {sorted(per_seed)}; "
+          f"validation {result['validation_bpb']:.4f}, test {result['test_bpb']:.4f}")
 
 
 if __name__ == "__main__":

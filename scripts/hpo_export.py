@@ -1,7 +1,9 @@
 """Export a finished search: trials.tsv, the best recipe, the optimisation history plot, summary.json.
 
-The best recipe is the best confirmed trial (re-run on every seed and proxy, see hpo_confirm.py)
-when the search trained models; for a data-only metric, the best searched trial.
+The best recipe is the best confirmed trial (re-run on every seed and proxy and chosen on the
+validation part of the eval split, see hpo_confirm.py) when the search trained models; for a
+data-only metric, the best searched trial. summary.json reports the winner's validation value (what
+chose it, optimistic) beside its test value and test comparisons (what to expect).
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ def main() -> None:
     confirmed = {trial["trial"]: trial for trial in confirmation["trials"]}
     best_number = confirmation["best_trial"] if confirmed else best_searched["trial"]
     (best,) = [trial for trial in trials if trial["trial"] == best_number]
+    winner = confirmed[best["trial"]]["proxies"][confirmation["proxy"]] if confirmed else None
     args.out_trials.parent.mkdir(parents=True, exist_ok=True)
     write_trials(args.out_trials, trials, sweep.metric)
     (best_recipe,) = [path for path in args.trial_recipes if path.parent.name == str(best["trial"])]
@@ -92,8 +95,10 @@ def main() -> None:
         "best_value": best["value"],
         "best_params": best["params"],
         "best_searched_trial": best_searched["trial"],
-        "confirmed_value": (confirmed[best["trial"]]["proxies"][confirmation["proxy"]]["heldout_bpb"]
-                            if confirmed else None),
+        # the value that chose the winner (validation, optimistic) and the one to report (test)
+        "confirmed_value": winner["validation_bpb"] if winner else None,
+        "test_value": winner["test_bpb"] if winner else None,
+        "test_vs_raw": winner.get("vs_raw") if winner else None,
         "confirmed": confirmed.get(best["trial"]),
         "confirmed_trials": sorted(confirmed),
         "trials": len(trials),

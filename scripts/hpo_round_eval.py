@@ -5,8 +5,9 @@ jobs, each paying Python and Data-Juicer start-up (~4 s) for well under a second
 pool, its stats cache and the eval set are read once; each trial's recipe takes the mask path
 (sandbox/masks.py) when it only moves thresholds, else Data-Juicer's executor runs it in this
 process; the n-gram proxy then trains on each seed at the fixed budget and scores the eval set,
-exactly as train_ngram.py and evaluate.py do. The output holds one evaluation per trial, read by
-hpo_tell.py like a per-trial evaluation file.
+exactly as train_ngram.py and evaluate.py do. The search's value is validation_bpb, the bpb on the
+validation part of the eval split (the test part is never a search objective). The output holds one
+evaluation per trial, read by hpo_tell.py like a per-trial evaluation file.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tqdm import tqdm  # noqa: E402
 
 from sandbox.cli import run_main  # noqa: E402
+from sandbox.eval_set import VALIDATION, read_split_labels  # noqa: E402
 from sandbox.dj import forbid_runtime_installs, job_scratch, register_custom_operators, run_executor  # noqa: E402
 from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.masks import StatsCache, apply_ops, can_reuse_stats, mask_path_refusal, read_stats_cache  # noqa: E402
@@ -41,6 +43,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pool", required=True, type=Path)
     parser.add_argument("--stats-cache", required=True, type=Path)
     parser.add_argument("--eval", required=True, type=Path)
+    parser.add_argument("--eval-split", required=True, type=Path, help="data/eval_split.json")
     parser.add_argument("--train", action="store_true", help="train and score the n-gram proxy (model metrics)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--budget-bytes", type=int, default=1)
@@ -77,10 +80,14 @@ def kept_rows(recipe_path: Path, analyzed: dict[str, Any], cache: StatsCache, po
     return kept_by_executor(recipe_path, pool_path, np_workers, scratch_parent, scratch_prefix)
 
 
-def ngram_bpb(train_texts: list[bytes], eval_texts: list[bytes], seed: int, budget: int, order: int) -> float:
-    """Held-out bits per byte of the n-gram proxy, as train_ngram.py computes it."""
+def ngram_bpb(train_texts: list[bytes], eval_texts: list[bytes], validation: list[bool], seed: int, budget: int,
+              order: int) -> tuple[float, float]:
+    """Bits per byte of the n-gram proxy on the whole eval set (as train_ngram.py computes it) and on its
+    validation part."""
     bits = heldout_nll_bits(train_texts, eval_texts, budget, seed, order)
-    return float(sum(bits)) / sum(len(text) for text in eval_texts)
+    validation_bits = sum(value for value, chosen in zip(bits, validation) if chosen)
+    validation_bytes = sum(len(text) for text, chosen in zip(eval_texts, validation) if chosen)
+    return float(sum(bits)) / sum(len(text) for text in eval_texts), float(validation_bits) / validation_bytes
 
 
 def main() -> None:
@@ -93,6 +100,9 @@ def main() -> None:
     cache = read_stats_cache(args.stats_cache)
     analyzed = load_recipe(args.analyzed_recipe)
     eval_texts = [record["text"].encode("utf-8") for record in read_documents(args.eval, "text")] if args.train else []
+    validation = [label == VALIDATION for label in read_split_labels(args.eval_split)]
+    if args.train and len(validation) != len(eval_texts):
+        raise ValueError(f"{args.eval_split} labels {len(validation)} documents, {args.eval} has {len(eval_texts)}")
     evaluations: dict[str, dict[str, Any]] = {}
     trials = list(zip(args.params, args.recipes))
     for params_path, recipe_path in tqdm(trials, desc="trials", mininterval=10, file=sys.stderr):
@@ -108,16 +118,20 @@ def main() -> None:
             if not kept:
                 raise RuntimeError(f"trial {trial} ({recipe_path}) removed every document")
             texts = [text_of_row[row] for row in kept]
-            per_seed = {str(seed): ngram_bpb(texts, eval_texts, seed, args.budget_bytes, args.order)
-                        for seed in args.seeds}
-            if not all(math.isfinite(value) for value in per_seed.values()):
-                raise ValueError(f"trial {trial}: held-out bits per byte is not finite: {per_seed}")
+            both = {str(seed): ngram_bpb(texts, eval_texts, validation, seed, args.budget_bytes, args.order)
+                    for seed in args.seeds}
+            if not all(math.isfinite(value) for pair in both.values() for value in pair):
+                raise ValueError(f"trial {trial}: held-out bits per byte is not finite: {both}")
+            per_seed = {seed: pair[0] for seed, pair in both.items()}
+            on_validation = {seed: pair[1] for seed, pair in both.items()}
             evaluation.update({"proxy": "ngram", "seeds": args.seeds, "heldout_bpb_per_seed": per_seed,
-                               "heldout_bpb": sum(per_seed.values()) / len(per_seed)})
+                               "heldout_bpb": sum(per_seed.values()) / len(per_seed),
+                               "validation_bpb_per_seed": on_validation,
+                               "validation_bpb": sum(on_validation.values()) / len(on_validation)})
         evaluation["seconds"] = round(time.perf_counter() - started, 3)
         evaluations[str(trial)] = evaluation
         print(f"trial {trial}: {path} path, kept {len(kept)}/{len(pool)}, "
-              f"heldout_bpb {evaluation.get('heldout_bpb')}, {evaluation['seconds']} s", flush=True)
+              f"validation_bpb {evaluation.get('validation_bpb')}, {evaluation['seconds']} s", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"trials": evaluations}, indent=2) + "\n", encoding="utf-8")
 

@@ -29,14 +29,14 @@ def parse_args() -> argparse.Namespace:
 
 
 def plot_absolute(axes: plt.Axes, variants: dict[str, Any]) -> None:
-    """Per-seed held-out bpb and mean ± seed std, one row per variant."""
+    """Per-seed test bpb and mean ± seed std, one row per variant."""
     for row, variant in enumerate(variants.values()):
-        per_seed = list(variant["heldout_bpb_per_seed"].values())
+        per_seed = list(variant["test_bpb_per_seed"].values())
         axes.plot(per_seed, [row] * len(per_seed), "o", color="0.6", markersize=4,
                   label="one seed" if row == 0 else None)
-        axes.errorbar(variant["heldout_bpb"], row, xerr=variant["heldout_bpb_std"], fmt="D", color="black",
+        axes.errorbar(variant["test_bpb"], row, xerr=variant["test_bpb_std"], fmt="D", color="black",
                       capsize=4, label="mean ± seed std" if row == 0 else None)
-    axes.set_xlabel("held-out bits per byte (lower is better)")
+    axes.set_xlabel("test bits per byte (lower is better)")
     axes.legend(loc="best", fontsize="small")
 
 

@@ -41,13 +41,13 @@ def plot_proxy(axes: plt.Axes, proxy: str, trials: list[dict[str, Any]]) -> None
             if not comparison["significant"]:
                 line[-1][0].set_linestyle("--")
             labelled = True
-    labels = [f"trial {trial['trial']}: {trial['proxies'].get(proxy, {}).get('heldout_bpb', float('nan')):.4f} bpb"
+    labels = [f"trial {trial['trial']}: {trial['proxies'].get(proxy, {}).get('test_bpb', float('nan')):.4f} test bpb"
               for trial in trials]
     axes.set_yticks(range(len(trials)), labels)
     axes.invert_yaxis()
     axes.axvline(0, color="0.3", linewidth=0.8)
     axes.set_title(f"proxy {proxy}", fontsize="small")
-    axes.set_xlabel("held-out bpb vs reference, % (paired CI)")
+    axes.set_xlabel("test bpb vs reference, % (paired CI)")
     axes.legend(fontsize="x-small", loc="best")
 
 

@@ -66,9 +66,11 @@ def proxy_section(name: str, proxy: dict[str, Any], judges_cleaning: bool = True
     comparisons = proxy["comparisons"]
     rows = []
     for variant_name, variant in proxy["variants"].items():
+        selected = " (selected)" if variant_name == proxy.get("selected_on_validation") else ""
         rows.append([
-            variant_name,
-            f"{variant['heldout_bpb']:.4f} ± {variant['heldout_bpb_std']:.4f}",
+            variant_name + selected,
+            f"{variant['validation_bpb']:.4f}",
+            f"{variant['test_bpb']:.4f} ± {variant['test_bpb_std']:.4f}",
             str(len(variant["seeds"])),
             "baseline" if variant_name == "raw" else percent_interval(comparisons.get(f"{variant_name}_vs_raw")),
             detectable(comparisons.get(f"{variant_name}_vs_raw")),
@@ -78,7 +80,7 @@ def proxy_section(name: str, proxy: dict[str, Any], judges_cleaning: bool = True
     power = f" (low power: {proxy['low_power']})" if proxy.get("low_power") else ""
     if not judges_cleaning:
         power += ": fit to the raw pool, not a verdict on cleaning"
-    header = ["variant", "held-out bpb (mean ± seed std)", "seeds", "vs raw (CI)",
+    header = ["variant", "validation bpb", "test bpb (mean ± seed std)", "seeds", "vs raw (CI)",
               "minimum detectable effect (80 % power)", "vs k_sigma (CI)", "fraction of oracle gain"]
     return (f"<h2>Proxy <code>{escape(name)}</code>{escape(power)}</h2>"
             f"<p class='verdict'><b>{escape(proxy['verdict'])}</b></p>{table(header, rows)}")

@@ -1,6 +1,7 @@
 """Summarize the experiment: every variant side by side under every proxy model, each against raw
 (and k_sigma) by a paired comparison over per-document held-out scores and seeds, and how far the
-proxies agree.
+proxies agree. The eval set has two parts (split_eval.py): the best variant is chosen on validation,
+and every number reported (bpb, intervals, oracle fraction, agreement) is computed on test.
 
 Writes summary.json ({"proxies": {proxy: {"variants", "comparisons", "verdict"}}, "variants",
 "agreement", ...}) and summary.md (the same as tables), answering: did the recipe make better data
@@ -22,9 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
-from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison  # noqa: E402
+from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison, selection_confidence  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.eval_set import NO_CLEAN_EVAL, NO_CLEAN_EVAL_FIX, NO_CLEAN_EVAL_REASON, no_clean_eval_message  # noqa: E402
+from sandbox.eval_set import (  # noqa: E402
+    NO_CLEAN_EVAL, NO_CLEAN_EVAL_FIX, NO_CLEAN_EVAL_REASON, TEST, no_clean_eval_message,
+)
 from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.origin import is_noise, origin_of  # noqa: E402
 from sandbox.proxy_kinds import is_deterministic  # noqa: E402
@@ -63,17 +66,44 @@ def sha256_of_file(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def scores_of(evaluation: dict[str, Any]) -> Scores:
-    """The per-document scores an eval file carries, as comparison input."""
+def scores_of(evaluation: dict[str, Any], part: str = TEST) -> Scores:
+    """The per-document scores an eval file carries on one part of the eval split, as comparison input."""
     per_document = evaluation["per_document"]
     seeds = tuple(sorted(int(seed) for seed in per_document["nll_bits"]))
     nll = np.array([per_document["nll_bits"][str(seed)] for seed in seeds], dtype=np.float64)
-    return Scores(seeds, nll, np.array(per_document["n_bytes"], dtype=np.float64))
+    return Scores(seeds, nll, np.array(per_document["n_bytes"], dtype=np.float64)).part(per_document["part"], part)
+
+
+def candidates_of(variants: dict[str, Any]) -> list[str]:
+    """The recipe variants the best is chosen from (raw and the oracle are references, not candidates)."""
+    return [name for name in variants if name not in (BASELINE, "oracle")]
+
+
+def selected_variant(variants: dict[str, dict[str, Any]]) -> str | None:
+    """The recipe variant with the lowest validation bpb."""
+    return min(candidates_of(variants), key=lambda name: variants[name]["validation_bpb"], default=None)
+
+
+def selection_comparison(proxy: str, evaluations: dict[str, dict[str, Any]], selected: str | None,
+                         confidence: float) -> dict[str, Any] | None:
+    """The selected variant against raw on test with the interval adjusted for the choice among the
+    candidates, for a seed-dependent proxy: validation and test are scored by the same models, so a
+    variant chosen for a lucky training run keeps its luck on test (calibration.selection_rates)."""
+    candidates = candidates_of(evaluations)
+    if selected is None or BASELINE not in evaluations or is_deterministic(proxy) or len(candidates) < 2:
+        return None
+    scores = aligned({name: scores_of(evaluations[name]) for name in (selected, BASELINE)})
+    adjusted = paired_comparison(selected, BASELINE, scores, selection_confidence(confidence, len(candidates)), proxy)
+    return {**adjusted, "adjusted_for_choosing_among": len(candidates)}
 
 
 def compare_variants(evaluations: dict[str, dict[str, Any]], proxy: str,
                      confidence: float) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    """Paired comparisons of every variant against raw and k_sigma, and oracle fractions, for one proxy."""
+    """Paired comparisons of every variant against raw and k_sigma, and oracle fractions, for one proxy,
+    on the test part of the eval set."""
+    splits = {json.dumps(evaluation["per_document"]["part"]) for evaluation in evaluations.values()}
+    if len(splits) > 1:
+        raise ValueError(f"{proxy}: the evaluations were split into validation and test differently; rerun them")
     scores = aligned({name: scores_of(evaluation) for name, evaluation in evaluations.items()})
     comparisons: dict[str, Any] = {}
     for reference in (BASELINE, SECOND_REFERENCE):
@@ -91,33 +121,39 @@ def compare_variants(evaluations: dict[str, dict[str, Any]], proxy: str,
 
 
 def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: dict[str, Any],
-                  low_power: str | None, judges_cleaning: bool = True) -> str:
-    """One sentence per proxy: did the best recipe variant beat raw, and could this proxy have seen it?
+                  low_power: str | None, judges_cleaning: bool = True,
+                  adjusted: dict[str, Any] | None = None) -> str:
+    """One sentence per proxy: did the recipe variant validation selected beat raw on test, and could this
+    proxy have seen it?
 
     On an eval set split from the pool the same numbers measure fit to the raw data, and say only that.
     """
     label = f"{proxy}" + (f" (low power: {low_power})" if low_power else "")
-    candidates = [name for name in variants if name not in (BASELINE, "oracle")]
-    if not candidates or BASELINE not in variants:
+    best = selected_variant(variants)
+    if best is None or BASELINE not in variants:
         return f"{label}: no comparison (the summary needs `raw` and at least one processed variant)."
-    best = min(candidates, key=lambda name: variants[name]["heldout_bpb"])
-    comparison = comparisons[f"{best}_vs_{BASELINE}"]
-    change = f"{comparison['relative_percent']:+.2f} % held-out bpb vs raw"
+    comparison = adjusted or comparisons[f"{best}_vs_{BASELINE}"]
+    change = f"{comparison['relative_percent']:+.2f} % test bpb vs raw"
     if comparison["significant"] is not None:
         low, high = comparison["relative_ci_percent"]
-        change += (f", {comparison['confidence']:.0%} CI [{low:+.2f}, {high:+.2f}], minimum detectable effect "
+        level = f"{comparison['confidence']:.0%} CI"
+        if adjusted:
+            level = (f"{comparison['confidence']:.0%} CI, adjusted for choosing 1 of "
+                     f"{adjusted['adjusted_for_choosing_among']} variants")
+        change += (f", {level} [{low:+.2f}, {high:+.2f}], minimum detectable effect "
                    f"(80 % power) {comparison['mde_percent']:.2f} %")
     if not judges_cleaning:
         return (f"{label}: fit to the raw pool, not a verdict on cleaning: the variant closest to the pool's own "
-                f"distribution is `{best}` ({change}).")
+                f"distribution on validation is `{best}` ({change}).")
+    chosen = f"`{best}`, selected on validation"
     if comparison["mean_difference"] >= 0:
-        answer = f"{label}: No: no recipe variant beat the raw data (best: `{best}`, {change})."
+        answer = f"{label}: No: the recipe variant selected on validation did not beat the raw data ({chosen}: {change})."
     elif comparison["significant"] is None:
-        answer = f"{label}: No claim: `{best}` is best ({change}), but {comparison['no_claim']}."
+        answer = f"{label}: No claim: {chosen} ({change}), but {comparison['no_claim']}."
     elif comparison["significant"]:
-        answer = f"{label}: Yes: `{best}` is best ({change})."
+        answer = f"{label}: Yes: {chosen} ({change})."
     else:
-        answer = f"{label}: Not shown: `{best}` is best ({change}), but the interval includes 0."
+        answer = f"{label}: Not shown: {chosen} ({change}), but the interval includes 0."
     oracle = comparisons.get(f"oracle_vs_{BASELINE}")
     fraction = variants[best].get("fraction_of_oracle_gain")
     if oracle:
@@ -130,7 +166,7 @@ def low_power_reason(variants: dict[str, dict[str, Any]], max_seed_std: float, p
     """Why a proxy cannot be trusted to rank the variants: its seed-to-seed spread, where too wide or unknown."""
     if any(len(variant["seeds"]) == 1 for variant in variants.values()) and not is_deterministic(proxy):
         return "one seed, so its seed-to-seed spread is unknown"
-    spread = {name: evaluation["heldout_bpb_std"] for name, evaluation in variants.items()}
+    spread = {name: evaluation["test_bpb_std"] for name, evaluation in variants.items()}
     worst = max(spread, key=spread.get)
     if spread[worst] > max_seed_std:
         return f"seed std up to {spread[worst]:.3f} bpb (`{worst}`) > {max_seed_std}"
@@ -147,19 +183,22 @@ def summarize_proxy(proxy: str, evaluations: dict[str, dict[str, Any]], args: ar
         if name in fractions:
             variants[name]["fraction_of_oracle_gain"] = fractions[name]
     low_power = low_power_reason(variants, args.max_seed_std, proxy)
+    selected = selected_variant(variants)
+    adjusted = selection_comparison(proxy, evaluations, selected, args.confidence)
     return {"variants": variants, "comparisons": comparisons, "low_power": low_power,
-            "verdict": proxy_verdict(proxy, variants, comparisons, low_power, judges_cleaning)}
+            "selected_on_validation": selected, "selected_vs_raw_adjusted": adjusted,
+            "verdict": proxy_verdict(proxy, variants, comparisons, low_power, judges_cleaning, adjusted)}
 
 
 def kendall_tau(first: dict[str, Any], second: dict[str, Any]) -> float | None:
-    """Kendall tau of two proxies' rankings of their common variants (None with fewer than 2)."""
+    """Kendall tau of two proxies' rankings of their common variants by test bpb (None with fewer than 2)."""
     from scipy.stats import kendalltau
 
     names = sorted(set(first["variants"]) & set(second["variants"]))
     if len(names) < 2:
         return None
-    tau = kendalltau([first["variants"][name]["heldout_bpb"] for name in names],
-                     [second["variants"][name]["heldout_bpb"] for name in names]).statistic
+    tau = kendalltau([first["variants"][name]["test_bpb"] for name in names],
+                     [second["variants"][name]["test_bpb"] for name in names]).statistic
     return None if np.isnan(tau) else float(tau)
 
 
@@ -272,13 +311,15 @@ def proxy_heading(proxy: str, result: dict[str, Any], judges_cleaning: bool) -> 
 def proxy_markdown(proxy: str, result: dict[str, Any], judges_cleaning: bool = True) -> list[str]:
     comparisons = result["comparisons"]
     lines = ["", proxy_heading(proxy, result, judges_cleaning), "",
-             "| variant | held-out bpb (mean ± std) | seeds | vs raw (CI) | minimum detectable effect (80 % power) "
-             "| vs k_sigma (CI) | fraction of oracle gain |",
-             "|---|---|---|---|---|---|---|"]
+             "| variant | validation bpb | test bpb (mean ± seed std) | seeds | vs raw (CI) "
+             "| minimum detectable effect (80 % power) | vs k_sigma (CI) | fraction of oracle gain |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, variant in result["variants"].items():
         versus_raw = comparisons.get(f"{name}_vs_{BASELINE}")
+        selected = " (selected)" if name == result.get("selected_on_validation") else ""
         lines.append(
-            f"| {name} | {variant['heldout_bpb']:.4f} ± {variant['heldout_bpb_std']:.4f} | {len(variant['seeds'])} "
+            f"| {name}{selected} | {variant['validation_bpb']:.4f} "
+            f"| {variant['test_bpb']:.4f} ± {variant['test_bpb_std']:.4f} | {len(variant['seeds'])} "
             f"| {'baseline' if name == BASELINE else interval_cell(versus_raw)} "
             f"| {mde_cell(versus_raw)} "
             f"| {interval_cell(comparisons.get(f'{name}_vs_{SECOND_REFERENCE}'))} "
@@ -366,6 +407,16 @@ def eval_set_markdown(eval_set: dict[str, Any] | None) -> list[str]:
     return ["", line]
 
 
+def eval_split_markdown(split: dict[str, Any] | None) -> list[str]:
+    """How the eval set was split, and which part each number comes from."""
+    if not split:
+        return []
+    return ["", f"Validation and test: the eval set is split by a stable hash of each text into {split['validation']} "
+            f"validation documents, on which the best variant is selected, and {split['test']} test documents, on "
+            "which every number below is computed (the validation column excepted), so no reported number was "
+            "also used to choose."]
+
+
 def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: list[dict[str, Any]]) -> str:
     verdict = summary["verdict"]
     judges_cleaning = verdict["status"] != NO_CLEAN_EVAL
@@ -375,7 +426,8 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
     lines += [f"**{line}**" if index == 0 else line for index, line in enumerate(verdict["text"].splitlines())]
     lines += [f"\n> **Warning**: {warning}" for warning in summary.get("warnings", [])]
     lines += eval_set_markdown(summary.get("eval_set"))
-    lines += ["", "Intervals are paired intervals over eval documents and seeds (Student t, Welch-Satterthwaite "
+    lines += eval_split_markdown(summary.get("eval_split"))
+    lines += ["", "Intervals are paired intervals over test documents and seeds (Student t, Welch-Satterthwaite "
               "df; ✓: excludes 0); the minimum detectable effect (80 % power) is the true difference they find "
               "4 times in 5. One seed of a seed-dependent proxy gets no interval. Lower bpb is better."]
     for proxy, result in summary["proxies"].items():
@@ -465,6 +517,12 @@ def verdict_block(proxies: dict[str, dict[str, Any]], agreement_result: dict[str
             "text": no_clean_eval_message() + "\n" + text}
 
 
+def eval_split_counts(evaluations: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Documents in each part of the eval split, from one proxy's evaluations."""
+    labels = next(iter(evaluations.values()))["per_document"]["part"]
+    return {part: labels.count(part) for part in ("validation", TEST)}
+
+
 def read_evaluations(paths: list[Path]) -> dict[str, dict[str, dict[str, Any]]]:
     """proxy -> variant -> the eval/<proxy>/<variant>.json it came from."""
     evaluations: dict[str, dict[str, dict[str, Any]]] = {}
@@ -485,7 +543,8 @@ def main() -> None:
     agreement_result = agreement(proxies)
     summary: dict[str, Any] = {
         "experiment": args.experiment,
-        "metric": "heldout_bpb (lower is better), per proxy",
+        "metric": "test_bpb (heldout_bpb on the test part of the eval set; lower is better), per proxy",
+        "eval_split": eval_split_counts(first_proxy),
         "verdict": verdict_block(proxies, agreement_result, judges_cleaning),
         "proxies": proxies,
         "agreement": agreement_result,

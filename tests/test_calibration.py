@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from sandbox.calibration import DETERMINISTIC, GPT, NGRAM, SETTINGS, Rates, Setting, calibrate
+from sandbox.calibration import DETERMINISTIC, GPT, NGRAM, SETTINGS, Rates, SelectionRates, Setting, calibrate, selection_rates
 
 EXPERIMENTS = 2000
 # two Monte-Carlo standard errors of a rate of 0.8 over EXPERIMENTS
@@ -48,3 +48,26 @@ def test_the_old_hierarchical_bootstrap_fails_calibration() -> None:
     old = calibrate(Setting(GPT, 3), 1000, seed=7, old_samples=500)
     assert old.old_false_positive > 0.15, "paired_bootstrap v1 called equal variants different too often"
     assert 0.03 <= old.false_positive <= 0.07
+
+
+@pytest.fixture(scope="module")
+def selection() -> dict[str, SelectionRates]:
+    return {"deterministic": selection_rates(Setting(DETERMINISTIC, 1), EXPERIMENTS, seed=11),
+            "gpt": selection_rates(Setting(GPT, 3), EXPERIMENTS, seed=12)}
+
+
+def test_choosing_on_validation_and_reporting_on_test_removes_the_documents_winners_curse(
+        selection: dict[str, SelectionRates]) -> None:
+    rates = selection["deterministic"]
+    # one-sided claims ("the chosen variant beats raw") at 95 %: nominal 2.5 %
+    assert rates.same_documents > 0.05, "choosing and reporting on the same documents should be optimistic"
+    assert 0.01 <= rates.validation_test <= 0.04, rates
+    assert rates.power >= 0.75, rates
+
+
+def test_a_seed_dependent_proxy_keeps_its_training_luck_on_test_unless_the_interval_is_adjusted(
+        selection: dict[str, SelectionRates]) -> None:
+    rates = selection["gpt"]
+    assert rates.validation_test > 0.04, "the same models score validation and test: the split alone should not do"
+    assert rates.adjusted <= 0.03, rates
+    assert rates.power_adjusted > 0.05, rates

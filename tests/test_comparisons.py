@@ -189,7 +189,7 @@ def test_agreement_flags_proxies_that_disagree_in_sign() -> None:
 
     def proxy(bpb: dict[str, float], significant_sign: float) -> dict:
         comparison = {"mean_difference": significant_sign, "significant": True}
-        return {"variants": {name: {"heldout_bpb": value} for name, value in bpb.items()},
+        return {"variants": {name: {"test_bpb": value} for name, value in bpb.items()},
                 "comparisons": {"k_sigma_vs_raw": comparison}}
 
     same = agreement({"ngram": proxy({"raw": 2.0, "k_sigma": 1.9, "oracle": 1.8}, -0.1),
@@ -262,11 +262,13 @@ def test_one_seed_verdict_says_why_it_makes_no_claim() -> None:
     n_bytes = [100] * 20
     variants = {"raw": scores([[200.0] * 20], n_bytes), "recipe": scores([[190.0] * 20], n_bytes)}
     comparison = paired_comparison("recipe", "raw", variants, 0.95, "hf")
-    table = {"raw": {"heldout_bpb": 2.0, "seeds": [0]}, "recipe": {"heldout_bpb": 1.9, "seeds": [0]}}
+    table = {"raw": {"validation_bpb": 2.0, "test_bpb": 2.0, "seeds": [0]},
+             "recipe": {"validation_bpb": 1.9, "test_bpb": 1.9, "seeds": [0]}}
     verdict = proxy_verdict("hf", table, {"recipe_vs_raw": comparison}, None)
-    assert verdict.startswith("hf: No claim: `recipe` is best (-5.00 % held-out bpb vs raw), but one seed of hf")
+    assert verdict.startswith("hf: No claim: `recipe`, selected on validation (-5.00 % test bpb vs raw), "
+                              "but one seed of hf")
     assert interval_cell(comparison) == "-5.00 % (one seed: no interval)"
-    assert low_power_reason({name: {**row, "heldout_bpb_std": 0.0} for name, row in table.items()}, 0.015, "hf")
+    assert low_power_reason({name: {**row, "test_bpb_std": 0.0} for name, row in table.items()}, 0.015, "hf")
     proxies = {proxy: {"variants": table, "comparisons": {"recipe_vs_raw": comparison}} for proxy in ("hf", "gpt")}
     assert agreement(proxies)["comparisons"]["recipe_vs_raw"]["status"] == "inconclusive"
 

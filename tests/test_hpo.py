@@ -63,7 +63,8 @@ def test_bayes_sweep_on_the_ngram_rung_confirms_its_best_trials(tmp_path: Path) 
         round_evals.update(json.loads(path.read_text())["trials"])
     for row in rows:
         trial_eval = round_evals[row["trial"]]
-        assert float(row["heldout_bpb@ngram"]) == trial_eval["heldout_bpb"]
+        # the search reads the validation part of the eval split, never test
+        assert float(row["heldout_bpb@ngram"]) == trial_eval["validation_bpb"] != trial_eval["heldout_bpb"]
         assert trial_eval["path"] == "mask" and list(trial_eval["heldout_bpb_per_seed"]) == ["0"]
 
     confirmed = json.loads((workdir / HPO_DIR / "confirmed.json").read_text())
@@ -74,10 +75,13 @@ def test_bayes_sweep_on_the_ngram_rung_confirms_its_best_trials(tmp_path: Path) 
         for proxy, entry in trial["proxies"].items():
             assert entry["seeds"] == [0, 1] and "vs_raw" in entry, proxy
             assert entry["vs_raw"]["ci_low"] <= entry["vs_raw"]["mean_difference"] <= entry["vs_raw"]["ci_high"]
-    best_confirmed = min(confirmed["trials"], key=lambda trial: trial["proxies"]["ngram"]["heldout_bpb"])
+    best_confirmed = min(confirmed["trials"], key=lambda trial: trial["proxies"]["ngram"]["validation_bpb"])
     summary = json.loads((workdir / HPO_DIR / "summary.json").read_text())
     assert summary["best_trial"] == confirmed["best_trial"] == best_confirmed["trial"]
-    assert summary["confirmed_value"] == best_confirmed["proxies"]["ngram"]["heldout_bpb"]
+    assert summary["confirmed_value"] == best_confirmed["proxies"]["ngram"]["validation_bpb"]
+    assert summary["test_value"] == best_confirmed["proxies"]["ngram"]["test_bpb"] != summary["confirmed_value"]
+    test_docs = json.loads((workdir / "results/tiny/data/eval_split.json").read_text())["docs"]["test"]
+    assert summary["test_vs_raw"]["n_docs"] == test_docs, "the winner's comparison is on the test part"
     assert summary["confirmed"]["proxies"]["gpt"]["vs_raw"]["n_seeds"] == 2
     assert summary["trials"] == 4 and summary["stop_reason"].startswith("run_cap reached")
     best_row = rows[summary["best_trial"]]

@@ -14,7 +14,10 @@ import pytest
 from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 from report_browser import check_report_renders
 
-from sandbox.eval_set import decontaminate, drop_eval_duplicates, no_clean_eval_message, split_trusted
+from sandbox.eval_set import (
+    check_split_sizes, decontaminate, drop_eval_duplicates, no_clean_eval_message, split_trusted,
+    validation_test_labels,
+)
 from sandbox.jsonl import InputError
 
 # Five clean documents of the trusted sample are also in the plain pool, as when a user picks them there.
@@ -184,6 +187,27 @@ def test_decontamination_drops_exact_and_near_copies_only() -> None:
     kept, exact, near = decontaminate(pool, [EVAL_TEXT], 13)
     assert exact == pool[:1] and near == pool[1:2] and kept == pool[2:]
     assert decontaminate(pool, [EVAL_TEXT], 0) == (pool[1:], pool[:1], [])
+
+
+def test_the_validation_test_split_is_stable_and_keeps_near_duplicates_in_one_part(tmp_path: Path) -> None:
+    words = EVAL_TEXT.split()
+    texts = [f"eval document {index} on the harvest of the year {1900 + index}" for index in range(300)]
+    # chains of near-duplicates: each shares 13 words with the next, not with the one after
+    chain = [" ".join(words[start:start + 14]) + f" variant {start}" for start in range(0, 6)]
+    texts += chain + [EVAL_TEXT.lower()]
+    labels = validation_test_labels(texts, 0.5)
+    assert labels == validation_test_labels(texts, 0.5, 13)  # the same texts always split the same way
+    assert 110 < labels.count("validation") < 200 and set(labels) == {"validation", "test"}
+    assert len({labels[texts.index(text)] for text in chain + [EVAL_TEXT.lower()]}) == 1
+    evaluation = write_jsonl(tmp_path / "eval.jsonl", [{"text": text} for text in texts])
+    out = tmp_path / "split.json"
+    done = subprocess.run([sys.executable, str(REPO / "scripts/split_eval.py"), "--eval", str(evaluation),
+                           "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["labels"] == labels
+    with pytest.raises(InputError) as error:
+        check_split_sizes(validation_test_labels(texts[:1], 0.5), 0.5, "eval.jsonl")
+    assert str(error.value).startswith("eval.jsonl: the eval set has 1 documents") and "Fix:" in str(error.value)
 
 
 def test_a_reference_overlapping_the_eval_set_is_refused(tmp_path: Path) -> None:

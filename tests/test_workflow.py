@@ -67,12 +67,35 @@ def test_seeds_are_paired_and_averaged(tiny_run: Path) -> None:
                 meta = json.loads(meta_path.read_text())
                 assert math.isclose(meta["heldout_bpb"], per_seed[seed], rel_tol=1e-9), "train and evaluate disagree"
         comparison = result["comparisons"]["k_sigma_vs_raw"]
-        differences = [result["variants"]["k_sigma"]["heldout_bpb_per_seed"][s]
-                       - result["variants"]["raw"]["heldout_bpb_per_seed"][s] for s in ("0", "1")]
+        differences = [result["variants"]["k_sigma"]["test_bpb_per_seed"][s]
+                       - result["variants"]["raw"]["test_bpb_per_seed"][s] for s in ("0", "1")]
         assert comparison["n_seeds"] == 2 and math.isclose(comparison["mean_difference"], sum(differences) / 2)
         assert comparison["ci_low"] <= comparison["mean_difference"] <= comparison["ci_high"]
         assert comparison["n"] == 2 and comparison["df"] >= 1
         assert comparison["mde_percent"] > 0 and comparison["significant"] is not None
+
+
+def test_the_best_variant_is_chosen_on_validation_and_reported_on_test(tiny_run: Path) -> None:
+    summary = json.loads((tiny_run / OUT / "summary.json").read_text())
+    split = json.loads((tiny_run / OUT / "data/eval_split.json").read_text())
+    assert summary["eval_split"] == split["docs"] and min(split["docs"].values()) > 0
+    for proxy, result in summary["proxies"].items():
+        candidates = {name: variant for name, variant in result["variants"].items() if name not in ("raw", "oracle")}
+        selected = min(candidates, key=lambda name: candidates[name]["validation_bpb"])
+        assert result["selected_on_validation"] == selected
+        assert f"`{selected}`, selected on validation" in result["verdict"]
+        assert all(comparison["n_docs"] == split["docs"]["test"] for comparison in result["comparisons"].values())
+        for name, variant in result["variants"].items():
+            for seed, whole in variant["heldout_bpb_per_seed"].items():
+                parts = sorted((variant["validation_bpb_per_seed"][seed], variant["test_bpb_per_seed"][seed]))
+                assert parts[0] <= whole <= parts[1], (proxy, name, seed)
+        # both proxies depend on the seed: the verdict's interval is adjusted for the choice
+        adjusted = result["selected_vs_raw_adjusted"]
+        assert adjusted["adjusted_for_choosing_among"] == len(candidates) == 2
+        assert adjusted["confidence"] == pytest.approx(1 - 0.05 / 2)
+        assert "adjusted for choosing 1 of 2 variants" in result["verdict"]
+    assert "| recipe (selected) |" in (tiny_run / OUT / "summary.md").read_text() or \
+        "| k_sigma (selected) |" in (tiny_run / OUT / "summary.md").read_text()
 
 
 def test_both_proxies_train_on_the_same_budget(tiny_run: Path) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -49,6 +49,20 @@ class Scores:
     def on_seeds(self, seeds: tuple[int, ...]) -> Scores:
         rows = [self.seeds.index(seed) for seed in seeds]
         return Scores(seeds, self.nll_bits[rows], self.n_bytes)
+
+    def on_documents(self, mask: np.ndarray) -> Scores:
+        """The scores of the documents the boolean mask selects (one part of the eval set)."""
+        return Scores(self.seeds, self.nll_bits[:, mask], self.n_bytes[mask])
+
+    def part(self, labels: Sequence[str], name: str) -> Scores:
+        """The scores of the eval documents labelled `name` ("validation" or "test", file order)."""
+        labels_array = np.asarray(labels)
+        if labels_array.shape != self.n_bytes.shape:
+            raise ValueError(f"{len(labels_array)} split labels for {self.n_bytes.size} scored eval documents: "
+                             "the split belongs to another eval set; rerun split_eval")
+        if not (labels_array == name).any():
+            raise ValueError(f"the eval split has no {name} documents")
+        return self.on_documents(labels_array == name)
 
 
 def read_heldout(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -250,3 +264,11 @@ def oracle_fraction(variant: str, baseline: str, oracle: str, variants: Mapping[
     test = paired_test(cells, three[baseline].n_bytes, confidence)
     half_width = float(test.half_width) / abs(gap)
     return {**result, "ci_low": value - half_width, "ci_high": value + half_width}
+
+
+def selection_confidence(confidence: float, candidates: int) -> float:
+    """The confidence of the interval that backs "the variant chosen among `candidates` beats the
+    reference" (Bonferroni). Choosing on validation and reporting on test removes the documents' part of
+    the winner's curse, not the seeds': test is scored by the same models, so a variant chosen for a lucky
+    training run keeps its luck. calibration.selection_rates measures both."""
+    return 1.0 - (1.0 - confidence) / max(candidates, 1)

@@ -140,3 +140,81 @@ def markdown(rows: list[Rates], confidence: float = 0.95) -> str:
         lines.append(f"| {row.setting.label} | {1 - confidence:.0%} | {row.false_positive:.1%} "
                      f"| {row.power_at_3se:.0%} | {row.mde_in_se:.2f} SE | {row.power_at_mde:.0%} | {old} |")
     return "\n".join(lines)
+
+
+# Choosing the best of several variants and reporting it: the winner's curse.
+CANDIDATES = 5  # the demo's recipe variants (recipe, k_sigma, two threshold variants, feedback)
+
+
+@dataclass(frozen=True)
+class SelectionRates:
+    """How often "the selected variant beats raw" is claimed when no variant does (per way of choosing),
+    and how often a variant truly better by 3 standard errors (of one comparison on test) is both chosen
+    and claimed, with the choice-adjusted interval."""
+
+    setting: Setting
+    experiments: int
+    same_documents: float  # chosen and claimed on every eval document
+    validation_test: float  # chosen on validation, claimed on test at the nominal confidence
+    adjusted: float  # chosen on validation, claimed on test with the interval adjusted for the choice
+    power: float  # a candidate better by 3 SE chosen on validation and claimed on test, nominal interval
+    power_adjusted: float  # the same with the adjusted interval
+
+
+def simulate_variants(rng: np.random.Generator, setting: Setting, n_bytes: np.ndarray, experiments: int,
+                      candidates: int, first_gain: float = 0.0) -> np.ndarray:
+    """Bits of (candidate - raw) per experiment, candidate, seed and document; candidate 0 is better by
+    first_gain bpb, the others equal to raw. Each variant (raw too) has its own model offset per seed."""
+    noise, docs = setting.noise, len(n_bytes)
+    shape = (experiments, candidates + 1, setting.seeds)
+    bpb = (noise.model_sd * rng.standard_normal(shape + (1,))
+           + noise.document_sd / math.sqrt(2) * rng.standard_normal((experiments, candidates + 1, 1, docs))
+           + noise.interaction_sd / math.sqrt(2) * rng.standard_normal(shape + (docs,)))
+    bpb[:, 1] -= first_gain
+    return (bpb[:, 1:] - bpb[:, :1]) * n_bytes
+
+
+def claimed_better(cells: np.ndarray, n_bytes: np.ndarray, choose: np.ndarray, report: np.ndarray,
+                   confidence: float) -> np.ndarray:
+    """Per experiment: the candidate with the lowest bpb on the `choose` documents, and whether its
+    interval on the `report` documents lies below 0."""
+    seeds = cells.shape[2]
+    chosen = (cells[..., choose].sum(axis=(-1, -2)) / (seeds * n_bytes[choose].sum())).argmin(axis=1)
+    picked = cells[np.arange(len(cells)), chosen][..., report]
+    return chosen, paired_test(picked, n_bytes[report], confidence).high < 0
+
+
+def selection_rates(setting: Setting, experiments: int, candidates: int = CANDIDATES, seed: int = 0,
+                    confidence: float = 0.95, validation_fraction: float = 0.5) -> SelectionRates:
+    """False "better" claims for the chosen variant when none is better, three ways, and the power of the
+    choice-adjusted claim (sandbox.bootstrap.selection_confidence)."""
+    from sandbox.bootstrap import selection_confidence
+
+    rng = np.random.default_rng(seed)
+    n_bytes = document_lengths(rng, setting.docs)
+    validation = rng.random(setting.docs) < validation_fraction
+    everything = np.ones(setting.docs, dtype=bool)
+    adjusted = selection_confidence(confidence, candidates)
+    null = simulate_variants(rng, setting, n_bytes, experiments, candidates)
+    rates = [float(claimed_better(null, n_bytes, choose, report, level)[1].mean())
+             for choose, report, level in ((everything, everything, confidence),
+                                           (validation, ~validation, confidence),
+                                           (validation, ~validation, adjusted))]
+    gain = 3 * true_se(Setting(setting.noise, setting.seeds, int((~validation).sum())), n_bytes[~validation])
+    effect = simulate_variants(rng, setting, n_bytes, experiments, candidates, gain)
+    powers = []
+    for level in (confidence, adjusted):
+        chosen, claimed = claimed_better(effect, n_bytes, validation, ~validation, level)
+        powers.append(float(((chosen == 0) & claimed).mean()))
+    return SelectionRates(setting, experiments, *rates, *powers)
+
+
+def selection_markdown(rows: list[SelectionRates], candidates: int = CANDIDATES) -> str:
+    """The winner's-curse table."""
+    lines = [f"| setting | nominal (one-sided) | chosen and claimed on all documents | chosen on validation, "
+             f"claimed on test | same, interval adjusted for the choice of 1 in {candidates} "
+             "| power at 3 SE: test | power at 3 SE: adjusted |", "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row.setting.label} | 2.5% | {row.same_documents:.1%} | {row.validation_test:.1%} "
+                     f"| {row.adjusted:.1%} | {row.power:.0%} | {row.power_adjusted:.0%} |")
+    return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The eval set: where it comes from, how it is split off, and whether it can judge a recipe.
+"""The eval set: where it comes from, how it is split off, whether it can judge a recipe, and its
+validation/test split (every selection on validation, every reported number on test).
 
 A verdict on cleaning needs an eval set of clean text of the kind the model should learn, disjoint
 from the pool. Four sources, decided once in rules/common.smk (EVAL_SOURCE):
@@ -15,8 +16,10 @@ from the pool. Four sources, decided once in rules/common.smk (EVAL_SOURCE):
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from sandbox.jsonl import InputError
@@ -155,3 +158,50 @@ def decontaminate(pool: Records, eval_texts: list[str], n: int = DECONTAMINATION
     for record in kept:
         (near if contaminates(record[text_key], index, n) else clean).append(record)
     return clean, exact, near
+
+
+# The validation/test split of the eval set: a third salt, so it is independent of the other splits.
+VALIDATION_SALT = b"recipe-sandbox validation split\0"
+VALIDATION, TEST = "validation", "test"
+# Defined, with its version, in sandbox.metrics (eval_split).
+SPLIT_METHOD = "eval_split v1"
+
+
+def validation_test_labels(texts: list[str], validation_fraction: float,
+                           n: int = DECONTAMINATION_WORDS) -> list[str]:
+    """"validation" or "test" per eval document, by a stable hash of its normalised text; a test
+    document that near-duplicates a validation one (a shared run of n words; n = 0: exact copies
+    only) joins validation, until none does, so the two parts share no text a model could tell apart.
+    """
+    labels = [VALIDATION if hash_fraction(normalized(text), VALIDATION_SALT) < validation_fraction else TEST
+              for text in texts]
+    if n <= 0:
+        return labels
+    while True:
+        index = eval_ngram_index([text for text, label in zip(texts, labels) if label == VALIDATION], n)
+        joining = [position for position, (text, label) in enumerate(zip(texts, labels))
+                   if label == TEST and contaminates(text, index, n)]
+        if not joining:
+            return labels
+        for position in joining:
+            labels[position] = VALIDATION
+
+
+def check_split_sizes(labels: list[str], validation_fraction: float, path: str) -> None:
+    """InputError naming the file, the counts and the fix when the validation or test part is empty."""
+    counts = {part: labels.count(part) for part in (VALIDATION, TEST)}
+    if min(counts.values()) == 0:
+        raise InputError(
+            f"{path}: the eval set has {len(labels)} documents; split at eval_split={validation_fraction} its "
+            f"validation part has {counts[VALIDATION]} and its test part {counts[TEST]}, and each needs at least "
+            "one. Fix: give a larger eval set (a few hundred documents), or set eval_split nearer 0.5."
+        )
+
+
+def read_split_labels(path: Path) -> list[str]:
+    """The validation/test label of each eval document, in file order, from data/eval_split.json."""
+    split = json.loads(path.read_text(encoding="utf-8"))
+    labels = split.get("labels")
+    if not isinstance(labels, list) or set(labels) - {VALIDATION, TEST}:
+        raise InputError(f"{path}: not an eval split (no validation/test labels). Fix: delete it and rerun.")
+    return labels

@@ -10,6 +10,23 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "after a separator); per "
         "variant, the mean over seeds (heldout_bpb_std: sample std over seeds)",
     },
+    "eval_split": {
+        "version": "v1",
+        "definition": "the eval set's validation and test parts: a document is validation when a salted sha256 "
+        "of its normalised text (NFKC, casefolded, spaces folded) falls below eval_split, else test; a test "
+        "document sharing a run of decontamination_words words with a validation document joins validation, "
+        "until none does. Every selection (the HPO objective and confirmation, best_recipe.yaml, the summary's "
+        "best variant) reads validation; every reported number reads test",
+    },
+    "validation_bpb": {
+        "version": "v1",
+        "definition": "heldout_bpb on the validation part of the eval split (eval_split): what selections read",
+    },
+    "test_bpb": {
+        "version": "v1",
+        "definition": "heldout_bpb on the test part of the eval split (eval_split): what the summary, its "
+        "comparisons, oracle fractions and agreement report (test_bpb_std: sample std over seeds)",
+    },
     "paired_comparison": {
         "version": "v2",
         "definition": "difference of held-out bpb (variant - reference), the mean over shared seeds of each "
@@ -38,15 +55,15 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "definition": "removed documents tagged noise over all noise-tagged documents in the pool",
     },
     "fraction_of_oracle_gain": {
-        "version": "v3",
-        "definition": "per proxy: (raw heldout_bpb - variant heldout_bpb) / (raw heldout_bpb - oracle "
-        "heldout_bpb), means over shared seeds, with a delta-method interval: the paired_comparison interval "
+        "version": "v4",
+        "definition": "per proxy, on the test part of the eval split: (raw test_bpb - variant test_bpb) / "
+        "(raw test_bpb - oracle test_bpb), means over shared seeds, with a delta-method interval: the paired_comparison interval "
         "of the contrast (raw - variant) - fraction x (raw - oracle), over the raw - oracle gap; none with one "
         "seed of a seed-dependent proxy; only where an oracle (clean-tagged documents only) was trained",
     },
     "agreement": {
-        "version": "v2",
-        "definition": "between two proxies: Kendall tau of their rankings of the variants by held-out bpb; per "
+        "version": "v3",
+        "definition": "between two proxies: Kendall tau of their rankings of the variants by test bpb; per "
         "comparison, whether the proxies whose paired_comparison interval excludes 0 agree in sign",
     },
     "probe_bpb": {

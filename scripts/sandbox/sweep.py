@@ -408,9 +408,12 @@ def best_value(values: list[float], sweep: Sweep) -> float:
 
 
 def trial_metric(evaluation: dict[str, Any], metric: str) -> float:
-    """The sweep metric from a trial's eval (of the metric's proxy) or data-metrics JSON."""
+    """The sweep metric from a trial's eval (of the metric's proxy) or data-metrics JSON; a model
+    metric is read on the validation part of the eval split, never on test."""
     metric = metric.split("@")[0]
-    if metric in ("noise_precision", "noise_recall"):
+    if metric in MODEL_METRICS:
+        value = evaluation.get("validation_bpb")
+    elif metric in ("noise_precision", "noise_recall"):
         value = evaluation.get("noise_removal", {}).get(metric.split("_", 1)[1])
     else:
         value = evaluation.get(metric)
