@@ -136,12 +136,10 @@ def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: 
     change = f"{comparison['relative_percent']:+.2f} % test bpb vs raw"
     if comparison["significant"] is not None:
         low, high = comparison["relative_ci_percent"]
-        level = f"{comparison['confidence']:.0%} CI"
+        change += f", {comparison['confidence']:.0%} CI [{low:+.2f}, {high:+.2f}]"
         if adjusted:
-            level = (f"{comparison['confidence']:.0%} CI, adjusted for choosing 1 of "
-                     f"{adjusted['adjusted_for_choosing_among']} variants")
-        change += (f", {level} [{low:+.2f}, {high:+.2f}], minimum detectable effect "
-                   f"(80 % power) {comparison['mde_percent']:.2f} %")
+            change += f" (adjusted for choosing 1 of {adjusted['adjusted_for_choosing_among']} variants)"
+        change += f", minimum detectable effect (80 % power) {comparison['mde_percent']:.2f} %"
     if not judges_cleaning:
         return (f"{label}: fit to the raw pool, not a verdict on cleaning: the variant closest to the pool's own "
                 f"distribution on validation is `{best}` ({change}).")

@@ -19,7 +19,7 @@ CONFIG = "test-config.yaml"
 # Menu entry -> what its first result's caption says (report/*.rst); the tiny run has no HPO.
 CATEGORIES = {
     "1. Verdict": "The verdict table",
-    "2. Held-out bpb": "paired interval over held-out",
+    "2. Held-out bpb": "paired interval over test",
     "3. Stats and thresholds": "k-sigma refinement",
     "4. Removals per operator": "first operator that rejects it",
     "5. Training curves": "Training curves of the GPT proxy",
@@ -75,7 +75,9 @@ def test_report_renders_in_headless_chromium(tiny_run: Path, report_html: Path, 
         visible_text(browser, "Verdict: tiny")
         for proxy in summary["proxies"]:
             wait_for_visible(browser, f"//h2[starts-with(normalize-space(.), 'Proxy {proxy}')]")
-        assert len(browser.find_all("//td[normalize-space(text())='k_sigma']")) == 3  # two proxies, data
+        # two proxies (where validation chose it, "k_sigma (selected)"), and the data table
+        k_sigma_cells = "//td[normalize-space(text())='k_sigma' or normalize-space(text())='k_sigma (selected)']"
+        assert len(browser.find_all(k_sigma_cells)) == 3
         browser.leave_frame()
         browser.screenshot(tmp_path / "verdict.png")
         check_caption(browser, CATEGORIES["1. Verdict"])

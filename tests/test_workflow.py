@@ -173,7 +173,9 @@ def test_summary_names_its_provenance(tiny_run: Path) -> None:
     assert provenance["versions"]["numpy"][0] == "2.4.6", "the n-gram jobs report their numpy"
     assert provenance["metrics"]["heldout_bpb"]["version"] == "v3"
     assert provenance["metrics"]["paired_comparison"]["version"] == "v2"
-    assert set(provenance["inputs"]) == {f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl"}
+    # the eval split's labels decide which documents every reported number covers
+    assert set(provenance["inputs"]) == {f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl",
+                                         f"{OUT}/data/eval_split.json"}
 
 
 def test_refined_thresholds_are_mean_plus_minus_k_sigma(tiny_run: Path) -> None:
