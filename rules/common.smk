@@ -370,7 +370,9 @@ def provenance_inputs(wildcards) -> list[str]:
     if USES_DEMO:
         return [f"{OUT}/demo/pool.jsonl", f"{OUT}/demo/eval.jsonl", EVAL_SPLIT]
     extra = [config["eval_path"]] if config["eval_path"] else []
-    return [config["dataset_path"]] + extra + ([TRUSTED] if TRUSTED else []) + [EVAL_SPLIT]
+    return (
+        [config["dataset_path"]] + extra + ([TRUSTED] if TRUSTED else []) + [EVAL_SPLIT]
+    )
 
 
 # --- recipe HPO ---
