@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
 from sandbox.jsonl import InputError  # noqa: E402
-from sandbox.k_sigma import is_int_parameter  # noqa: E402
+from sandbox.op_args import is_int_parameter  # noqa: E402
 from sandbox.recipe import load_recipe, op_names  # noqa: E402
 from sandbox.sweep import Sweep, load_sweep  # noqa: E402
 

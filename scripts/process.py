@@ -36,9 +36,9 @@ from sandbox.dj import (  # noqa: E402
     ExecutorRun, forbid_runtime_installs, job_scratch, register_custom_operators, require_nonempty_output,
     run_executor)
 from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
-from sandbox.k_sigma import stat_keys_of, threshold_args_of  # noqa: E402
 from sandbox.masks import (  # noqa: E402
     StatsCache, apply_ops, can_reuse_stats, filter_keeps_stats, mask_path_refusal, read_stats_cache)
+from sandbox.op_args import stat_keys_of, threshold_args_of  # noqa: E402
 from sandbox.ray_mode import Executor, check_ray_support, executor_from_env  # noqa: E402
 from sandbox.recipe import Process, load_recipe, op_names  # noqa: E402
 

@@ -19,7 +19,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from sandbox.k_sigma import threshold_args_of
+from sandbox.op_args import threshold_args_of
 from sandbox.recipe import Process, op_names, strip_thresholds
 
 STATS_FIELD = "__dj__stats__"
