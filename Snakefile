@@ -41,5 +41,12 @@ rule all:
         report_files(),
 
 
+# After a failed run, a summary that describes files Snakemake has since removed says so (sandbox/stale.py).
 onerror:
-    mark_summary_stale()
+    missing = mark_summary_stale(
+        Path(f"{OUT}/summary.json"), Path(f"{OUT}/summary.md"), summary_sources()
+    )
+    if missing:
+        logger.warning(
+            f"{OUT}/summary.md: marked stale ({len(missing)} files it describes are missing)"
+        )

@@ -5,13 +5,10 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import jsonschema
 import snakemake
-import yaml
 
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
-from snakemake.utils import validate
 
 
 # Rules call `python`: without --use-conda it must be the interpreter running Snakemake (e.g. .venv's,
@@ -22,77 +19,18 @@ envvars:
 
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
-# The shared package of the scripts also reads sweep files at DAG time (pure Python and PyYAML).
+# The scripts' shared package also serves Snakemake at DAG time: the config check and the sweep files.
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+from sandbox.config_check import validate_config  # noqa: E402
 from sandbox.eval_set import judges_cleaning, no_clean_eval_message  # noqa: E402
 from sandbox.formats import iter_dataset  # noqa: E402
 from sandbox.jsonl import InputError  # noqa: E402
+from sandbox.stale import mark_summary_stale  # noqa: E402
 from sandbox.sweep import load_sweep, stop_reason, trials_in_round  # noqa: E402
 
 SCHEMA_PATH = Path(workflow.basedir) / "config/schemas/config.schema.yaml"
+validate_config(config, SCHEMA_PATH, skip_validation=workflow.modifier.skip_validation)
 
-
-def validate_config(config: dict) -> None:
-    """Validate the config against the schema; fail naming the key, the problem and the fix."""
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    coerce_to_schema(config, schema)
-    try:
-        validate(config, str(SCHEMA_PATH))
-    except WorkflowError:
-        problems = "\n".join(
-            f"  - {problem}" for problem in schema_problems(config, schema)
-        )
-        raise WorkflowError(
-            "Invalid configuration (config/config.yaml with --configfile/--config overrides):\n"
-            f"{problems}\n"
-            "Fix: correct the keys above; config/schemas/config.schema.yaml documents every key."
-        ) from None
-
-
-def coerce_to_schema(config: dict, schema: dict) -> None:
-    """Turn numeric and true/false strings into numbers and booleans where the schema wants them.
-
-    Snakemake reads nested --config values such as train='{steps: 9}' as strings.
-    """
-    for key, spec in schema.get("properties", {}).items():
-        value = config.get(key)
-        if isinstance(value, dict):
-            coerce_to_schema(value, spec)
-        elif isinstance(value, list) and isinstance(spec.get("items"), dict):
-            config[key] = [coerce_scalar(item, spec["items"]) for item in value]
-        elif key in config:
-            config[key] = coerce_scalar(value, spec)
-
-
-def coerce_scalar(value, spec: dict):
-    if not isinstance(value, str):
-        return value
-    parsers = {"integer": int, "number": float, "boolean": parse_boolean}
-    parser = parsers.get(spec.get("type"))
-    try:
-        return parser(value) if parser else value
-    except ValueError:
-        return value
-
-
-def parse_boolean(value: str) -> bool:
-    booleans = {"true": True, "false": False}
-    if value.lower() not in booleans:
-        raise ValueError(value)
-    return booleans[value.lower()]
-
-
-def schema_problems(config: dict, schema: dict) -> list[str]:
-    """One line per schema violation: the key path and what is wrong with its value."""
-    validator = jsonschema.Draft202012Validator(schema)
-    problems = []
-    for error in validator.iter_errors(config):
-        key = ".".join(str(part) for part in error.absolute_path) or "(top level)"
-        problems.append(f"{key}: {error.message}")
-    return problems or ["the config does not match the schema"]
-
-
-validate_config(config)
 
 # Tracking settings reach the jobs through the environment (SANDBOX_TRACKING, and wandb's own
 # WANDB_PROJECT), not through params: turning tracking off or renaming the wandb project must not
@@ -557,35 +495,6 @@ def summary_sources() -> list[str]:
             training_data(SimpleNamespace(variant=variant)),
         ]
     return files
-
-
-def mark_summary_stale() -> None:
-    """After a failed run: if Snakemake removed files the summary describes (it deletes a job's old
-    outputs before running it), say so at the top of summary.md and under "stale" in summary.json,
-    so the summary never silently describes files that no longer exist. The next complete run
-    rewrites both."""
-    summary_json, summary_md = Path(f"{OUT}/summary.json"), Path(f"{OUT}/summary.md")
-    if not summary_json.exists() or not summary_md.exists():
-        return
-    missing = [path for path in summary_sources() if not Path(path).exists()]
-    if not missing:
-        return
-    summary = json.loads(summary_json.read_text(encoding="utf-8"))
-    summary["stale"] = {
-        "reason": "a later run failed after Snakemake removed files this summary describes",
-        "missing": missing,
-    }
-    summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    text = summary_md.read_text(encoding="utf-8")
-    if not text.startswith("> **Stale**"):
-        banner = (
-            f"> **Stale**: a later run failed, and {len(missing)} files this summary describes no longer "
-            f"exist (first: `{missing[0]}`). Fix the failure and rerun `snakemake` to refresh it.\n\n"
-        )
-        summary_md.write_text(banner + text, encoding="utf-8")
-    logger.warning(
-        f"{summary_md}: marked stale ({len(missing)} files it describes are missing)"
-    )
 
 
 def feedback_fold_files(pattern: str) -> list[str]:
