@@ -58,6 +58,16 @@ LOGS = f"{OUT}/logs"
 USES_DEMO = config["dataset_path"] == ""
 
 
+def job_resources(kind: str, gpu: bool = False) -> dict[str, int]:
+    """A rule's resources from the config's `resources:` block (kind: data_juicer, train or infer):
+    memory and runtime, and with gpu the GPUs its jobs may use."""
+    spec = config["resources"][kind]
+    resources = {"mem_mb": spec["mem_mb"], "runtime": spec["runtime"]}
+    if gpu:
+        resources["gpu"] = spec.get("gpu", 0)
+    return resources
+
+
 def first_record_has_origin(path: str) -> bool:
     """Whether the first document of the dataset carries meta.origin (a cheap look, not a check)."""
     try:

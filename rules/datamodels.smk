@@ -20,8 +20,7 @@ rule datamodels_train:
         "../envs/data-juicer.yaml"
     threads: 1
     resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
+        **job_resources("train"),
     params:
         group_by=DM["group_by"],
         alpha=DM["alpha"],

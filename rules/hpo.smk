@@ -45,13 +45,9 @@ rule hpo_analyze_base:
         "../envs/data-juicer.yaml"
     threads: DJ_THREADS
     resources:
-        mem_mb=config["resources"]["data_juicer"]["mem_mb"],
-        runtime=config["resources"]["data_juicer"]["runtime"],
+        **job_resources("data_juicer"),
     shell:
-        "python scripts/analyze.py --recipe {input.recipe} --data {input.data}"
-        " --out-stats {output.stats} --out-overall {output.overall} --out-plots {output.plots}"
-        " --out-dataset {output.with_stats} --out-stats-cache {output.stats_cache}"
-        " --np {threads} > {log} 2>&1"
+        ANALYZE
 
 
 rule hpo_ask:
@@ -94,8 +90,7 @@ rule hpo_round_eval:
         "../envs/data-juicer.yaml"
     threads: DJ_THREADS
     resources:
-        mem_mb=config["resources"]["data_juicer"]["mem_mb"],
-        runtime=config["resources"]["data_juicer"]["runtime"],
+        **job_resources("data_juicer"),
     params:
         train=lambda wildcards: "--train" if sweep().needs_training else "",
         seeds=" ".join(str(seed) for seed in config["hpo"]["seeds"]),

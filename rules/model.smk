@@ -15,9 +15,7 @@ rule train_gpt:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
     resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
-        gpu=config["resources"]["train"].get("gpu", 0),
+        **job_resources("train", gpu=True),
     params:
         train=TRAIN,
         out_dir=subpath(output.model, parent=True),
@@ -52,8 +50,7 @@ rule train_ngram:
         "../envs/ngram.yaml"
     threads: 1
     resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
+        **job_resources("train"),
     params:
         order=config["ngram"]["order"],
         budget=NGRAM_BUDGET,
@@ -79,8 +76,7 @@ rule train_command:
         "../envs/base.yaml"
     threads: config["command"]["threads"]
     resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
+        **job_resources("train"),
     params:
         # a function: the line's {placeholders} are not wildcards
         run=lambda wildcards: config["command"]["run"],
@@ -108,9 +104,7 @@ rule train_hf:
         "../envs/hf.yaml"
     threads: HF["threads"]
     resources:
-        mem_mb=config["resources"]["train"]["mem_mb"],
-        runtime=config["resources"]["train"]["runtime"],
-        gpu=config["resources"]["train"].get("gpu", 0),
+        **job_resources("train", gpu=True),
     params:
         hf=HF,
         budget=NGRAM_BUDGET,
@@ -138,9 +132,7 @@ rule infer:
         "../envs/torch.yaml"
     threads: TRAIN["threads"]
     resources:
-        mem_mb=config["resources"]["infer"]["mem_mb"],
-        runtime=config["resources"]["infer"]["runtime"],
-        gpu=config["resources"]["infer"].get("gpu", 0),
+        **job_resources("infer", gpu=True),
     params:
         infer=config["infer"],
         device=TRAIN["device"],

@@ -12,6 +12,15 @@ rule check_recipe:
         "python scripts/check_recipe.py --recipe {input} --out {output} > {log} 2>&1"
 
 
+# What every analysis runs: of the pool, of a processed variant, and of the HPO base recipe (hpo.smk).
+ANALYZE = (
+    "python scripts/analyze.py --recipe {input.recipe} --data {input.data}"
+    " --out-stats {output.stats} --out-overall {output.overall} --out-plots {output.plots}"
+    " --out-dataset {output.with_stats} --out-stats-cache {output.stats_cache}"
+    " --np {threads} > {log} 2>&1"
+)
+
+
 rule analyze:
     input:
         recipe=f"{OUT}/recipes/recipe.yaml",
@@ -31,13 +40,9 @@ rule analyze:
         "../envs/data-juicer.yaml"
     threads: DJ_THREADS
     resources:
-        mem_mb=config["resources"]["data_juicer"]["mem_mb"],
-        runtime=config["resources"]["data_juicer"]["runtime"],
+        **job_resources("data_juicer"),
     shell:
-        "python scripts/analyze.py --recipe {input.recipe} --data {input.data}"
-        " --out-stats {output.stats} --out-overall {output.overall} --out-plots {output.plots}"
-        " --out-dataset {output.with_stats} --out-stats-cache {output.stats_cache}"
-        " --np {threads} > {log} 2>&1"
+        ANALYZE
 
 
 rule refine_k_sigma:
@@ -77,8 +82,7 @@ rule process:
         "../envs/data-juicer.yaml"
     threads: DJ_THREADS
     resources:
-        mem_mb=config["resources"]["data_juicer"]["mem_mb"],
-        runtime=config["resources"]["data_juicer"]["runtime"],
+        **job_resources("data_juicer"),
     shell:
         "python scripts/process.py --variant {wildcards.processed} --recipe {input.recipe}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
