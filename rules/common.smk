@@ -2,6 +2,7 @@ import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,8 +20,10 @@ envvars:
 
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
-# The scripts' shared package also serves Snakemake at DAG time: the config check and the sweep files.
+# The scripts' shared package also serves Snakemake at DAG time: the config check, the scripts'
+# code inputs and the sweep files.
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+from sandbox.code_deps import code_files  # noqa: E402
 from sandbox.config_check import validate_config  # noqa: E402
 from sandbox.eval_set import judges_cleaning, no_clean_eval_message  # noqa: E402
 from sandbox.formats import iter_dataset  # noqa: E402
@@ -56,6 +59,13 @@ EXP = config["experiment"]
 OUT = f"results/{EXP}"
 LOGS = f"{OUT}/logs"
 USES_DEMO = config["dataset_path"] == ""
+
+
+def code(script: str) -> Callable[..., list[str]]:
+    """Input function: the script a rule runs and the workflow modules it imports, transitively
+    (sandbox/code_deps.py), so that editing a shared module reruns the jobs that run it, no others.
+    """
+    return lambda wildcards: list(code_files(script, Path(workflow.basedir)))
 
 
 def job_resources(kind: str, gpu: bool = False) -> dict[str, int]:

@@ -3,6 +3,7 @@ rule prepare_demo:
         # The recipe check (every op's resources included) runs before any job touches data;
         # ancient: a changed recipe does not rebuild the data.
         recipe_checked=ancient(f"{OUT}/recipes/recipe.yaml"),
+        code=code("scripts/prepare_demo.py"),
     output:
         pool=f"{OUT}/demo/pool.jsonl",
         eval=f"{OUT}/demo/eval.jsonl",
@@ -25,6 +26,7 @@ rule split_trusted:
     input:
         trusted=TRUSTED or [],
         recipe_checked=ancient(f"{OUT}/recipes/recipe.yaml"),
+        code=code("scripts/split_trusted.py"),
     output:
         eval=f"{TRUSTED_SPLIT}/eval.jsonl",
         reference=f"{TRUSTED_SPLIT}/reference.jsonl",
@@ -54,6 +56,7 @@ rule prepare_input:
         ),
         reference=USER_REFERENCE,
         recipe_checked=ancient(f"{OUT}/recipes/recipe.yaml"),
+        code=code("scripts/prepare_input.py"),
     output:
         pool=f"{OUT}/data/pool.jsonl",
         eval=f"{OUT}/data/eval.jsonl",
@@ -87,7 +90,8 @@ rule prepare_input:
 
 rule split_eval:
     input:
-        f"{OUT}/data/eval.jsonl",
+        eval=f"{OUT}/data/eval.jsonl",
+        code=code("scripts/split_eval.py"),
     output:
         EVAL_SPLIT,
     log:
@@ -98,13 +102,14 @@ rule split_eval:
         fraction=config["eval_split"],
         words=config["decontamination_words"],
     shell:
-        "python scripts/split_eval.py --eval {input} --validation-fraction {params.fraction}"
+        "python scripts/split_eval.py --eval {input.eval} --validation-fraction {params.fraction}"
         " --decontamination-words {params.words} --out {output} > {log} 2>&1"
 
 
 rule select_probe:
     input:
-        f"{OUT}/data/pool.jsonl",
+        pool=f"{OUT}/data/pool.jsonl",
+        code=code("scripts/select_docs.py"),
     output:
         f"{OUT}/data/probe.jsonl",
     log:
@@ -114,12 +119,13 @@ rule select_probe:
     params:
         limit=config["infer"]["probe_docs"],
     shell:
-        "python scripts/select_docs.py --data {input} --out {output} --probe {params.limit} > {log} 2>&1"
+        "python scripts/select_docs.py --data {input.pool} --out {output} --probe {params.limit} > {log} 2>&1"
 
 
 rule select_oracle:
     input:
-        f"{OUT}/data/pool.jsonl",
+        pool=f"{OUT}/data/pool.jsonl",
+        code=code("scripts/select_docs.py"),
     output:
         f"{OUT}/data/oracle.jsonl",
     log:
@@ -128,4 +134,4 @@ rule select_oracle:
     conda:
         "../envs/base.yaml"
     shell:
-        "python scripts/select_docs.py --data {input} --out {output} --oracle > {log} 2>&1"
+        "python scripts/select_docs.py --data {input.pool} --out {output} --oracle > {log} 2>&1"

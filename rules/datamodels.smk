@@ -10,6 +10,7 @@ rule datamodels_train:
         unpack(datamodel_group_inputs),
         pool=f"{OUT}/data/pool.jsonl",
         eval=f"{OUT}/data/eval.jsonl",
+        code=code("scripts/datamodels_train.py"),
     output:
         f"{DM_DIR}/chunks/{{start}}-{{stop}}.npz",
     log:
@@ -43,6 +44,7 @@ rule datamodels_store:
     input:
         unpack(datamodel_group_inputs),
         chunks=datamodel_chunks(),
+        code=code("scripts/datamodels_store.py"),
     output:
         index=f"{DM_DIR}/store/index.json",
         arrays=expand(
@@ -73,6 +75,7 @@ rule datamodels_fit:
     input:
         index=rules.datamodels_store.output.index,
         arrays=rules.datamodels_store.output.arrays,
+        code=code("scripts/datamodels_fit.py"),
     output:
         json=f"{DM_DIR}/summary.json",
         md=f"{DM_DIR}/summary.md",

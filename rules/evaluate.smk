@@ -7,6 +7,7 @@ rule data_metrics:
             if is_processed(wildcards.variant)
             else []
         ),
+        code=code("scripts/data_metrics.py"),
     output:
         f"{OUT}/data_metrics/{{variant}}.json",
     log:
@@ -36,6 +37,7 @@ rule evaluate:
         ],
         data_metrics=f"{OUT}/data_metrics/{{variant}}.json",
         eval_split=EVAL_SPLIT,
+        code=code("scripts/evaluate.py"),
     output:
         f"{OUT}/eval/{{proxy}}/{{variant}}.json",
     log:
@@ -73,6 +75,7 @@ rule summarize:
         datamodels=[f"{DM_DIR}/summary.json"] if DM["in_summary"] else [],
         eval=f"{OUT}/data/eval.jsonl",
         eval_set=f"{OUT}/data/eval_set.json",
+        code=code("scripts/summarize.py"),
     output:
         json=f"{OUT}/summary.json",
         md=f"{OUT}/summary.md",
@@ -112,6 +115,7 @@ rule summarize_proxy:
         ),
         eval=f"{OUT}/data/eval.jsonl",
         eval_set=f"{OUT}/data/eval_set.json",
+        code=code("scripts/summarize.py"),
     output:
         json=f"{OUT}/summary.{{proxy}}.json",
         md=f"{OUT}/summary.{{proxy}}.md",
@@ -135,6 +139,7 @@ rule inspect_thresholds:
         data=f"{OUT}/processed/{{processed}}/data.jsonl",
         pool=f"{OUT}/data/pool.jsonl",
         raw_stats=f"{OUT}/analysis/raw/stats.jsonl",
+        code=code("scripts/inspect_thresholds.py"),
     output:
         f"{OUT}/processed/{{processed}}/near_threshold.json",
     log:
@@ -160,6 +165,7 @@ rule provenance:
             variant=VARIANTS,
             seed=SEEDS,
         ),
+        code=code("scripts/provenance.py"),
     output:
         f"{OUT}/provenance.json",
     log:

@@ -2,6 +2,7 @@
 rule feedback_folds:
     input:
         pool=f"{OUT}/data/pool.jsonl",
+        code=code("scripts/feedback_folds.py"),
     output:
         # K copies of most of the pool: removed once every fold LM has learned its own
         train=temp(feedback_fold_files("folds/fold{k}_train.jsonl")),
@@ -22,6 +23,7 @@ rule feedback_lm:
     input:
         data=feedback_lm_data,
         eval=f"{OUT}/data/eval.jsonl",
+        code=code("scripts/train_ngram.py"),
     output:
         model=f"{OUT}/feedback/models/{{lm}}.npz",
         meta=f"{OUT}/feedback/models/{{lm}}/train_meta.json",
@@ -51,6 +53,7 @@ rule feedback_recipe:
         unpack(feedback_recipe_models),
         base=f"{OUT}/recipes/{FEEDBACK['base']}.yaml",
         pool=f"{OUT}/data/pool.jsonl",
+        code=code("scripts/feedback_recipe.py"),
     output:
         recipe=f"{OUT}/recipes/feedback_{{method}}.yaml",
         stats=f"{OUT}/recipes/feedback_{{method}}.json",

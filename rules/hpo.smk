@@ -13,6 +13,7 @@ rule hpo_check:
     input:
         sweep=config["hpo"]["sweep"],
         recipe=HPO_BASE_RECIPE,
+        code=code("scripts/hpo_check.py"),
     output:
         f"{HPO}/sweep.json",
     log:
@@ -30,6 +31,7 @@ rule hpo_analyze_base:
     input:
         recipe=HPO_BASE_RECIPE,
         data=f"{OUT}/data/pool.jsonl",
+        code=code("scripts/analyze.py"),
     output:
         stats=f"{HPO}/analysis/stats.jsonl",
         overall=f"{HPO}/analysis/overall.json",
@@ -55,6 +57,7 @@ rule hpo_ask:
         sweep=f"{HPO}/sweep.json",
         recipe=HPO_BASE_RECIPE,
         previous=previous_round,
+        code=code("scripts/hpo_ask.py"),
     output:
         recipe=f"{HPO}/trials/{{trial}}/recipe.yaml",
         params=f"{HPO}/trials/{{trial}}/params.json",
@@ -80,6 +83,7 @@ rule hpo_round_eval:
         stats_cache=f"{HPO_ANALYSIS}/stats.parquet",
         eval=f"{OUT}/data/eval.jsonl",
         eval_split=EVAL_SPLIT,
+        code=code("scripts/hpo_round_eval.py"),
     output:
         f"{HPO}/rounds/{{round}}.eval.json",
     log:
@@ -109,6 +113,7 @@ checkpoint hpo_tell:
         sweep=f"{HPO}/sweep.json",
         params=round_trial_files("params.json"),
         evaluations=round_evaluations,
+        code=code("scripts/hpo_tell.py"),
     output:
         f"{HPO}/rounds/{{round}}.json",
     log:
@@ -134,6 +139,7 @@ rule hpo_confirm:
         rounds=finished_rounds,
         scores=confirmation_scores,
         eval_split=EVAL_SPLIT,
+        code=code("scripts/hpo_confirm.py"),
     output:
         f"{HPO}/confirmed.json",
     log:
@@ -156,6 +162,7 @@ rule hpo_export:
         rounds=finished_rounds,
         confirmed=f"{HPO}/confirmed.json",
         trial_recipes=finished_trial_recipes,
+        code=code("scripts/hpo_export.py"),
     output:
         summary=f"{HPO}/summary.json",
         trials=f"{HPO}/trials.tsv",

@@ -2,6 +2,7 @@ rule train_gpt:
     input:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
+        code=code("scripts/train.py"),
     output:
         model=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/model.pt",
         loss=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/loss.jsonl",
@@ -38,6 +39,7 @@ rule train_ngram:
     input:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
+        code=code("scripts/train_ngram.py"),
     output:
         meta=f"{OUT}/models/ngram/{{variant}}/seed{{seed}}/train_meta.json",
         heldout=f"{OUT}/models/ngram/{{variant}}/seed{{seed}}/heldout.jsonl",
@@ -65,6 +67,7 @@ rule train_command:
     input:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
+        code=code("scripts/train_command.py"),
     output:
         meta=f"{OUT}/models/command/{{variant}}/seed{{seed}}/train_meta.json",
         heldout=f"{OUT}/models/command/{{variant}}/seed{{seed}}/heldout.jsonl",
@@ -92,6 +95,7 @@ rule train_hf:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
         model=hf_model_files,
+        code=code("scripts/train_hf.py"),
     output:
         meta=f"{OUT}/models/hf/{{variant}}/seed{{seed}}/train_meta.json",
         heldout=f"{OUT}/models/hf/{{variant}}/seed{{seed}}/heldout.jsonl",
@@ -123,6 +127,7 @@ rule infer:
     input:
         model=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/model.pt",
         probe=f"{OUT}/data/probe.jsonl",
+        code=code("scripts/infer.py"),
     output:
         per_sample=f"{OUT}/infer/{{variant}}/seed{{seed}}/probe.jsonl",
         hardest=f"{OUT}/infer/{{variant}}/seed{{seed}}/hardest.jsonl",

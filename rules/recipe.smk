@@ -1,6 +1,7 @@
 rule check_recipe:
     input:
-        config["recipe"],
+        recipe=config["recipe"],
+        code=code("scripts/check_recipe.py"),
     output:
         f"{OUT}/recipes/recipe.yaml",
     log:
@@ -9,7 +10,7 @@ rule check_recipe:
     conda:
         "../envs/data-juicer.yaml"
     shell:
-        "python scripts/check_recipe.py --recipe {input} --out {output} > {log} 2>&1"
+        "python scripts/check_recipe.py --recipe {input.recipe} --out {output} > {log} 2>&1"
 
 
 # What every analysis runs: of the pool, of a processed variant, and of the HPO base recipe (hpo.smk).
@@ -25,6 +26,7 @@ rule analyze:
     input:
         recipe=f"{OUT}/recipes/recipe.yaml",
         data=analyzed_data,
+        code=code("scripts/analyze.py"),
     output:
         stats=f"{OUT}/analysis/{{stage}}/stats.jsonl",
         overall=f"{OUT}/analysis/{{stage}}/overall.json",
@@ -49,6 +51,7 @@ rule refine_k_sigma:
     input:
         recipe=f"{OUT}/recipes/recipe.yaml",
         overall=f"{OUT}/analysis/raw/overall.json",
+        code=code("scripts/refine_k_sigma.py"),
     output:
         recipe=f"{OUT}/recipes/k_sigma.yaml",
         table=f"{OUT}/recipes/k_sigma_thresholds.tsv",
@@ -69,6 +72,7 @@ rule process:
         unpack(process_analysis),
         recipe=variant_recipe,
         pool=f"{OUT}/data/pool.jsonl",
+        code=code("scripts/process.py"),
     output:
         data=f"{OUT}/processed/{{processed}}/data.jsonl",
         counts=f"{OUT}/processed/{{processed}}/op_counts.json",

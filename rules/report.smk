@@ -4,7 +4,8 @@
 
 rule report_verdict:
     input:
-        f"{OUT}/summary.json",
+        summary=f"{OUT}/summary.json",
+        code=code("scripts/report_verdict.py"),
     output:
         report(
             f"{REPORT}/verdict.html",
@@ -17,12 +18,13 @@ rule report_verdict:
     conda:
         "../envs/base.yaml"
     shell:
-        "python scripts/report_verdict.py --summary {input} --out {output} > {log} 2>&1"
+        "python scripts/report_verdict.py --summary {input.summary} --out {output} > {log} 2>&1"
 
 
 rule plot_bpb:
     input:
-        f"{OUT}/summary.json",
+        summary=f"{OUT}/summary.json",
+        code=code("scripts/plot_bpb.py"),
     output:
         report(
             f"{REPORT}/bpb_{{proxy}}.png",
@@ -35,13 +37,15 @@ rule plot_bpb:
     conda:
         "../envs/report.yaml"
     shell:
-        "python scripts/plot_bpb.py --summary {input} --proxy {wildcards.proxy} --out {output} > {log} 2>&1"
+        "python scripts/plot_bpb.py --summary {input.summary} --proxy {wildcards.proxy}"
+        " --out {output} > {log} 2>&1"
 
 
 rule plot_thresholds:
     input:
         stats=f"{OUT}/analysis/raw/stats.jsonl",
         thresholds=f"{OUT}/recipes/k_sigma_thresholds.tsv",
+        code=code("scripts/plot_thresholds.py"),
     output:
         report(
             f"{REPORT}/thresholds.png",
@@ -62,7 +66,8 @@ rule plot_thresholds:
 
 rule plot_removals:
     input:
-        f"{OUT}/data_metrics/{{processed}}.json",
+        metrics=f"{OUT}/data_metrics/{{processed}}.json",
+        code=code("scripts/plot_removals.py"),
     output:
         report(
             f"{REPORT}/removals/{{processed}}.png",
@@ -75,16 +80,17 @@ rule plot_removals:
     conda:
         "../envs/report.yaml"
     shell:
-        "python scripts/plot_removals.py --metrics {input} --out {output} > {log} 2>&1"
+        "python scripts/plot_removals.py --metrics {input.metrics} --out {output} > {log} 2>&1"
 
 
 rule plot_loss:
     input:
-        [
+        loss=[
             f"{OUT}/models/gpt/{variant}/seed{seed}/loss.jsonl"
             for variant in VARIANTS
             for seed in SEEDS
         ],
+        code=code("scripts/plot_loss.py"),
     output:
         report(
             f"{REPORT}/loss_gpt.png",
@@ -97,12 +103,13 @@ rule plot_loss:
     conda:
         "../envs/report.yaml"
     shell:
-        "python scripts/plot_loss.py --loss {input} --out {output} > {log} 2>&1"
+        "python scripts/plot_loss.py --loss {input.loss} --out {output} > {log} 2>&1"
 
 
 rule plot_hpo_confirmed:
     input:
-        f"{HPO}/confirmed.json",
+        confirmed=f"{HPO}/confirmed.json",
+        code=code("scripts/plot_hpo_confirmed.py"),
     output:
         report(
             f"{HPO}/confirmed.png",
@@ -115,4 +122,4 @@ rule plot_hpo_confirmed:
     conda:
         "../envs/report.yaml"
     shell:
-        "python scripts/plot_hpo_confirmed.py --confirmed {input} --out {output} > {log} 2>&1"
+        "python scripts/plot_hpo_confirmed.py --confirmed {input.confirmed} --out {output} > {log} 2>&1"
