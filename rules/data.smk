@@ -43,7 +43,8 @@ rule split_trusted:
     shell:
         "python scripts/split_trusted.py --trusted {input.trusted} --text-key {params.text_key:q}"
         " --eval-fraction {params.eval_fraction} --min-docs {params.min_docs}"
-        " --decontamination-words {params.words} --out-eval {output.eval} --out-reference {output.reference} --out-split {output.split}"
+        " --decontamination-words {params.words} --out-eval {output.eval}"
+        " --out-reference {output.reference} --out-split {output.split}"
         " > {log} 2>&1"
 
 

@@ -103,7 +103,8 @@ rule hpo_round_eval:
     shell:
         "python scripts/hpo_round_eval.py --params {input.params} --recipes {input.recipes}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
-        " --stats-cache {input.stats_cache} --eval {input.eval} --eval-split {input.eval_split} {params.train}"
+        " --stats-cache {input.stats_cache} --eval {input.eval} --eval-split {input.eval_split}"
+        " {params.train}"
         " --seeds {params.seeds} --budget-bytes {params.budget} --order {params.order}"
         " --np {threads} --out {output} > {log} 2>&1"
 

@@ -36,7 +36,8 @@ class Change:
     clamped: bool
 
 
-def refined_value(mean: float, std: float, k: float, arg: ThresholdArg, stat: str) -> tuple[float | int, bool]:
+def refined_value(mean: float, std: float, k: float, arg: ThresholdArg,
+                  stat: str) -> tuple[float | int, bool]:
     """mean -/+ k*std for one bound, clamped to the stat's valid range and typed like the argument."""
     raw = mean - k * std if arg.bound == "min" else mean + k * std
     low, high = (0.0, 1.0) if stat.endswith(RATIO_SUFFIXES) else (0.0, math.inf)
@@ -49,7 +50,8 @@ def refined_value(mean: float, std: float, k: float, arg: ThresholdArg, stat: st
 
 
 def refine_process(process: Process, overall: dict[str, dict[str, float]], k: float,
-                   op_classes: dict[str, type], op_stats: dict[int, list[str]]) -> tuple[Process, list[Change]]:
+                   op_classes: dict[str, type],
+                   op_stats: dict[int, list[str]]) -> tuple[Process, list[Change]]:
     """Return the refined process list and the table of changes.
 
     overall maps stat -> {"mean": ..., "std": ...}; op_stats maps process index -> stat keys the
