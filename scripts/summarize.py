@@ -30,7 +30,7 @@ from sandbox.eval_set import (  # noqa: E402
 )
 from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.origin import is_noise, origin_of  # noqa: E402
-from sandbox.proxy_kinds import is_deterministic  # noqa: E402
+from sandbox.proxies import is_deterministic  # noqa: E402
 
 BASELINE = "raw"
 # Comparisons are also made against the refined recipe, the sandbox's own suggestion.

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from sandbox import proxy_kinds
 from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison, paired_test, variance_components
+from sandbox.proxies import REGISTRY, Proxy
 from sandbox.stats import paired_interval
 
 
@@ -54,7 +54,7 @@ def scores(nll_per_seed: list[list[float]], n_bytes: list[int], seeds: tuple[int
 @pytest.fixture
 def frozen(monkeypatch: pytest.MonkeyPatch) -> str:
     """A proxy registered as deterministic: the same scores for every seed."""
-    monkeypatch.setitem(proxy_kinds.PROXY_SEEDS, "frozen", (True, "nothing"))
+    monkeypatch.setitem(REGISTRY, "frozen", Proxy("frozen", env="base.yaml", deterministic=True, seed_effect="nothing"))
     return "frozen"
 
 
