@@ -73,7 +73,7 @@ def main() -> None:
                          "Fix: make the command run on its own first.")
     documents = check_heldout(args.out_dir / HELDOUT, args.eval, f"`{command}`", CONTRACT)
     meta_path = args.out_dir / TRAIN_META
-    meta = read_train_meta(meta_path, CONTRACT)
+    meta = read_train_meta(meta_path, CONTRACT, required=())
     meta.update({"proxy": "command", "tokens_budget": args.budget_bytes, "seconds": round(seconds, 3),
                  "command": command, "command_template": args.command})
     write_train_meta(meta_path, meta)

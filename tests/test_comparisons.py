@@ -226,7 +226,7 @@ def test_provenance_hashes_the_recipe_and_flags_a_dirty_tree(tmp_path: Path) -> 
     recipe, data, meta = repo / "recipe.yaml", repo / "data.jsonl", repo / "meta.json"
     recipe.write_text("process:\n  - text_length_filter: {min_len: 10}\n")
     data.write_text('{"text": "x"}\n')
-    meta.write_text('{"torch_version": "2.13.0", "tokens_budget": 4096}')
+    meta.write_text('{"proxy": "gpt", "torch_version": "2.13.0", "tokens_budget": 4096}')
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)

@@ -257,12 +257,17 @@ def check_heldout(path: Path, eval_path: Path, producer: str, fix: str) -> int:
     return len(rows)
 
 
-def read_train_meta(path: Path, fix: str = RETRAIN) -> dict[str, Any]:
-    """train_meta.json's object; InputError naming the file and fix when it is not a JSON object."""
+def read_train_meta(path: Path, fix: str = RETRAIN, required: tuple[str, ...] = META_KEYS) -> dict[str, Any]:
+    """train_meta.json's object; InputError naming the file and fix when it is not a JSON object or
+    lacks a required key (a command's own file needs none: train_command.py adds them)."""
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise InputError(f"{path}: not readable as JSON ({error}). {fix}") from None
     if not isinstance(meta, dict):
         raise InputError(f"{path}: not a JSON object. {fix}")
+    missing = [key for key in required if key not in meta]
+    if missing:
+        raise InputError(f"{path}: no {', '.join(missing)}, which every proxy's train_meta.json states. "
+                         f"{fix}")
     return meta
