@@ -3,7 +3,8 @@
 A proxy is a rule train_<name> (rules/model.smk) running scripts/train_<name>.py once per variant and
 seed, which writes in models/<name>/<variant>/seed<N>/ the contract's two files:
   heldout.jsonl    one row per eval document, in order: nll_bits (negative log2-likelihood of the
-                   document's UTF-8 bytes, finite, >= 0) and n_bytes (bytes scored, 1..its length);
+                   document's UTF-8 bytes, finite, >= 0) and n_bytes (bytes scored, 1..its length;
+                   0 for an empty document);
   train_meta.json  a JSON object with at least proxy, tokens_budget (the byte budget it was given)
                    and seconds (training time).
 Everything downstream (evaluate, the summaries, HPO confirmation, provenance) reads only these files.
@@ -56,10 +57,12 @@ class Proxy:
 
     @property
     def rule(self) -> str:
+        """Its training rule (rules/model.smk)."""
         return f"train_{self.name}"
 
     @property
     def script(self) -> str:
+        """Its trainer, which the rule runs."""
         return f"scripts/train_{self.name}.py"
 
 
@@ -91,6 +94,7 @@ def gpt_budget_problem(config: dict[str, Any]) -> str | None:
 
 
 def command_problem(config: dict[str, Any]) -> str | None:
+    """The command proxy needs its command line."""
     if config["command"]["run"].strip():
         return None
     return (
@@ -148,8 +152,9 @@ def check_proxies(config: dict[str, Any]) -> None:
     names = config["proxies"]
     unknown = [name for name in names if name not in REGISTRY]
     if unknown:
+        verb = "is not a known proxy" if len(unknown) == 1 else "are not known proxies"
         raise InputError(
-            f"proxies: {', '.join(map(repr, unknown))} is not a known proxy (known: {', '.join(REGISTRY)}). "
+            f"proxies: {', '.join(map(repr, unknown))} {verb} (known: {', '.join(REGISTRY)}). "
             "Fix: list only known proxies, or register a new one in scripts/sandbox/proxies.py "
             "(REGISTRY) beside its rule train_<name>."
         )
@@ -174,6 +179,7 @@ def seed_effect(proxy: str) -> str:
 
 
 def require_eval_file(path: Path) -> None:
+    """InputError naming the file unless the held-out set exists."""
     if not path.is_file():
         raise InputError(f"{path}: file not found. Fix: pass --eval an existing held-out JSONL file.")
 
@@ -195,7 +201,8 @@ def row_problem(row: dict[str, Any], length: int) -> str | None:
     nll, n_bytes = row.get("nll_bits"), row.get("n_bytes")
     if isinstance(nll, bool) or not isinstance(nll, (int, float)) or not math.isfinite(nll) or nll < 0:
         return f"nll_bits must be a finite number >= 0, got {nll!r}"
-    # an empty document has no byte to score: the shipped trainers write 0, the command check took 1
+    # an empty document has no byte to score: 0 (the shipped trainers), or 1 (what the command's
+    # check has always accepted)
     is_count = isinstance(n_bytes, int) and not isinstance(n_bytes, bool)
     if not is_count or not (0 < n_bytes <= length or length == 0 and n_bytes in (0, 1)):
         return f"n_bytes must be an int in 1..{length} (the document's UTF-8 bytes), got {n_bytes!r}"
@@ -205,7 +212,8 @@ def row_problem(row: dict[str, Any], length: int) -> str | None:
 def score_heldout(eval_path: Path, text_key: str, score_texts: ScoreTexts,
                   rows_out: Path | None) -> float | None:
     """Score every eval document, write heldout.jsonl to rows_out (when given) and return the bits per
-    byte over the whole file, every byte predicted once; None when it has no bytes."""
+    byte over the whole file, every byte predicted once; None when it has no bytes. A row that breaks
+    the contract is a ValueError (the trainer's bug, not the user's)."""
     records = read_documents(eval_path, text_key)
     texts = [record[text_key] for record in records]
     scores = score_texts(texts)
@@ -234,6 +242,7 @@ def train_meta(proxy: str, fields: dict[str, Any], args: argparse.Namespace) -> 
 
 
 def write_train_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Write train_meta.json, checked to state what every proxy's does (META_KEYS)."""
     missing = [key for key in META_KEYS if key not in meta]
     if missing:
         raise ValueError(f"{path}: train_meta lacks {', '.join(missing)} (a bug in the trainer)")
