@@ -24,7 +24,7 @@ rule train_gpt:
         wandb_dir=f"{OUT}/wandb",
         group=EXP,
     shell:
-        "python scripts/train.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        "python scripts/train_gpt.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
         " --heldout-out {output.heldout}"
         " --seed {wildcards.seed} --steps {params.train[steps]} --batch-size {params.train[batch_size]}"
         " --seq-len {params.train[seq_len]} --d-model {params.train[d_model]}"

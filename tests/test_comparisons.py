@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from sandbox import proxy_kinds
 from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison, paired_test, variance_components
+from sandbox.proxies import REGISTRY, Proxy
 from sandbox.stats import paired_interval
 
 
@@ -54,7 +54,7 @@ def scores(nll_per_seed: list[list[float]], n_bytes: list[int], seeds: tuple[int
 @pytest.fixture
 def frozen(monkeypatch: pytest.MonkeyPatch) -> str:
     """A proxy registered as deterministic: the same scores for every seed."""
-    monkeypatch.setitem(proxy_kinds.PROXY_SEEDS, "frozen", (True, "nothing"))
+    monkeypatch.setitem(REGISTRY, "frozen", Proxy("frozen", env="base.yaml", deterministic=True, seed_effect="nothing"))
     return "frozen"
 
 
@@ -226,7 +226,7 @@ def test_provenance_hashes_the_recipe_and_flags_a_dirty_tree(tmp_path: Path) -> 
     recipe, data, meta = repo / "recipe.yaml", repo / "data.jsonl", repo / "meta.json"
     recipe.write_text("process:\n  - text_length_filter: {min_len: 10}\n")
     data.write_text('{"text": "x"}\n')
-    meta.write_text('{"torch_version": "2.13.0", "tokens_budget": 4096}')
+    meta.write_text('{"proxy": "gpt", "torch_version": "2.13.0", "tokens_budget": 4096}')
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)

@@ -23,7 +23,7 @@ from sandbox.eval_set import (
 )
 from sandbox.jsonl import iter_jsonl
 from sandbox.origin import is_noise, origin_of
-from sandbox.proxy_kinds import is_deterministic
+from sandbox.proxies import is_deterministic
 from sandbox.summary_tables import fraction_text
 from sandbox.variants import ORACLE, RAW, REFERENCES, comparison_key
 
