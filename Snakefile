@@ -31,12 +31,8 @@ rule all:
         # each proxy's verdict alone, as soon as its models are scored
         expand(f"{OUT}/summary.{{proxy}}.md", proxy=PROXIES),
         expand(f"{OUT}/analysis/{{stage}}/overall.json", stage=ANALYZED_STAGES),
-        # the probe scores with the GPT's models
-        expand(
-            f"{OUT}/infer/{{variant}}/seed{{seed}}/hardest.jsonl",
-            variant=VARIANTS if "gpt" in PROXIES else [],
-            seed=SEEDS,
-        ),
+        # what the proxies add per variant and seed (the GPT: its probe scores)
+        proxy_targets(),
         # the report's verdict page and figures
         report_files(),
 

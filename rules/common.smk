@@ -28,6 +28,8 @@ from sandbox.config_check import validate_config  # noqa: E402
 from sandbox.eval_set import judges_cleaning, no_clean_eval_message  # noqa: E402
 from sandbox.formats import iter_dataset  # noqa: E402
 from sandbox.jsonl import InputError  # noqa: E402
+from sandbox.proxies import REGISTRY as PROXY_REGISTRY  # noqa: E402
+from sandbox.proxies import check_proxies, proxy_pattern, shared_budget  # noqa: E402
 from sandbox.stale import mark_summary_stale  # noqa: E402
 from sandbox.sweep import load_sweep, stop_reason, trials_in_round  # noqa: E402
 
@@ -180,12 +182,11 @@ DJ_PRIORITY = 100
 FIRST_ANSWER_PRIORITY = 1
 TRAIN = config["train"]
 PROXIES = config["proxies"]
-if "command" in PROXIES and not config["command"]["run"].strip():
-    raise WorkflowError(
-        "proxies lists command, but command.run is empty. Fix: set command.run to your trainer's "
-        "command line (placeholders {train} {eval} {out_dir} {seed} {budget_bytes}), or drop command "
-        "from proxies."
-    )
+# Proxy names are checked against the registry (scripts/sandbox/proxies.py), not a schema enum.
+try:
+    check_proxies(config)
+except InputError as error:
+    raise WorkflowError(str(error)) from None
 HF = config["hf"]
 
 
@@ -200,25 +201,8 @@ def hf_model_files(wildcards) -> list[str]:
     return sorted(str(path) for path in folder.iterdir() if path.is_file())
 
 
-def shared_budget() -> int:
-    """The one byte budget of every proxy (and of the feedback and datamodel n-grams): the GPT's
-    train.steps x batch_size x seq_len, or ngram.budget_bytes when set. With the GPT in the run, a
-    different ngram.budget_bytes would give the proxies different budgets, so it is an error.
-    """
-    gpt_budget = TRAIN["steps"] * TRAIN["batch_size"] * TRAIN["seq_len"]
-    ngram_budget = config["ngram"]["budget_bytes"]
-    if ngram_budget and ngram_budget != gpt_budget and "gpt" in PROXIES:
-        raise WorkflowError(
-            f"ngram.budget_bytes is {ngram_budget}, but the GPT trains on train.steps × train.batch_size × "
-            f"train.seq_len = {TRAIN['steps']} × {TRAIN['batch_size']} × {TRAIN['seq_len']} = {gpt_budget} "
-            "bytes, so the proxies would not share one budget. Fix: set ngram.budget_bytes: 0 (the GPT's "
-            f"budget for every proxy), or {gpt_budget}, or change train.steps so that the product is "
-            f"{ngram_budget}; or drop gpt from proxies."
-        )
-    return ngram_budget or gpt_budget
-
-
-NGRAM_BUDGET = shared_budget()
+# The one byte budget of every proxy, and of the feedback and datamodel n-grams.
+NGRAM_BUDGET = shared_budget(config)
 
 DM = config["datamodels"]
 # One folder per grouping, so switching between ops and a metadata field recomputes neither.
@@ -251,7 +235,7 @@ wildcard_constraints:
     round=r"\d+",
     stage="raw|recipe|k_sigma",
     seed=r"\d+",
-    proxy="ngram|gpt|command|hf",
+    proxy=proxy_pattern(),
     start=r"\d+",
     stop=r"\d+",
 
@@ -409,9 +393,9 @@ def trial_metric_file(trial: int) -> str:
 
 def batched_rounds() -> bool:
     """A round runs as one job when nothing in it needs a GPT: the metric is a data metric or
-    names the n-gram proxy (hpo.batched switches this off)."""
+    names a proxy trained in-process (the n-gram; hpo.batched switches this off)."""
     return config["hpo"]["batched"] and (
-        not sweep().needs_training or sweep_proxy() == "ngram"
+        not sweep().needs_training or PROXY_REGISTRY[sweep_proxy()].hpo_round_in_one_job
     )
 
 
@@ -557,13 +541,24 @@ REPORT = f"{OUT}/report"
 
 def report_files() -> list[str]:
     """What `all` adds for the report: the verdict page, held-out bpb per proxy, the k-sigma
-    thresholds, removals per processed variant and, with the GPT proxy, its training curves.
+    thresholds, removals per processed variant and the training curves of proxies that draw them.
     """
     files = [f"{REPORT}/verdict.html"]
     files += [f"{REPORT}/bpb_{proxy}.png" for proxy in PROXIES]
     if "k_sigma" in VARIANTS:
         files.append(f"{REPORT}/thresholds.png")
     files += [f"{REPORT}/removals/{v}.png" for v in VARIANTS if is_processed(v)]
-    if "gpt" in PROXIES:
-        files.append(f"{REPORT}/loss_gpt.png")
+    files += [
+        f"{REPORT}/loss_{p}.png" for p in PROXIES if PROXY_REGISTRY[p].loss_figure
+    ]
     return files
+
+
+def proxy_targets() -> list[str]:
+    """What `all` adds for the configured proxies per variant and seed (the GPT: its probe scores)."""
+    return [
+        path
+        for proxy in PROXIES
+        for target in PROXY_REGISTRY[proxy].extra_targets
+        for path in expand(f"{OUT}/{target}", variant=VARIANTS, seed=SEEDS)
+    ]

@@ -2,7 +2,7 @@ rule train_gpt:
     input:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
-        code=code("scripts/train.py"),
+        code=code("scripts/train_gpt.py"),
     output:
         model=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/model.pt",
         loss=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/loss.jsonl",
@@ -23,7 +23,7 @@ rule train_gpt:
         wandb_dir=f"{OUT}/wandb",
         group=EXP,
     shell:
-        "python scripts/train.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        "python scripts/train_gpt.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
         " --heldout-out {output.heldout}"
         " --seed {wildcards.seed} --steps {params.train[steps]} --batch-size {params.train[batch_size]}"
         " --seq-len {params.train[seq_len]} --d-model {params.train[d_model]}"

@@ -85,25 +85,26 @@ rule plot_removals:
 
 rule plot_loss:
     input:
-        loss=[
-            f"{OUT}/models/gpt/{variant}/seed{seed}/loss.jsonl"
+        loss=lambda wildcards: [
+            f"{OUT}/models/{wildcards.proxy}/{variant}/seed{seed}/loss.jsonl"
             for variant in VARIANTS
             for seed in SEEDS
         ],
         code=code("scripts/plot_loss.py"),
     output:
         report(
-            f"{REPORT}/loss_gpt.png",
+            f"{REPORT}/loss_{{proxy}}.png",
             caption="../report/loss.rst",
             category="5. Training curves",
-            labels={"proxy": "gpt", "figure": "training loss"},
+            labels={"proxy": "{proxy}", "figure": "training loss"},
         ),
     log:
-        f"{LOGS}/report/loss_gpt.log",
+        f"{LOGS}/report/loss_{{proxy}}.log",
     conda:
         "../envs/report.yaml"
     shell:
-        "python scripts/plot_loss.py --loss {input.loss} --out {output} > {log} 2>&1"
+        "python scripts/plot_loss.py --loss {input.loss} --proxy {wildcards.proxy} --out {output}"
+        " > {log} 2>&1"
 
 
 rule plot_hpo_confirmed:

@@ -12,100 +12,44 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from sandbox.bootstrap import read_scores  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.bootstrap import Scores, read_scores  # noqa: E402
-from sandbox.eval_set import TEST, VALIDATION, read_split_labels  # noqa: E402
-from sandbox.stats import mean_and_std  # noqa: E402
-
-SEED_IN_PATH = re.compile(r"seed(\d+)")
+from sandbox.eval_set import read_split_labels  # noqa: E402
+from sandbox.evaluation import evaluation, seed_of  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--variant", required=True)
-    parser.add_argument("--proxy", required=True, help="the proxy model that produced the scores (ngram, gpt)")
-    parser.add_argument("--heldout", required=True, nargs="+", type=Path, help="per-sample held-out scores, one file per seed")
-    parser.add_argument("--train-meta", required=True, nargs="+", type=Path, help="train_meta.json, one per seed")
+    parser.add_argument("--proxy", required=True,
+                        help="the proxy model that produced the scores (ngram, gpt)")
+    parser.add_argument("--heldout", required=True, nargs="+", type=Path,
+                        help="per-sample held-out scores, one file per seed")
+    parser.add_argument("--train-meta", required=True, nargs="+", type=Path,
+                        help="train_meta.json, one per seed")
     parser.add_argument("--data-metrics", required=True, type=Path)
     parser.add_argument("--eval-split", required=True, type=Path, help="data/eval_split.json")
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
 
 
-def seed_of(path: Path) -> int:
-    """The seed a per-seed file belongs to, from its seed<N> directory."""
-    matches = SEED_IN_PATH.findall(str(path))
-    if not matches:
-        raise ValueError(f"{path}: no seed<N> in the path")
-    return int(matches[-1])
-
-
-def training_exposure(train_meta: dict[int, dict[str, Any]]) -> dict[str, Any]:
-    """Distinct training bytes and epochs, the mean over seeds and per seed (None where a proxy's
-    train_meta.json does not state them, as a command proxy's may not)."""
-    exposure: dict[str, Any] = {}
-    for key, name in (("distinct_train_bytes", "train_distinct_bytes"), ("epochs", "train_epochs")):
-        per_seed = {str(seed): meta.get(key) for seed, meta in sorted(train_meta.items())}
-        values = [value for value in per_seed.values() if isinstance(value, (int, float))]
-        exposure[name] = sum(values) / len(values) if len(values) == len(per_seed) else None
-        exposure[f"{name}_per_seed"] = per_seed
-    return exposure
-
-
-def part_metrics(scores: Scores, labels: list[str]) -> dict[str, Any]:
-    """validation_bpb and test_bpb (mean over seeds, std and per seed) on the two parts of the split."""
-    metrics: dict[str, Any] = {}
-    for name in (VALIDATION, TEST):
-        per_seed = scores.part(labels, name).per_seed_bpb()
-        mean, std = mean_and_std([per_seed[seed] for seed in sorted(per_seed)])
-        metrics.update({f"{name}_bpb": mean, f"{name}_bpb_std": std,
-                        f"{name}_bpb_per_seed": {str(seed): per_seed[seed] for seed in sorted(per_seed)}})
-    return metrics
-
-
 def main() -> None:
     args = parse_args()
     scores = read_scores({seed_of(path): path for path in args.heldout})
-    per_seed = scores.per_seed_bpb()
-    for seed, value in per_seed.items():
-        if not math.isfinite(value):
-            raise ValueError(f"seed {seed}: held-out bits per byte is {value}; training diverged")
-    mean, std = mean_and_std([per_seed[seed] for seed in sorted(per_seed)])
     train_meta = {seed_of(path): json.loads(path.read_text(encoding="utf-8")) for path in args.train_meta}
     data_metrics: dict[str, Any] = json.loads(args.data_metrics.read_text(encoding="utf-8"))
-    some_meta = train_meta[min(train_meta)]
-    labels = read_split_labels(args.eval_split)
-    result = {
-        "variant": args.variant,
-        "proxy": args.proxy,
-        "seeds": sorted(per_seed),
-        "heldout_bpb": mean,
-        "heldout_bpb_std": std,
-        "heldout_bpb_per_seed": {str(seed): per_seed[seed] for seed in sorted(per_seed)},
-        **part_metrics(scores, labels),
-        "train_tokens": some_meta.get("tokens_budget"),
-        "model_params": some_meta.get("n_params"),
-        "train_seconds_per_seed": {str(seed): meta.get("seconds") for seed, meta in sorted(train_meta.items())},
-        # what the models saw of the variant: a small one is seen whole (once by the n-gram)
-        **training_exposure(train_meta),
-        **{key: value for key, value in data_metrics.items() if key != "variant"},
-        "per_document": {
-            "n_bytes": scores.n_bytes.astype(int).tolist(),
-            "nll_bits": {str(seed): row.tolist() for seed, row in zip(scores.seeds, scores.nll_bits)},
-            "part": labels,
-        },
-    }
+    result = evaluation(args.variant, args.proxy, scores, train_meta, data_metrics,
+                        read_split_labels(args.eval_split))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"{args.proxy} {args.variant}: heldout_bpb {mean:.4f} +/- {std:.4f} over seeds {sorted(per_seed)}; "
+    print(f"{args.proxy} {args.variant}: heldout_bpb {result['heldout_bpb']:.4f} +/- "
+          f"{result['heldout_bpb_std']:.4f} over seeds {result['seeds']}; "
           f"validation {result['validation_bpb']:.4f}, test {result['test_bpb']:.4f}")
 
 

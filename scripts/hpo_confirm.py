@@ -21,17 +21,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sandbox.bootstrap import Scores, paired_comparison, read_scores  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.eval_set import TEST, VALIDATION, read_split_labels  # noqa: E402
+from sandbox.variants import REFERENCES  # noqa: E402
 
 # The proxies' output contract: models/<proxy>/<variant>/seed<N>/heldout.jsonl
 SCORE_PATH = re.compile(r"models/(?P<proxy>\w+)/(?P<variant>\w+)/seed(?P<seed>\d+)/heldout\.jsonl$")
-REFERENCES = ("raw", "k_sigma")
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sweep-json", required=True, type=Path)
     parser.add_argument("--rounds", required=True, nargs="+", type=Path)
-    parser.add_argument("--scores", nargs="*", type=Path, default=[], help="heldout.jsonl of trials and references")
+    parser.add_argument("--scores", nargs="*", type=Path, default=[],
+                        help="heldout.jsonl of trials and references")
     parser.add_argument("--proxy", required=True, help="the proxy the sweep's metric names")
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--eval-split", required=True, type=Path, help="data/eval_split.json")
@@ -66,7 +67,8 @@ def confirm_proxy(proxy: str, by_variant: dict[str, dict[int, Path]], labels: li
                                  "test_bpb_per_seed": {str(seed): value for seed, value in per_seed.items()}}
         for reference in REFERENCES:
             if reference in scores:
-                entry[f"vs_{reference}"] = paired_comparison(variant, reference, on_test, args.confidence, proxy)
+                entry[f"vs_{reference}"] = paired_comparison(variant, reference, on_test, args.confidence,
+                                                             proxy)
         results[variant] = entry
     return results
 
@@ -74,10 +76,12 @@ def confirm_proxy(proxy: str, by_variant: dict[str, dict[int, Path]], labels: li
 def main() -> None:
     args = parse_args()
     sweep = json.loads(args.sweep_json.read_text(encoding="utf-8"))
-    searched = {trial["trial"]: trial for path in args.rounds for trial in json.loads(path.read_text())["trials"]}
+    searched = {trial["trial"]: trial
+                for path in args.rounds for trial in json.loads(path.read_text())["trials"]}
     grouped = group_scores(args.scores)
     labels = read_split_labels(args.eval_split)
-    by_proxy = {proxy: confirm_proxy(proxy, by_variant, labels, args) for proxy, by_variant in grouped.items()}
+    by_proxy = {proxy: confirm_proxy(proxy, by_variant, labels, args)
+                for proxy, by_variant in grouped.items()}
     trials = []
     for variant in sorted(by_proxy.get(args.proxy, {}), key=lambda name: int(name.removeprefix("trial"))):
         number = int(variant.removeprefix("trial"))

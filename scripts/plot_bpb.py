@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-REFERENCES = {"raw": "tab:blue", "k_sigma": "tab:orange"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.comparison_plot import plot_versus_references  # noqa: E402
+from sandbox.variants import REFERENCES, comparison_key  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,22 +46,8 @@ def plot_absolute(axes: plt.Axes, variants: dict[str, Any]) -> None:
 
 def plot_relative(axes: plt.Axes, names: list[str], comparisons: dict[str, Any], confidence: float) -> None:
     """Difference from each reference in percent with its paired interval; dashed if it includes 0."""
-    offsets = {"raw": -0.15, "k_sigma": 0.15}
-    for reference, color in REFERENCES.items():
-        labelled = False
-        for row, name in enumerate(names):
-            comparison = comparisons.get(f"{name}_vs_{reference}")
-            if comparison is None:
-                continue
-            value = comparison["relative_percent"]
-            # one seed of a seed-dependent proxy has no interval: a point alone
-            low, high = comparison["relative_ci_percent"] or (value, value)
-            line = axes.errorbar(value, row + offsets[reference], xerr=[[value - low], [high - value]], fmt="o",
-                                 color=color, capsize=3, label=None if labelled else f"vs {reference}")
-            if not comparison["significant"]:
-                line[-1][0].set_linestyle("--")
-            labelled = True
-    axes.axvline(0, color="0.3", linewidth=0.8)
+    plot_versus_references(axes, [{reference: comparisons.get(comparison_key(name, reference))
+                                   for reference in REFERENCES} for name in names])
     axes.set_xlabel(f"held-out bpb vs reference, % ({confidence:.0%} paired CI)")
     axes.legend(loc="best", fontsize="small")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,10 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
-REFERENCES = {"raw": "tab:blue", "k_sigma": "tab:orange"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox.comparison_plot import plot_versus_references  # noqa: E402
+from sandbox.variants import REFERENCES  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -26,26 +30,12 @@ def parse_args() -> argparse.Namespace:
 
 def plot_proxy(axes: plt.Axes, proxy: str, trials: list[dict[str, Any]]) -> None:
     """One row per confirmed trial: its difference from each reference with the interval."""
-    offsets = {"raw": -0.15, "k_sigma": 0.15}
-    for reference, colour in REFERENCES.items():
-        labelled = False
-        for row, trial in enumerate(trials):
-            comparison = trial["proxies"].get(proxy, {}).get(f"vs_{reference}")
-            if comparison is None:
-                continue
-            value = comparison["relative_percent"]
-            # one seed of a seed-dependent proxy has no interval: a point alone
-            low, high = comparison["relative_ci_percent"] or (value, value)
-            line = axes.errorbar(value, row + offsets[reference], xerr=[[value - low], [high - value]], fmt="o",
-                                 color=colour, capsize=3, label=None if labelled else f"vs {reference}")
-            if not comparison["significant"]:
-                line[-1][0].set_linestyle("--")
-            labelled = True
-    labels = [f"trial {trial['trial']}: {trial['proxies'].get(proxy, {}).get('test_bpb', float('nan')):.4f} test bpb"
-              for trial in trials]
+    plot_versus_references(axes, [{reference: trial["proxies"].get(proxy, {}).get(f"vs_{reference}")
+                                   for reference in REFERENCES} for trial in trials])
+    labels = [f"trial {trial['trial']}: {trial['proxies'].get(proxy, {}).get('test_bpb', float('nan')):.4f} "
+              "test bpb" for trial in trials]
     axes.set_yticks(range(len(trials)), labels)
     axes.invert_yaxis()
-    axes.axvline(0, color="0.3", linewidth=0.8)
     axes.set_title(f"proxy {proxy}", fontsize="small")
     axes.set_xlabel("test bpb vs reference, % (paired CI)")
     axes.legend(fontsize="x-small", loc="best")

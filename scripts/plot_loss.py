@@ -1,4 +1,4 @@
-"""Report figure: the GPT proxy's training curves, per variant: train bits per byte against bytes
+"""Report figure: a proxy's training curves (the GPT's), per variant: train bits per byte against bytes
 seen, the mean over seeds with the band from the lowest to the highest seed (from loss.jsonl)."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import numpy as np  # noqa: E402
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--loss", required=True, nargs="+", type=Path,
-                        help="models/gpt/<variant>/seed<N>/loss.jsonl files")
+                        help="models/<proxy>/<variant>/seed<N>/loss.jsonl files (tokens_seen, train_bpb)")
+    parser.add_argument("--proxy", required=True, help="the proxy named in the title")
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
 
@@ -68,8 +69,8 @@ def main() -> None:
         axes.set_xlabel("training bytes seen")
         axes.set_ylabel("train bits per byte")
     full.legend(fontsize="x-small")
-    figure.suptitle("GPT proxy: training loss on each variant's own data (mean over seeds, band: min-max)",
-                    fontsize="medium")
+    figure.suptitle(f"{args.proxy.upper()} proxy: training loss on each variant's own data "
+                    "(mean over seeds, band: min-max)", fontsize="medium")
     figure.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(args.out, dpi=100)

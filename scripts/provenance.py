@@ -17,6 +17,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.metrics import METRIC_DEFINITIONS  # noqa: E402
+from sandbox.proxies import read_train_meta  # noqa: E402
+
+# what provenance reads of each train_meta.json: whose budget it states, and which
+PROVENANCE_KEYS = ("proxy", "tokens_budget")
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,7 +62,7 @@ def library_versions(op_counts: list[Path], train_meta: list[Path], snakemake_ve
     data_juicer = sorted({json.loads(path.read_text())["data_juicer_version"] for path in op_counts})
     versions: dict[str, Any] = {"data_juicer": data_juicer or None}
     for path in train_meta:
-        for key, value in json.loads(path.read_text()).items():
+        for key, value in read_train_meta(path, required=PROVENANCE_KEYS).items():
             if key.endswith("_version"):
                 versions.setdefault(key.removesuffix("_version"), set()).add(value)
     for key, value in versions.items():
@@ -74,8 +78,8 @@ def proxy_budgets(train_meta: list[Path]) -> dict[str, Any]:
     # a proxy with its own tokenizer (hf) also states the model tokens those bytes made
     model_tokens: dict[str, set[int]] = {}
     for path in train_meta:
-        meta = json.loads(path.read_text())
-        proxy = meta.get("proxy", "gpt")
+        meta = read_train_meta(path, required=PROVENANCE_KEYS)
+        proxy = meta["proxy"]
         budgets.setdefault(proxy, set()).add(meta["tokens_budget"])
         if "model_tokens_seen" in meta:
             model_tokens.setdefault(proxy, set()).add(meta["model_tokens_seen"])

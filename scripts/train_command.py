@@ -2,18 +2,15 @@
 
 The command (config `command.run`) is a shell command line with placeholders, each filled in
 shell-quoted: {train} (training JSONL, text under "text"), {eval} (held-out JSONL), {out_dir},
-{seed}, {budget_bytes} (the bytes every proxy may learn from). It must write, in {out_dir}:
-  heldout.jsonl    one row per eval document, in order: nll_bits (negative log2-likelihood of the
-                   document's UTF-8 bytes, finite, >= 0) and n_bytes (bytes scored, 1..its length);
-  train_meta.json  a JSON object (anything the trainer wants to record).
-This script adds proxy, tokens_budget, seconds and the command to train_meta.json.
+{seed}, {budget_bytes} (the bytes every proxy may learn from). It must write, in {out_dir}, the
+contract's heldout.jsonl (sandbox/proxies.py: nll_bits and n_bytes per eval document, in order)
+and train_meta.json as any JSON object: this script checks both and adds proxy, tokens_budget,
+seconds and the command to train_meta.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import shlex
 import subprocess
 import sys
@@ -23,7 +20,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import InputError, iter_jsonl  # noqa: E402
+from sandbox.jsonl import InputError  # noqa: E402
+from sandbox.proxies import (  # noqa: E402
+    HELDOUT,
+    TRAIN_META,
+    check_heldout,
+    read_train_meta,
+    write_train_meta,
+)
 
 PLACEHOLDERS = ("train", "eval", "out_dir", "seed", "budget_bytes")
 CONTRACT = ("Fix: the command must write {out_dir}/heldout.jsonl (one row per eval document, in order, "
@@ -32,7 +36,8 @@ CONTRACT = ("Fix: the command must write {out_dir}/heldout.jsonl (one row per ev
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--command", required=True, help="the command line, with placeholders")
     parser.add_argument("--train", required=True, type=Path)
     parser.add_argument("--eval", required=True, type=Path)
@@ -51,29 +56,10 @@ def command_line(template: str, values: dict[str, object]) -> str:
                          f"placeholders {', '.join('{' + name + '}' for name in PLACEHOLDERS)}.") from None
 
 
-def check_heldout(path: Path, eval_path: Path, command: str) -> int:
-    """InputError unless path scores every eval document once, in order, with sane numbers."""
-    lengths = [len(record["text"].encode("utf-8")) for _, record in iter_jsonl(eval_path)]
-    if not path.is_file():
-        raise InputError(f"`{command}` wrote no {path}. {CONTRACT}")
-    rows = [row for _, row in iter_jsonl(path)]
-    if len(rows) != len(lengths):
-        raise InputError(f"{path}: {len(rows)} rows for {len(lengths)} eval documents (written by `{command}`). "
-                         f"{CONTRACT}")
-    for line, (row, length) in enumerate(zip(rows, lengths), start=1):
-        nll, n_bytes = row.get("nll_bits"), row.get("n_bytes")
-        if not isinstance(nll, (int, float)) or not math.isfinite(nll) or nll < 0:
-            raise InputError(f"{path}:{line}: nll_bits must be a finite number >= 0, got {nll!r}. {CONTRACT}")
-        if not isinstance(n_bytes, int) or not 0 < n_bytes <= max(length, 1):
-            raise InputError(f"{path}:{line}: n_bytes must be an int in 1..{length} (the document's UTF-8 "
-                             f"bytes), got {n_bytes!r}. {CONTRACT}")
-    return len(rows)
-
-
 def main() -> None:
     args = parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in ("heldout.jsonl", "train_meta.json"):
+    for stale in (HELDOUT, TRAIN_META):
         (args.out_dir / stale).unlink(missing_ok=True)
     command = command_line(args.command, {"train": args.train, "eval": args.eval, "out_dir": args.out_dir,
                                           "seed": args.seed, "budget_bytes": args.budget_bytes})
@@ -82,19 +68,15 @@ def main() -> None:
     result = subprocess.run(command, shell=True, executable="/bin/bash")
     seconds = time.perf_counter() - start
     if result.returncode != 0:
-        raise InputError(f"`{command}` exited with status {result.returncode} (its output is above in this log). "
+        raise InputError(f"`{command}` exited with status {result.returncode} (its output is above in "
+                         "this log). "
                          "Fix: make the command run on its own first.")
-    documents = check_heldout(args.out_dir / "heldout.jsonl", args.eval, command)
-    meta_path = args.out_dir / "train_meta.json"
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise InputError(f"{meta_path}: not readable as JSON ({error}). {CONTRACT}") from None
-    if not isinstance(meta, dict):
-        raise InputError(f"{meta_path}: not a JSON object. {CONTRACT}")
+    documents = check_heldout(args.out_dir / HELDOUT, args.eval, f"`{command}`", CONTRACT)
+    meta_path = args.out_dir / TRAIN_META
+    meta = read_train_meta(meta_path, CONTRACT, required=())
     meta.update({"proxy": "command", "tokens_budget": args.budget_bytes, "seconds": round(seconds, 3),
                  "command": command, "command_template": args.command})
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    write_train_meta(meta_path, meta)
     print(f"{documents} eval documents scored in {seconds:.1f}s", flush=True)
 
 

@@ -12,12 +12,10 @@ other proxies whatever the tokenizer.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -42,22 +40,34 @@ from sandbox.cli import run_main  # noqa: E402
 from sandbox.jsonl import InputError, write_jsonl  # noqa: E402
 from sandbox.model import count_parameters, pick_device  # noqa: E402
 from sandbox.ngram import budget_documents, exposure  # noqa: E402
-from sandbox.scoring import read_documents, score_rows  # noqa: E402
+from sandbox.proxies import (  # noqa: E402
+    TRAIN_META,
+    ScoreTexts,
+    require_eval_file,
+    require_training_bytes,
+    score_heldout,
+    train_meta,
+    write_train_meta,
+)
+from sandbox.scoring import read_documents  # noqa: E402
 
 EVAL_BATCH_SIZE = 32
 LOG_EVERY = 50
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, type=Path, help="local folder with config.json (and weights)")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, type=Path,
+                        help="local folder with config.json (and weights)")
     parser.add_argument("--init", choices=INITS, default="scratch")
     parser.add_argument("--hub", choices=HUBS, default="transformers", help="whose Auto classes load it")
     parser.add_argument("--train", required=True, type=Path, help="training JSONL (text under --text-key)")
     parser.add_argument("--eval", required=True, type=Path, help="held-out JSONL scored at the end")
     parser.add_argument("--text-key", default="text")
     parser.add_argument("--out-dir", required=True, type=Path)
-    parser.add_argument("--heldout-out", type=Path, default=None, help="also write per-document held-out scores")
+    parser.add_argument("--heldout-out", type=Path, default=None,
+                        help="also write per-document held-out scores")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget-bytes", type=int, required=True,
                         help="bytes plus one separator per document, as for the other proxies")
@@ -82,10 +92,7 @@ def training_bytes(path: Path, text_key: str) -> list[bytes]:
     """UTF-8 bytes of every training document; InputError if there is nothing to learn."""
     texts = [record[text_key] for record in read_documents(path, text_key)]
     encoded = [text.encode("utf-8") for text in texts]
-    if sum(len(data) for data in encoded) == 0:
-        what = "no documents" if not texts else f"{len(texts)} documents but every '{text_key}' is empty"
-        raise InputError(f"{path}: {what}, so there is nothing to train on. Fix: check that the recipe did not "
-                         "remove every document (see its removed.jsonl).")
+    require_training_bytes(path, encoded, text_key)
     return encoded
 
 
@@ -100,7 +107,8 @@ def train(model: torch.nn.Module, train_windows: list[list[int]], args: argparse
     model.train()
     start, rows, running, tokens_seen = time.perf_counter(), [], [], 0
     for step in tqdm(range(1, steps + 1), desc="train hf", mininterval=10, file=sys.stderr):
-        batch = [train_windows[index] for index in order[(step - 1) * args.batch_size : step * args.batch_size]]
+        indices = order[(step - 1) * args.batch_size : step * args.batch_size]
+        batch = [train_windows[index] for index in indices]
         input_ids, attention, labels = batch_tensors(batch, device)
         loss = model(input_ids=input_ids, attention_mask=attention, labels=labels).loss
         optimizer.zero_grad(set_to_none=True)
@@ -119,20 +127,13 @@ def train(model: torch.nn.Module, train_windows: list[list[int]], args: argparse
     return time.perf_counter() - start
 
 
-def score_heldout(model: torch.nn.Module, codec: Codec, args: argparse.Namespace, device: torch.device) -> float | None:
-    """Bits per byte on the eval file (every byte scored); writes the per-document rows."""
-    records = read_documents(args.eval, args.text_key)
-    texts = [record[args.text_key] for record in records]
-    scores = score_documents(model, codec, [text.encode("utf-8") for text in texts], args.seq_len,
-                             EVAL_BATCH_SIZE, device)
-    if args.heldout_out is not None:
-        write_jsonl(args.heldout_out, score_rows(records, texts, scores))
-    total_bytes = sum(n_bytes for _, n_bytes in scores)
-    return sum(bits for bits, _ in scores) / total_bytes if total_bytes else None
+def heldout_scorer(model: torch.nn.Module, codec: Codec, seq_len: int, device: torch.device) -> ScoreTexts:
+    """(nll_bits, n_bytes) of each text over all its UTF-8 bytes, whatever the tokenizer."""
+    def scores(texts: list[str]) -> list[tuple[float, int]]:
+        encoded = [text.encode("utf-8") for text in texts]
+        return score_documents(model, codec, encoded, seq_len, EVAL_BATCH_SIZE, device)
 
-
-def plain_config(args: argparse.Namespace) -> dict[str, Any]:
-    return {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+    return scores
 
 
 def main() -> None:
@@ -140,8 +141,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     texts = training_bytes(args.train, args.text_key)
-    if not args.eval.is_file():
-        raise InputError(f"{args.eval}: file not found. Fix: pass --eval an existing held-out JSONL file.")
+    require_eval_file(args.eval)
     model = load_model(args.model, args.init, args.hub, args.seed).to(device)
     limit = context_length(model)
     if limit is not None and args.seq_len + 1 > limit:
@@ -151,15 +151,16 @@ def main() -> None:
     documents = budget_documents(texts, args.budget_bytes, args.seed, repeat=True)
     train_windows = windows(token_stream(documents, codec), args.seq_len)
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    print(f"{type(model).__name__} ({count_parameters(model)} parameters, tokens: {codec.name}) from {args.model} "
-          f"({args.init}, {args.hub}); {len(documents)} documents, {args.budget_bytes} budget bytes, "
-          f"{len(train_windows)} windows; device {device}, {args.threads} threads", flush=True)
+    print(f"{type(model).__name__} ({count_parameters(model)} parameters, tokens: {codec.name}) "
+          f"from {args.model} ({args.init}, {args.hub}); {len(documents)} documents, "
+          f"{args.budget_bytes} budget bytes, {len(train_windows)} windows; device {device}, "
+          f"{args.threads} threads", flush=True)
     seconds = train(model, train_windows, args, device, args.out_dir / "loss.jsonl")
     eval_start = time.perf_counter()
-    bpb = score_heldout(model, codec, args, device)
+    bpb = score_heldout(args.eval, args.text_key, heldout_scorer(model, codec, args.seq_len, device),
+                        args.heldout_out)
     eval_seconds = time.perf_counter() - eval_start
-    meta = {
-        "proxy": "hf",
+    meta = train_meta("hf", {
         "model_type": model.config.model_type,
         "n_params": count_parameters(model),
         "tokenizer": codec.name,
@@ -176,10 +177,10 @@ def main() -> None:
         "heldout_bpb": bpb,
         "torch_version": torch.__version__,
         "transformers_version": transformers.__version__,
-        "config": plain_config(args),
-    }
-    (args.out_dir / "train_meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    print(f"held-out bpb {bpb} on {args.eval}; trained {seconds:.1f}s, scored {eval_seconds:.1f}s", flush=True)
+    }, args)
+    write_train_meta(args.out_dir / TRAIN_META, meta)
+    print(f"held-out bpb {bpb} on {args.eval}; trained {seconds:.1f}s, scored {eval_seconds:.1f}s",
+          flush=True)
 
 
 if __name__ == "__main__":

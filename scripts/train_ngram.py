@@ -1,6 +1,6 @@
 """Train the byte-level Kneser-Ney n-gram proxy on one data variant, with a fixed symbol budget.
 
-The budget counts stream symbols, bytes plus one SEP per document, as train.py's token budget
+The budget counts stream symbols, bytes plus one SEP per document, as train_gpt.py's token budget
 counts bytes plus BOS: the documents are taken in a seeded random order until the budget is
 filled (the last one truncated). Each document is counted at most once: a variant smaller than
 the budget trains on all its data, once, since a count model learns nothing from repeated data
@@ -8,17 +8,15 @@ the budget trains on all its data, once, since a count model learns nothing from
 
 Writes train_meta.json (with the held-out bits per byte on --eval, and the symbols, distinct bytes
 and epochs actually trained on) to --out-dir and, with --heldout-out, one score row per held-out
-document, exactly as train.py does.
+document, as every proxy does (sandbox.proxies).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -26,20 +24,29 @@ import numpy as np  # noqa: E402
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.formats import iter_dataset  # noqa: E402
-from sandbox.jsonl import InputError, text_of, write_jsonl  # noqa: E402
+from sandbox.jsonl import text_of  # noqa: E402
 from sandbox.ngram import MAX_ORDER, KneserNeyLM, budget_documents, exposure  # noqa: E402
-from sandbox.scoring import read_documents, score_rows  # noqa: E402
+from sandbox.proxies import (  # noqa: E402
+    TRAIN_META,
+    require_eval_file,
+    require_training_bytes,
+    score_heldout,
+    train_meta,
+    write_train_meta,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", required=True, type=Path, help="training JSONL")
     parser.add_argument("--eval", required=True, type=Path, help="held-out JSONL scored at the end")
     parser.add_argument("--text-key", default="text", help="the text field of --train")
     parser.add_argument("--eval-text-key", default=None,
                         help="the text field of --eval (default: --text-key); the working eval set's is text")
     parser.add_argument("--out-dir", required=True, type=Path)
-    parser.add_argument("--heldout-out", type=Path, default=None, help="also write per-document held-out scores")
+    parser.add_argument("--heldout-out", type=Path, default=None,
+                        help="also write per-document held-out scores")
     parser.add_argument("--seed", type=int, default=0, help="order of the training documents")
     parser.add_argument(
         "--budget-bytes", type=int, required=True,
@@ -56,50 +63,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def plain_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The arguments as JSON-friendly values."""
-    return {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
-
-
 def training_texts(path: Path, text_key: str) -> list[bytes]:
     """The UTF-8 bytes of every document (any dataset format: a feedback reference sample is the
     user's file); InputError if there is nothing to learn."""
     texts = [text_of(record, text_key, path, line) for line, record in iter_dataset(path)]
     encoded = [text.encode("utf-8") for text in texts]
-    if not texts or sum(len(data) for data in encoded) == 0:
-        what = "no documents" if not texts else f"{len(texts)} documents but every '{text_key}' is empty"
-        raise InputError(
-            f"{path}: {what}, so there is nothing to train on. "
-            "Fix: check that the recipe did not remove every document (see its removed.jsonl) "
-            "and that text_key names the field holding the text."
-        )
+    require_training_bytes(path, encoded, text_key)
     return encoded
 
 
-def score_heldout(lm: KneserNeyLM, path: Path, text_key: str, rows_out: Path | None) -> float | None:
-    """Bits per byte on the eval file, every byte predicted once; None when it has no bytes.
-
-    With rows_out, also writes one score row per held-out document.
-    """
-    records = read_documents(path, text_key)
-    texts = [record[text_key] for record in records]
+def document_scores(lm: KneserNeyLM, texts: list[str]) -> list[tuple[float, int]]:
+    """(nll_bits, n_bytes) of each text, every byte predicted from its document's start."""
     encoded = [text.encode("utf-8") for text in texts]
     bits = lm.document_nll_bits(encoded)
-    scores = [(float(value), len(data)) for value, data in zip(bits, encoded)]
-    if rows_out is not None:
-        write_jsonl(rows_out, score_rows(records, texts, scores))
-    total_bytes = sum(n_bytes for _, n_bytes in scores)
-    if total_bytes == 0:
-        print(f"WARNING: {path} has no bytes to score; heldout_bpb is null", flush=True)
-        return None
-    return sum(value for value, _ in scores) / total_bytes
+    return [(float(value), len(data)) for value, data in zip(bits, encoded)]
 
 
 def main() -> None:
     args = parse_args()
     texts = training_texts(args.train, args.text_key)
-    if not args.eval.is_file():
-        raise InputError(f"{args.eval}: file not found. Fix: pass --eval an existing held-out JSONL file.")
+    require_eval_file(args.eval)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     n_bytes = sum(len(data) for data in texts)
     stream_symbols = n_bytes + len(texts)
@@ -119,10 +102,10 @@ def main() -> None:
     if args.save_model is not None:
         lm.save(args.save_model)
     eval_start = time.perf_counter()
-    bpb = score_heldout(lm, args.eval, args.eval_text_key or args.text_key, args.heldout_out)
+    eval_key = args.eval_text_key or args.text_key
+    bpb = score_heldout(args.eval, eval_key, lambda texts: document_scores(lm, texts), args.heldout_out)
     eval_seconds = time.perf_counter() - eval_start
-    meta = {
-        "proxy": "ngram",
+    meta = train_meta("ngram", {
         "order": args.order,
         "tokens_budget": args.budget_bytes,
         "train_docs": len(texts),
@@ -135,10 +118,10 @@ def main() -> None:
         "eval_seconds": round(eval_seconds, 3),
         "heldout_bpb": bpb,
         "numpy_version": np.__version__,
-        "config": plain_config(args),
-    }
-    (args.out_dir / "train_meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    print(f"held-out bpb {bpb} on {args.eval}; trained {seconds:.2f}s, scored {eval_seconds:.2f}s", flush=True)
+    }, args)
+    write_train_meta(args.out_dir / TRAIN_META, meta)
+    print(f"held-out bpb {bpb} on {args.eval}; trained {seconds:.2f}s, scored {eval_seconds:.2f}s",
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from sandbox import proxy_kinds
 from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison, paired_test, variance_components
+from sandbox.proxies import REGISTRY, Proxy
 from sandbox.stats import paired_interval
 
 
@@ -54,7 +54,7 @@ def scores(nll_per_seed: list[list[float]], n_bytes: list[int], seeds: tuple[int
 @pytest.fixture
 def frozen(monkeypatch: pytest.MonkeyPatch) -> str:
     """A proxy registered as deterministic: the same scores for every seed."""
-    monkeypatch.setitem(proxy_kinds.PROXY_SEEDS, "frozen", (True, "nothing"))
+    monkeypatch.setitem(REGISTRY, "frozen", Proxy("frozen", env="base.yaml", deterministic=True, seed_effect="nothing"))
     return "frozen"
 
 
@@ -185,7 +185,7 @@ def test_oracle_fraction_interval_is_the_delta_method() -> None:
 
 
 def test_agreement_flags_proxies_that_disagree_in_sign() -> None:
-    from summarize import agreement
+    from sandbox.verdict import agreement
 
     def proxy(bpb: dict[str, float], significant_sign: float) -> dict:
         comparison = {"mean_difference": significant_sign, "significant": True}
@@ -226,7 +226,7 @@ def test_provenance_hashes_the_recipe_and_flags_a_dirty_tree(tmp_path: Path) -> 
     recipe, data, meta = repo / "recipe.yaml", repo / "data.jsonl", repo / "meta.json"
     recipe.write_text("process:\n  - text_length_filter: {min_len: 10}\n")
     data.write_text('{"text": "x"}\n')
-    meta.write_text('{"torch_version": "2.13.0", "tokens_budget": 4096}')
+    meta.write_text('{"proxy": "gpt", "torch_version": "2.13.0", "tokens_budget": 4096}')
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)
@@ -243,7 +243,7 @@ def test_provenance_hashes_the_recipe_and_flags_a_dirty_tree(tmp_path: Path) -> 
 
 
 def test_noise_tagged_eval_documents_are_warned_about_with_the_fix(tmp_path: Path) -> None:
-    from summarize import eval_set_warnings
+    from sandbox.verdict import eval_set_warnings
 
     rows = [{"text": "a", "meta": {"origin": "clean"}}, {"text": "b", "meta": {"origin": "noise:boilerplate"}},
             {"text": "c", "meta": {"origin": "noise:spam"}}, {"text": "d"}]
@@ -257,7 +257,8 @@ def test_noise_tagged_eval_documents_are_warned_about_with_the_fix(tmp_path: Pat
 
 
 def test_one_seed_verdict_says_why_it_makes_no_claim() -> None:
-    from summarize import agreement, interval_cell, low_power_reason, proxy_verdict
+    from sandbox.summary_tables import interval_cell
+    from sandbox.verdict import agreement, low_power_reason, proxy_verdict
 
     n_bytes = [100] * 20
     variants = {"raw": scores([[200.0] * 20], n_bytes), "recipe": scores([[190.0] * 20], n_bytes)}
@@ -274,8 +275,8 @@ def test_one_seed_verdict_says_why_it_makes_no_claim() -> None:
 
 
 def test_the_data_table_shows_each_proxys_distinct_training_bytes_and_epochs() -> None:
-    from evaluate import training_exposure
-    from summarize import data_markdown
+    from sandbox.evaluation import training_exposure
+    from sandbox.summary_markdown import data_markdown
 
     ngram = training_exposure({0: {"distinct_train_bytes": 1_038_802, "epochs": 1.0},
                                1: {"distinct_train_bytes": 1_038_802, "epochs": 1.0}})

@@ -1,4 +1,4 @@
-"""The byte-level model, its scoring, and the train.py / infer.py command lines (CPU, tiny sizes)."""
+"""The byte-level model, its scoring, and the train_gpt.py / infer.py command lines (CPU, tiny sizes)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any, Iterator  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-import train  # noqa: E402
+from sandbox import gpt_training as train  # noqa: E402
 from sandbox.jsonl import write_jsonl  # noqa: E402
 from sandbox.model import (  # noqa: E402
     BOS,
@@ -56,7 +56,7 @@ def run_script(name: str, *args: str, env: dict[str, str] | None = None) -> subp
 
 
 def train_in_process(tmp_path: Path, name: str, *args: str) -> tuple[ByteGPT, list[dict[str, Any]]]:
-    """Train with train.py's own functions (no subprocess start-up); return the model and loss rows."""
+    """Train with train_gpt.py's own functions (no subprocess start-up); return the model and loss rows."""
     train_file = tmp_path / "train.jsonl"
     if not train_file.exists():
         write_jsonl(train_file, corpus_records(40))
@@ -239,7 +239,7 @@ def tiny_dataset(tmp_path: Path) -> dict[str, Path]:
 
 def train_cli(paths: dict[str, Path], out_dir: Path, *extra: str, env: dict[str, str] | None = None):
     return run_script(
-        "train.py", "--train", str(paths["train"]), "--eval", str(paths["eval"]), "--out-dir", str(out_dir),
+        "train_gpt.py", "--train", str(paths["train"]), "--eval", str(paths["eval"]), "--out-dir", str(out_dir),
         *TINY_ARGS, "--steps", "12", "--warmup-steps", "2", "--log-every", "4", *extra, env=env,
     )
 
@@ -282,7 +282,7 @@ def test_train_and_infer_cli(tiny_dataset: dict[str, Path], tmp_path: Path) -> N
     highest = sorted((row["bpb"] for row in scored if row["bpb"] is not None), reverse=True)[:3]
     assert [row["bpb"] for row in hardest] == highest
 
-    # held-out scoring through infer.py (whole documents) is the number train.py reports
+    # held-out scoring through infer.py (whole documents) is the number train_gpt.py reports
     heldout_out = tmp_path / "heldout.jsonl"
     result = run_script("infer.py", "--model", str(out_dir / "model.pt"), "--data", str(tiny_dataset["eval"]),
                         "--out", str(heldout_out), "--max-bytes", "0")

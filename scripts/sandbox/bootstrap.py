@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from sandbox.jsonl import iter_jsonl
-from sandbox.proxy_kinds import is_deterministic, seed_effect
+from sandbox.proxies import is_deterministic, seed_effect
 
 # Defined, with its version, in sandbox.metrics (paired_comparison).
 METHOD = "paired_comparison v2"

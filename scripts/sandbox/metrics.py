@@ -36,7 +36,7 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "differences over n_seeds, less the seed x document interaction the document component already holds), "
         "never below either component; degrees of freedom by Welch-Satterthwaite (n_docs - 1 and n_seeds - 1); "
         "the interval is the wider of that and the t-interval over seeds alone; significant when it excludes 0; "
-        "one seed of a seed-dependent proxy (sandbox.proxy_kinds) gets no interval and significant None, with "
+        "one seed of a seed-dependent proxy (sandbox.proxies) gets no interval and significant None, with "
         "the reason in no_claim; mde_percent: the minimum detectable effect at 80 % power, the true difference a "
         "two-sided test at this confidence finds with probability 0.8 (noncentral t: about 2.8 standard errors "
         "for many df, 5.6 for 2), in percent of the reference; percentages take the reference's bpb as known; "

@@ -1,4 +1,5 @@
-"""Per-document score rows: what infer.py writes for the probe set and train.py for the held-out set."""
+"""Per-document score rows: what infer.py writes for the probe set and every proxy for the held-out set
+(sandbox.proxies)."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.jsonl import InputError
+from sandbox.proxies import REGISTRY
 from sandbox.recipe import read_yaml
 
 METHODS = ("random", "grid", "bayes")
@@ -56,9 +57,9 @@ BETA_FAMILY = frozenset({"beta", "q_beta"})
 # ... below max, as wandb/sweeps grid_search.py builds it); the rest need `values:`.
 GRID_DISTRIBUTIONS = ("constant", "categorical", "int_uniform", "q_uniform")
 # Metrics a trial produces. Model metrics need training; data metrics only processing. A model
-# metric may name its proxy model (heldout_bpb@ngram); without one, the first configured proxy.
+# metric may name its proxy model (heldout_bpb@ngram, any name of sandbox.proxies); without one, the
+# first configured proxy.
 MODEL_METRICS = ("heldout_bpb",)
-PROXY_MODELS = ("ngram", "gpt", "command", "hf")
 DATA_METRICS = ("kept_fraction", "docs", "noise_precision", "noise_recall")
 TARGET = re.compile(r"^\s*([\w@]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
 COMPARISONS = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
@@ -172,7 +173,7 @@ def parse_metric(raw: Any, path: str) -> tuple[str, str]:
     if not isinstance(metric, dict):
         raise InputError(f"{path}: `metric` must be a mapping with name and goal.")
     name, goal = metric.get("name", "heldout_bpb"), metric.get("goal", "minimize")
-    known = MODEL_METRICS + tuple(f"{model}@{proxy}" for model in MODEL_METRICS for proxy in PROXY_MODELS)
+    known = MODEL_METRICS + tuple(f"{model}@{proxy}" for model in MODEL_METRICS for proxy in REGISTRY)
     if name not in known + DATA_METRICS:
         raise InputError(
             f"{path}: the evaluation produces no metric '{name}'. "

@@ -1,4 +1,5 @@
-"""Train the tiny byte-level GPT from scratch on one data variant, with a fixed token budget.
+"""Train the tiny byte-level GPT from scratch on one data variant, with a fixed token budget
+(scripts/train_gpt.py; the model is sandbox.model).
 
 The training documents are concatenated, each preceded by BOS, and cut into consecutive windows
 of seq_len targets (at a seeded offset, so the first and last may be shorter). Each step takes the
@@ -19,9 +20,9 @@ Biases, offline (under --wandb-dir) unless WANDB_MODE says otherwise.
 from __future__ import annotations
 
 import argparse
-import json
 import collections
 import copy
+import functools
 import math
 import os
 import sys
@@ -29,35 +30,32 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+from sandbox import tracking
+from sandbox.jsonl import read_texts, write_jsonl
+from sandbox.model import BOS, ByteGPT, ModelConfig, score_documents
+from sandbox.proxies import require_training_bytes
+from sandbox.proxies import score_heldout as write_heldout
 
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import InputError, read_texts, write_jsonl  # noqa: E402
-from sandbox.model import (  # noqa: E402
-    BOS,
-    ByteGPT,
-    ModelConfig,
-    count_parameters,
-    pick_device,
-    save_checkpoint,
-    score_documents,
-)
-from sandbox.scoring import read_documents, score_rows  # noqa: E402
-
+PROXY = "gpt"
 EVAL_BATCH_SIZE = 64
+# the GPT's run tracker: wandb's config.proxy is gpt
+Tracker = functools.partial(tracking.Tracker, proxy=PROXY)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """train_gpt.py's options, checked."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", required=True, type=Path, help="training JSONL")
     parser.add_argument("--eval", required=True, type=Path, help="held-out JSONL scored at the end")
     parser.add_argument("--text-key", default="text")
     parser.add_argument("--out-dir", required=True, type=Path)
-    parser.add_argument("--heldout-out", type=Path, default=None, help="also write per-document held-out scores")
+    parser.add_argument("--heldout-out", type=Path, default=None,
+                        help="also write per-document held-out scores")
     parser.add_argument("--seed", type=int, default=0, help="initialisation and data order")
     parser.add_argument("--steps", type=int, default=800)
     parser.add_argument("--batch-size", type=int, default=8)
@@ -67,7 +65,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--n-heads", type=int, default=4)
     parser.add_argument("--lr", type=float, default=5e-3, help="peak learning rate")
     parser.add_argument(
-        "--warmup-steps", type=int, default=80, help="~10 %% of --steps; a much shorter warm-up leaves some seeds stuck"
+        "--warmup-steps", type=int, default=80,
+        help="~10 %% of --steps; a much shorter warm-up leaves some seeds stuck"
     )
     parser.add_argument("--min-lr-ratio", type=float, default=0.1,
                         help="the cosine decay ends at this fraction of --lr (0 decays to zero)")
@@ -81,10 +80,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--score-final", action="store_true",
                         help="with --ema-decay or --average-last, also score the last step's weights "
                         "(heldout_bpb_final in train_meta.json)")
-    parser.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
+    parser.add_argument("--device", default="auto",
+                        help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     parser.add_argument("--log-every", type=int, default=10)
-    parser.add_argument("--tracking", choices=["wandb", "none"], default=os.environ.get("SANDBOX_TRACKING", "none"),
+    parser.add_argument("--tracking", choices=["wandb", "none"],
+                        default=os.environ.get("SANDBOX_TRACKING", "none"),
                         help="default: $SANDBOX_TRACKING (the workflow sets it from the config), else none")
     parser.add_argument("--wandb-dir", type=Path, default=Path("wandb"))
     parser.add_argument("--wandb-project", default=os.environ.get("WANDB_PROJECT", "recipe-sandbox"),
@@ -92,7 +93,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--wandb-group", default=None)
     parser.add_argument("--run-name", default=None)
     parser.add_argument("--variant", default=None,
-                        help="the data variant trained on (wandb: config.variant, its training data as an artifact)")
+                        help="the data variant trained on (wandb: config.variant, its training data "
+                        "as an artifact)")
     args = parser.parse_args(argv)
     for name in ("steps", "batch_size", "seq_len", "d_model", "n_layers", "n_heads", "threads", "log_every"):
         if getattr(args, name) < 1:
@@ -112,23 +114,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def plain_config(args: argparse.Namespace) -> dict[str, Any]:
-    """The arguments as JSON-friendly values (for the checkpoint, the metadata and wandb)."""
-    return {key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
-
-
 def token_stream(path: Path, text_key: str) -> tuple[torch.Tensor, int, int]:
     """(BOS doc1 BOS doc2 ... as int16 ids, documents, bytes); InputError if there is nothing to learn."""
     texts = read_texts(path, text_key)
     encoded = [text.encode("utf-8") for text in texts]
     n_bytes = sum(len(data) for data in encoded)
-    if not texts or n_bytes == 0:
-        what = "no documents" if not texts else f"{len(texts)} documents but every '{text_key}' is empty"
-        raise InputError(
-            f"{path}: {what}, so there is nothing to train on. "
-            "Fix: check that the recipe did not remove every document (see its removed.jsonl) "
-            "and that text_key names the field holding the text."
-        )
+    require_training_bytes(path, encoded, text_key)
     stream = torch.empty(n_bytes + len(encoded), dtype=torch.int16)
     position = 0
     for data in encoded:
@@ -219,7 +210,8 @@ class WindowWalk:
                 "epochs": self.epochs}
 
 
-def learning_rate(step: int, peak: float, warmup_steps: int, total_steps: int, min_ratio: float = 0.1) -> float:
+def learning_rate(step: int, peak: float, warmup_steps: int, total_steps: int,
+                  min_ratio: float = 0.1) -> float:
     """Linear warm-up to peak, then cosine decay to min_ratio * peak at the last step (steps count from 1)."""
     if step <= warmup_steps:
         return peak * step / warmup_steps
@@ -283,62 +275,8 @@ def make_optimizer(model: ByteGPT, lr: float, weight_decay: float, device: torch
     return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), fused=fused)
 
 
-class Tracker:
-    """Experiment tracking: a no-op, or one wandb run (offline unless WANDB_MODE is set)."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.run = None
-        if args.tracking == "wandb":
-            self.run = start_wandb(args)
-            print(f"wandb run ({os.environ['WANDB_MODE']}) in {Path(self.run.dir).parent}", flush=True)
-
-    def log(self, row: dict[str, Any]) -> None:
-        if self.run is not None:
-            self.run.log({key: value for key, value in row.items() if key != "step"}, step=row["step"])
-
-    def finish(self, summary: dict[str, Any]) -> None:
-        if self.run is not None:
-            final = {key: value for key, value in summary.items() if value is not None}
-            self.run.log(final)
-            for key, value in final.items():
-                self.run.summary[key] = value
-            self.run.finish()
-
-
-def start_wandb(args: argparse.Namespace) -> Any:
-    """Start an offline wandb run under args.wandb_dir (wandb is imported only here: it is slow)."""
-    os.environ.setdefault("WANDB_MODE", "offline")
-    os.environ["WANDB_SILENT"] = "true"
-    import wandb
-
-    args.wandb_dir.mkdir(parents=True, exist_ok=True)
-    config = {**plain_config(args), "proxy": "gpt"}
-    # an HPO trial's models carry its number, linking them to the trial's own run (hpo_tell.py)
-    if args.variant and args.variant.startswith("trial"):
-        config["trial"] = int(args.variant.removeprefix("trial"))
-    run = wandb.init(
-        dir=str(args.wandb_dir),
-        project=args.wandb_project,
-        group=args.wandb_group,
-        name=args.run_name,
-        job_type="train",
-        tags=[args.variant] if args.variant else None,
-        config=config,
-        # system metrics would take CPU from a 1-thread job, and their probes may reach for the network
-        settings=wandb.Settings(x_disable_stats=True),
-    )
-    if args.variant:
-        # a reference, not a copy: the artifact records the file's path and checksum
-        data = wandb.Artifact(f"{args.wandb_group or 'data'}-{args.variant}", type="dataset",
-                              metadata={"variant": args.variant, "path": str(args.train)})
-        data.add_reference(args.train.resolve().as_uri(), name=args.train.name)
-        # log_artifact, not use_artifact: offline runs can only log (wandb sync uploads it later)
-        run.log_artifact(data)
-    return run
-
-
 def train(
-    args: argparse.Namespace, stream: torch.Tensor, device: torch.device, tracker: Tracker
+    args: argparse.Namespace, stream: torch.Tensor, device: torch.device, tracker: tracking.Tracker
 ) -> tuple[ByteGPT, float]:
     """Train from scratch; write loss.jsonl; return the model and the training seconds.
 
@@ -349,13 +287,14 @@ def train(
 
 
 def train_averaged(
-    args: argparse.Namespace, stream: torch.Tensor, device: torch.device, tracker: Tracker
+    args: argparse.Namespace, stream: torch.Tensor, device: torch.device, tracker: tracking.Tracker
 ) -> tuple[ByteGPT, ByteGPT | None, float, WindowWalk]:
     """Train from scratch; write loss.jsonl; return the last-step model, the weight-averaged model
     (None unless --ema-decay or --average-last), the training seconds and the walk over the data."""
     torch.manual_seed(args.seed)
     walk = WindowWalk(stream, args.seq_len, args.seed)
-    config = ModelConfig(seq_len=args.seq_len, d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads)
+    config = ModelConfig(seq_len=args.seq_len, d_model=args.d_model, n_layers=args.n_layers,
+                         n_heads=args.n_heads)
     model = ByteGPT(config).to(device).train()
     optimizer = make_optimizer(model, args.lr, args.weight_decay, device)
     average = WeightAverage(model, args.ema_decay, args.average_last)
@@ -419,69 +358,9 @@ def score_heldout(model: ByteGPT, path: Path, text_key: str, seq_len: int, devic
                   rows_out: Path | None) -> float | None:
     """Bits per byte on the eval file, every byte predicted once; None when it has no bytes.
 
-    With rows_out, also writes one score row per held-out document.
+    With rows_out, also writes heldout.jsonl (one score row per held-out document).
     """
-    records = read_documents(path, text_key)
-    texts = [record[text_key] for record in records]
-    scores = score_documents(model, texts, seq_len, EVAL_BATCH_SIZE, device)
-    if rows_out is not None:
-        write_jsonl(rows_out, score_rows(records, texts, scores))
-    total_bytes = sum(n_bytes for _, n_bytes in scores)
-    if total_bytes == 0:
-        print(f"WARNING: {path} has no bytes to score; heldout_bpb is null", flush=True)
-        return None
-    return sum(bits for bits, _ in scores) / total_bytes
+    def scores(texts: list[str]) -> list[tuple[float, int]]:
+        return score_documents(model, texts, seq_len, EVAL_BATCH_SIZE, device)
 
-
-def main() -> None:
-    args = parse_args()
-    torch.set_num_threads(args.threads)
-    device = pick_device(args.device)
-    stream, n_docs, n_bytes = token_stream(args.train, args.text_key)
-    if not args.eval.is_file():
-        raise InputError(f"{args.eval}: file not found. Fix: pass --eval an existing held-out JSONL file.")
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    tokens_budget = args.steps * args.batch_size * args.seq_len
-    print(
-        f"training on {args.train}: {n_docs} documents, {n_bytes} bytes; budget {tokens_budget} tokens "
-        f"({tokens_budget / (len(stream) - 1):.2f} epochs); device {device}, {args.threads} threads",
-        flush=True,
-    )
-    tracker = Tracker(args)
-    final, averaged, seconds, walk = train_averaged(args, stream, device, tracker)
-    model = averaged if averaged is not None else final
-    eval_start = time.perf_counter()
-    bpb = score_heldout(model, args.eval, args.text_key, args.seq_len, device, args.heldout_out)
-    eval_seconds = time.perf_counter() - eval_start
-    bpb_final = None
-    if averaged is not None and args.score_final:
-        bpb_final = score_heldout(final, args.eval, args.text_key, args.seq_len, device, None)
-    save_checkpoint(args.out_dir / "model.pt", model, plain_config(args))
-    meta = {
-        "proxy": "gpt",
-        "n_params": count_parameters(model),
-        "tokens_budget": tokens_budget,
-        "train_docs": n_docs,
-        "train_bytes": n_bytes,
-        # seen without replacement: epochs > 1 only when the data are smaller than the budget
-        **walk.exposure(),
-        "device": str(device),
-        "threads": args.threads,
-        "seconds": round(seconds, 3),
-        "eval_seconds": round(eval_seconds, 3),
-        "heldout_bpb": bpb,
-        # which weights heldout_bpb and model.pt are: "final" (last step), "ema" or "average_last"
-        "weights": "ema" if args.ema_decay > 0 else "average_last" if args.average_last > 0 else "final",
-        "ema_decay": args.ema_decay,
-        "average_last": args.average_last,
-        "heldout_bpb_final": bpb if averaged is None else bpb_final,
-        "torch_version": torch.__version__,
-        "config": plain_config(args),
-    }
-    (args.out_dir / "train_meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    tracker.finish({"heldout_bpb": bpb, "n_params": meta["n_params"], "train_seconds": meta["seconds"]})
-    print(f"held-out bpb {bpb} on {args.eval}; trained {seconds:.1f}s, scored {eval_seconds:.1f}s", flush=True)
-
-
-if __name__ == "__main__":
-    run_main(main)
+    return write_heldout(path, text_key, scores, rows_out)

@@ -1,0 +1,173 @@
+"""The summary's tables, defined once for summary.md and the report's verdict page: the per-proxy
+verdict table (each variant's bpb and its comparisons with the references) and the data table (what
+each variant kept, and what each proxy trained on), with the cell formatters and the notes beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.tables import Column, Table
+from sandbox.variants import K_SIGMA, RAW, comparison_key
+
+NO_VALUE = "–"
+INTERVALS_NOTE = (
+    "Intervals are paired intervals over test documents and seeds (Student t, Welch-Satterthwaite "
+    "df; ✓: excludes 0); the minimum detectable effect (80 % power) is the true difference they find "
+    "4 times in 5. One seed of a seed-dependent proxy gets no interval. Lower bpb is better.")
+EXPOSURE_NOTE = (
+    "Distinct bytes × epochs: how much of the variant each proxy's models trained on and how "
+    "often (mean over seeds), on the same budget. A variant smaller than the budget is used "
+    "whole: once by the n-gram, for more than one epoch by the neural rungs; so a variant that "
+    "scores worse with fewer distinct bytes may have less data rather than worse data.")
+NO_TAGS_NOTE = (
+    "Noise precision and recall need a `meta.origin` tag (`clean` or `noise:<kind>`) on every pool "
+    "document; this pool has none, so they are absent, and the removals per operator are counts only.")
+
+
+def fmt(value: Any, digits: int = 4) -> str:
+    """A number for a cell: floats to `digits` decimals, None as '–'."""
+    if value is None:
+        return NO_VALUE
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def interval_cell(comparison: dict[str, Any] | None) -> str:
+    """'-1.24 % [-1.39, -1.09] ✓' (✓: the interval excludes 0), or '–' when there is no comparison."""
+    if comparison is None:
+        return NO_VALUE
+    if comparison["significant"] is None:
+        return f"{comparison['relative_percent']:+.2f} % (one seed: no interval)"
+    low, high = comparison["relative_ci_percent"]
+    mark = " ✓" if comparison["significant"] else ""
+    return f"{comparison['relative_percent']:+.2f} % [{low:+.2f}, {high:+.2f}]{mark}"
+
+
+def mde_cell(comparison: dict[str, Any] | None) -> str:
+    """The minimum detectable effect at 80 % power, in percent, or '–'."""
+    if comparison is None or comparison["mde_percent"] is None:
+        return NO_VALUE
+    return f"{comparison['mde_percent']:.2f} %"
+
+
+def fraction_text(fraction: dict[str, Any], spec: str) -> str:
+    """'0.52 [0.40, 0.63]', the interval left out where one seed gives none."""
+    if fraction["ci_low"] is None:
+        return f"{fraction['value']:{spec}}"
+    return f"{fraction['value']:{spec}} [{fraction['ci_low']:{spec}}, {fraction['ci_high']:{spec}}]"
+
+
+def fraction_cell(fraction: dict[str, Any] | None) -> str:
+    return fraction_text(fraction, ".2f") if fraction else NO_VALUE
+
+
+def byte_count(value: float | None) -> str:
+    """Bytes with three significant digits and a unit (kB, MB, GB: powers of 1000)."""
+    if value is None:
+        return NO_VALUE
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if value >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value:.0f} B"
+
+
+def exposure_cell(evaluation: dict[str, Any] | None) -> str:
+    """A proxy's distinct training bytes and epochs on a variant, e.g. "1.04 MB × 1.00"."""
+    if evaluation is None or evaluation.get("train_distinct_bytes") is None:
+        return NO_VALUE
+    return f"{byte_count(evaluation['train_distinct_bytes'])} × {fmt(evaluation.get('train_epochs'), 2)}"
+
+
+@dataclass(frozen=True)
+class VerdictRow:
+    """One variant under one proxy, with that proxy's comparisons."""
+
+    name: str
+    variant: dict[str, Any]
+    comparisons: dict[str, Any]
+    selected: bool
+
+    def versus(self, reference: str) -> dict[str, Any] | None:
+        return self.comparisons.get(comparison_key(self.name, reference))
+
+
+VERDICT_COLUMNS: list[Column[VerdictRow]] = [
+    Column("variant", lambda row: row.name + (" (selected)" if row.selected else "")),
+    Column("validation bpb", lambda row: f"{row.variant['validation_bpb']:.4f}"),
+    Column("test bpb (mean ± seed std)",
+           lambda row: f"{row.variant['test_bpb']:.4f} ± {row.variant['test_bpb_std']:.4f}"),
+    Column("seeds", lambda row: str(len(row.variant["seeds"]))),
+    Column(f"vs {RAW} (CI)", lambda row: "baseline" if row.name == RAW else interval_cell(row.versus(RAW))),
+    Column("minimum detectable effect (80 % power)", lambda row: mde_cell(row.versus(RAW))),
+    Column(f"vs {K_SIGMA} (CI)", lambda row: interval_cell(row.versus(K_SIGMA))),
+    Column("fraction of oracle gain", lambda row: fraction_cell(row.variant.get("fraction_of_oracle_gain"))),
+]
+
+
+def verdict_table(result: dict[str, Any]) -> Table[VerdictRow]:
+    """One proxy's table: a row per variant (summary.json's proxies.<proxy>)."""
+    selected = result.get("selected_on_validation")
+    rows = [VerdictRow(name, variant, result["comparisons"], name == selected)
+            for name, variant in result["variants"].items()]
+    return Table(VERDICT_COLUMNS, rows)
+
+
+def proxy_title(proxy: str, result: dict[str, Any], judges_cleaning: bool) -> str:
+    """The proxy's table heading, saying what its numbers measure."""
+    title = f"Proxy `{proxy}`" + (" (low power)" if result["low_power"] else "")
+    if not judges_cleaning:
+        title += ": fit to the raw pool (eval set split from the pool; not a verdict on cleaning)"
+    return title
+
+
+def low_power_note(result: dict[str, Any]) -> str | None:
+    """Why the proxy's verdict can flip with the seed, where it can."""
+    if not result["low_power"]:
+        return None
+    return f"Low power: {result['low_power']}; its verdict can flip with the seed."
+
+
+@dataclass(frozen=True)
+class DataRow:
+    """One variant's data metrics, and what each proxy trained on of it."""
+
+    name: str
+    variant: dict[str, Any]
+    trained: dict[str, dict[str, Any] | None]
+
+    def noise(self, key: str) -> str:
+        return fmt((self.variant.get("noise_removal") or {}).get(key), 3)
+
+
+DATA_COLUMNS: list[Column[DataRow]] = [
+    Column("variant", lambda row: row.name),
+    Column("documents", lambda row: fmt(row.variant.get("docs"))),
+    Column("kept fraction", lambda row: f"{row.variant['kept_fraction']:.3f}"),
+    Column("noise precision", lambda row: row.noise("precision")),
+    Column("noise recall", lambda row: row.noise("recall")),
+]
+
+
+def exposure_column(proxy: str) -> Column[DataRow]:
+    return Column(f"`{proxy}`: distinct bytes × epochs", lambda row: exposure_cell(row.trained[proxy]))
+
+
+def data_table(variants: dict[str, dict[str, Any]],
+               proxies: dict[str, dict[str, Any]] | None = None) -> Table[DataRow]:
+    """summary.json's variants, with a column per proxy for the bytes and epochs its models trained on."""
+    proxies = proxies or {}
+    rows = [DataRow(name, variant, {proxy: result["variants"].get(name) for proxy, result in proxies.items()})
+            for name, variant in variants.items()]
+    return Table([*DATA_COLUMNS, *(exposure_column(proxy) for proxy in proxies)], rows)
+
+
+def data_notes(variants: dict[str, dict[str, Any]], proxies: dict[str, dict[str, Any]] | None) -> list[str]:
+    """The paragraphs under the data table: what the exposure columns mean, and why the noise metrics
+    are absent where they are."""
+    notes = [EXPOSURE_NOTE] if proxies else []
+    if not any(variant.get("origin_tags") for variant in variants.values()):
+        notes.append(NO_TAGS_NOTE)
+    return notes
