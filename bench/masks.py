@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-from prepare_demo import build_demo  # noqa: E402
+from sandbox.demo import build_demo  # noqa: E402
 from sandbox.jsonl import write_jsonl  # noqa: E402
 
 DEMO_RECIPE = REPO / "config/recipes/demo.yaml"
