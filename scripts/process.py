@@ -13,7 +13,7 @@ pool with the stats the raw analysis computed (Data-Juicer's filters skip a stat
 carries); otherwise the plain pool. Which filter removed a document: with reused stats (and only
 filters up to the last filter), each filter's own decision is asked again on the removed documents'
 stats, in recipe order; otherwise Data-Juicer's tracer records them during the run. Either way the
-result must match the executor's own per-op counts.
+result must match the executor's own per-op counts (sandbox/removals.py attributes on every path).
 """
 
 from __future__ import annotations
