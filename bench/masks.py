@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-from prepare_demo import build_demo  # noqa: E402
+from sandbox.demo import build_demo  # noqa: E402
 from sandbox.jsonl import write_jsonl  # noqa: E402
 
 DEMO_RECIPE = REPO / "config/recipes/demo.yaml"
@@ -51,9 +51,11 @@ LEFT_LINE = re.compile(r"OP \[\w+\] Done in [\d.]+s\. Left (\d+) samples")
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[3000, 100000])
-    parser.add_argument("--repeats", type=int, default=3, help="runs of the mask step and process.py (min counts)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of the mask step and process.py (min counts)")
     parser.add_argument("--work-dir", type=Path, default=None, help="keep pools and analyses here")
-    parser.add_argument("--with-sweep", action="store_true", help="also run bench/hpo_sweep.py and print its figures")
+    parser.add_argument("--with-sweep", action="store_true",
+                        help="also run bench/hpo_sweep.py and print its figures")
     return parser.parse_args()
 
 
@@ -105,8 +107,8 @@ def process_py(recipe: Path, analyzed: Path, pool: Path, folder: Path, out: Path
                       "--analyzed-recipe", str(analyzed), "--pool", str(pool),
                       "--pool-with-stats", str(folder / "with_stats.jsonl"),
                       "--stats-cache", str(folder / "stats.parquet"), "--out-data", str(out / "data.jsonl"),
-                      "--out-counts", str(out / "op_counts.json"), "--out-removed", str(out / "removed.jsonl"),
-                      "--np", "2"])
+                      "--out-counts", str(out / "op_counts.json"),
+                      "--out-removed", str(out / "removed.jsonl"), "--np", "2"])
     return seconds, json.loads((out / "op_counts.json").read_text())
 
 
@@ -130,9 +132,11 @@ def bench_size(size: int, folder: Path, repeats: int) -> dict[str, float]:
     folder.mkdir(parents=True, exist_ok=True)
     pool = build_pool(size, folder)
     recipe = tightened_recipe(folder / "recipe.yaml")
-    analyze_seconds, _ = run([sys.executable, "scripts/analyze.py", "--recipe", str(DEMO_RECIPE), "--data", str(pool),
-                              "--out-stats", str(folder / "stats.jsonl"), "--out-overall", str(folder / "overall.json"),
-                              "--out-plots", str(folder / "plots"), "--out-dataset", str(folder / "with_stats.jsonl"),
+    analyze_seconds, _ = run([sys.executable, "scripts/analyze.py", "--recipe", str(DEMO_RECIPE),
+                              "--data", str(pool), "--out-stats", str(folder / "stats.jsonl"),
+                              "--out-overall", str(folder / "overall.json"),
+                              "--out-plots", str(folder / "plots"),
+                              "--out-dataset", str(folder / "with_stats.jsonl"),
                               "--out-stats-cache", str(folder / "stats.parquet"), "--np", "2"])
     mask_seconds, mask_kept = mask_step_seconds(recipe, folder / "stats.parquet", repeats)
     process_times = []
@@ -156,7 +160,8 @@ def bench_size(size: int, folder: Path, repeats: int) -> dict[str, float]:
     dj_kept = sorted(json.loads(line)["sandbox_row"] for line in export.read_text().splitlines())
     dj_left = [int(left) for left in LEFT_LINE.findall(result.stdout + result.stderr)]
     if dj_kept != mask_kept or dj_left != [op["left"] for op in counts["ops"]]:
-        sys.exit(f"{size} docs: the mask path and dj-process disagree (kept {len(mask_kept)} vs {len(dj_kept)})")
+        sys.exit(f"{size} docs: the mask path and dj-process disagree "
+                 f"(kept {len(mask_kept)} vs {len(dj_kept)})")
     return {"docs": size, "analyze_s": analyze_seconds, "mask_step_s": mask_seconds,
             "process_py_s": min(process_times), "executor_s": executor_seconds, "dj_process_s": dj_seconds,
             "kept": len(mask_kept)}
@@ -168,8 +173,8 @@ def main() -> None:
         base = args.work_dir or Path(scratch)
         rows = [bench_size(size, base / str(size), args.repeats) for size in args.sizes]
     print("| docs | kept | analyze once (s) | mask step (s) | process.py, mask path (s) "
-          "| process.py, executor path (s) | dj-process (s) | mask step / dj-process | mask path / dj-process "
-          "| executor path / dj-process |")
+          "| process.py, executor path (s) | dj-process (s) | mask step / dj-process "
+          "| mask path / dj-process | executor path / dj-process |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         direct = row["dj_process_s"]

@@ -15,7 +15,6 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -23,12 +22,10 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.datamodels import group_names_for_ops, meta_value, subset_mask  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
-from sandbox.jsonl import InputError, iter_jsonl  # noqa: E402
-from sandbox.masks import apply_ops, mask_path_refusal, read_stats_cache  # noqa: E402
+from sandbox.datamodels import DocumentGroups, MetaGroups, OpGroups, subset_mask  # noqa: E402
+from sandbox.dj import forbid_runtime_installs  # noqa: E402
+from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.ngram import heldout_nll_bits  # noqa: E402
-from sandbox.recipe import load_recipe, op_names  # noqa: E402
 from sandbox.scoring import read_documents  # noqa: E402
 
 
@@ -40,7 +37,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--stats-cache", type=Path, help="the raw analysis's stats.parquet (group-by ops)")
     parser.add_argument("--group-by", required=True,
                         help="ops, document, or a dotted metadata field such as meta.source")
-    parser.add_argument("--alpha", required=True, type=float, help="probability that a subset includes a group")
+    parser.add_argument("--alpha", required=True, type=float,
+                        help="probability that a subset includes a group")
     parser.add_argument("--seed", required=True, type=int, help="subset draws and training document order")
     parser.add_argument("--start", required=True, type=int)
     parser.add_argument("--stop", required=True, type=int)
@@ -51,64 +49,6 @@ def parse_args() -> argparse.Namespace:
     if args.group_by == "ops" and (args.recipe is None or args.stats_cache is None):
         parser.error("--group-by ops needs --recipe and --stats-cache")
     return args
-
-
-class OpGroups:
-    """Subsets of the recipe's ops, each applied to the cached stats in recipe order."""
-
-    def __init__(self, recipe_path: Path, stats_cache: Path, pool_rows: list[int]) -> None:
-        from data_juicer.ops.load import load_ops
-
-        recipe = load_recipe(recipe_path)
-        register_custom_operators(recipe)
-        process = recipe["process"]
-        self.names = group_names_for_ops(op_names(process))
-        self.ops = load_ops(process)
-        self.cache = read_stats_cache(stats_cache)
-        if self.cache.rows.tolist() != pool_rows:
-            raise InputError(f"{stats_cache} does not list the pool's documents in order. "
-                             "Fix: rerun the raw analysis (snakemake --forcerun analyze).")
-        refusal = mask_path_refusal(self.ops, self.cache)
-        if refusal is not None:
-            raise InputError(
-                f"{recipe_path}: datamodels with group_by: ops switch each op on and off over the cached stats, "
-                f"but {refusal}. Fix: use a recipe of filters and exact deduplicators, or group by a "
-                "metadata field (datamodels.group_by: meta.source).")
-
-    def kept_positions(self, mask: np.ndarray) -> np.ndarray:
-        included = np.flatnonzero(mask).tolist()
-        return apply_ops([self.ops[i] for i in included], self.cache, included).kept
-
-
-class MetaGroups:
-    """Subsets of a metadata field's values: a subset keeps the documents whose value it includes."""
-
-    def __init__(self, pool: list[dict[str, Any]], field: str, pool_path: Path) -> None:
-        values = []
-        for line, record in enumerate(pool, start=1):
-            try:
-                values.append(str(meta_value(record, field)))
-            except KeyError as missing:
-                raise InputError(
-                    f"{pool_path}: document {line} has no '{field}' ('{missing.args[0]}' is missing), so it "
-                    f"belongs to no group. Fix: give every document a '{field}', or set datamodels.group_by "
-                    "to ops or to another field.") from None
-        self.names = sorted(set(values))
-        group_of = {name: position for position, name in enumerate(self.names)}
-        self.group_per_doc = np.array([group_of[value] for value in values])
-
-    def kept_positions(self, mask: np.ndarray) -> np.ndarray:
-        return np.flatnonzero(mask[self.group_per_doc])
-
-
-class DocumentGroups:
-    """Each document its own group (named by its sandbox_row)."""
-
-    def __init__(self, pool: list[dict[str, Any]]) -> None:
-        self.names = [str(record["sandbox_row"]) for record in pool]
-
-    def kept_positions(self, mask: np.ndarray) -> np.ndarray:
-        return np.flatnonzero(mask)
 
 
 def main() -> None:
@@ -148,8 +88,8 @@ def main() -> None:
               f"held-out bpb {bpb[row]:.5f} ({time.perf_counter() - started:.1f} s)", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     partial = args.out.with_name(args.out.name + ".partial.npz")
-    np.savez(partial, models=np.array(list(models)), masks=masks, margins=margins, bpb=bpb, train_docs=train_docs,
-             groups=np.array(groups.names, dtype=str))
+    np.savez(partial, models=np.array(list(models)), masks=masks, margins=margins, bpb=bpb,
+             train_docs=train_docs, groups=np.array(groups.names, dtype=str))
     partial.replace(args.out)
 
 

@@ -7,7 +7,6 @@ interrupted search resumes without new trials.
 from __future__ import annotations
 
 import argparse
-import copy
 import fcntl
 import json
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.recipe import load_recipe, write_recipe  # noqa: E402
+from sandbox.recipe import apply_params, load_recipe, write_recipe  # noqa: E402
 from sandbox.study import ask, distribution_of, open_study, parameter_name, recipe_value  # noqa: E402
 
 
@@ -30,30 +29,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out-recipe", required=True, type=Path)
     parser.add_argument("--out-params", required=True, type=Path)
     return parser.parse_args()
-
-
-def apply_params(recipe: dict, values: dict[str, object]) -> dict:
-    """A copy of the recipe with each value set on every op of that name: op_name.arg_name sets
-    the argument; a deeper name (from a nested W&B `parameters:` block) sets a key inside the
-    argument's dict, which is created (or extended) as needed."""
-    refined = copy.deepcopy(recipe)
-    for name, value in values.items():
-        op, arg, *keys = name.split(".")
-        for entry in refined["process"]:
-            if op in entry:
-                if entry[op] is None:  # an op listed without arguments
-                    entry[op] = {}
-                set_nested(entry[op], [arg, *keys], value)
-    return refined
-
-
-def set_nested(arguments: dict, keys: list[str], value: object) -> None:
-    """arguments[k0][k1]...[kn] = value, making the intermediate dicts."""
-    for key in keys[:-1]:
-        if not isinstance(arguments.get(key), dict):
-            arguments[key] = {}
-        arguments = arguments[key]
-    arguments[keys[-1]] = value
 
 
 def main() -> None:
@@ -73,9 +48,11 @@ def main() -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         study = open_study(args.study, sweep, args.sampler_seed, args.trial)
         sampled = ask(study, args.trial, distributions)
-    values = {name: recipe_value(parameter, sampled.get(name), name in int_names) for name, parameter in parameters.items()}
+    values = {name: recipe_value(parameter, sampled.get(name), name in int_names)
+              for name, parameter in parameters.items()}
     write_recipe(args.out_recipe, apply_params(load_recipe(args.recipe), values))
-    args.out_params.write_text(json.dumps({"trial": args.trial, "params": values}, indent=2) + "\n", encoding="utf-8")
+    params = {"trial": args.trial, "params": values}
+    args.out_params.write_text(json.dumps(params, indent=2) + "\n", encoding="utf-8")
     print(f"trial {args.trial}: {values}")
 
 

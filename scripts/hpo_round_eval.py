@@ -26,9 +26,10 @@ from tqdm import tqdm  # noqa: E402
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.eval_set import VALIDATION, read_split_labels  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, job_scratch, register_custom_operators, run_executor  # noqa: E402
+from sandbox.dj import (  # noqa: E402
+    forbid_runtime_installs, job_scratch, register_custom_operators, run_executor)
 from sandbox.jsonl import iter_jsonl  # noqa: E402
-from sandbox.masks import StatsCache, apply_ops, can_reuse_stats, mask_path_refusal, read_stats_cache  # noqa: E402
+from sandbox.masks import StatsCache, apply_ops, choose_path, read_stats_cache  # noqa: E402
 from sandbox.ngram import heldout_nll_bits  # noqa: E402
 from sandbox.origin import noise_removal, origin_of  # noqa: E402
 from sandbox.recipe import load_recipe  # noqa: E402
@@ -38,17 +39,20 @@ from sandbox.scoring import read_documents  # noqa: E402
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--params", required=True, nargs="+", type=Path, help="params.json per trial")
-    parser.add_argument("--recipes", required=True, nargs="+", type=Path, help="recipe.yaml per trial, same order")
+    parser.add_argument("--recipes", required=True, nargs="+", type=Path,
+                        help="recipe.yaml per trial, same order")
     parser.add_argument("--analyzed-recipe", required=True, type=Path)
     parser.add_argument("--pool", required=True, type=Path)
     parser.add_argument("--stats-cache", required=True, type=Path)
     parser.add_argument("--eval", required=True, type=Path)
     parser.add_argument("--eval-split", required=True, type=Path, help="data/eval_split.json")
-    parser.add_argument("--train", action="store_true", help="train and score the n-gram proxy (model metrics)")
+    parser.add_argument("--train", action="store_true",
+                        help="train and score the n-gram proxy (model metrics)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--budget-bytes", type=int, default=1)
     parser.add_argument("--order", type=int, default=5)
-    parser.add_argument("--np", type=int, default=1, help="executor processes for a trial the mask path refuses")
+    parser.add_argument("--np", type=int, default=1,
+                        help="executor processes for a trial the mask path refuses")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args()
     if len(args.params) != len(args.recipes):
@@ -57,31 +61,28 @@ def parse_args() -> argparse.Namespace:
 
 
 def kept_by_executor(recipe_path: Path, pool_path: Path, np_workers: int, scratch_parent: Path,
-                     scratch_prefix: str) -> tuple[list[int], str]:
+                     scratch_prefix: str) -> list[int]:
     """Kept sandbox_rows when the mask path cannot run the recipe: Data-Juicer's executor, in process."""
     with job_scratch(scratch_parent, scratch_prefix) as scratch:
         export = scratch / "export" / "data.jsonl"
         run_executor(recipe_path, pool_path, export, scratch / "work", np_workers, None)
         kept = [record["sandbox_row"] for _, record in iter_jsonl(export)] if export.exists() else []
-    return kept, "executor"
+    return kept
 
 
 def kept_rows(recipe_path: Path, analyzed: dict[str, Any], cache: StatsCache, pool_path: Path,
               np_workers: int, scratch_parent: Path, scratch_prefix: str) -> tuple[list[int], str]:
     """The trial's kept sandbox_rows and which path computed them."""
-    from data_juicer.ops.load import load_ops
-
     recipe = load_recipe(recipe_path)
     register_custom_operators(recipe)
-    if can_reuse_stats(recipe["process"], analyzed["process"]):
-        ops = load_ops(recipe["process"])
-        if mask_path_refusal(ops, cache) is None:
-            return cache.rows[apply_ops(ops, cache).kept].tolist(), "mask"
-    return kept_by_executor(recipe_path, pool_path, np_workers, scratch_parent, scratch_prefix)
+    choice = choose_path(recipe, analyzed, cache)
+    if choice.is_mask:
+        return cache.rows[apply_ops(choice.ops, cache).kept].tolist(), choice.path
+    return kept_by_executor(recipe_path, pool_path, np_workers, scratch_parent, scratch_prefix), choice.path
 
 
-def ngram_bpb(train_texts: list[bytes], eval_texts: list[bytes], validation: list[bool], seed: int, budget: int,
-              order: int) -> tuple[float, float]:
+def ngram_bpb(train_texts: list[bytes], eval_texts: list[bytes], validation: list[bool], seed: int,
+              budget: int, order: int) -> tuple[float, float]:
     """Bits per byte of the n-gram proxy on the whole eval set (as train_ngram.py computes it) and on its
     validation part."""
     bits = heldout_nll_bits(train_texts, eval_texts, budget, seed, order)
@@ -99,10 +100,12 @@ def main() -> None:
     tagged = all(origin is not None for origin in origins.values())
     cache = read_stats_cache(args.stats_cache)
     analyzed = load_recipe(args.analyzed_recipe)
-    eval_texts = [record["text"].encode("utf-8") for record in read_documents(args.eval, "text")] if args.train else []
+    eval_records = read_documents(args.eval, "text") if args.train else []
+    eval_texts = [record["text"].encode("utf-8") for record in eval_records]
     validation = [label == VALIDATION for label in read_split_labels(args.eval_split)]
     if args.train and len(validation) != len(eval_texts):
-        raise ValueError(f"{args.eval_split} labels {len(validation)} documents, {args.eval} has {len(eval_texts)}")
+        raise ValueError(f"{args.eval_split} labels {len(validation)} documents, "
+                         f"{args.eval} has {len(eval_texts)}")
     evaluations: dict[str, dict[str, Any]] = {}
     trials = list(zip(args.params, args.recipes))
     for params_path, recipe_path in tqdm(trials, desc="trials", mininterval=10, file=sys.stderr):

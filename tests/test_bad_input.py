@@ -215,7 +215,7 @@ def test_every_op_missing_a_resource_is_named_before_any_job_runs(workdir: Path,
 def test_an_op_whose_model_file_is_in_data_juicers_cache_runs(workdir: Path, tmp_path: Path) -> None:
     import sentencepiece
 
-    from prepare_demo import build_demo
+    from sandbox.demo import build_demo
 
     models = tmp_path / "models"
     models.mkdir()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 
-from prepare_demo import build_demo
+from sandbox.demo import build_demo
 from sandbox.jsonl import write_jsonl
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ import numpy as np
 import yaml
 from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 
-from datamodels_fit import analyse, linear_datamodeling_score
 from sandbox.datamodels import read_store, subset_mask, write_store
+from sandbox.linear_datamodels import analyse, linear_datamodeling_score
 
 # the tiny run's own: its main target runs them and adds them to summary.md
 TINY_DATAMODELS = TINY_CONFIG["datamodels"]
@@ -114,7 +114,7 @@ def test_store_resumes_and_extends_through_snakemakes_plan(tiny_run: Path) -> No
 def test_a_document_without_the_group_field_is_named_with_the_fix(tmp_path: Path) -> None:
     import pytest
 
-    from datamodels_train import MetaGroups
+    from sandbox.datamodels import MetaGroups
     from sandbox.jsonl import InputError
 
     pool = [{"text": "a", "meta": {"source": "x"}}, {"text": "b", "meta": {}}]
@@ -123,7 +123,7 @@ def test_a_document_without_the_group_field_is_named_with_the_fix(tmp_path: Path
     groups = MetaGroups(pool[:1] * 3 + [{"text": "c", "meta": {"source": "y"}}], "meta.source", tmp_path / "p")
     assert groups.names == ["x", "y"]
     assert groups.kept_positions(np.array([False, True])).tolist() == [3]
-    from datamodels_train import DocumentGroups
+    from sandbox.datamodels import DocumentGroups
 
     documents = DocumentGroups([{"sandbox_row": 7}, {"sandbox_row": 9}])
     assert documents.names == ["7", "9"] and documents.kept_positions(np.array([True, False])).tolist() == [0]

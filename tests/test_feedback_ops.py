@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from prepare_demo import build_demo
 from sandbox.crossfit import fold_of, outside_fold
+from sandbox.demo import build_demo
 from sandbox.masks import STAT_PREFIX
 from sandbox.ngram import KneserNeyLM
 

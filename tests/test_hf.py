@@ -15,7 +15,7 @@ from conftest import REPO, TINY_CONFIG, planned_jobs, snakemake, write_config
 
 sys.path.insert(0, str(REPO / "scripts"))
 
-from prepare_demo import build_demo  # noqa: E402
+from sandbox.demo import build_demo  # noqa: E402
 from sandbox.hf import load_codec, load_model, score_documents, windows  # noqa: E402
 from sandbox.jsonl import write_jsonl  # noqa: E402
 

@@ -156,8 +156,8 @@ def test_data_juicer_quality_score_sweep_maps_onto_a_recipe(tmp_path: Path) -> N
     import data_juicer.tools.hpo as dj_hpo
     from data_juicer.core.preflight import pre_instantiation_check
 
-    from hpo_ask import apply_params
-    from hpo_check import int_arguments
+    from sandbox.recipe import apply_params
+    from sandbox.sweep_check import int_arguments
     from sandbox.study import distribution_of, recipe_value
     from sandbox.sweep import parse_sweep
 
@@ -216,7 +216,7 @@ def test_unknown_op_or_argument_fails_before_any_trial(tmp_path: Path, parameter
 
 def test_a_sweep_over_another_base_recipe_samples_a_study_of_its_own(tmp_path: Path) -> None:
     """Trials asked while hpo.base was one recipe are never handed out, or told, under another."""
-    from hpo_check import study_name
+    from sandbox.study import study_name
     from sandbox.study import ask, find_trial, open_study
 
     sweep = {"name": "demo", "method": "random", "goal": "minimize"}

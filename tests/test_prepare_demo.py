@@ -11,7 +11,7 @@ if str(SCRIPTS) not in sys.path:
 
 import pytest  # noqa: E402
 
-import prepare_demo  # noqa: E402
+from sandbox import demo as prepare_demo  # noqa: E402
 
 SMALL = {"pool_docs": 350, "eval_docs": 40, "noise_fraction": 0.35}
 

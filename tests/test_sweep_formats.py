@@ -172,7 +172,7 @@ def test_normal_log_normal_and_beta_samples_have_their_distributions_moments() -
 
 
 def test_nested_blocks_set_op_arguments_and_keys_inside_dict_arguments() -> None:
-    from hpo_ask import apply_params
+    from sandbox.recipe import apply_params
 
     sweep = parse_sweep({"metric": {"name": "docs"}, "parameters": {
         "text_length_filter": {"parameters": {"min_len": {"values": [5]}}},
@@ -185,7 +185,7 @@ def test_nested_blocks_set_op_arguments_and_keys_inside_dict_arguments() -> None
 
 
 def test_a_nested_key_inside_a_scalar_argument_is_refused() -> None:
-    from hpo_check import check_dict_arguments
+    from sandbox.sweep_check import check_dict_arguments
 
     sweep = parse_sweep({"metric": {"name": "docs"}, "run_cap": 1, "parameters": {
         "text_length_filter": {"parameters": {"min_len": {"parameters": {"x": {"values": [1, 2]}}}}}}}, "deep.yaml")

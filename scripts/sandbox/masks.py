@@ -7,7 +7,8 @@ analysed recipe's only in filter thresholds then needs no operator to run: each 
 keep/drop code (`process_batched` / `process_single`) is asked on the cached stats, and an exact
 deduplicator keeps the first document per hash among the survivors, as Data-Juicer's does. The ops
 apply in recipe order, each to the documents the previous ones kept, so per-op removal counts are
-those the executor reports.
+those the executor reports. choose_path decides, for process.py, the HPO rounds and datamodels alike,
+whether a recipe takes this path or Data-Juicer's executor.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def hash_column(op_index: int) -> str:
     return f"{HASH_PREFIX}{op_index}"
 
 
-def write_stats_cache(path: Path, records: Sequence[dict[str, Any]], ops: Sequence[Any], text_key: str) -> None:
+def write_stats_cache(path: Path, records: Sequence[dict[str, Any]], ops: Sequence[Any],
+                      text_key: str) -> None:
     """Write the stats cache for records that carry __dj__stats__ (the Analyzer's export)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -92,7 +94,8 @@ def can_reuse_stats(process: Process, analyzed: Process) -> bool:
     if op_names(process) != op_names(analyzed):
         return False
     classes = [OPERATORS.modules[name] for name in op_names(process)]
-    thresholds = {name: {arg.name for arg in threshold_args_of(cls)} for name, cls in zip(op_names(process), classes)}
+    thresholds = {name: {arg.name for arg in threshold_args_of(cls)}
+                  for name, cls in zip(op_names(process), classes)}
     if strip_thresholds(process, thresholds) != strip_thresholds(analyzed, thresholds):
         return False
     # The Analyzer skips mappers, so its stats describe the text before any mapper ran: they are
@@ -113,6 +116,46 @@ def mask_path_refusal(ops: Sequence[Any], cache: StatsCache) -> str | None:
         elif not isinstance(op, Filter):
             return f"op {index} ({op._name}) is neither a filter nor an exact deduplicator"
     return None
+
+
+MASK_PATH = "mask"
+EXECUTOR_PATH = "executor"
+OPS_DIFFER = ("its ops differ from the analysed recipe's in more than filter thresholds, "
+              "or a mapper runs before a filter")
+
+
+@dataclass
+class PathChoice:
+    """How a recipe is run: on the mask path or by Data-Juicer's executor, and why not by masks."""
+
+    path: str  # MASK_PATH or EXECUTOR_PATH
+    executor_reason: str | None  # None on the mask path
+    ops: list[Any]  # the recipe's ops, loaded
+    stats_reused: bool  # the analysed recipe's stats describe what this recipe's filters compute
+    cache: StatsCache | None  # read when the stats are reusable
+
+    @property
+    def is_mask(self) -> bool:
+        return self.path == MASK_PATH
+
+
+def choose_path(recipe: dict[str, Any], analyzed: dict[str, Any], cache: StatsCache | Path) -> PathChoice:
+    """The mask path when the recipe differs from the analysed one only in filter thresholds and each op
+    is a filter or an exact deduplicator with a cached hash; else the executor, with the reason.
+
+    cache: the analysed recipe's stats cache, or its path (read only when the stats are reusable).
+    The recipe's custom operators must be registered first (sandbox.dj.register_custom_operators).
+    """
+    from data_juicer.ops.load import load_ops
+
+    reusable = can_reuse_stats(recipe["process"], analyzed["process"])
+    ops = load_ops(recipe["process"])
+    if not reusable:
+        return PathChoice(EXECUTOR_PATH, OPS_DIFFER, ops, stats_reused=False, cache=None)
+    stats_cache = read_stats_cache(cache) if isinstance(cache, Path) else cache
+    refusal = mask_path_refusal(ops, stats_cache)
+    return PathChoice(MASK_PATH if refusal is None else EXECUTOR_PATH, refusal, ops, stats_reused=True,
+                      cache=stats_cache)
 
 
 def filter_keeps_stats(op: Any, stats: list[dict[str, Any]]) -> list[bool]:
@@ -165,7 +208,8 @@ class MaskResult:
     removed_by_op: list[np.ndarray]
 
 
-def apply_ops(ops: Sequence[Any], cache: StatsCache, analyzed_positions: Sequence[int] | None = None) -> MaskResult:
+def apply_ops(ops: Sequence[Any], cache: StatsCache,
+              analyzed_positions: Sequence[int] | None = None) -> MaskResult:
     """Apply the ops in order to the cached stats and hashes; each op sees only the survivors.
 
     analyzed_positions: each op's position in the analysed recipe (where its hash column comes
@@ -173,7 +217,7 @@ def apply_ops(ops: Sequence[Any], cache: StatsCache, analyzed_positions: Sequenc
     """
     from data_juicer.ops import Filter
 
-    positions_in_analysis = list(analyzed_positions) if analyzed_positions is not None else list(range(len(ops)))
+    positions_in_analysis = list(range(len(ops))) if analyzed_positions is None else list(analyzed_positions)
     alive = np.ones(len(cache.stats), dtype=bool)
     removed_by_op: list[np.ndarray] = []
     with stats_keys_resolved_once():

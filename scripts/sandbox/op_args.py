@@ -1,7 +1,8 @@
 """Which arguments of a Data-Juicer op are thresholds, and which stats the op writes.
 
-Shared by the k-sigma refinement (sandbox/k_sigma.py), the mask path (sandbox/masks.py), process.py and
-the HPO sweep check; kept apart from the refinement so that editing it reruns only refine_k_sigma.
+Shared by the k-sigma refinement (sandbox/k_sigma.py), the mask path (sandbox/masks.py), the removal
+counts (sandbox/removals.py) and the sweep check (sandbox/sweep_check.py); kept apart from the
+refinement so that editing the refinement reruns only refine_k_sigma and what follows.
 """
 
 from __future__ import annotations

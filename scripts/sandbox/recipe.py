@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,11 @@ def load_recipe(path: str | Path) -> dict[str, Any]:
     if not isinstance(recipe, dict) or not isinstance(recipe.get("process"), list) or not recipe["process"]:
         raise InputError(
             f"{path}: a recipe needs a non-empty `process:` list of operators. "
-            "Fix: write it as in Data-Juicer's recipes, e.g. `process: [{text_length_filter: {min_len: 10}}]`."
+            "Fix: write it as in Data-Juicer's recipes, e.g. "
+            "`process: [{text_length_filter: {min_len: 10}}]`."
         )
-    recipe["process"] = [normalise_op_entry(entry, path, index) for index, entry in enumerate(recipe["process"])]
+    recipe["process"] = [normalise_op_entry(entry, path, index)
+                         for index, entry in enumerate(recipe["process"])]
     return recipe
 
 
@@ -49,7 +52,8 @@ def normalise_op_entry(entry: Any, path: Path, index: int) -> dict[str, dict[str
         args = {}
     if not isinstance(args, dict):
         raise InputError(
-            f"{path}: the arguments of operator '{op_name}' (entry {index + 1}) must be a mapping, got {args!r}."
+            f"{path}: the arguments of operator '{op_name}' (entry {index + 1}) must be a mapping, "
+            f"got {args!r}."
         )
     return {str(op_name): dict(args)}
 
@@ -104,7 +108,9 @@ SET_BY_WORKFLOW = {
 }
 # Set on every Data-Juicer run by sandbox/dj.py (dj_args), so the recipe's value never takes effect
 # and the checked copy may keep it; every other SET_BY_WORKFLOW key is dropped from the copy.
-OVERRIDDEN_ON_EVERY_RUN = {"dataset_path", "export_path", "work_dir", "job_id", "np", "text_keys", "open_monitor"}
+OVERRIDDEN_ON_EVERY_RUN = {
+    "dataset_path", "export_path", "work_dir", "job_id", "np", "text_keys", "open_monitor",
+}
 PASSED_TO_DATA_JUICER = {
     "project_name", "use_cache", "cache_compress", "percentiles", "strict_preflight", "debug",
     "custom_operator_paths", "load_jsonl_lenient", "event_log_dir", "event_logging.enabled",
@@ -124,8 +130,8 @@ REFUSED = {
     "use_checkpoint": ("Snakemake reruns whole steps; set use_checkpoint: false"),
     "resume": ("Snakemake reruns whole steps; set resume: false"),
 }
-HARMLESS_VALUES = {"op_fusion": False, "mapper_fusion": False, "executor_type": "default", "skip_op_error": False,
-                   "use_checkpoint": False, "resume": False}
+HARMLESS_VALUES = {"op_fusion": False, "mapper_fusion": False, "executor_type": "default",
+                   "skip_op_error": False, "use_checkpoint": False, "resume": False}
 
 
 def global_key_problems(recipe: dict[str, Any], known_keys: set[str]) -> tuple[list[str], list[str]]:
@@ -148,3 +154,27 @@ def global_key_problems(recipe: dict[str, Any], known_keys: set[str]) -> tuple[l
         else:
             refusals.append(f"{key}: not a Data-Juicer setting (a typo?); remove or correct it")
     return refusals, notes
+
+
+def apply_params(recipe: dict[str, Any], values: dict[str, object]) -> dict[str, Any]:
+    """A copy of the recipe with each value set on every op of that name: op_name.arg_name sets
+    the argument; a deeper name (from a nested W&B `parameters:` block) sets a key inside the
+    argument's dict, which is created (or extended) as needed."""
+    refined = copy.deepcopy(recipe)
+    for name, value in values.items():
+        op, arg, *keys = name.split(".")
+        for entry in refined["process"]:
+            if op in entry:
+                if entry[op] is None:  # an op listed without arguments
+                    entry[op] = {}
+                set_nested(entry[op], [arg, *keys], value)
+    return refined
+
+
+def set_nested(arguments: dict[str, Any], keys: list[str], value: object) -> None:
+    """arguments[k0][k1]...[kn] = value, making the intermediate dicts."""
+    for key in keys[:-1]:
+        if not isinstance(arguments.get(key), dict):
+            arguments[key] = {}
+        arguments = arguments[key]
+    arguments[keys[-1]] = value

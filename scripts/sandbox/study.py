@@ -182,3 +182,9 @@ def tell(study: optuna.Study, number: int, value: float) -> None:
         # study.optimize; the value is stored before that, and the workflow decides when to stop.
         if "Study.stop" not in str(error):
             raise
+
+
+def study_name(sweep_name: str, base: str) -> str:
+    """The Optuna study of a sweep over a base recipe: trials sampled over another base recipe
+    (hpo.base) live in a study of their own in the same journal, never mixed with these."""
+    return sweep_name if base == "recipe" else f"{sweep_name}@{base}"
