@@ -17,7 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.eval_set import (  # noqa: E402
-    DECONTAMINATION_WORDS, SPLIT_METHOD, TEST, VALIDATION, check_split_sizes, validation_test_labels,
+    DECONTAMINATION_WORDS,
+    SPLIT_METHOD,
+    TEST,
+    VALIDATION,
+    check_split_sizes,
+    validation_test_labels,
 )
 from sandbox.scoring import read_documents  # noqa: E402
 

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from webdriver import Browser
 
 APP_READY = "const app = document.querySelector('#app'); return app !== null && app.innerText.length > 0;"

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 
 GOOD_LINES = [json.dumps({"text": f"Document number {i} talks about the budget of the nation. " * 3}) for i in range(30)]

@@ -8,7 +8,17 @@ import math
 
 import pytest
 
-from sandbox.calibration import DETERMINISTIC, GPT, NGRAM, SETTINGS, Rates, SelectionRates, Setting, calibrate, selection_rates
+from sandbox.calibration import (
+    DETERMINISTIC,
+    GPT,
+    NGRAM,
+    SETTINGS,
+    Rates,
+    SelectionRates,
+    Setting,
+    calibrate,
+    selection_rates,
+)
 
 EXPERIMENTS = 2000
 # two Monte-Carlo standard errors of a rate of 0.8 over EXPERIMENTS

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 
+from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 from sandbox.demo import build_demo
 from sandbox.jsonl import write_jsonl
 

@@ -8,14 +8,19 @@ import math
 import subprocess
 from pathlib import Path
 
-from conftest import TINY_CONFIG, copy_workflow, planned_jobs, write_config
-
 import numpy as np
-
 import pytest
 from scipy.stats import t as student_t
 
-from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison, paired_test, variance_components
+from conftest import TINY_CONFIG, copy_workflow, planned_jobs, write_config
+from sandbox.bootstrap import (
+    Scores,
+    aligned,
+    oracle_fraction,
+    paired_comparison,
+    paired_test,
+    variance_components,
+)
 from sandbox.proxies import REGISTRY, Proxy
 from sandbox.stats import paired_interval
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 
+from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 from sandbox.datamodels import read_store, subset_mask, write_store
 from sandbox.linear_datamodels import analyse, linear_datamodeling_score
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
+
 from conftest import TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 
 REPO = Path(__file__).resolve().parents[1]

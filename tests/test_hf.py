@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from conftest import REPO, TINY_CONFIG, planned_jobs, snakemake, write_config
 
 sys.path.insert(0, str(REPO / "scripts"))

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import yaml
-from conftest import REPO, SCRIPTS
 
+from conftest import REPO, SCRIPTS
 from sandbox.k_sigma import refine_process, stat_keys_of, threshold_args_of
 
 

@@ -77,6 +77,7 @@ def write_recipe(path: Path, process: list[dict[str, dict[str, Any]]]) -> Path:
 def mask_outcome(process: list[dict[str, dict[str, Any]]], cache_path: Path) -> tuple[list[int], list[int]]:
     """Kept sandbox_rows and per-op removal counts from the mask path."""
     from data_juicer.ops.load import load_ops
+
     from sandbox.masks import apply_ops, mask_path_refusal, read_stats_cache
 
     cache = read_stats_cache(cache_path)
@@ -214,6 +215,7 @@ def test_mask_path_refuses_a_recipe_with_a_mapper_first(demo_pool: Path, tmp_pat
 
 def test_mask_path_refuses_an_op_that_is_neither_filter_nor_exact_deduplicator(demo_pool: Path) -> None:
     from data_juicer.ops.load import load_ops
+
     from sandbox.masks import mask_path_refusal, read_stats_cache
 
     ops = load_ops([*demo_process(), {"random_selector": {"select_num": 10}}])

@@ -11,11 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 from report_browser import check_report_renders
-
 from sandbox.eval_set import (
-    check_split_sizes, decontaminate, drop_eval_duplicates, no_clean_eval_message, split_trusted,
+    check_split_sizes,
+    decontaminate,
+    drop_eval_duplicates,
+    no_clean_eval_message,
+    split_trusted,
     validation_test_labels,
 )
 from sandbox.jsonl import InputError

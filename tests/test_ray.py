@@ -16,8 +16,17 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-from conftest import (BIN, REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, workflow_env,
-                      write_config)
+
+from conftest import (
+    BIN,
+    REPO,
+    TINY_CONFIG,
+    copy_workflow,
+    planned_jobs,
+    snakemake,
+    workflow_env,
+    write_config,
+)
 
 pytestmark = pytest.mark.ray
 

@@ -9,9 +9,18 @@ from html import escape
 from pathlib import Path
 
 import pytest
+
 from conftest import TINY_CONFIG, snakemake
-from report_browser import (APP_READY, browser_binaries, check_caption, embedded, open_first_result,
-                            shown_image_size, visible_text, wait_for_visible)
+from report_browser import (
+    APP_READY,
+    browser_binaries,
+    check_caption,
+    embedded,
+    open_first_result,
+    shown_image_size,
+    visible_text,
+    wait_for_visible,
+)
 from webdriver import Browser
 
 OUT = f"results/{TINY_CONFIG['experiment']}"

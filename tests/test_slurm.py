@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO, TINY_CONFIG, copy_workflow, snakemake, workflow_env, write_config
 
 pytestmark = pytest.mark.slurm

@@ -13,11 +13,11 @@ from typing import Any
 import optuna
 import pytest
 import yaml
-from test_hpo import HPO_DIR, read_trials, setup
 
 from sandbox.jsonl import InputError
 from sandbox.study import distribution_of, parameter_name, recipe_value
 from sandbox.sweep import DISTRIBUTIONS, load_sweep, parse_sweep, stop_reason
+from test_hpo import HPO_DIR, read_trials, setup
 
 # One parameter per W&B distribution over the demo recipe's arguments, two of them in a nested
 # block. The ranges keep most documents; the repetition filters' rep_len changes a stat, so those

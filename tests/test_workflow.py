@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import TINY_CONFIG, planned_jobs, snakemake, workflow_env
 
 OUT = Path("results") / TINY_CONFIG["experiment"]
@@ -329,6 +330,7 @@ def test_every_path_removes_and_attributes_like_data_juicers_tracer(tiny_run: Pa
 
 def test_filter_decisions_explain_removals_only_when_filters_come_first() -> None:
     from data_juicer.ops.load import load_ops
+
     from sandbox.removals import filters_come_first
 
     def ops(*names: str) -> list:
