@@ -47,7 +47,8 @@ def main() -> None:
              "docs": {VALIDATION: labels.count(VALIDATION), TEST: labels.count(TEST)}, "labels": labels}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(split) + "\n", encoding="utf-8")
-    print(f"{args.eval}: {split['docs'][VALIDATION]} validation, {split['docs'][TEST]} test documents -> {args.out}")
+    print(f"{args.eval}: {split['docs'][VALIDATION]} validation, {split['docs'][TEST]} test documents -> "
+          f"{args.out}")
 
 
 if __name__ == "__main__":
