@@ -29,8 +29,8 @@ SLICE_DOCS = 1000
 
 
 def run_script(*args: str, cwd: Path = REPO) -> None:
-    result = subprocess.run([sys.executable, *args], cwd=cwd, env=workflow_env(), capture_output=True, text=True,
-                            timeout=900)
+    result = subprocess.run([sys.executable, *args], cwd=cwd, env=workflow_env(), capture_output=True,
+                            text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
@@ -39,7 +39,8 @@ def demo_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default demo pool, analysed by Data-Juicer with the demo recipe (stats cache included)."""
     folder = tmp_path_factory.mktemp("masks")
     run_script("scripts/prepare_demo.py", "--pool", str(folder / "demo_pool.jsonl"),
-               "--eval", str(folder / "demo_eval.jsonl"), "--seed", "0", "--pool-docs", "3000", "--eval-docs", "50")
+               "--eval", str(folder / "demo_eval.jsonl"), "--seed", "0", "--pool-docs", "3000", "--eval-docs",
+               "50")
     run_script("scripts/prepare_input.py", "--dataset", str(folder / "demo_pool.jsonl"),
                "--eval", str(folder / "demo_eval.jsonl"), "--out-pool", str(folder / "pool.jsonl"),
                "--out-eval", str(folder / "eval.jsonl"))
@@ -157,8 +158,8 @@ def test_stats_cache_holds_every_stat_and_the_dedup_hash(demo_pool: Path) -> Non
 @settings(max_examples=50, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
-def test_mask_path_matches_the_executor_on_random_thresholds(demo_slice: Path, data: st.DataObject,
-                                                             tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_mask_path_matches_the_executor_on_random_thresholds(
+        demo_slice: Path, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
     # The executor reads the pool with the Analyzer's stats attached, as `process` does: Data-Juicer's
     # filters then skip computing them, so this compares decisions (the next test compares stats too).
     process = data.draw(threshold_variants(stat_values(demo_slice / "stats.parquet")))
@@ -188,7 +189,8 @@ def test_mask_path_matches_dj_process_on_the_plain_pool(demo_pool: Path, tmp_pat
          "--work_dir", str(tmp_path / "work"), "--np", "2", "--open_monitor", "false"],
         cwd=tmp_path, env=workflow_env(), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    left = [int(count) for count in re.findall(r"OP \[\w+\] Done in [\d.]+s\. Left (\d+) samples", result.stderr)]
+    left = [int(count)
+            for count in re.findall(r"OP \[\w+\] Done in [\d.]+s\. Left (\d+) samples", result.stderr)]
     assert len(left) == len(process)
     removed = list(-np.diff([3000, *left]))
     kept = sorted(json.loads(line)["sandbox_row"] for line in export.read_text().splitlines())
@@ -204,8 +206,8 @@ def test_mask_path_refuses_a_recipe_with_a_mapper_first(demo_pool: Path, tmp_pat
     pool.write_text("".join((demo_pool / "pool.jsonl").read_text().splitlines(keepends=True)[:300]))
     recipe = write_recipe(tmp_path / "recipe.yaml", [{MAPPER_FIRST: {}}, *demo_process()])
     out = tmp_path / "out"
-    run_script("scripts/process.py", "--variant", "mapped", "--recipe", str(recipe), "--analyzed-recipe", str(recipe),
-               "--pool", str(pool), "--pool-with-stats", str(demo_pool / "with_stats.jsonl"),
+    run_script("scripts/process.py", "--variant", "mapped", "--recipe", str(recipe), "--analyzed-recipe",
+               str(recipe), "--pool", str(pool), "--pool-with-stats", str(demo_pool / "with_stats.jsonl"),
                "--stats-cache", str(demo_pool / "stats.parquet"), "--out-data", str(out / "data.jsonl"),
                "--out-counts", str(out / "op_counts.json"), "--out-removed", str(out / "removed.jsonl"))
     counts = json.loads((out / "op_counts.json").read_text())
