@@ -21,6 +21,7 @@ include: "rules/hpo.smk"
 include: "rules/datamodels.smk"
 include: "rules/feedback.smk"
 include: "rules/report.smk"
+include: "rules/downstream.smk"
 
 
 rule all:

@@ -75,6 +75,9 @@ rule summarize:
         datamodels=[f"{DM_DIR}/summary.json"] if DM["in_summary"] else [],
         eval=f"{OUT}/data/eval.jsonl",
         eval_set=f"{OUT}/data/eval_set.json",
+        # the downstream tasks' per-item results (config tasks:), one table per proxy
+        downstream=downstream_results(),
+        downstream_items=downstream_results("items.jsonl"),
         code=code("scripts/summarize.py"),
     output:
         json=f"{OUT}/summary.json",
@@ -101,8 +104,11 @@ rule summarize:
                 else ""
             )
         ),
+        downstream_arg=lambda wildcards, input: (
+            f"--downstream {input.downstream}" if input.downstream else ""
+        ),
     shell:
-        f"{SUMMARIZE} {{params.k_args}} {{params.near_arg}} {{params.datamodels_args}}"
+        f"{SUMMARIZE} {{params.k_args}} {{params.near_arg}} {{params.datamodels_args}} {{params.downstream_arg}}"
         " --provenance {input.provenance} > {log} 2>&1 && tail -n 1 {log}"
 
 
