@@ -219,3 +219,79 @@ def selection_markdown(rows: list[SelectionRates], candidates: int = CANDIDATES)
         lines.append(f"| {row.setting.label} | 2.5% | {row.same_documents:.1%} | {row.validation_test:.1%} "
                      f"| {row.adjusted:.1%} | {row.power:.0%} | {row.power_adjusted:.0%} |")
     return "\n".join(lines)
+
+
+# Downstream tasks: the same comparison on per-item accuracies (0 or 1), items in place of documents.
+
+
+@dataclass(frozen=True)
+class ItemSetting:
+    """Binary per-item outcomes: each item has a probability of a right answer (Beta(2, 3) stretched to
+    0.1..0.9, HellaSwag-like for a small model), moved per variant by a normal item_sd (what a
+    variant's data teaches about that item, the same for all its seeds) and per model (variant and
+    seed) by a normal model_sd; each model's answer is one Bernoulli draw."""
+
+    name: str
+    model_sd: float
+    item_sd: float
+    seeds: int
+    items: int = 1000
+
+    @property
+    def label(self) -> str:
+        return (f"{self.name}: model sd {self.model_sd:.3f}, item sd {self.item_sd:.2f}, {self.seeds} seeds, "
+                f"{self.items} items")
+
+
+# model_sd: a seed moves accuracy by about a point for a GPT-like rung; item_sd 0: the items' answers
+# differ between variants only by chance (every difference is the models' coin flips), 0.1: they also
+# differ systematically
+ITEM_SETTINGS = (ItemSetting("coin flips", 0.01, 0.0, 3), ItemSetting("coin flips", 0.01, 0.0, 5),
+                 ItemSetting("item effects", 0.01, 0.1, 3), ItemSetting("item effects", 0.003, 0.1, 3))
+
+
+def simulate_items(rng: np.random.Generator, setting: ItemSetting, experiments: int,
+                   difference: float = 0.0) -> np.ndarray:
+    """Accuracy of (variant A - variant B) per experiment, seed and item: (experiments, seeds, items) in
+    {-1, 0, 1}; A's probability of a right answer is B's plus `difference` on average over items."""
+    shape = (experiments, setting.seeds, setting.items)
+    difficulty = 0.1 + 0.8 * rng.beta(2.0, 3.0, (experiments, 1, setting.items))
+    answers = []
+    for shift in (difference, 0.0):
+        item = setting.item_sd * rng.standard_normal((experiments, 1, setting.items))
+        offset = setting.model_sd * rng.standard_normal(shape[:2] + (1,))
+        answers.append(rng.random(shape) < np.clip(difficulty + item + offset + shift, 0.0, 1.0))
+    return answers[0].astype(np.float64) - answers[1]
+
+
+@dataclass(frozen=True)
+class ItemRates:
+    setting: ItemSetting
+    experiments: int
+    false_positive: float
+    mde: float  # the minimum detectable effect at the null runs' median df, with the true standard error
+    power_at_mde: float
+
+
+def calibrate_items(setting: ItemSetting, experiments: int, seed: int = 0,
+                    confidence: float = 0.95) -> ItemRates:
+    """False-positive rate of the item comparison, and its power at the minimum detectable effect it
+    states (as calibrate: at the null runs' median df, with the true standard error, here the spread of
+    the null estimates) for a true accuracy difference of that size."""
+    rng = np.random.default_rng(seed)
+    weights = np.ones(setting.items)
+    null = paired_test(simulate_items(rng, setting, experiments), weights, confidence)
+    mde = float(detectable_in_se(np.median(null.df), confidence)) * float(null.estimate.std())
+    effect = paired_test(simulate_items(rng, setting, experiments, mde), weights, confidence)
+    return ItemRates(setting, experiments, float(null.significant.mean()), mde,
+                     float((effect.significant & (effect.estimate > 0)).mean()))
+
+
+def items_markdown(rows: list[ItemRates], confidence: float = 0.95) -> str:
+    """The item comparison's calibration table."""
+    lines = ["| setting | nominal false-positive rate | false-positive rate | minimum detectable effect "
+             "(80 % power) | power at that effect |", "|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row.setting.label} | {1 - confidence:.0%} | {row.false_positive:.1%} "
+                     f"| {100 * row.mde:.2f} points | {row.power_at_mde:.0%} |")
+    return "\n".join(lines)
