@@ -36,7 +36,7 @@ from sandbox.tasks import (  # noqa: E402
     DEMO_TASK,
     DEMO_TASK_SETTINGS,
     HARNESS_MODELS,
-    missing_data,
+    require_data,
     resolve_tasks,
 )
 
@@ -212,8 +212,11 @@ def hf_model_files(wildcards) -> list[str]:
 NGRAM_BUDGET = shared_budget(config)
 
 # --- downstream tasks (rules/downstream.smk): lm-eval tasks every trained model is scored on ---
+# A task whose data file is not on disk stops the run here, naming the task and the file (checked
+# before the DAG: a missing input of a finished run's summary would not say why).
 try:
     TASK_SPECS = resolve_tasks(config["tasks"], Path(config["tasks_path"]))
+    require_data(TASK_SPECS)
 except InputError as error:
     raise WorkflowError(str(error)) from None
 TASKS = list(TASK_SPECS)
@@ -241,13 +244,8 @@ if USES_DEMO and DEMO_TASK in TASKS:
 
 
 def task_files(wildcards) -> list[str]:
-    """A task's YAML and local data files (editing one reruns its jobs); a data file that is not on
-    disk stops the run, naming the task and the file."""
-    spec = TASK_SPECS[wildcards.task]
-    problem = missing_data(spec)
-    if problem:
-        raise WorkflowError(problem)
-    return spec.files
+    """A task's YAML and local data files: editing one reruns its jobs."""
+    return TASK_SPECS[wildcards.task].files
 
 
 def downstream_model(wildcards) -> str:

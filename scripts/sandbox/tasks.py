@@ -138,6 +138,14 @@ def resolve_tasks(entries: list[str], tasks_path: Path) -> dict[str, TaskSpec]:
     return specs
 
 
+def require_data(specs: dict[str, TaskSpec]) -> None:
+    """InputError naming the first task whose data file is not on disk, and the file."""
+    for spec in specs.values():
+        problem = missing_data(spec)
+        if problem:
+            raise InputError(problem)
+
+
 def missing_data(spec: TaskSpec) -> str | None:
     """The error for a task whose data file is not on disk (naming the task and the file), else None."""
     for path in spec.data_files:
