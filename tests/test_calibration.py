@@ -87,15 +87,19 @@ def test_a_seed_dependent_proxy_keeps_its_training_luck_on_test_unless_the_inter
     assert rates.power_adjusted > 0.05, rates
 
 
-# Downstream tasks: the same comparison on binary per-item accuracies (sandbox.downstream), where each
-# model's answers are coin flips around each item's difficulty. The interval is never narrower than the
-# t-interval over seeds alone, which binds here (the seed-to-seed spread is mostly those coin flips),
-# so it is conservative, and the minimum detectable effect it states is still found 4 times in 5.
-ITEM_CHECKED = [setting for setting in ITEM_SETTINGS if setting.seeds == 3][:2]
+# Downstream tasks: the same comparison on binary per-item accuracies (sandbox.downstream). The interval is
+# never narrower than the t-interval over seeds alone, which binds where the seed-to-seed spread is mostly
+# the models' coin flips on items, so it is conservative. Its minimum detectable effect is found 4 times
+# in 5 where items are toss-ups; where answers are nearly fixed per item (the demo), an effect makes new
+# discordant items, so the variance grows with the effect and the stated effect is found less often.
+COIN_FLIPS_3, DEMO_LIKE_3 = (next(setting for setting in ITEM_SETTINGS
+                                  if setting.name == name and setting.seeds == 3)
+                             for name in ("coin flips", "demo-like"))
 
 
-@pytest.mark.parametrize("setting", ITEM_CHECKED, ids=lambda setting: setting.label)
-def test_item_accuracy_comparison_is_calibrated(setting: ItemSetting) -> None:
+@pytest.mark.parametrize("setting", [COIN_FLIPS_3, DEMO_LIKE_3], ids=lambda setting: setting.label)
+def test_item_accuracy_comparison_is_valid_and_conservative(setting: ItemSetting) -> None:
     rates = calibrate_items(setting, EXPERIMENTS, seed=21)
     assert 0.01 <= rates.false_positive <= 0.07, rates
-    assert rates.power_at_mde >= 0.8 - POWER_SLACK, rates
+    floor = 0.8 - POWER_SLACK if setting is COIN_FLIPS_3 else 0.65
+    assert rates.power_at_mde >= floor, rates
