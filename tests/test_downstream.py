@@ -21,7 +21,7 @@ from lm_eval.api.registry import get_model
 
 from conftest import REPO, TINY_CONFIG, planned_jobs, snakemake, write_config
 from sandbox import hf as hf_proxy
-from sandbox.demo import build_demo_with_reference
+from sandbox.demo import build_demo, build_demo_with_reference
 from sandbox.demo_task import DemoSettings, build_items, card_facts
 from sandbox.harness import load_task  # registers the sandbox-* models too
 from sandbox.jsonl import InputError, write_jsonl
@@ -177,6 +177,25 @@ def test_the_shipped_task_rebuilds_byte_for_byte_from_text_the_pool_never_sees(t
     sentences = {row["ctx"] for row in rows} | {ending for row in rows for ending in row["endings"]}
     assert len(sentences) == 2000 and not [sentence for sentence in sentences if sentence in seen]
     assert all(len(set(row["endings"])) == 4 for row in rows)
+
+
+def test_the_folder_train_hf_saves_reproduces_its_held_out_scores(tmp_path: Path) -> None:
+    pool, eval_set = build_demo(0, pool_docs=120, eval_docs=12)
+    write_jsonl(tmp_path / "train.jsonl", pool)
+    write_jsonl(tmp_path / "eval.jsonl", eval_set)
+    out = tmp_path / "out"
+    llama = REPO / "config/hf/tiny-llama"
+    command = [sys.executable, str(REPO / "scripts/train_hf.py"), "--model", str(llama),
+               "--train", str(tmp_path / "train.jsonl"), "--eval", str(tmp_path / "eval.jsonl"),
+               "--out-dir", str(out), "--heldout-out", str(out / "heldout.jsonl"), "--save-model",
+               str(out / "model"), "--budget-bytes", "20000", "--seq-len", "32", "--batch-size", "8",
+               "--device", "cpu"]
+    trained = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    lm = get_model("sandbox-hf")(model=str(out / "model"), device="cpu")
+    rows = [json.loads(line) for line in (out / "heldout.jsonl").read_text().splitlines()]
+    scores = lm.document_nats([record["text"] for record in eval_set])
+    assert scores == [pytest.approx(row["nll_bits"] * LN2, rel=1e-6) for row in rows]
 
 
 def run_downstream(task: str, model: Path, out: Path, **env: str) -> subprocess.CompletedProcess:
