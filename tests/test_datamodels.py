@@ -115,7 +115,7 @@ def test_store_resumes_and_extends_through_snakemakes_plan(tiny_run: Path) -> No
 def test_a_document_without_the_group_field_is_named_with_the_fix(tmp_path: Path) -> None:
     import pytest
 
-    from sandbox.datamodels import MetaGroups
+    from sandbox.datamodel_groups import MetaGroups
     from sandbox.jsonl import InputError
 
     pool = [{"text": "a", "meta": {"source": "x"}}, {"text": "b", "meta": {}}]
@@ -125,7 +125,7 @@ def test_a_document_without_the_group_field_is_named_with_the_fix(tmp_path: Path
                         tmp_path / "p")
     assert groups.names == ["x", "y"]
     assert groups.kept_positions(np.array([False, True])).tolist() == [3]
-    from sandbox.datamodels import DocumentGroups
+    from sandbox.datamodel_groups import DocumentGroups
 
     documents = DocumentGroups([{"sandbox_row": 7}, {"sandbox_row": 9}])
     assert documents.names == ["7", "9"] and documents.kept_positions(np.array([True, False])).tolist() == [0]

@@ -428,3 +428,9 @@ def trial_metric(evaluation: dict[str, Any], metric: str) -> float:
     if value is None:
         raise ValueError(f"trial evaluation has no value for {metric}")
     return float(value)
+
+
+def study_name(sweep_name: str, base: str) -> str:
+    """The Optuna study of a sweep over a base recipe: trials sampled over another base recipe
+    (hpo.base) live in a study of their own in the same journal, never mixed with these."""
+    return sweep_name if base == "recipe" else f"{sweep_name}@{base}"
