@@ -76,7 +76,7 @@ def render(summary: dict[str, Any]) -> str:
     sections = [proxy_section(name, proxy, judges_cleaning, downstream)
                 for name, proxy in summary["proxies"].items()]
     notes = paragraph(INTERVALS_NOTE) + (paragraph(DOWNSTREAM_NOTE) if downstream else "")
-    verdicts = "".join(f"<p class='verdict'>{escape(result['verdict'])}</p>"
+    verdicts = "".join(f"<p class='verdict'>{inline_html(result['verdict'])}</p>"
                        for entry in (downstream or {}).values()
                        for result in entry["proxies"].values() if "verdict" in result)
     agreement = summary.get("agreement") or {}
