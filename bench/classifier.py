@@ -6,6 +6,12 @@ as feedback_recipe.py sets it): noise precision and recall, and word-salad recal
 interval.
 
     python bench/classifier.py --run results/demo [--folds 5] [--keep-fraction 0.8] [--seed 0]
+
+With --versus METHOD it instead compares the run's feedback_classifier with feedback_<METHOD> under
+the proxy (--proxy, default ngram): the paired comparison of the summary (test part, documents and
+seeds), from eval/<proxy>/<variant>.json.
+
+    python bench/classifier.py --run results/demo --versus importance
 """
 
 from __future__ import annotations
@@ -46,13 +52,32 @@ def cross_fitted(backend: str, shuffled: float, reference: list[str], pool: list
     return values, train_seconds, time.perf_counter() - start
 
 
+def versus(run: Path, proxy: str, method: str) -> None:
+    """feedback_classifier against feedback_<method>: the summary's paired comparison, on test."""
+    from sandbox.bootstrap import aligned, paired_comparison
+    from sandbox.verdict import scores_of
+
+    names = ["feedback_classifier", f"feedback_{method}"]
+    evaluations = {name: json.loads((run / f"eval/{proxy}/{name}.json").read_text()) for name in names}
+    scores = aligned({name: scores_of(evaluation) for name, evaluation in evaluations.items()})
+    comparison = paired_comparison(*names, scores, 0.95, proxy)
+    low, high = comparison["relative_ci_percent"]
+    print(f"{proxy}: feedback_classifier vs feedback_{method}: {comparison['relative_percent']:+.2f} % test bpb, "
+          f"95 % CI [{low:+.2f}, {high:+.2f}], significant: {comparison['significant']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, default=REPO / "results/demo", help="a finished demo run's folder")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--keep-fraction", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--versus", default=None, help="compare feedback_classifier with feedback_<VERSUS>")
+    parser.add_argument("--proxy", default="ngram")
     args = parser.parse_args()
+    if args.versus:
+        versus(args.run, args.proxy, args.versus)
+        return
     pool_records = [record for _, record in iter_jsonl(args.run / "data/pool.jsonl")]
     pool = [record["text"] for record in pool_records]
     origins = np.array([record["meta"]["origin"] for record in pool_records])

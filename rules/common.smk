@@ -227,6 +227,23 @@ DM = config["datamodels"]
 # One folder per grouping, so switching between ops and a metadata field recomputes neither.
 DM_DIR = f"{OUT}/datamodels/{DM['group_by']}"
 DM_RECIPE = f"{OUT}/recipes/{DM['recipe']}.yaml"
+# A feedback variant's recipe makes its model filter one of the operator groups; the raw analysis has
+# no stat for that filter, so the pool is analysed under that recipe (rule analyze_feedback).
+DM_ANALYSIS = (
+    f"{OUT}/analysis/{DM['recipe']}"
+    if DM["recipe"].startswith("feedback_")
+    else f"{OUT}/analysis/raw"
+)
+if (
+    DM["group_by"] == "ops"
+    and DM["recipe"].startswith("feedback_")
+    and DM["recipe"].removeprefix("feedback_") not in FEEDBACK_METHODS
+):
+    raise WorkflowError(
+        f"datamodels.recipe: {DM['recipe']} is not a feedback variant of this run (feedback.methods: "
+        f"{FEEDBACK_METHODS}; one that needs a trusted sample is skipped without one). Fix: add "
+        f"{DM['recipe'].removeprefix('feedback_')} to feedback.methods, or choose recipe or k_sigma."
+    )
 
 
 def datamodel_chunks() -> list[str]:
@@ -239,10 +256,11 @@ def datamodel_chunks() -> list[str]:
 
 
 def datamodel_group_inputs(wildcards) -> dict[str, str]:
-    """Operator groups read the recipe and the raw stats cache; metadata groups need neither."""
+    """Operator groups read the recipe and the pool's stats cache (the raw analysis, or a feedback
+    recipe's own); metadata groups need neither."""
     if DM["group_by"] != "ops":
         return {}
-    return {"recipe": DM_RECIPE, "stats_cache": f"{OUT}/analysis/raw/stats.parquet"}
+    return {"recipe": DM_RECIPE, "stats_cache": f"{DM_ANALYSIS}/stats.parquet"}
 
 
 wildcard_constraints:
