@@ -162,9 +162,10 @@ def usable_feedback_methods(methods: list[str]) -> list[str]:
         [", ".join(skipped[:-1]), skipped[-1]] if len(skipped) > 1 else skipped
     )
     logger.warning(
-        f"feedback: no reference_path, so {names} {'are' if len(skipped) > 1 else 'is'} skipped (they "
-        "score documents against a model of a small trusted sample). Fix: set trusted_path (or "
-        "feedback.reference_path) to a dataset of clean documents."
+        f"feedback: no reference_path, so {names} {'are' if len(skipped) > 1 else 'is'} skipped "
+        f"({'they score' if len(skipped) > 1 else 'it scores'} documents against a model of a small "
+        "trusted sample). Fix: set trusted_path (or feedback.reference_path) to a dataset of clean "
+        "documents."
     )
     return [method for method in methods if method not in NEEDS_REFERENCE]
 

@@ -208,5 +208,5 @@ def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run: Path, t
     dry = snakemake(tiny_run, "-n", "--configfile", str(no_reference))
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert "no reference_path, so classifier is skipped" in dry.stdout + dry.stderr
-    assert "classifier: no trusted sample, so the data table's quality scores are skipped" in dry.stderr
+    assert "classifier: no trusted sample, so the data table's quality scores are skipped" in dry.stdout + dry.stderr
     assert "quality_scores" not in dry.stdout and "feedback_classifier" not in dry.stdout
