@@ -12,6 +12,8 @@ from sandbox.tables import Column, Table
 from sandbox.variants import K_SIGMA, RAW, comparison_key
 
 NO_VALUE = "–"
+# The variant that filters on the quality score the data table reports.
+CLASSIFIER_VARIANT = "feedback_classifier"
 INTERVALS_NOTE = (
     "Intervals are paired intervals over test documents and seeds (Student t, Welch-Satterthwaite "
     "df; ✓: excludes 0); the minimum detectable effect (80 % power) is the true difference they find "
@@ -218,8 +220,11 @@ def quality_note(variants: dict[str, dict[str, Any]]) -> str:
     if not scored:
         return NO_QUALITY_NOTE
     trained = scored[0].get("classifier") or {}
-    return QUALITY_NOTE.format(backend=scored[0]["backend"], confidence=scored[0]["confidence"],
+    note = QUALITY_NOTE.format(backend=scored[0]["backend"], confidence=scored[0]["confidence"],
                                reference_docs=trained.get("reference_docs", "?"))
+    if CLASSIFIER_VARIANT in variants:
+        note += f" `{CLASSIFIER_VARIANT}` keeps by this very score, so its row is high by construction."
+    return note
 
 
 def share_text(share: dict[str, Any]) -> str:
