@@ -62,13 +62,16 @@ def versus(run: Path, proxy: str, method: str) -> None:
     scores = aligned({name: scores_of(evaluation) for name, evaluation in evaluations.items()})
     comparison = paired_comparison(*names, scores, 0.95, proxy)
     low, high = comparison["relative_ci_percent"]
-    print(f"{proxy}: feedback_classifier vs feedback_{method}: {comparison['relative_percent']:+.2f} % test bpb, "
+    print(f"{proxy}: feedback_classifier vs feedback_{method}: "
+          f"{comparison['relative_percent']:+.2f} % test bpb, "
           f"95 % CI [{low:+.2f}, {high:+.2f}], significant: {comparison['significant']}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--run", type=Path, default=REPO / "results/demo", help="a finished demo run's folder")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", type=Path, default=REPO / "results/demo",
+                        help="a finished demo run's folder")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--keep-fraction", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=0)
@@ -85,16 +88,18 @@ def main() -> None:
     print(f"pool {len(pool)} documents, trusted reference {len(reference)}, {args.folds} folds")
     with tempfile.TemporaryDirectory() as folder:
         for backend, shuffled in SETTINGS:
-            values, train_seconds, score_seconds = cross_fitted(backend, shuffled, reference, pool, args.folds,
-                                                                args.seed, Path(folder))
+            values, train_seconds, score_seconds = cross_fitted(backend, shuffled, reference, pool,
+                                                                args.folds, args.seed, Path(folder))
             removed = values < np.quantile(values, 1 - args.keep_fraction)
             noise = origins != "clean"
             salad = origins == "noise:word_salad"
             low, high = wilson_interval(int((removed & salad).sum()), int(salad.sum()), 0.95)
-            aucs = {kind.removeprefix("noise:"): round(auc(values[origins == "clean"], values[origins == kind]), 3)
+            clean = values[origins == "clean"]
+            aucs = {kind.removeprefix("noise:"): round(auc(clean, values[origins == kind]), 3)
                     for kind in sorted(set(origins)) if kind != "clean"}
             print(json.dumps({"backend": backend, "shuffled_negatives": shuffled,
-                              "train_seconds": round(train_seconds, 1), "score_seconds": round(score_seconds, 2),
+                              "train_seconds": round(train_seconds, 1),
+                              "score_seconds": round(score_seconds, 2),
                               "noise_precision": round(float(noise[removed].mean()), 3),
                               "noise_recall": round(float(removed[noise].mean()), 3),
                               "word_salad_recall": [round(float(removed[salad].mean()), 3), round(low, 3),

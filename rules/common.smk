@@ -581,7 +581,9 @@ def feedback_model_metas(wildcards) -> list[str]:
     metas = []
     for paths in feedback_recipe_models(wildcards).values():
         paths = [paths] if isinstance(paths, str) else paths
-        metas += [path.replace(".npz", "/train_meta.json") for path in paths]
+        metas += [
+            os.path.join(path.removesuffix(".npz"), "train_meta.json") for path in paths
+        ]
     return metas
 
 

@@ -15,8 +15,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-
 from sandbox import classifier  # noqa: E402
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.jsonl import InputError, iter_jsonl, text_of  # noqa: E402
@@ -27,10 +25,12 @@ from sandbox.quality import score_summary, separation  # noqa: E402
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--variant", required=True)
-    parser.add_argument("--data", required=True, type=Path, help="the variant's documents (JSONL, field text)")
+    parser.add_argument("--data", required=True, type=Path,
+                        help="the variant's documents (JSONL, field text)")
     parser.add_argument("--models", required=True, type=Path, nargs="+",
                         help="the classifier: K cross-fitted fold models in fold order, or one model")
-    parser.add_argument("--meta", type=Path, default=None, help="the classifier's train_meta.json (its settings)")
+    parser.add_argument("--meta", type=Path, default=None,
+                        help="the classifier's train_meta.json (its settings)")
     parser.add_argument("--separation", action="store_true",
                         help="also the classifier's precision/recall of noise (needs origin tags)")
     parser.add_argument("--keep-fraction", type=float, default=0.8)

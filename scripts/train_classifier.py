@@ -25,9 +25,12 @@ from sandbox.jsonl import InputError, iter_jsonl, text_of  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pool", required=True, type=Path, help="the working pool (JSONL: text, sandbox_row)")
-    parser.add_argument("--reference", required=True, type=Path, help="the trusted sample (any dataset format)")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pool", required=True, type=Path,
+                        help="the working pool (JSONL: text, sandbox_row)")
+    parser.add_argument("--reference", required=True, type=Path,
+                        help="the trusted sample (any dataset format)")
     parser.add_argument("--reference-text-key", default="text")
     parser.add_argument("--backend", choices=classifier.BACKENDS, default=classifier.HASHED_LR)
     parser.add_argument("--shuffled-negatives", type=float, default=0.5,
@@ -38,7 +41,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out-meta", required=True, type=Path)
     args = parser.parse_args()
     if len(args.out_models) < MIN_FOLDS:
-        parser.error(f"--out-models needs at least {MIN_FOLDS} files (one per fold), got {len(args.out_models)}")
+        parser.error(f"--out-models needs at least {MIN_FOLDS} files (one per fold), "
+                     f"got {len(args.out_models)}")
     if not 0 <= args.shuffled_negatives < 1:
         parser.error(f"--shuffled-negatives must be in [0, 1), got {args.shuffled_negatives}")
     return args
@@ -53,7 +57,8 @@ def main() -> None:
     reference = [text_of(record, args.reference_text_key, args.reference, line)
                  for line, record in iter_dataset(args.reference)]
     if not reference:
-        raise InputError(f"{args.reference}: no trusted documents. Fix: a sample of a few hundred clean documents.")
+        raise InputError(f"{args.reference}: no trusted documents. Fix: a sample of a few hundred clean "
+                         "documents.")
     per_fold = []
     for fold, path in enumerate(args.out_models):
         training = classifier.fold_training_set(reference, pool, rows, fold, folds, args.seed,
@@ -62,11 +67,13 @@ def main() -> None:
         seconds = classifier.train(args.backend, training, args.seed, path)
         per_fold.append({"model": str(path), "positives": len(training.positives),
                          "positives_left_out_as_pool_documents_of_this_fold": training.positives_left_out,
-                         "pool_negatives": len(training.negative_rows), "shuffled_negatives": training.shuffled,
+                         "pool_negatives": len(training.negative_rows),
+                         "shuffled_negatives": training.shuffled,
                          "negative_rows": training.negative_rows, "train_seconds": round(seconds, 3)})
         print(f"fold {fold}: {len(training.positives)} trusted vs {len(training.negatives)} negatives "
               f"({training.shuffled} shuffled), {seconds:.2f}s -> {path}", flush=True)
-    settings = classifier.HASHED_VECTORIZER if args.backend == classifier.HASHED_LR else classifier.FASTTEXT_SETTINGS
+    hashed = args.backend == classifier.HASHED_LR
+    settings = classifier.HASHED_VECTORIZER if hashed else classifier.FASTTEXT_SETTINGS
     meta = {"backend": args.backend, "settings": settings, "folds": folds, "seed": args.seed,
             "shuffled_negatives": args.shuffled_negatives, "pool": str(args.pool), "pool_docs": len(pool),
             "reference": str(args.reference), "reference_docs": len(reference),

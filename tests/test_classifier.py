@@ -39,10 +39,11 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict:
     models = [folder / f"models/fold{k}.npz" for k in range(FOLDS)]
     run = subprocess.run([sys.executable, str(REPO / "scripts/train_classifier.py"), "--pool", str(pool_path),
                           "--reference", str(reference_path), "--out-models", *map(str, models),
-                          "--out-meta", str(folder / "models/train_meta.json")], capture_output=True, text=True)
+                          "--out-meta", str(folder / "models/train_meta.json")],
+                         capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
-    return {"folder": folder, "pool": pool, "pool_path": pool_path, "reference": [r["text"] for r in reference],
-            "models": [str(path) for path in models],
+    return {"folder": folder, "pool": pool, "pool_path": pool_path,
+            "reference": [record["text"] for record in reference], "models": [str(path) for path in models],
             "meta": json.loads((folder / "models/train_meta.json").read_text())}
 
 
@@ -64,7 +65,7 @@ def test_a_saved_hashed_model_scores_exactly_as_the_fitted_one(tiny: dict, tmp_p
         assert sorted(arrays.files) == ["header", "indices", "intercept", "values"]
     again = tmp_path / "again.npz"
     classifier.train(classifier.HASHED_LR, training, 0, again)
-    assert np.array_equal(classifier.load_hashed_lr(again).score(texts), expected), "deterministic given the seed"
+    assert np.array_equal(classifier.load_hashed_lr(again).score(texts), expected), "deterministic"
 
 
 def test_fasttext_is_deterministic_given_the_seed_and_its_probabilities_are_right(tiny: dict,
@@ -127,8 +128,9 @@ def test_the_filter_runs_under_dj_process_and_keeps_what_the_classifier_says(tin
     values = classifier.scores(tiny["models"], texts)
     bound = float(np.quantile(values, 0.3))
     recipe = tiny["folder"] / "recipe.yaml"
-    recipe.write_text(yaml.safe_dump({"custom_operator_paths": [str(OPS_FILE)], "text_keys": "text", "process": [
-        {"quality_classifier_filter": {"model_path": tiny["models"], "min_value": bound}}]}, sort_keys=False))
+    op = {"quality_classifier_filter": {"model_path": tiny["models"], "min_value": bound}}
+    recipe.write_text(yaml.safe_dump({"custom_operator_paths": [str(OPS_FILE)], "text_keys": "text",
+                                      "process": [op]}, sort_keys=False))
     export = tiny["folder"] / "dj/data.jsonl"
     result = subprocess.run([str(BIN / "dj-process"), "--config", str(recipe), "--dataset_path",
                              str(tiny["pool_path"]), "--export_path", str(export), "--np", "2",
@@ -150,7 +152,8 @@ def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run: Path, t
     summary = json.loads((out / "summary.json").read_text())
     for name, variant in summary["variants"].items():
         quality = variant["quality"]
-        assert quality["ci_low"] < quality["mean"] < quality["ci_high"] and quality["docs"] == variant["docs"], name
+        assert quality["ci_low"] < quality["mean"] < quality["ci_high"], name
+        assert quality["docs"] == variant["docs"], name
     separation = summary["variants"]["raw"]["quality"]["separation"]
     assert 0.5 < separation["auc_clean_vs_noise"] <= 1 and separation["recall"]["ci_low"] is not None
     markdown = (out / "summary.md").read_text()
@@ -182,13 +185,14 @@ def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run: Path, t
                              "--open_monitor", "false"], cwd=tiny_run, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = sorted(json.loads(line)["sandbox_row"] for line in export.read_text().splitlines())
-    assert rows == sorted(json.loads(line)["sandbox_row"] for line in (tiny_run / target).read_text().splitlines())
+    workflow_rows = [json.loads(line)["sandbox_row"] for line in (tiny_run / target).read_text().splitlines()]
+    assert rows == sorted(workflow_rows)
 
     # an HPO base: the sweep check accepts the classifier filter's threshold as a parameter
     sweep = tiny_run / "classifier-sweep.yaml"
-    sweep.write_text(yaml.safe_dump({"method": "random", "metric": {"name": "kept_fraction", "goal": "maximize"},
-                                     "run_cap": 2, "parameters": {"quality_classifier_filter.min_value":
-                                                                  {"min": 0.3, "max": 0.6}}}))
+    parameters = {"quality_classifier_filter.min_value": {"min": 0.3, "max": 0.6}}
+    sweep.write_text(yaml.safe_dump({"method": "random", "run_cap": 2, "parameters": parameters,
+                                     "metric": {"name": "kept_fraction", "goal": "maximize"}}))
     hpo = write_config(tiny_run, {**TINY_CONFIG, "feedback": feedback, "hpo": {
         "sweep": str(sweep), "seeds": [0], "sampler_seed": 0, "confirm_top": 0, "batched": True,
         "base": "feedback_classifier"}}, name="classifier-hpo.yaml")
@@ -203,10 +207,11 @@ def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run: Path, t
     # without a trusted sample the classifier is skipped, with the fix
     user_data = tmp_path / "user.jsonl"
     user_data.write_text((out / "demo/pool.jsonl").read_text())
-    no_reference = write_config(tiny_run, {**TINY_CONFIG, "dataset_path": str(user_data), "feedback": feedback},
-                                name="classifier-no-reference.yaml")
+    no_reference = write_config(tiny_run, {**TINY_CONFIG, "dataset_path": str(user_data),
+                                           "feedback": feedback}, name="classifier-no-reference.yaml")
     dry = snakemake(tiny_run, "-n", "--configfile", str(no_reference))
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert "no reference_path, so classifier is skipped" in dry.stdout + dry.stderr
-    assert "classifier: no trusted sample, so the data table's quality scores are skipped" in dry.stdout + dry.stderr
+    warnings = dry.stdout + dry.stderr
+    assert "classifier: no trusted sample, so the data table's quality scores are skipped" in warnings
     assert "quality_scores" not in dry.stdout and "feedback_classifier" not in dry.stdout

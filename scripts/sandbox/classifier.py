@@ -80,8 +80,8 @@ class FoldTrainingSet:
     positives_left_out: int = 0
 
 
-def fold_training_set(reference: Sequence[str], pool: Sequence[str], rows: Sequence[int], fold: int, folds: int,
-                      seed: int, shuffled_fraction: float) -> FoldTrainingSet:
+def fold_training_set(reference: Sequence[str], pool: Sequence[str], rows: Sequence[int], fold: int,
+                      folds: int, seed: int, shuffled_fraction: float) -> FoldTrainingSet:
     """Positives: the trusted documents not in fold k of the pool; negatives: as many documents,
     a seeded sample of the pool outside fold k, `shuffled_fraction` of them replaced by word-shuffled
     trusted documents. rows are the pool documents' ids (sandbox_row), recorded for the audit."""
@@ -198,8 +198,9 @@ def train_fasttext(training: FoldTrainingSet, seed: int, path: Path) -> None:
             try:
                 pool.submit(fit_fasttext, handle.name, seed, FASTTEXT_SETTINGS, str(path)).result()
             except RuntimeError as error:
-                raise InputError(f"fastText failed to train fold {training.fold}'s classifier ({error}). Fix: "
-                                 "classifier.backend: hashed_lr, or more trusted and pool documents.") from None
+                raise InputError(f"fastText failed to train fold {training.fold}'s classifier ({error}). "
+                                 "Fix: classifier.backend: hashed_lr, or more trusted and pool "
+                                 "documents.") from None
 
 
 @dataclass(frozen=True)

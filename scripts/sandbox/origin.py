@@ -42,9 +42,11 @@ def noise_removal(pool_origins: dict[int, str], removed_rows: set[int]) -> dict[
         "removed": len(removed_rows),
         "removed_noise": len(removed_noise),
         "pool_noise": len(noise_rows),
-        "recall_per_kind": {kind: per_kind_removed[kind] / total for kind, total in sorted(per_kind_total.items())},
+        "recall_per_kind": {kind: per_kind_removed[kind] / total
+                            for kind, total in sorted(per_kind_total.items())},
         "recall_interval": list(wilson_interval(len(removed_noise), len(noise_rows), RECALL_CONFIDENCE)),
-        "recall_per_kind_interval": {kind: list(wilson_interval(per_kind_removed[kind], total, RECALL_CONFIDENCE))
-                                     for kind, total in sorted(per_kind_total.items())},
+        "recall_per_kind_interval": {
+            kind: list(wilson_interval(per_kind_removed[kind], total, RECALL_CONFIDENCE))
+            for kind, total in sorted(per_kind_total.items())},
         "recall_confidence": RECALL_CONFIDENCE,
     }

@@ -9,7 +9,14 @@ from typing import Any
 
 from sandbox.eval_set import NO_CLEAN_EVAL
 from sandbox.summary_tables import (
-    INTERVALS_NOTE, NO_VALUE, data_notes, data_table, fmt, low_power_note, proxy_title, verdict_table,
+    INTERVALS_NOTE,
+    NO_VALUE,
+    data_notes,
+    data_table,
+    fmt,
+    low_power_note,
+    proxy_title,
+    verdict_table,
 )
 from sandbox.tables import markdown_rows, markdown_table
 
@@ -102,9 +109,9 @@ def feedback_markdown(feedback: dict[str, dict[str, Any]]) -> list[str]:
     for method, entry in feedback.items():
         cost = entry.get("cost") or {}
         bounds = ", ".join(f"{name} {value:.4g}" for name, value in entry["thresholds"].items())
-        rows.append([f"feedback_{method}", entry["op"], bounds, f"{entry['kept_fraction_by_this_filter_alone']:.3f}",
-                     fmt(cost.get("models")), seconds(cost.get("train_seconds")),
-                     seconds(cost.get("score_pool_seconds"))])
+        kept = entry["kept_fraction_by_this_filter_alone"]
+        rows.append([f"feedback_{method}", entry["op"], bounds, f"{kept:.3f}", fmt(cost.get("models")),
+                     seconds(cost.get("train_seconds")), seconds(cost.get("score_pool_seconds"))])
     pool_docs = next(iter(feedback.values()))["pool_docs"]
     return ["", "## Model feedback: filters and their cost", "",
             *markdown_rows(["variant", "filter", "threshold", "kept by the filter alone", "models",

@@ -39,10 +39,11 @@ def model_paths(value: Any) -> str | tuple[str, ...]:
     if isinstance(value, (str, Path)) and str(value):
         classifier.backend_of(value)
         return str(value)
-    if isinstance(value, (list, tuple)) and value and all(isinstance(p, (str, Path)) and str(p) for p in value):
+    paths_given = isinstance(value, (list, tuple)) and value
+    if paths_given and all(isinstance(path, (str, Path)) and str(path) for path in value):
         if len(value) < MIN_FOLDS:
-            raise ValueError(f"{OP_NAME}: model_path lists {len(value)} fold model(s); cross-fitting needs at "
-                             f"least {MIN_FOLDS} (or give one path)")
+            raise ValueError(f"{OP_NAME}: model_path lists {len(value)} fold model(s); cross-fitting needs "
+                             f"at least {MIN_FOLDS} (or give one path)")
         for path in value:
             classifier.backend_of(path)
         return tuple(str(path) for path in value)
