@@ -20,6 +20,7 @@ include: "rules/evaluate.smk"
 include: "rules/hpo.smk"
 include: "rules/datamodels.smk"
 include: "rules/feedback.smk"
+include: "rules/classifier.smk"
 include: "rules/report.smk"
 include: "rules/downstream.smk"
 

@@ -38,6 +38,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--datamodels", type=Path, default=None,
                         help="datamodels/<group_by>/summary.json: adds which operators/sources matter")
     parser.add_argument("--datamodels-group-by", default="ops", help="what the datamodels' groups are")
+    parser.add_argument("--feedback", nargs="*", type=Path, default=[],
+                        help="recipes/feedback_<method>.json files: each filter's threshold and cost")
     parser.add_argument("--eval", type=Path, default=None,
                         help="the working eval set (its origin tags are checked)")
     parser.add_argument("--eval-set", type=Path, default=None,
@@ -51,13 +53,20 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def read_feedback(paths: list[Path]) -> dict[str, dict]:
+    """method -> its recipes/feedback_<method>.json."""
+    entries = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+    return {entry["method"]: entry for entry in entries}
+
+
 def main() -> None:
     args = parse_args()
     eval_set = json.loads(args.eval_set.read_text(encoding="utf-8")) if args.eval_set else None
     datamodels = (args.datamodels, args.datamodels_group_by) if args.datamodels is not None else None
     summary = build_summary(args.experiment, read_evaluations(args.evaluations), args.confidence,
                             args.max_seed_std, eval_set=eval_set, eval_path=args.eval, k=args.k,
-                            datamodels=datamodels, provenance=args.provenance, downstream=args.downstream)
+                            datamodels=datamodels, provenance=args.provenance, downstream=args.downstream,
+                            feedback=read_feedback(args.feedback))
     args.out_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     near = [json.loads(path.read_text(encoding="utf-8")) for path in args.near_threshold]
     args.out_md.write_text(markdown(summary, read_thresholds(args.thresholds), near), encoding="utf-8")
