@@ -1,6 +1,7 @@
 """Data metrics of one variant: what it kept of the pool, what each op removed, and, where every
 document carries an origin tag, the precision and recall of noise removal (overall, per op, per kind);
-with --quality, the quality classifier's scores of the variant (quality_scores.py) under "quality".
+with --quality, the quality classifier's scores of the variant (quality_scores.py) under "quality",
+less its timings, so the file is the same on any machine (the timings stay in quality/<variant>.json).
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ def per_op_origins(removed_path: Path | None, pool_origins: dict[int, str] | Non
     return report
 
 
+def without_timings(quality: dict[str, Any]) -> dict[str, Any]:
+    """The quality scores less their wall-clock seconds (the scoring's and the classifier's training)."""
+    kept = {key: value for key, value in quality.items() if key != "score_seconds"}
+    if isinstance(kept.get("classifier"), dict):
+        kept["classifier"] = {key: value for key, value in kept["classifier"].items() if key != "seconds"}
+    return kept
+
+
 def main() -> None:
     args = parse_args()
     pool = [record for _, record in iter_jsonl(args.pool)]
@@ -70,7 +79,7 @@ def main() -> None:
     if tagged:
         metrics["noise_removal"] = noise_removal(origins, removed_rows)
     if args.quality is not None:
-        metrics["quality"] = json.loads(args.quality.read_text(encoding="utf-8"))
+        metrics["quality"] = without_timings(json.loads(args.quality.read_text(encoding="utf-8")))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(metrics, indent=2))
