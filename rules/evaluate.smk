@@ -73,6 +73,8 @@ rule summarize:
         ),
         provenance=f"{OUT}/provenance.json",
         datamodels=[f"{DM_DIR}/summary.json"] if DM["in_summary"] else [],
+        # the ladder's line, once `snakemake ladder` made one
+        ladder=ladder_summary_input,
         eval=f"{OUT}/data/eval.jsonl",
         eval_set=f"{OUT}/data/eval_set.json",
         code=code("scripts/summarize.py"),
@@ -94,6 +96,9 @@ rule summarize:
             if input.datamodels
             else ""
         ),
+        ladder_arg=lambda wildcards, input: (
+            f"--ladder {input.ladder}" if input.ladder else ""
+        ),
         k_args=(
             lambda wildcards, input: (
                 f"--thresholds {input.thresholds} --k {config['k_sigma']}"
@@ -102,7 +107,7 @@ rule summarize:
             )
         ),
     shell:
-        f"{SUMMARIZE} {{params.k_args}} {{params.near_arg}} {{params.datamodels_args}}"
+        f"{SUMMARIZE} {{params.k_args}} {{params.near_arg}} {{params.datamodels_args}} {{params.ladder_arg}}"
         " --provenance {input.provenance} > {log} 2>&1 && tail -n 1 {log}"
 
 
