@@ -616,7 +616,9 @@ def ladder_requested() -> bool:
     """Whether this invocation asked for the ladder (the target rule or one of its files)."""
     settings = getattr(workflow, "dag_settings", None)
     targets = settings.targets if settings is not None else []
-    return any(target == "ladder" or str(target).startswith(LADDER) for target in targets or [])
+    return any(
+        target == "ladder" or str(target).startswith(LADDER) for target in targets or []
+    )
 
 
 def ladder_summary_input(wildcards) -> list[str]:
@@ -624,3 +626,22 @@ def ladder_summary_input(wildcards) -> list[str]:
     if ladder_requested() or Path(LADDER_SUMMARY).exists():
         return [LADDER_SUMMARY]
     return []
+
+
+def ladder_out(proxy: str, name: str) -> str:
+    """A ladder rule's output file name for a proxy (wildcards scale, variant, seed)."""
+    return f"{LADDER}/models/{proxy}/{{scale}}/{{variant}}/seed{{seed}}/{name}"
+
+
+def ladder_log(proxy: str) -> str:
+    return f"{LOGS}/ladder/train_{proxy}/{{scale}}/{{variant}}_seed{{seed}}.log"
+
+
+def ladder_benchmark(proxy: str) -> str:
+    return f"{LADDER}/benchmarks/{proxy}/{{scale}}/{{variant}}_seed{{seed}}.tsv"
+
+
+def ladder_hf_files(wildcards) -> list[str]:
+    """The files of the hf model folder of the job's size (hf.model, or the size's model)."""
+    folder = Path(ladder_setting("hf", "model")(wildcards))
+    return sorted(str(path) for path in folder.iterdir() if path.is_file())

@@ -3,19 +3,6 @@
 # a proxy's own size is the main run's models (models/<proxy>/), which these rules never retrain.
 
 
-def ladder_out(proxy: str, name: str) -> str:
-    """A ladder rule's output file name for a proxy (wildcards scale, variant, seed)."""
-    return f"{LADDER}/models/{proxy}/{{scale}}/{{variant}}/seed{{seed}}/{name}"
-
-
-def ladder_log(proxy: str) -> str:
-    return f"{LOGS}/ladder/train_{proxy}/{{scale}}/{{variant}}_seed{{seed}}.log"
-
-
-def ladder_benchmark(proxy: str) -> str:
-    return f"{LADDER}/benchmarks/{proxy}/{{scale}}/{{variant}}_seed{{seed}}.tsv"
-
-
 rule ladder_train_ngram:
     input:
         data=training_data,
@@ -82,12 +69,6 @@ rule ladder_train_gpt:
         " --wandb-dir {params.wandb_dir} --wandb-group {params.group}"
         " --run-name {wildcards.variant}-seed{wildcards.seed}-{wildcards.scale} --variant {wildcards.variant}"
         " > {log} 2>&1"
-
-
-def ladder_hf_files(wildcards) -> list[str]:
-    """The files of the hf model folder of the job's size (hf.model, or the size's model)."""
-    folder = Path(ladder_setting("hf", "model")(wildcards))
-    return sorted(str(path) for path in folder.iterdir() if path.is_file())
 
 
 rule ladder_train_hf:
@@ -171,7 +152,8 @@ rule ladder_summarize:
         "../envs/tracking.yaml"
     params:
         experiment=EXP,
-        results=OUT,
+        # results/<experiment>, where every scale's models are
+        results=lambda wildcards, input: str(Path(input.eval_split).parent.parent),
         scales=json.dumps(
             [ladder_config.scale_spec(scale, NGRAM_BUDGET) for scale in LADDER_SCALES]
         ),

@@ -41,7 +41,8 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     labels = read_split_labels(args.eval_split)
-    scales = [load_scale(spec, args.results, args.variants, args.seeds, labels) for spec in json.loads(args.scales)]
+    scales = [load_scale(spec, args.results, args.variants, args.seeds, labels)
+              for spec in json.loads(args.scales)]
     eval_set = json.loads(args.eval_set.read_text(encoding="utf-8")) if args.eval_set else None
     summary = build_ladder_summary(args.experiment, scales, args.target, args.variants, args.oracle_in_pairs,
                                    args.accuracy, args.confidence, args.bootstrap_samples, eval_set)

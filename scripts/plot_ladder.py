@@ -42,7 +42,8 @@ def plot_variant(axes: plt.Axes, name: str, fits: dict[str, Any], colour: Any) -
     if fit:
         fresh = x[~limited]
         line = np.geomspace(fresh.min(), fresh.max(), 20)
-        axes.plot(line, fit["coefficient"] * line ** -fit["exponent"], color=colour, linestyle="--", linewidth=1)
+        fitted = fit["coefficient"] * line ** -fit["exponent"]
+        axes.plot(line, fitted, color=colour, linestyle="--", linewidth=1)
 
 
 def main() -> None:

@@ -15,12 +15,17 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+
 from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 from report_browser import check_report_renders, embedded
-
 from sandbox.jsonl import InputError
 from sandbox.ladder import (
-    Replicates, decision_accuracy, fit_power_law, pair_agreement, replicate_bpb, trend_word,
+    Replicates,
+    decision_accuracy,
+    fit_power_law,
+    pair_agreement,
+    replicate_bpb,
+    trend_word,
 )
 from sandbox.ladder_calibration import accuracy_coverage, exponent_coverage, trend_coverage
 from sandbox.ladder_config import all_scales, check_ladder, gpt_parameters, target_scale
@@ -83,7 +88,7 @@ def test_a_trend_is_named_by_its_interval() -> None:
 
 
 @pytest.mark.parametrize("swapped", [False, True], ids=["identical", "two-pairs-swapped"])
-def test_the_decision_accuracy_interval_covers_when_variants_are_two_standard_errors_apart(swapped: bool) -> None:
+def test_the_accuracy_interval_covers_when_variants_are_two_standard_errors_apart(swapped: bool) -> None:
     coverage, width = accuracy_coverage(gap_in_se=2.0, swapped=swapped, experiments=200, seed=3)
     assert coverage >= 0.92, (coverage, width)
     assert width < 0.5
@@ -127,21 +132,21 @@ def test_a_target_can_be_named_and_a_bad_one_is_refused() -> None:
     with pytest.raises(InputError, match="gpt has no scale 'x8'"):
         check_ladder(config)
     config["ladder"]["target"] = ""
-    config["ladder"]["gpt"]["sizes"] = {"wide": {"d_model": 192, "lr": 0.001}}
+    config["ladder"]["gpt"]["sizes"] = [{"name": "wide", "d_model": 192, "lr": 0.001}]
     with pytest.raises(InputError, match="lr cannot be set per size"):
         check_ladder(config)
 
 
 def test_a_larger_size_is_the_target_at_the_largest_multiplier() -> None:
     config = demo_config()
-    config["ladder"]["gpt"]["sizes"] = {"small": {"d_model": 48, "n_heads": 4},
-                                        "wide": {"d_model": 128, "multipliers": [2]}}
+    config["ladder"]["gpt"]["sizes"] = [{"name": "small", "d_model": 48, "n_heads": 4},
+                                        {"name": "wide", "d_model": 128, "multipliers": [2]}]
     assert target_scale(config).label == "gpt@wide-x2"
 
 
 # --- the workflow, on a copy of the tiny run ---
 
-LADDER = {"ngram": {"multipliers": [0.5, 1, 2], "sizes": {}}, "gpt": {"multipliers": [0.5, 1], "sizes": {}}}
+LADDER = {"ngram": {"multipliers": [0.5, 1, 2], "sizes": []}, "gpt": {"multipliers": [0.5, 1], "sizes": []}}
 OUT = f"results/{TINY_CONFIG['experiment']}"
 VARIANTS = len(TINY_CONFIG.get("variants", ["raw", "recipe", "k_sigma", "oracle"]))
 
@@ -181,8 +186,9 @@ def test_the_ladder_summary_has_every_scale_against_the_target(ladder_run: Path)
         assert row["jobs"] == VARIANTS * len(TINY_CONFIG["seeds"]) and row["wall_seconds"] > 0
     raw = summary["scaling"]["ngram@own"]["variants"]["raw"]
     assert [point["multiplier"] for point in raw["points"]] == [0.5, 1.0, 2.0]
-    # the tiny pool is smaller than x2's budget: the n-gram used it whole, once
-    assert raw["points"][-1]["data_limited"] is True
+    # the tiny budget (2 kB at x1) is far below the tiny pool: every point is fresh data and fitted
+    assert [point["data_limited"] for point in raw["points"]] == [False, False, False]
+    assert raw["fit"]["points"] == 3 and raw["fit"]["interval"][0] <= raw["fit"]["exponent"]
     md = (ladder_run / OUT / "ladder/summary.md").read_text()
     assert "Decision accuracy against the target" in md and "`gpt@x1` (target)" in md
     main = (ladder_run / OUT / "summary.md").read_text()

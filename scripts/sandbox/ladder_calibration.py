@@ -15,8 +15,15 @@ import numpy as np
 
 from sandbox.calibration import NGRAM, Noise, document_lengths
 from sandbox.ladder import (
-    Replicates, accuracy_interval, decision_accuracy, fit_exponents, point_bpb, replicate_bpb, seed_df,
-    t_interval, trend_slopes,
+    Replicates,
+    accuracy_interval,
+    decision_accuracy,
+    fit_exponents,
+    point_bpb,
+    replicate_bpb,
+    seed_df,
+    t_interval,
+    trend_slopes,
 )
 
 # per-document difficulty shared by every model of every scale (bpb)
@@ -35,7 +42,8 @@ def simulate_models(rng: np.random.Generator, true_bpb: np.ndarray, n_bytes: np.
                     difficulty: np.ndarray, model_scale: float = 1.0) -> np.ndarray:
     """Bits (models, seeds, docs) of models with the given true bpb (models,)."""
     noise, models, docs = design.noise, len(true_bpb), len(n_bytes)
-    bpb = (true_bpb[:, None, None] + model_scale * noise.model_sd * rng.standard_normal((models, design.seeds, 1))
+    offsets = model_scale * noise.model_sd * rng.standard_normal((models, design.seeds, 1))
+    bpb = (true_bpb[:, None, None] + offsets
            + noise.document_sd * rng.standard_normal((models, 1, docs))
            + noise.interaction_sd * rng.standard_normal((models, design.seeds, docs)) + difficulty)
     return bpb * n_bytes
@@ -89,7 +97,8 @@ def exponent_coverage(exponent: float, experiments: int, design: Design = Design
     covered, widths = 0, []
     for experiment in range(experiments):
         difficulty = DIFFICULTY_SD * rng.standard_normal(design.docs)
-        scales = simulate_models(rng, true_bpb, n_bytes, design, difficulty, model_scale)  # scales as "variants"
+        # the scales stand where the variants stand elsewhere: one model per scale
+        scales = simulate_models(rng, true_bpb, n_bytes, design, difficulty, model_scale)
         replicates = Replicates.draw(design.docs, design.seeds, design.samples, seed * 100_003 + experiment)
         estimate = float(fit_exponents(seen, point_bpb(scales, n_bytes))[0])
         replicated = fit_exponents(seen, replicate_bpb(scales, n_bytes, replicates))[0]

@@ -4,8 +4,8 @@ DAG time.
 
 A scale is a budget multiplier of the shared byte budget (sandbox.proxies.shared_budget) at one model
 size: `x<m>` at the proxy's own size (the main run's settings), `<size>-x<m>` at a named size of
-`ladder.<proxy>.sizes` (overrides of the proxy's settings: the n-gram's order, the GPT's width and depth,
-an hf model folder). The base scale `x1` is the main run's models (models/<proxy>/<variant>/seed<N>/),
+`ladder.<proxy>.sizes` (a list, so that a config override replaces it whole: each entry a name and
+overrides of the proxy's settings, the n-gram's order, the GPT's width and depth, an hf model folder). The base scale `x1` is the main run's models (models/<proxy>/<variant>/seed<N>/),
 never retrained; every other scale has its own folder, ladder/models/<proxy>/<scale>/<variant>/seed<N>/.
 """
 
@@ -103,8 +103,9 @@ def proxy_scales(config: dict[str, Any], proxy: str) -> list[Scale]:
     multipliers = spec.get("multipliers") or [1]
     base = own_settings(config, proxy)
     scales = [Scale(proxy, float(m), size_rank=size_rank(proxy, base, 0)) for m in multipliers]
-    for position, (size, overrides) in enumerate((spec.get("sizes") or {}).items(), start=1):
-        overrides = dict(overrides)
+    for position, entry in enumerate(spec.get("sizes") or [], start=1):
+        overrides = dict(entry)
+        size = overrides.pop("name")
         size_multipliers = overrides.pop("multipliers", None) or multipliers
         unknown = sorted(set(overrides) - set(SIZE_KEYS[proxy]))
         if unknown:
@@ -208,11 +209,13 @@ def check_ladder(config: dict[str, Any]) -> None:
     """InputError unless every ladder proxy is configured and the scales and the target are well formed."""
     missing = [proxy for proxy in ladder_proxies(config) if proxy not in config["proxies"]]
     if missing:
-        raise InputError(f"ladder.proxies: {', '.join(missing)} not in proxies ({', '.join(config['proxies'])}): "
+        raise InputError(f"ladder.proxies: {', '.join(missing)} not in proxies "
+                         f"({', '.join(config['proxies'])}): "
                          "the ladder's x1 rung is the main run's models. Fix: add them to proxies, or "
                          "leave ladder.proxies empty (every configured proxy).")
     for scale in all_scales(config):
         if not re.fullmatch(SCALE_PATTERN, scale.name):
-            raise InputError(f"ladder.{scale.proxy}: the scale name {scale.name!r} is not usable in a path. "
-                             "Fix: name sizes with lower-case letters, digits and _ (starting with a letter).")
+            raise InputError(f"ladder.{scale.proxy}: the scale name {scale.name!r} is not usable in a "
+                             "path. Fix: name sizes with lower-case letters, digits and _ (starting with "
+                             "a letter).")
     target_scale(config)

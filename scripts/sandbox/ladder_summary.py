@@ -21,17 +21,30 @@ from sandbox.bootstrap import paired_test, read_scores
 from sandbox.eval_set import TEST, no_clean_eval_message
 from sandbox.jsonl import InputError
 from sandbox.ladder import (
-    Replicates, accuracy_interval, decision_accuracy, fit_exponents, percentile_interval, point_bpb,
-    replicate_bpb, seed_df, t_interval, trend_slopes, trend_word, variant_pairs,
+    Replicates,
+    accuracy_interval,
+    decision_accuracy,
+    fit_exponents,
+    percentile_interval,
+    point_bpb,
+    replicate_bpb,
+    seed_df,
+    t_interval,
+    trend_slopes,
+    trend_word,
+    variant_pairs,
 )
 from sandbox.ladder_config import Scale, benchmark_file, scale_dir
 from sandbox.proxies import read_train_meta
+from sandbox.summary_tables import byte_count
 from sandbox.tables import Column, Table, markdown_rows, markdown_table
 from sandbox.variants import ORACLE, RAW
 
 # A model that saw less than this share of its budget (the n-gram, each document once) or more than one
 # pass over its data (the neural rungs) is data-limited: more budget no longer meant more data.
 FULL_BUDGET = 0.99
+# what a row of the accuracy table repeats of its scale's spec
+ROW_KEYS = ("proxy", "scale", "multiplier", "size", "budget_bytes", "base")
 
 
 @dataclass(frozen=True)
@@ -86,7 +99,8 @@ def load_scale(spec: dict[str, Any], out: str, variants: list[str], seeds: list[
         paths = {seed: Path(folder.format(variant=variant, seed=seed)) / "heldout.jsonl" for seed in seeds}
         scores = read_scores(paths).on_documents(test)
         if n_bytes is not None and not np.array_equal(n_bytes, scores.n_bytes):
-            raise InputError(f"{spec['proxy']}@{spec['scale']} {variant}: scored another eval set. Fix: retrain.")
+            raise InputError(f"{spec['proxy']}@{spec['scale']} {variant}: scored another eval set than the "
+                             "other variants. Fix: retrain it.")
         n_bytes = scores.n_bytes
         rows.append(scores.nll_bits)
         exposure[variant] = exposure_of([read_train_meta(path.with_name("train_meta.json"))
@@ -120,8 +134,8 @@ def accuracy_entry(bpb: float | np.ndarray, replicates: np.ndarray, target_bpb: 
     return {"pairs": pairs, "agreeing": value * pairs, "value": value, "interval": [low, high]}
 
 
-def accuracy_rows(scales: list[ScaleData], target: ScaleData, replicates: Replicates, pair_variants: np.ndarray,
-                  confidence: float) -> tuple[list[dict[str, Any]], np.ndarray]:
+def accuracy_rows(scales: list[ScaleData], target: ScaleData, replicates: Replicates,
+                  pair_variants: np.ndarray, confidence: float) -> tuple[list[dict[str, Any]], np.ndarray]:
     """Every (proxy, scale)'s decision accuracy against the target, over all pairs and over the pairs the
     target resolves, with its cost; and the target's resolved-pair mask."""
     target_nll = target.nll_bits[pair_variants]
@@ -134,8 +148,7 @@ def accuracy_rows(scales: list[ScaleData], target: ScaleData, replicates: Replic
         nll = scale.nll_bits[pair_variants]
         bpb, reps = point_bpb(nll, scale.n_bytes), replicate_bpb(nll, scale.n_bytes, replicates)
         rows.append({
-            "proxy": scale.spec["proxy"], "scale": scale.spec["scale"], "multiplier": scale.spec["multiplier"],
-            "size": scale.spec["size"], "budget_bytes": scale.spec["budget_bytes"], "base": scale.spec["base"],
+            **{key: scale.spec[key] for key in ROW_KEYS},
             "target": scale is target, "seeds": int(nll.shape[1]),
             "all_pairs": accuracy_entry(bpb, reps, target_bpb, target_reps, every, confidence),
             "resolved_pairs": accuracy_entry(bpb, reps, target_bpb, target_reps, resolved, confidence),
@@ -150,7 +163,8 @@ def criterion(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def stop_paying(rows: list[dict[str, Any]], level: float) -> dict[str, Any] | None:
-    """The cheapest (proxy, scale) besides the target whose decision accuracy reaches level, by CPU-seconds."""
+    """The cheapest (proxy, scale) besides the target whose decision accuracy reaches level (by
+    CPU-seconds)."""
     reaching = [row for row in rows if not row["target"] and criterion(row)["value"] is not None
                 and criterion(row)["value"] >= level]
     if not reaching:
@@ -204,8 +218,8 @@ def gain_trend(group: list[ScaleData], index: int, raw: int, reps: list[np.ndarr
     if len(group) < 2:
         return None
     multipliers = np.log2([scale.spec["multiplier"] for scale in group])
-    gains = np.array([100 * (1 - point_bpb(s.nll_bits[index], s.n_bytes) / point_bpb(s.nll_bits[raw], s.n_bytes))
-                      for s in group])
+    gains = np.array([100 * (1 - point_bpb(scale.nll_bits[index], scale.n_bytes)
+                             / point_bpb(scale.nll_bits[raw], scale.n_bytes)) for scale in group])
     replicated = np.stack([100 * (1 - r[:, index] / r[:, raw]) for r in reps], axis=-1)
     slope = float(trend_slopes(multipliers, gains))
     df = seed_df(len(group), group[0].nll_bits.shape[1])
@@ -220,8 +234,8 @@ def scaling(scales: list[ScaleData], variants: list[str], replicates: Replicates
     result: dict[str, Any] = {}
     for (proxy, size), group in size_groups(scales).items():
         reps = [replicate_bpb(scale.nll_bits, scale.n_bytes, replicates) for scale in group]
-        entry: dict[str, Any] = {"proxy": proxy, "size": size or "own", "scales": [s.spec["scale"] for s in group],
-                                 "variants": {}}
+        entry: dict[str, Any] = {"proxy": proxy, "size": size or "own",
+                                 "scales": [scale.spec["scale"] for scale in group], "variants": {}}
         for index, variant in enumerate(variants):
             entry["variants"][variant] = variant_scaling(group, index, variant, reps, confidence)
             if variant != RAW and RAW in variants:
@@ -281,7 +295,7 @@ def accuracy_cell(entry: dict[str, Any]) -> str:
 
 ACCURACY_COLUMNS: list[Column[dict[str, Any]]] = [
     Column("proxy@scale", scale_cell),
-    Column("budget", lambda row: f"×{row['multiplier']:g} ({row['budget_bytes'] / 1e6:.2f} MB)"),
+    Column("budget", lambda row: f"×{row['multiplier']:g} ({byte_count(row['budget_bytes'])})"),
     Column("seeds", lambda row: str(row["seeds"])),
     Column("decision accuracy, all pairs (CI)", lambda row: accuracy_cell(row["all_pairs"])),
     Column("over pairs the target resolves (CI)", lambda row: accuracy_cell(row["resolved_pairs"])),
@@ -302,7 +316,8 @@ def gain_cell(gain: dict[str, Any] | None) -> str:
         return "–"
     low, high = gain["interval"]
     values = ", ".join(f"{value:+.2f}" for value in gain["gain_percent"])
-    return f"{values} %; {gain['slope_per_doubling']:+.2f} [{low:+.2f}, {high:+.2f}] per doubling: {gain['trend']}"
+    slope = f"{gain['slope_per_doubling']:+.2f} [{low:+.2f}, {high:+.2f}]"
+    return f"{values} %; {slope} per doubling: {gain['trend']}"
 
 
 def point_cell(point: dict[str, Any]) -> str:
@@ -324,13 +339,16 @@ def ladder_line(summary: dict[str, Any]) -> str:
     target = summary["target"]
     chosen = summary["stop_paying"]
     if chosen:
-        row = next(r for r in summary["rows"] if r["proxy"] == chosen["proxy"] and r["scale"] == chosen["scale"])
+        row = next(row for row in summary["rows"]
+                   if (row["proxy"], row["scale"]) == (chosen["proxy"], chosen["scale"]))
         entry = criterion(row)
         which = "pairs the target resolves" if row["resolved_pairs"]["pairs"] else "pairs"
-        return (f"Scale ladder: `{chosen['proxy']}@{chosen['scale']}` orders {entry['agreeing']:g}/{entry['pairs']} "
-                f"{which} as the target `{target}` does (decision accuracy {entry['value']:.2f}, "
+        return (f"Scale ladder: `{chosen['proxy']}@{chosen['scale']}` orders {entry['agreeing']:g}/"
+                f"{entry['pairs']} {which} as the target `{target}` does (decision accuracy "
+                f"{entry['value']:.2f}, "
                 f"{summary['confidence']:.0%} CI [{entry['interval'][0]:.2f}, {entry['interval'][1]:.2f}]), "
-                f"the cheapest scale reaching {summary['accuracy_level']:g} ({chosen['cpu_seconds']:.0f} CPU-s); "
+                f"the cheapest scale reaching {summary['accuracy_level']:g} "
+                f"({chosen['cpu_seconds']:.0f} CPU-s); "
                 "see ladder/summary.md.")
     return (f"Scale ladder: no scale below the target `{target}` reaches decision accuracy "
             f"{summary['accuracy_level']:g}; see ladder/summary.md.")
@@ -363,20 +381,21 @@ def ladder_markdown(summary: dict[str, Any]) -> str:
                   "raw pool.", ""]
     lines += [f"**{summary['line']}**", ""]
     if summary["shrinking_gains"]:
-        lines += [f"**Flag**: the gain over raw shrinks with scale for {', '.join(summary['shrinking_gains'])}: "
-                  "the small verdict may not hold at scale.", ""]
+        lines += [f"**Flag**: the gain over raw shrinks with scale for "
+                  f"{', '.join(summary['shrinking_gains'])}: the small verdict may not hold at scale.", ""]
     lines += [f"Target: `{summary['target']}`. Pairs: {len(summary['pairs'])} among "
-              f"{', '.join(summary['pair_variants'])}; the target resolves {len(summary['resolved_by_target'])} "
-              f"(its {summary['confidence']:.0%} paired interval on test excludes 0). {summary['test_docs']} test "
-              f"documents, {summary['seeds']} seeds, {summary['bootstrap_samples']} bootstrap samples.", ""]
+              f"{', '.join(summary['pair_variants'])}; the target resolves "
+              f"{len(summary['resolved_by_target'])} (its {summary['confidence']:.0%} paired interval on "
+              f"test excludes 0). {summary['test_docs']} test documents, {summary['seeds']} seeds, "
+              f"{summary['bootstrap_samples']} bootstrap samples.", ""]
     lines += ["## Decision accuracy against the target, with cost", "",
               *markdown_table(Table(ACCURACY_COLUMNS, summary["rows"])), "", NOTES]
     chosen = summary["stop_paying"]
     if chosen:
         bound = "its interval's lower bound reaches it too" if chosen["lower_bound_reaches"] else \
             "its interval's lower bound does not: more seeds or test documents would settle it"
-        lines += ["", f"Stop paying at `{chosen['proxy']}@{chosen['scale']}`: the cheapest (proxy, scale) whose "
-                  f"decision accuracy reaches {summary['accuracy_level']:g} ({bound})."]
+        lines += ["", f"Stop paying at `{chosen['proxy']}@{chosen['scale']}`: the cheapest (proxy, scale) "
+                  f"whose decision accuracy reaches {summary['accuracy_level']:g} ({bound})."]
     lines += ["", "## Scaling of each variant", "", SCALING_NOTES]
     for key, entry in summary["scaling"].items():
         lines += scaling_markdown(key, entry)
