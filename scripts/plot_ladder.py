@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import ScalarFormatter  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -52,19 +53,23 @@ def main() -> None:
     panels = {key: entry for key, entry in summary["scaling"].items() if entry["proxy"] == args.proxy}
     if not panels:
         raise SystemExit(f"{args.summary}: no scales of {args.proxy}")
-    figure, axes_list = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.8), squeeze=False)
+    width = max(9.0, 6.5 * len(panels))
+    figure, axes_list = plt.subplots(1, len(panels), figsize=(width, 5.2), squeeze=False)
     palette = plt.get_cmap("tab10")
     for axes, (key, entry) in zip(axes_list[0], panels.items()):
         for index, (name, fits) in enumerate(entry["variants"].items()):
             plot_variant(axes, name, fits, palette(index % 10))
         axes.set_xscale("log")
         axes.set_yscale("log")
+        # bpb spans a few tenths: plain numbers, not powers of ten
+        axes.yaxis.set_major_formatter(ScalarFormatter())
+        axes.yaxis.set_minor_formatter(ScalarFormatter())
         axes.set_xlabel("training bytes seen (train_symbols, mean over seeds)")
         axes.set_ylabel("test bits per byte")
         axes.set_title(f"{key}: scales {', '.join(entry['scales'])}", fontsize="small")
         axes.legend(fontsize="x-small")
-    figure.suptitle(f"{args.proxy} on the scale ladder (target {summary['target']}): band = bootstrap "
-                    f"{summary['confidence']:.0%} interval, hollow = data-limited, dashed = power-law fit",
+    figure.suptitle(f"{args.proxy} on the scale ladder (target {summary['target']})\nband: bootstrap "
+                    f"{summary['confidence']:.0%} interval; hollow: data-limited; dashed: power-law fit",
                     fontsize="medium")
     figure.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
