@@ -34,3 +34,4 @@ print-pins:
 lint: $(STAMP)
 	snakemake --lint
 	snakefmt --check Snakefile rules
+	ruff check scripts tests bench

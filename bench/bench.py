@@ -118,8 +118,9 @@ def main() -> None:
     print(f"(a) process step in the workflow (the job, from Snakemake's benchmark file): {job:6.1f} s")
     print(f"    process step, dj-process directly:                                        {dj_direct:6.1f} s")
     print(f"    ratio job / direct: {job / dj_direct:.2f}   (target <= 1.10)")
-    print(f"    a Snakemake invocation running only that job, incl. Snakemake's start-up: {invocation:6.1f} s, "
-          f"ratio {invocation / dj_direct:.2f} (the start-up is paid once per invocation, not per job)")
+    print(f"    a Snakemake invocation running only that job, incl. Snakemake's start-up: "
+          f"{invocation:6.1f} s, ratio {invocation / dj_direct:.2f} (the start-up is paid once per "
+          "invocation, not per job)")
     print(f"    min of {args.repeats} alternating runs; all runs: job {fmt(job_runs)}, "
           f"invocation {fmt(invocation_runs)}, direct {fmt(direct_runs)}")
     print(f"(b) no-op rerun: {noop:.1f} s   (target <= 3 s)")

@@ -27,9 +27,11 @@ from sandbox.calibration import SETTINGS, calibrate, markdown, selection_markdow
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--experiments", type=int, default=4000, help="simulated experiments per setting")
-    parser.add_argument("--old-samples", type=int, default=1000, help="bootstrap replicates of the old method")
+    parser.add_argument("--old-samples", type=int, default=1000,
+                        help="bootstrap replicates of the old method")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     started = time.perf_counter()

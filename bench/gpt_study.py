@@ -53,9 +53,11 @@ SETTINGS: dict[str, str] = {
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, type=Path, help="holds <variant>.jsonl and eval.jsonl")
-    parser.add_argument("--out-dir", required=True, type=Path, help="runs go to OUT/<setting>/<variant>/seed<N>")
+    parser.add_argument("--out-dir", required=True, type=Path,
+                        help="runs go to OUT/<setting>/<variant>/seed<N>")
     parser.add_argument("--settings", nargs="+", default=["base"], help="names in SETTINGS, or name='args'")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
@@ -72,7 +74,8 @@ def resolve_setting(spec: str) -> tuple[str, list[str]]:
         name, extra = spec.split("=", 1)
         return name, shlex.split(extra)
     if spec not in SETTINGS:
-        raise SystemExit(f"unknown setting {spec!r}: use one of {sorted(SETTINGS)} or name='--train_gpt.py args'")
+        raise SystemExit(f"unknown setting {spec!r}: use one of {sorted(SETTINGS)} "
+                         "or name='--train_gpt.py args'")
     return spec, shlex.split(SETTINGS[spec])
 
 
@@ -93,7 +96,8 @@ def run_one(args: argparse.Namespace, name: str, extra: list[str], variant: str,
         result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
     wall = time.perf_counter() - start
     if result.returncode != 0:
-        raise SystemExit(f"{name}/{variant}/seed{seed} failed (exit {result.returncode}); see {out / 'train.log'}")
+        raise SystemExit(f"{name}/{variant}/seed{seed} failed (exit {result.returncode}); see "
+                         f"{out / 'train.log'}")
     (out / "wall.json").write_text(json.dumps({"wall_s": round(wall, 3), "command": command}) + "\n")
     meta = json.loads((out / "train_meta.json").read_text())
     final = meta.get("heldout_bpb_final")

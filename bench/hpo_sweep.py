@@ -34,7 +34,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--parallel-trials", type=int, default=10)
-    parser.add_argument("--kill-after", type=float, default=60.0, help="seconds before the first run is killed")
+    parser.add_argument("--kill-after", type=float, default=60.0,
+                        help="seconds before the first run is killed")
     return parser.parse_args()
 
 

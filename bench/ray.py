@@ -67,7 +67,8 @@ def timed(command: list[str], executor: str, address: str) -> float:
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        sys.exit(f"{executor}: command failed: {' '.join(command)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        sys.exit(f"{executor}: command failed: "
+                 f"{' '.join(command)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return elapsed
 
 
@@ -81,7 +82,8 @@ def analyze_command(pool: Path, out: Path) -> list[str]:
 def process_command(pool: Path, analysis: Path, recipe: Path, other: Path, out: Path) -> list[str]:
     return [sys.executable, "scripts/process.py", "--variant", "bench", "--recipe", str(recipe),
             "--analyzed-recipe", str(other), "--pool", str(pool),
-            "--pool-with-stats", str(analysis / "with_stats.jsonl"), "--stats-cache", str(analysis / "stats.parquet"),
+            "--pool-with-stats", str(analysis / "with_stats.jsonl"), "--stats-cache",
+            str(analysis / "stats.parquet"),
             "--out-data", str(out / "data.jsonl"), "--out-counts", str(out / "op_counts.json"),
             "--out-removed", str(out / "removed.jsonl"), "--np", "2"]
 
@@ -90,20 +92,24 @@ def overall_close(left: dict, right: dict) -> bool:
     """Equal overall stats up to the default Analyzer's JSON export, which keeps 10 decimals."""
     return left.keys() == right.keys() and all(
         left[stat].keys() == right[stat].keys()
-        and all(math.isclose(left[stat][key], right[stat][key], rel_tol=1e-9, abs_tol=1e-9) for key in right[stat])
+        and all(math.isclose(left[stat][key], right[stat][key], rel_tol=1e-9, abs_tol=1e-9)
+                for key in right[stat])
         for stat in right)
 
 
 def check_agreement(folder: Path) -> dict:
     """SystemExit unless both executors gave the same overall stats, kept texts and per-op counts."""
-    overall = {ex: json.loads((folder / ex / "analysis/overall.json").read_text()) for ex in ("default", "ray")}
-    counts = {ex: json.loads((folder / ex / "process/op_counts.json").read_text()) for ex in ("default", "ray")}
+    overall = {ex: json.loads((folder / ex / "analysis/overall.json").read_text())
+               for ex in ("default", "ray")}
+    counts = {ex: json.loads((folder / ex / "process/op_counts.json").read_text())
+              for ex in ("default", "ray")}
     texts = {ex: sorted(json.loads(line)["text"] for line in (folder / ex / "process/data.jsonl").open())
              for ex in ("default", "ray")}
     per_op = {ex: [(op["op"], op["removed"]) for op in counts[ex]["ops"]] for ex in ("default", "ray")}
     if not overall_close(overall["ray"], overall["default"]) or texts["ray"] != texts["default"] \
             or per_op["ray"] != per_op["default"]:
-        sys.exit(f"the executors disagree: per-op {per_op}, kept {len(texts['ray'])} vs {len(texts['default'])}")
+        sys.exit(f"the executors disagree: per-op {per_op}, kept {len(texts['ray'])} vs "
+                 f"{len(texts['default'])}")
     return counts["ray"]
 
 
@@ -127,7 +133,8 @@ def bench(folder: Path, docs: int, repeats: int, address: str) -> None:
         default, ray = min(seconds[(step, "default")]), min(seconds[(step, "ray")])
         print(f"| {step} | {default:.1f} | {ray:.1f} | {ray / default:.2f} |", flush=True)
     counts = check_agreement(folder)
-    print(f"Both executors: the same overall stats, kept texts and per-op counts (kept {counts['output_docs']}).")
+    print("Both executors: the same overall stats, kept texts and per-op counts (kept "
+          f"{counts['output_docs']}).")
 
 
 def main() -> None:

@@ -41,7 +41,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--out-stats", required=True, type=Path)
     parser.add_argument("--out-overall", required=True, type=Path)
     parser.add_argument("--out-plots", required=True, type=Path)
-    parser.add_argument("--out-dataset", type=Path, default=None, help="also export the dataset with its stats")
+    parser.add_argument("--out-dataset", type=Path, default=None,
+                        help="also export the dataset with its stats")
     parser.add_argument("--out-stats-cache", type=Path, default=None,
                         help="also write the stats (and exact-dedup hashes) as a Parquet cache")
     parser.add_argument("--np", type=int, default=1)
@@ -68,11 +69,13 @@ def per_sample_rows(data_path: Path, stats_path: Path) -> list[dict[str, Any]]:
     documents = [record for _, record in iter_jsonl(data_path)]
     stats = [record.get(STATS_FIELD, {}) for _, record in iter_jsonl(stats_path)]
     if len(documents) != len(stats):
-        raise RuntimeError(f"{stats_path}: {len(stats)} stats rows for {len(documents)} documents in {data_path}")
+        raise RuntimeError(f"{stats_path}: {len(stats)} stats rows for {len(documents)} documents in "
+                           f"{data_path}")
     rows = []
     for document, sample_stats in zip(documents, stats):
         meta = document.get("meta") if isinstance(document.get("meta"), dict) else {}
-        rows.append({"sandbox_row": document.get("sandbox_row"), "origin": meta.get("origin"), **sample_stats})
+        rows.append({"sandbox_row": document.get("sandbox_row"), "origin": meta.get("origin"),
+                     **sample_stats})
     return rows
 
 
@@ -93,7 +96,8 @@ def main() -> None:
                                     export_dataset=export_dataset, executor=executor)
         overall = read_overall_csv(analysis_dir / "overall.csv")
         if not overall:
-            raise InputError(f"{args.recipe}: no filter in this recipe computes a stat, so there is nothing to analyze.")
+            raise InputError(f"{args.recipe}: no filter in this recipe computes a stat, so there is nothing "
+                             "to analyze.")
         rows = per_sample_rows(args.data, export_path.with_name("data_stats.jsonl"))
         write_jsonl(args.out_stats, rows)
         args.out_overall.write_text(json.dumps(overall, indent=2) + "\n", encoding="utf-8")
@@ -106,7 +110,8 @@ def main() -> None:
             from data_juicer.ops.load import load_ops
 
             ops = load_ops(load_recipe(args.recipe)["process"])
-            write_stats_cache(args.out_stats_cache, [record for _, record in iter_jsonl(export_path)], ops, "text")
+            write_stats_cache(args.out_stats_cache, [record for _, record in iter_jsonl(export_path)], ops,
+                              "text")
         if args.out_dataset is not None:
             os.replace(export_path, args.out_dataset)
     print(f"analyzed {len(rows)} documents, {len(overall)} stats: {', '.join(sorted(overall))}")

@@ -23,7 +23,12 @@ from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noq
 from sandbox.jsonl import InputError  # noqa: E402
 from sandbox.ray_mode import check_ray_support, executor_from_env  # noqa: E402
 from sandbox.recipe import (  # noqa: E402
-    OVERRIDDEN_ON_EVERY_RUN, SET_BY_WORKFLOW, global_key_problems, load_recipe, write_recipe)
+    OVERRIDDEN_ON_EVERY_RUN,
+    SET_BY_WORKFLOW,
+    global_key_problems,
+    load_recipe,
+    write_recipe,
+)
 
 
 def parse_args() -> argparse.Namespace:

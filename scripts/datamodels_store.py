@@ -27,7 +27,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", required=True, type=int)
     parser.add_argument("--budget-bytes", required=True, type=int)
     parser.add_argument("--order", required=True, type=int)
-    parser.add_argument("--recipe", type=Path, default=None, help="the recipe whose ops are groups (group-by ops)")
+    parser.add_argument("--recipe", type=Path, default=None,
+                        help="the recipe whose ops are groups (group-by ops)")
     parser.add_argument("--out-dir", required=True, type=Path)
     return parser.parse_args()
 
@@ -38,7 +39,8 @@ def sha256(path: Path) -> str:
 
 def main() -> None:
     args = parse_args()
-    chunks = sorted(((path, np.load(path)) for path in args.chunks), key=lambda item: int(item[1]["models"][0]))
+    chunks = sorted(((path, np.load(path)) for path in args.chunks),
+                    key=lambda item: int(item[1]["models"][0]))
     groups = chunks[0][1]["groups"].tolist()
     expected_start = 0
     for path, chunk in chunks:
@@ -65,7 +67,8 @@ def main() -> None:
                    for path, chunk in chunks],
     }
     write_store(args.out_dir, arrays, index)
-    print(f"store {args.out_dir}: {index['models']} models x {len(groups)} groups x {index['eval_docs']} eval documents")
+    print(f"store {args.out_dir}: {index['models']} models x {len(groups)} groups x {index['eval_docs']} "
+          "eval documents")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ import numpy as np  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from sandbox.cli import run_main  # noqa: E402
-from sandbox.datamodels import DocumentGroups, MetaGroups, OpGroups, subset_mask  # noqa: E402
+from sandbox.datamodel_groups import DocumentGroups, MetaGroups, OpGroups  # noqa: E402
+from sandbox.datamodels import subset_mask  # noqa: E402
 from sandbox.dj import forbid_runtime_installs  # noqa: E402
 from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.ngram import heldout_nll_bits  # noqa: E402

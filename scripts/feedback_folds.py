@@ -41,8 +41,8 @@ def main() -> None:
     folds = [fold_of(text, args.folds) for text in texts]
     counts = [folds.count(k) for k in range(args.folds)]
     if max(counts) == len(texts):
-        raise InputError(f"{args.pool}: all {len(texts)} documents fall in one fold, so its LM has nothing to "
-                         "learn from. Fix: a pool of more than one distinct document.")
+        raise InputError(f"{args.pool}: all {len(texts)} documents fall in one fold, so its LM has nothing "
+                         "to learn from. Fix: a pool of more than one distinct document.")
     for k, path in enumerate(args.out_train):
         write_jsonl(path, ({"text": text} for text, fold in zip(texts, folds) if fold != k))
     summary = {"pool": str(args.pool), "folds": args.folds, "docs": len(texts), "docs_per_fold": counts}

@@ -34,12 +34,14 @@ STATS_FIELD = "__dj__stats__"
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--method", required=True, choices=["self_loss", "reference_ppl", "importance"])
     parser.add_argument("--base", required=True, type=Path, help="the recipe the filter is appended to")
     parser.add_argument("--pool", required=True, type=Path)
     parser.add_argument("--model", required=True, type=Path, nargs="+",
-                        help="the LM whose loss is scored: one file, or K cross-fitted fold models in fold order")
+                        help="the LM whose loss is scored: one file, or K cross-fitted fold models in fold "
+                             "order")
     parser.add_argument("--background-model", type=Path, nargs="+", default=None,
                         help="importance: the pool's LM (its K fold models)")
     parser.add_argument("--k", type=float, default=2.0)
@@ -104,7 +106,8 @@ def main() -> None:
                "pool_lm_folds": max(folds, default=None),
                "pool_docs": len(texts), "kept_fraction_by_this_filter_alone": kept,
                "stat": {"mean": float(values.mean()), "std": float(values.std()),
-                        "quantiles": {str(q): float(np.quantile(values, q)) for q in (0.05, 0.25, 0.5, 0.75, 0.95)}}}
+                        "quantiles": {str(q): float(np.quantile(values, q))
+                                      for q in (0.05, 0.25, 0.5, 0.75, 0.95)}}}
     args.out_stats.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     print(f"{args.out_recipe}: {args.base} + {name} {bounds}; keeps {kept:.1%} of the pool on its own")
 

@@ -17,8 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
 from sandbox.recipe import load_recipe, op_names  # noqa: E402
-from sandbox.study import study_name  # noqa: E402
-from sandbox.sweep import load_sweep  # noqa: E402
+from sandbox.sweep import load_sweep, study_name  # noqa: E402
 from sandbox.sweep_check import check_dict_arguments, int_arguments  # noqa: E402
 
 

@@ -27,7 +27,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sweep", required=True, type=Path, help="the sweep YAML (for the stop rule)")
     parser.add_argument("--rounds", required=True, nargs="+", type=Path)
     parser.add_argument("--confirmed", required=True, type=Path, help="confirmed.json of hpo_confirm.py")
-    parser.add_argument("--trial-recipes", required=True, nargs="+", type=Path, help="trials/<trial>/recipe.yaml files")
+    parser.add_argument("--trial-recipes", required=True, nargs="+", type=Path,
+                        help="trials/<trial>/recipe.yaml files")
     parser.add_argument("--out-trials", required=True, type=Path)
     parser.add_argument("--out-recipe", required=True, type=Path)
     parser.add_argument("--out-history", required=True, type=Path)

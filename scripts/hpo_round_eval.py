@@ -25,9 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tqdm import tqdm  # noqa: E402
 
 from sandbox.cli import run_main  # noqa: E402
+from sandbox.dj import forbid_runtime_installs, job_scratch, register_custom_operators, run_executor  # noqa: E402
 from sandbox.eval_set import VALIDATION, read_split_labels  # noqa: E402
-from sandbox.dj import (  # noqa: E402
-    forbid_runtime_installs, job_scratch, register_custom_operators, run_executor)
 from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.masks import StatsCache, apply_ops, choose_path, read_stats_cache  # noqa: E402
 from sandbox.ngram import heldout_nll_bits  # noqa: E402

@@ -2,8 +2,9 @@
 
 Each trial's metric comes from the sandbox's own evaluation: one file per trial (eval/<trial>.json,
 or the data metrics for a data-only metric), or one file for the whole round written by
-hpo_round_eval.py ({"trials": {trial: evaluation}}) when the round ran as one batched job. With tracking on, each trial becomes a wandb run in a group named
-after the sweep, with the sweep config attached.
+hpo_round_eval.py ({"trials": {trial: evaluation}}) when the round ran as one batched job. With
+tracking on, each trial becomes a wandb run in a group named after the sweep, with the sweep config
+attached.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def parse_args() -> argparse.Namespace:
                         help="metric JSON per trial, or one round evaluation from hpo_round_eval.py")
     parser.add_argument("--benchmarks", required=True, type=Path, help="Snakemake's benchmark directory")
     parser.add_argument("--sampler-seed", type=int, default=0)
-    parser.add_argument("--tracking", choices=["wandb", "none"], default=os.environ.get("SANDBOX_TRACKING", "none"),
+    parser.add_argument("--tracking", choices=["wandb", "none"],
+                        default=os.environ.get("SANDBOX_TRACKING", "none"),
                         help="default: $SANDBOX_TRACKING (the workflow sets it from the config), else none")
     parser.add_argument("--wandb-dir", type=Path, default=Path("wandb"))
     parser.add_argument("--wandb-project", default=os.environ.get("WANDB_PROJECT", "recipe-sandbox"),
@@ -44,7 +46,8 @@ def parse_args() -> argparse.Namespace:
 
 def trial_seconds(benchmarks: Path, trial: int) -> float:
     """Wall seconds the trial's jobs took (process, train), from Snakemake's benchmark files."""
-    files = [benchmarks / "process" / f"trial{trial}.tsv", *sorted(benchmarks.glob(f"train_*/trial{trial}_seed*.tsv"))]
+    files = [benchmarks / "process" / f"trial{trial}.tsv",
+             *sorted(benchmarks.glob(f"train_*/trial{trial}_seed*.tsv"))]
     seconds = 0.0
     for path in files:
         if path.exists():
@@ -94,14 +97,16 @@ def main() -> None:
         tell(study, params["trial"], value)
         seconds = evaluation.get("seconds")
         record = {"trial": params["trial"], "params": params["params"], "value": value, "status": "complete",
-                  "duration_s": seconds if seconds is not None else trial_seconds(args.benchmarks, params["trial"])}
+                  "duration_s": seconds if seconds is not None
+                  else trial_seconds(args.benchmarks, params["trial"])}
         trials.append(record)
         if args.tracking == "wandb":
             args.wandb_dir.mkdir(parents=True, exist_ok=True)
             log_to_wandb(args, sweep, record)
         print(f"trial {record['trial']}: {sweep['metric']} = {value:.6g}  {record['params']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"round": args.round, "trials": trials}, indent=2) + "\n", encoding="utf-8")
+    args.out.write_text(json.dumps({"round": args.round, "trials": trials}, indent=2) + "\n",
+                        encoding="utf-8")
 
 
 if __name__ == "__main__":

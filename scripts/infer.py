@@ -1,9 +1,10 @@
 """Per-document loss of a trained model: bits per byte of each document, and the hardest ones.
 
 Each document is scored as in training's held-out metric (BOS only at its start, later bytes in
-sliding windows over the bytes before them), on at most --max-bytes leading bytes (0: the whole document) to bound the cost; rows say
-whether their document was truncated. Rows keep the document's index, sandbox_row and
-meta.origin (when present) so that the losses can be traced back to the pool.
+sliding windows over the bytes before them), on at most --max-bytes leading bytes (0: the whole
+document) to bound the cost; rows say whether their document was truncated. Rows keep the
+document's index, sandbox_row and meta.origin (when present) so that the losses can be traced back
+to the pool.
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", required=True, type=Path, help="JSONL of documents to score")
     parser.add_argument("--text-key", default="text")
     parser.add_argument("--out", required=True, type=Path, help="per-document rows (JSONL)")
-    parser.add_argument("--hardest-out", type=Path, default=None, help="the --hardest highest-bpb rows (JSONL)")
+    parser.add_argument("--hardest-out", type=Path, default=None,
+                        help="the --hardest highest-bpb rows (JSONL)")
     parser.add_argument("--hardest", type=int, default=20)
-    parser.add_argument("--max-bytes", type=int, default=1024, help="score at most this many leading bytes; 0: all")
+    parser.add_argument("--max-bytes", type=int, default=1024,
+                        help="score at most this many leading bytes; 0: all")
     parser.add_argument("--batch-size", type=int, default=64, help="scoring windows per forward pass")
-    parser.add_argument("--device", default="auto", help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
+    parser.add_argument("--device", default="auto",
+                        help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     args = parser.parse_args(argv)
     if args.max_bytes < 0 or args.hardest < 0 or args.batch_size < 1 or args.threads < 1:
@@ -63,7 +67,8 @@ def main() -> None:
     records = read_documents(args.data, args.text_key)
     texts = [record[args.text_key] for record in records]
     start = time.perf_counter()
-    scores = score_documents(model, texts, model.config.seq_len, args.batch_size, device, max_bytes=args.max_bytes)
+    scores = score_documents(model, texts, model.config.seq_len, args.batch_size, device,
+                             max_bytes=args.max_bytes)
     seconds = time.perf_counter() - start
     rows = score_rows(records, texts, scores)
     write_jsonl(args.out, rows)

@@ -56,7 +56,8 @@ def example(row: int, value: float, pool: dict[int, dict[str, Any]]) -> dict[str
 
 
 def near_threshold(op: dict[str, Any], removed_rows: list[int], kept_rows: list[int],
-                   stats: dict[int, dict[str, float]], pool: dict[int, dict[str, Any]], per_side: int) -> dict[str, Any]:
+                   stats: dict[int, dict[str, float]], pool: dict[int, dict[str, Any]],
+                   per_side: int) -> dict[str, Any]:
     """The per_side removed and kept documents nearest to one filter's thresholds."""
     (stat,) = op["stats"]
     low, high = bounds(op["thresholds"])
@@ -88,7 +89,8 @@ def main() -> None:
         for op in counts["ops"]
         if len(op.get("stats", [])) == 1
     ]
-    args.out.write_text(json.dumps({"variant": counts["variant"], "filters": report}, indent=2) + "\n", encoding="utf-8")
+    args.out.write_text(json.dumps({"variant": counts["variant"], "filters": report}, indent=2) + "\n",
+                        encoding="utf-8")
     print(f"{counts['variant']}: examples near the thresholds of {len(report)} filters -> {args.out}")
 
 

@@ -62,14 +62,16 @@ def main() -> None:
         left = [start + count for start, count in zip(left, counts)]
     for row, op in enumerate(ops):
         precision = removed_by_op[op].get("precision")
-        note = f"{removed_by_op[op]['removed']}" + ("" if precision is None else f" (noise share {precision:.2f})")
+        note = f"{removed_by_op[op]['removed']}" + ("" if precision is None
+                                                    else f" (noise share {precision:.2f})")
         axes.text(left[row], row, " " + note, va="center", fontsize="small")
     axes.set_yticks(range(len(ops)), ops)
     axes.invert_yaxis()
     axes.set_xlim(0, max(left + [1]) * 1.3)
     axes.set_xlabel("documents removed (first operator to reject each)")
-    axes.set_title(f"{metrics['variant']}: {metrics['pool_docs'] - metrics['docs']} of {metrics['pool_docs']} "
-                   f"pool documents removed, kept fraction {metrics['kept_fraction']:.3f}", fontsize="medium")
+    axes.set_title(f"{metrics['variant']}: {metrics['pool_docs'] - metrics['docs']} of "
+                   f"{metrics['pool_docs']} pool documents removed, kept fraction "
+                   f"{metrics['kept_fraction']:.3f}", fontsize="medium")
     if not ops:
         axes.text(0.5, 0.5, "No operator removed any document.", ha="center", va="center",
                   transform=axes.transAxes)

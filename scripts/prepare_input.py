@@ -32,7 +32,8 @@ from sandbox.jsonl import InputError, text_of, write_jsonl  # noqa: E402
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dataset", required=True, type=Path, help="the training pool (any supported format)")
+    parser.add_argument("--dataset", required=True, type=Path,
+                        help="the training pool (any supported format)")
     parser.add_argument("--eval", type=Path, default=None, help="held-out dataset; default: hold out a share")
     parser.add_argument("--eval-fraction", type=float, default=0.1)
     parser.add_argument("--text-key", default="text")
@@ -47,7 +48,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reference-text-key", default="text")
     parser.add_argument("--out-pool", required=True, type=Path)
     parser.add_argument("--out-eval", required=True, type=Path)
-    parser.add_argument("--out-eval-set", type=Path, default=None, help="JSON: the eval set's source and counts")
+    parser.add_argument("--out-eval-set", type=Path, default=None,
+                        help="JSON: the eval set's source and counts")
     args = parser.parse_args()
     if args.eval_source is None:
         args.eval_source = "eval_path" if args.eval is not None else "pool_split"
@@ -67,7 +69,8 @@ def read_records(path: Path, text_key: str) -> list[dict[str, Any]]:
     """The dataset's records with their text under "text", all with one schema."""
     records = [(line, working_record(record, text_key, path, line)) for line, record in iter_dataset(path)]
     if not records:
-        raise InputError(f"{path}: no documents. Fix: point the config at a dataset with one document per line or row.")
+        raise InputError(f"{path}: no documents. Fix: point the config at a dataset with one document per "
+                         "line or row.")
     uniform, as_text = uniform_records(records, path)
     if as_text:
         print(f"{path}: some documents lack {', '.join(as_text)}; written as text in the working pool, "
@@ -86,7 +89,8 @@ def main() -> None:
         if not held_out or not pool:
             raise InputError(
                 f"{args.dataset}: holding out eval_fraction={args.eval_fraction} left an empty "
-                f"{'eval set' if not held_out else 'pool'}. Fix: give `eval_path:` or change `eval_fraction:`."
+                f"{'eval set' if not held_out else 'pool'}. Fix: give `eval_path:` or change "
+                "`eval_fraction:`."
             )
     eval_texts = [record["text"] for record in held_out]
     if args.reference is not None:
@@ -114,20 +118,23 @@ def main() -> None:
 def check_reference(path: Path, text_key: str, eval_texts: list[str], words: int) -> None:
     """Refuse a feedback reference that shares documents (or runs of `words` words) with the eval set:
     a filter tuned to it would select for the eval documents themselves."""
-    records = [{"line": line, "text": text_of(record, text_key, path, line)} for line, record in iter_dataset(path)]
+    records = [{"line": line, "text": text_of(record, text_key, path, line)}
+               for line, record in iter_dataset(path)]
     _, exact, near = decontaminate(records, eval_texts, words)
     overlapping = sorted(record["line"] for record in exact + near)
     if overlapping:
         raise InputError(
-            f"{path}: {len(overlapping)} reference documents duplicate or share {words} consecutive words with "
-            f"an eval document (first at line {overlapping[0]}). A feedback filter tuned to them would select "
-            "for the eval set itself. Fix: remove them from the reference sample, or give a reference disjoint "
-            "from eval_path (or use trusted_path alone, which splits one sample into disjoint halves)."
+            f"{path}: {len(overlapping)} reference documents duplicate or share {words} consecutive words "
+            f"with an eval document (first at line {overlapping[0]}). A feedback filter tuned to them would "
+            "select for the eval set itself. Fix: remove them from the reference sample, or give a reference "
+            "disjoint from eval_path (or use trusted_path alone, which splits one sample into disjoint "
+            "halves)."
         )
 
 
 def eval_set_record(args: argparse.Namespace, eval_count: int, pool_count: int,
-                    duplicates: list[dict[str, Any]], near_duplicates: list[dict[str, Any]]) -> dict[str, Any]:
+                    duplicates: list[dict[str, Any]],
+                    near_duplicates: list[dict[str, Any]]) -> dict[str, Any]:
     """What the summary says of the eval set: its source, whether it can judge cleaning, the counts."""
     record: dict[str, Any] = {
         "source": args.eval_source,

@@ -32,15 +32,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.dj import (  # noqa: E402
-    ExecutorRun, forbid_runtime_installs, job_scratch, register_custom_operators, require_nonempty_output,
-    run_executor)
+    ExecutorRun,
+    forbid_runtime_installs,
+    job_scratch,
+    register_custom_operators,
+    require_nonempty_output,
+    run_executor,
+)
 from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
 from sandbox.masks import EXECUTOR_PATH, StatsCache, apply_ops, choose_path  # noqa: E402
 from sandbox.ray_mode import Executor, check_ray_support, executor_from_env  # noqa: E402
 from sandbox.recipe import Process, load_recipe  # noqa: E402
 from sandbox.removals import (  # noqa: E402
-    counts_from_executor_log, describe_filters, filters_come_first, removed_by_decisions, removed_by_masks,
-    removed_by_tracer, sort_removed)
+    counts_from_executor_log,
+    describe_filters,
+    filters_come_first,
+    removed_by_decisions,
+    removed_by_masks,
+    removed_by_tracer,
+    sort_removed,
+)
 
 
 def parse_args() -> argparse.Namespace:

@@ -42,7 +42,8 @@ def clean_only(records: list[dict[str, Any]], path: Path) -> list[dict[str, Any]
         )
     clean = [record for record in records if origin_of(record) == "clean"]
     if not clean:
-        raise InputError(f"{path}: no document has meta.origin 'clean', so the oracle has nothing to train on.")
+        raise InputError(f"{path}: no document has meta.origin 'clean', so the oracle has nothing to train "
+                         "on.")
     return clean
 
 

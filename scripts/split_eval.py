@@ -17,7 +17,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.cli import run_main  # noqa: E402
 from sandbox.eval_set import (  # noqa: E402
-    DECONTAMINATION_WORDS, SPLIT_METHOD, TEST, VALIDATION, check_split_sizes, validation_test_labels,
+    DECONTAMINATION_WORDS,
+    SPLIT_METHOD,
+    TEST,
+    VALIDATION,
+    check_split_sizes,
+    validation_test_labels,
 )
 from sandbox.scoring import read_documents  # noqa: E402
 
@@ -42,7 +47,8 @@ def main() -> None:
              "docs": {VALIDATION: labels.count(VALIDATION), TEST: labels.count(TEST)}, "labels": labels}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(split) + "\n", encoding="utf-8")
-    print(f"{args.eval}: {split['docs'][VALIDATION]} validation, {split['docs'][TEST]} test documents -> {args.out}")
+    print(f"{args.eval}: {split['docs'][VALIDATION]} validation, {split['docs'][TEST]} test documents -> "
+          f"{args.out}")
 
 
 if __name__ == "__main__":

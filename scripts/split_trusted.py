@@ -42,11 +42,13 @@ def main() -> None:
         text_of(record, args.text_key, args.trusted, line)  # names the line without the text key
         records.append(record)
     if not records:
-        raise InputError(f"{args.trusted}: no documents. Fix: point trusted_path at a sample of clean documents.")
+        raise InputError(f"{args.trusted}: no documents. Fix: point trusted_path at a sample of clean "
+                         "documents.")
     eval_half, reference_half = split_trusted(records, args.text_key, args.eval_fraction, args.min_docs,
                                               str(args.trusted))
     eval_texts = [record[args.text_key] for record in eval_half]
-    reference_half, _, near = decontaminate(reference_half, eval_texts, args.decontamination_words, args.text_key)
+    reference_half, _, near = decontaminate(reference_half, eval_texts, args.decontamination_words,
+                                            args.text_key)
     write_jsonl(args.out_eval, eval_half)
     write_jsonl(args.out_reference, reference_half)
     split = {"path": str(args.trusted), "docs": len(records), "eval_fraction": args.eval_fraction,

@@ -32,6 +32,8 @@ from sandbox.hf import (  # noqa: E402
     windows,
 )
 
+# isort: split
+# (sandbox.hf first: it sets the offline variables before transformers is imported)
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from tqdm import tqdm  # noqa: E402

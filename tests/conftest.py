@@ -1,4 +1,5 @@
-"""Shared fixtures: a copy of the workflow in a temp dir, run with the real Snakemake, Data-Juicer and torch."""
+"""Shared fixtures: a copy of the workflow in a temp dir, run with the real Snakemake, Data-Juicer and
+torch."""
 
 from __future__ import annotations
 
@@ -115,5 +116,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slurm: runs the workflow on a real single-node SLURM cluster (needs root)")
-    config.addinivalue_line("markers", "ray: runs the data steps on a real local Ray cluster (tests/ray/cluster.sh)")
+    config.addinivalue_line("markers",
+                            "slurm: runs the workflow on a real single-node SLURM cluster (needs root)")
+    config.addinivalue_line("markers",
+                            "ray: runs the data steps on a real local Ray cluster (tests/ray/cluster.sh)")

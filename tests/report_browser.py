@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from webdriver import Browser
 
 APP_READY = "const app = document.querySelector('#app'); return app !== null && app.innerText.length > 0;"
@@ -36,7 +37,8 @@ def browser_binaries() -> tuple[str, str]:
         pytest.skip("needs Debian's chromium and chromium-driver; installing them needs root and apt-get")
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", "chromium-driver"]):
+                    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium",
+                     "chromium-driver"]):
         done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900)
         if done.returncode != 0:
             pytest.skip(f"could not install chromium: {' '.join(command)}: {done.stderr[-2000:]}")

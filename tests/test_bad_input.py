@@ -8,9 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 
-GOOD_LINES = [json.dumps({"text": f"Document number {i} talks about the budget of the nation. " * 3}) for i in range(30)]
+GOOD_LINES = [json.dumps({"text": f"Document number {i} talks about the budget of the nation. " * 3})
+              for i in range(30)]
 
 
 @pytest.fixture()
@@ -45,7 +47,8 @@ def test_missing_text_key(workdir: Path) -> None:
     data = workdir / "user.jsonl"
     data.write_text("\n".join(GOOD_LINES) + "\n")
     before = digest(data)
-    output = run_failing(workdir, {"dataset_path": str(data), "text_key": "content"}, "results/tiny/data/pool.jsonl")
+    output = run_failing(workdir, {"dataset_path": str(data), "text_key": "content"},
+                         "results/tiny/data/pool.jsonl")
     assert f"{data}:1: text key 'content' is missing (keys found: text)" in output
     assert "set `text_key:`" in output
     assert digest(data) == before
@@ -53,7 +56,8 @@ def test_missing_text_key(workdir: Path) -> None:
 
 def test_unknown_operator(workdir: Path) -> None:
     recipe = workdir / "bad-recipe.yaml"
-    recipe.write_text("process:\n  - text_length_filter: {min_len: 5}\n  - text_lenght_filter: {min_len: 5}\n")
+    recipe.write_text("process:\n  - text_length_filter: {min_len: 5}\n"
+                      "  - text_lenght_filter: {min_len: 5}\n")
     before = digest(recipe)
     output = run_failing(workdir, {"recipe": str(recipe)}, "results/tiny/recipes/recipe.yaml")
     assert f"{recipe}: Data-Juicer rejects this recipe" in output
@@ -92,7 +96,8 @@ def test_a_budget_mismatch_between_proxies_is_refused_at_dag_time(workdir: Path)
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"ngram.budget_bytes is {gpt_budget + 1}" in output
-    assert f"train.steps × train.batch_size × train.seq_len = {train['steps']} × {train['batch_size']} × " in output
+    assert (f"train.steps × train.batch_size × train.seq_len = {train['steps']} × {train['batch_size']} × "
+            in output)
     assert "Fix: set ngram.budget_bytes: 0" in output
     # the GPT's own budget, or no GPT in the run, is one budget for every proxy
     same = write_config(workdir, {**TINY_CONFIG, "ngram": {"budget_bytes": gpt_budget}}, name="same.yaml")
@@ -147,8 +152,8 @@ def test_global_recipe_keys_are_honoured_set_or_refused() -> None:
 
     known = set(PASSED_TO_DATA_JUICER) | set(REFUSED) | set(SET_BY_WORKFLOW) | {"turbo"}
     refusals, notes = global_key_problems(
-        {"process": [], "project_name": "p", "use_cache": False, "op_fusion": False, "executor_type": "default",
-         "export_type": "parquet", "np": 4, "turbo": True}, known)
+        {"process": [], "project_name": "p", "use_cache": False, "op_fusion": False,
+         "executor_type": "default", "export_type": "parquet", "np": 4, "turbo": True}, known)
     assert refusals == ["turbo: a Data-Juicer setting the sandbox does not handle; remove it"]
     assert [note.split(":")[0] for note in notes] == ["export_type", "np"]
     # The tables never overlap, so each key has exactly one fate.
@@ -157,7 +162,8 @@ def test_global_recipe_keys_are_honoured_set_or_refused() -> None:
 
 def test_a_touched_or_recopied_large_dataset_reruns_nothing(workdir: Path) -> None:
     # Over Snakemake's default 1 MB limit for comparing contents instead of modification times.
-    lines = [json.dumps({"text": f"Paragraph {i} of a long report on the budget, the army and the roads. " * 8})
+    lines = [json.dumps({"text": f"Paragraph {i} of a long report on the budget, the army and the "
+                                 "roads. " * 8})
              for i in range(2500)]
     data = workdir / "big.jsonl"
     data.write_text("\n".join(lines) + "\n")
@@ -193,7 +199,8 @@ def test_every_op_missing_a_resource_is_named_before_any_job_runs(workdir: Path,
 
     recipe = workdir / "model-recipe.yaml"
     recipe.write_text(MODEL_RECIPE)
-    caches = {"DATA_JUICER_MODELS_CACHE": str(tmp_path / "models"), "DATA_JUICER_ASSETS_CACHE": str(tmp_path / "assets")}
+    caches = {"DATA_JUICER_MODELS_CACHE": str(tmp_path / "models"),
+              "DATA_JUICER_ASSETS_CACHE": str(tmp_path / "assets")}
     config = write_config(workdir, {**TINY_CONFIG, "recipe": str(recipe)})
     started = time.monotonic()
     result = snakemake(workdir, "--cores", "2", "--configfile", str(config), env=caches)

@@ -8,7 +8,17 @@ import math
 
 import pytest
 
-from sandbox.calibration import DETERMINISTIC, GPT, NGRAM, SETTINGS, Rates, SelectionRates, Setting, calibrate, selection_rates
+from sandbox.calibration import (
+    DETERMINISTIC,
+    GPT,
+    NGRAM,
+    SETTINGS,
+    Rates,
+    SelectionRates,
+    Setting,
+    calibrate,
+    selection_rates,
+)
 
 EXPERIMENTS = 2000
 # two Monte-Carlo standard errors of a rate of 0.8 over EXPERIMENTS
@@ -68,6 +78,7 @@ def test_choosing_on_validation_and_reporting_on_test_removes_the_documents_winn
 def test_a_seed_dependent_proxy_keeps_its_training_luck_on_test_unless_the_interval_is_adjusted(
         selection: dict[str, SelectionRates]) -> None:
     rates = selection["gpt"]
-    assert rates.validation_test > 0.04, "the same models score validation and test: the split alone should not do"
+    assert rates.validation_test > 0.04, \
+        "the same models score validation and test: the split alone should not do"
     assert rates.adjusted <= 0.03, rates
     assert rates.power_adjusted > 0.05, rates

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, TINY_CONFIG, planned_jobs
 
+from conftest import REPO, TINY_CONFIG, planned_jobs
 from sandbox.code_deps import code_files
 
 CONFIG = "test-config.yaml"

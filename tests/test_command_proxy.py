@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 
+from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 from sandbox.demo import build_demo
 from sandbox.jsonl import write_jsonl
 
@@ -31,7 +31,8 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def run_command(data: dict[str, Path], out_dir: Path, command: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "scripts/train_command.py"), "--command", command,
-                           "--train", str(data["train"]), "--eval", str(data["eval"]), "--out-dir", str(out_dir),
+                           "--train", str(data["train"]), "--eval", str(data["eval"]), "--out-dir",
+                           str(out_dir),
                            "--seed", "1", "--budget-bytes", "5000"], cwd=REPO, capture_output=True, text=True)
 
 
@@ -54,8 +55,8 @@ def test_the_example_meets_the_contract_on_the_stated_budget(data: dict[str, Pat
     ("true", "wrote no"),
     ("mkdir -p {out_dir} && echo '{{\"nll_bits\": 1, \"n_bytes\": 3}}' > {out_dir}/heldout.jsonl",
      "1 rows for 15 eval documents"),
-    ("python scripts/examples/bigram_proxy.py --train {train} --eval {eval} --out-dir {out_dir} --budget-bytes 9"
-     " && echo '[]' > {out_dir}/train_meta.json", "not a JSON object"),
+    ("python scripts/examples/bigram_proxy.py --train {train} --eval {eval} --out-dir {out_dir} "
+     "--budget-bytes 9 && echo '[]' > {out_dir}/train_meta.json", "not a JSON object"),
     ("echo {model}", "use only the placeholders {train}, {eval}, {out_dir}, {seed}, {budget_bytes}"),
 ])
 def test_a_command_that_breaks_the_contract_is_named_with_the_fix(data: dict[str, Path], tmp_path: Path,
@@ -71,16 +72,19 @@ def test_adding_the_command_proxy_runs_only_its_jobs(tiny_run: Path) -> None:
     jobs = planned_jobs(tiny_run, "--configfile", str(config))
     assert jobs["train_command"] == 8 and jobs["evaluate"] == 4 and jobs["summarize_proxy"] == 1, jobs
     # the report adds the new proxy's bpb figure and redraws the pages drawn from the summary
-    assert set(jobs) <= {"train_command", "evaluate", "provenance", "summarize", "summarize_proxy", "all", "report_verdict",
-                         "plot_bpb"}, jobs
-    result = snakemake(tiny_run, "results/tiny/eval/command/k_sigma.json", "results/tiny/eval/command/raw.json",
-                       "--cores", "2", "--configfile", str(config))
+    assert set(jobs) <= {"train_command", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
+                         "report_verdict", "plot_bpb"}, jobs
+    result = snakemake(tiny_run, "results/tiny/eval/command/k_sigma.json",
+                       "results/tiny/eval/command/raw.json", "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     evaluation = json.loads((tiny_run / "results/tiny/eval/command/k_sigma.json").read_text())
     assert evaluation["proxy"] == "command" and 0 < evaluation["heldout_bpb"] < 8
     assert set(evaluation["heldout_bpb_per_seed"]) == {"0", "1"}
 
-    empty = write_config(tiny_run, {**TINY_CONFIG, "proxies": ["ngram", "command"], "command": {"run": "", "threads": 1}},
+    empty = write_config(tiny_run,
+                         {**TINY_CONFIG, "proxies": ["ngram", "command"],
+                          "command": {"run": "", "threads": 1}},
                          name="command-empty.yaml")
     dry = snakemake(tiny_run, "-n", "--configfile", str(empty))
-    assert dry.returncode != 0 and "proxies lists command, but command.run is empty" in dry.stdout + dry.stderr
+    assert (dry.returncode != 0
+            and "proxies lists command, but command.run is empty" in dry.stdout + dry.stderr)

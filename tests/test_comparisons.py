@@ -8,14 +8,19 @@ import math
 import subprocess
 from pathlib import Path
 
-from conftest import TINY_CONFIG, copy_workflow, planned_jobs, write_config
-
 import numpy as np
-
 import pytest
 from scipy.stats import t as student_t
 
-from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison, paired_test, variance_components
+from conftest import TINY_CONFIG, copy_workflow, planned_jobs, write_config
+from sandbox.bootstrap import (
+    Scores,
+    aligned,
+    oracle_fraction,
+    paired_comparison,
+    paired_test,
+    variance_components,
+)
 from sandbox.proxies import REGISTRY, Proxy
 from sandbox.stats import paired_interval
 
@@ -46,7 +51,8 @@ def test_one_seed_gives_no_interval() -> None:
     assert result["n"] == 1 and result["ci_low"] is None and result["significant"] is None
 
 
-def scores(nll_per_seed: list[list[float]], n_bytes: list[int], seeds: tuple[int, ...] | None = None) -> Scores:
+def scores(nll_per_seed: list[list[float]], n_bytes: list[int],
+           seeds: tuple[int, ...] | None = None) -> Scores:
     return Scores(seeds or tuple(range(len(nll_per_seed))), np.array(nll_per_seed, dtype=float),
                   np.array(n_bytes, dtype=float))
 
@@ -54,7 +60,8 @@ def scores(nll_per_seed: list[list[float]], n_bytes: list[int], seeds: tuple[int
 @pytest.fixture
 def frozen(monkeypatch: pytest.MonkeyPatch) -> str:
     """A proxy registered as deterministic: the same scores for every seed."""
-    monkeypatch.setitem(REGISTRY, "frozen", Proxy("frozen", env="base.yaml", deterministic=True, seed_effect="nothing"))
+    monkeypatch.setitem(REGISTRY, "frozen",
+                        Proxy("frozen", env="base.yaml", deterministic=True, seed_effect="nothing"))
     return "frozen"
 
 
@@ -62,14 +69,16 @@ def test_a_constant_per_byte_gain_has_a_zero_width_interval_at_its_value(frozen:
     rng = np.random.default_rng(1)
     n_bytes = rng.integers(50, 500, size=200)
     baseline_bits = n_bytes * rng.uniform(1.5, 3.0, size=200)
-    variants = {"raw": scores([baseline_bits], n_bytes), "k_sigma": scores([baseline_bits - 0.1 * n_bytes], n_bytes)}
+    variants = {"raw": scores([baseline_bits], n_bytes),
+                "k_sigma": scores([baseline_bits - 0.1 * n_bytes], n_bytes)}
     comparison = paired_comparison("k_sigma", "raw", variants, 0.95, frozen)
     assert math.isclose(comparison["mean_difference"], -0.1)
     assert math.isclose(comparison["ci_low"], -0.1) and math.isclose(comparison["ci_high"], -0.1)
     assert comparison["significant"] is True and comparison["no_claim"] is None
     low, high = comparison["relative_ci_percent"]
     assert math.isclose(comparison["relative_percent"], -0.1 / variants["raw"].bpb() * 100)
-    assert math.isclose(low, comparison["relative_percent"]) and math.isclose(high, comparison["relative_percent"])
+    assert (math.isclose(low, comparison["relative_percent"])
+            and math.isclose(high, comparison["relative_percent"]))
 
 
 def test_one_seed_of_a_seed_dependent_proxy_makes_no_claim_and_says_why() -> None:
@@ -94,11 +103,13 @@ def test_document_component_is_the_paired_standard_error(frozen: str) -> None:
     n_bytes = np.full(docs, 100)
     difficulty = rng.uniform(100, 400, size=docs)  # shared by both variants: pairing removes it
     per_doc_difference = rng.normal(-2.0, 10.0, size=docs)
-    variants = {"raw": scores([difficulty], n_bytes), "recipe": scores([difficulty + per_doc_difference], n_bytes)}
+    variants = {"raw": scores([difficulty], n_bytes),
+                "recipe": scores([difficulty + per_doc_difference], n_bytes)}
     comparison = paired_comparison("recipe", "raw", variants, 0.95, frozen)
     se = (per_doc_difference / 100).std(ddof=1) / math.sqrt(docs)
     assert math.isclose(comparison["se"], se) and comparison["df"] == docs - 1
-    assert math.isclose(comparison["ci_high"] - comparison["mean_difference"], student_t.ppf(0.975, docs - 1) * se)
+    assert math.isclose(comparison["ci_high"] - comparison["mean_difference"],
+                        student_t.ppf(0.975, docs - 1) * se)
     # minimum detectable effect at 80 % power: about 1.97 + 0.84 standard errors with this many df
     mde = comparison["mde_percent"] / comparison["relative_percent"] * comparison["mean_difference"]
     assert 2.80 < mde / se < 2.83
@@ -140,7 +151,8 @@ def test_intervals_cover_the_t_interval_over_seeds() -> None:
     n_bytes = rng.integers(200, 1500, size=300)
     for _ in range(20):
         bpb = 2.5 + 0.02 * rng.standard_normal((2, 3, 1)) + 0.05 * rng.standard_normal((2, 3, 300))
-        variants = {"raw": scores(list(bpb[0] * n_bytes), n_bytes), "recipe": scores(list(bpb[1] * n_bytes), n_bytes)}
+        variants = {"raw": scores(list(bpb[0] * n_bytes), n_bytes),
+                    "recipe": scores(list(bpb[1] * n_bytes), n_bytes)}
         comparison = paired_comparison("recipe", "raw", variants, 0.95, "gpt")
         t_interval = paired_interval(variants["recipe"].per_seed_bpb(), variants["raw"].per_seed_bpb())
         assert comparison["ci_low"] <= t_interval["ci_low"] + 1e-12
@@ -213,8 +225,8 @@ def test_untagged_data_plans_no_oracle(tmp_path: Path) -> None:
 
 
 def provenance_args(repo: Path, recipe: Path, data: Path, meta: Path, out: Path) -> argparse.Namespace:
-    return argparse.Namespace(repo=repo, config_json=json.dumps({"seeds": [0], "proxies": ["gpt"]}), recipe=recipe,
-                              inputs=[data],
+    return argparse.Namespace(repo=repo, config_json=json.dumps({"seeds": [0], "proxies": ["gpt"]}),
+                              recipe=recipe, inputs=[data],
                               op_counts=[], train_meta=[meta], snakemake_version="9", out=out)
 
 
@@ -245,12 +257,14 @@ def test_provenance_hashes_the_recipe_and_flags_a_dirty_tree(tmp_path: Path) -> 
 def test_noise_tagged_eval_documents_are_warned_about_with_the_fix(tmp_path: Path) -> None:
     from sandbox.verdict import eval_set_warnings
 
-    rows = [{"text": "a", "meta": {"origin": "clean"}}, {"text": "b", "meta": {"origin": "noise:boilerplate"}},
+    rows = [{"text": "a", "meta": {"origin": "clean"}},
+            {"text": "b", "meta": {"origin": "noise:boilerplate"}},
             {"text": "c", "meta": {"origin": "noise:spam"}}, {"text": "d"}]
     noisy = tmp_path / "noisy.jsonl"
     noisy.write_text("".join(json.dumps(row) + "\n" for row in rows))
     [warning] = eval_set_warnings(noisy)
-    assert warning.startswith(f"2 of 4 eval documents ({noisy}) are tagged noise") and "Fix: set eval_path" in warning
+    assert (warning.startswith(f"2 of 4 eval documents ({noisy}) are tagged noise")
+            and "Fix: set eval_path" in warning)
     clean = tmp_path / "clean.jsonl"
     clean.write_text("".join(json.dumps(row) + "\n" for row in rows if "noise" not in str(row)))
     assert eval_set_warnings(clean) == [] and eval_set_warnings(None) == []
@@ -270,7 +284,8 @@ def test_one_seed_verdict_says_why_it_makes_no_claim() -> None:
                               "but one seed of hf")
     assert interval_cell(comparison) == "-5.00 % (one seed: no interval)"
     assert low_power_reason({name: {**row, "test_bpb_std": 0.0} for name, row in table.items()}, 0.015, "hf")
-    proxies = {proxy: {"variants": table, "comparisons": {"recipe_vs_raw": comparison}} for proxy in ("hf", "gpt")}
+    proxies = {proxy: {"variants": table, "comparisons": {"recipe_vs_raw": comparison}}
+               for proxy in ("hf", "gpt")}
     assert agreement(proxies)["comparisons"]["recipe_vs_raw"]["status"] == "inconclusive"
 
 
@@ -300,4 +315,5 @@ def test_the_data_table_shows_each_proxys_distinct_training_bytes_and_epochs() -
     assert rows["oracle"].endswith("| 1.04 MB × 1.00 | 1.04 MB × 1.20 |")
     assert len(lines[lines.index(header) + 1].split("|")) == len(header.split("|"))
     # without proxies (older callers), the table is as it was
-    assert data_markdown(variants)[3] == "| variant | documents | kept fraction | noise precision | noise recall |"
+    assert (data_markdown(variants)[3]
+            == "| variant | documents | kept fraction | noise precision | noise recall |")

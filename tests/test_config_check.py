@@ -9,11 +9,16 @@ import copy
 
 import pytest
 import yaml
-from conftest import REPO
 from snakemake.exceptions import WorkflowError
 
-from sandbox.config_check import (coerce_scalar, coerce_to_schema, parse_boolean, schema_problems,
-                                  validate_config)
+from conftest import REPO
+from sandbox.config_check import (
+    coerce_scalar,
+    coerce_to_schema,
+    parse_boolean,
+    schema_problems,
+    validate_config,
+)
 
 SCHEMA_PATH = REPO / "config/schemas/config.schema.yaml"
 DEFAULT_CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())

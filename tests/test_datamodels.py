@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 
+from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 from sandbox.datamodels import read_store, subset_mask, write_store
 from sandbox.linear_datamodels import analyse, linear_datamodeling_score
 
@@ -17,7 +17,8 @@ from sandbox.linear_datamodels import analyse, linear_datamodeling_score
 TINY_DATAMODELS = TINY_CONFIG["datamodels"]
 
 
-def synthetic_store(folder: Path, effects: np.ndarray, noise: float, models: int = 240, documents: int = 30) -> None:
+def synthetic_store(folder: Path, effects: np.ndarray, noise: float, models: int = 240,
+                    documents: int = 30) -> None:
     """A store whose outputs are linear in the masks: margins = 2 + masks @ per-document effects + noise."""
     rng = np.random.default_rng(1)
     masks = np.array([subset_mask(0, m, len(effects), 0.5) for m in range(models)])
@@ -114,16 +115,17 @@ def test_store_resumes_and_extends_through_snakemakes_plan(tiny_run: Path) -> No
 def test_a_document_without_the_group_field_is_named_with_the_fix(tmp_path: Path) -> None:
     import pytest
 
-    from sandbox.datamodels import MetaGroups
+    from sandbox.datamodel_groups import MetaGroups
     from sandbox.jsonl import InputError
 
     pool = [{"text": "a", "meta": {"source": "x"}}, {"text": "b", "meta": {}}]
     with pytest.raises(InputError, match=r"pool.jsonl: document 2 has no 'meta.source'.*Fix"):
         MetaGroups(pool, "meta.source", tmp_path / "pool.jsonl")
-    groups = MetaGroups(pool[:1] * 3 + [{"text": "c", "meta": {"source": "y"}}], "meta.source", tmp_path / "p")
+    groups = MetaGroups(pool[:1] * 3 + [{"text": "c", "meta": {"source": "y"}}], "meta.source",
+                        tmp_path / "p")
     assert groups.names == ["x", "y"]
     assert groups.kept_positions(np.array([False, True])).tolist() == [3]
-    from sandbox.datamodels import DocumentGroups
+    from sandbox.datamodel_groups import DocumentGroups
 
     documents = DocumentGroups([{"sandbox_row": 7}, {"sandbox_row": 9}])
     assert documents.names == ["7", "9"] and documents.kept_positions(np.array([True, False])).tolist() == [0]

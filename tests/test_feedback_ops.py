@@ -42,7 +42,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
                   for k in range(FOLDS)]
     for k, lm in enumerate(background):
         lm.save(folder / f"background/fold{k}.npz")
-    return {"folder": folder, "pool": pool, "pool_path": pool_path, "reference": reference, "background": background,
+    return {"folder": folder, "pool": pool, "pool_path": pool_path, "reference": reference,
+            "background": background,
             "background_paths": [str(folder / f"background/fold{k}.npz") for k in range(FOLDS)]}
 
 
@@ -51,7 +52,8 @@ def dj_process(folder: Path, pool_path: Path, op: dict, name: str) -> list[dict]
     recipe.write_text(yaml.safe_dump({"custom_operator_paths": [str(OPS_FILE)], "text_keys": "text",
                                       "process": [op]}, sort_keys=False))
     export = folder / name / "data.jsonl"
-    result = subprocess.run([str(BIN / "dj-process"), "--config", str(recipe), "--dataset_path", str(pool_path),
+    result = subprocess.run([str(BIN / "dj-process"), "--config", str(recipe), "--dataset_path",
+                             str(pool_path),
                              "--export_path", str(export), "--np", "2", "--open_monitor", "false"],
                             cwd=folder, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -87,21 +89,25 @@ def test_loss_filter_through_dj_process_keeps_what_the_model_says(demo: dict) ->
 def test_importance_filter_through_dj_process_keeps_the_top_fraction(demo: dict) -> None:
     texts = [record["text"] for record in demo["pool"]]
     # cross-fitted background: each document's pool-LM bits come from the fold model that never saw it
-    background = np.array([bits_per_byte(demo["background"][fold_of(text, FOLDS)], [text])[0] for text in texts])
+    background = np.array([bits_per_byte(demo["background"][fold_of(text, FOLDS)], [text])[0]
+                           for text in texts])
     ratio = background - bits_per_byte(demo["reference"], texts)
     bound = float(np.quantile(ratio, 0.25))
     kept = dj_process(demo["folder"], demo["pool_path"],
                       {"ngram_importance_filter": {"model_path": str(demo["folder"] / "reference.npz"),
                                                    "background_model_path": demo["background_paths"],
                                                    "min_value": bound}}, "importance")
-    assert [record["text"] for record in kept] == [text for text, value in zip(texts, ratio) if value >= bound]
+    assert [record["text"] for record in kept] == [text for text, value in zip(texts, ratio)
+                                                   if value >= bound]
 
 
 def test_a_filter_without_its_model_is_refused(demo: dict) -> None:
     recipe = demo["folder"] / "no-model.yaml"
-    recipe.write_text(yaml.safe_dump({"custom_operator_paths": [str(OPS_FILE)], "process": [{"ngram_loss_filter": {}}]}))
+    recipe.write_text(yaml.safe_dump({"custom_operator_paths": [str(OPS_FILE)],
+                                      "process": [{"ngram_loss_filter": {}}]}))
     result = subprocess.run([str(BIN / "dj-process"), "--config", str(recipe), "--dataset_path",
-                             str(demo["pool_path"]), "--export_path", str(demo["folder"] / "none/data.jsonl")],
+                             str(demo["pool_path"]), "--export_path",
+                             str(demo["folder"] / "none/data.jsonl")],
                             cwd=demo["folder"], capture_output=True, text=True)
     assert result.returncode != 0 and "needs model_path" in result.stdout + result.stderr
 
@@ -131,12 +137,14 @@ def test_fold_of_is_stable_balanced_and_keeps_copies_together() -> None:
     assert counts.min() > 0.8 * len(texts) / FOLDS and counts.max() < 1.2 * len(texts) / FOLDS
     # a copy differing only in case and spacing lands in the same fold, so its original never trains
     # the model that scores it
-    assert all(fold_of(text, FOLDS) == fold_of("  " + text.upper().replace(" ", "\t "), FOLDS) for text in texts)
+    assert all(fold_of(text, FOLDS) == fold_of("  " + text.upper().replace(" ", "\t "), FOLDS)
+               for text in texts)
     with pytest.raises(ValueError, match="at least 2"):
         fold_of(texts[0], 1)
 
 
-def test_cross_fitted_ops_never_score_a_document_with_an_lm_that_learned_it(demo: dict, tmp_path: Path) -> None:
+def test_cross_fitted_ops_never_score_a_document_with_an_lm_that_learned_it(demo: dict,
+                                                                            tmp_path: Path) -> None:
     """The fold models come from feedback_folds.py and train_ngram.py, as the workflow runs them; the
     scoring model of each document must be the one whose training file lacks it."""
     rng = np.random.default_rng(0)
@@ -161,7 +169,8 @@ def test_cross_fitted_ops_never_score_a_document_with_an_lm_that_learned_it(demo
                              capture_output=True, text=True)
         assert run.returncode == 0, run.stderr[-2000:]
 
-    trained_on = [{json.loads(line)["text"] for line in path.read_text().splitlines()} for path in train_files]
+    trained_on = [{json.loads(line)["text"] for line in path.read_text().splitlines()}
+                  for path in train_files]
     # every document is missing from exactly one fold model's training file: the one allowed to score it
     unseen_by = []
     for text in texts:
@@ -220,8 +229,8 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
 
     # the pool's LM is cross-fitted: feedback.folds fold models, fold k's trained on the pool minus fold k
     fold_models = [f"results/tiny/feedback/models/pool/fold{k}.npz" for k in range(3)]
-    ops = {method: next(iter(yaml.safe_load((out / f"recipes/feedback_{method}.yaml").read_text())["process"][-1]
-                             .values())) for method in methods}
+    ops = {method: next(iter(yaml.safe_load((out / f"recipes/feedback_{method}.yaml").read_text())
+                             ["process"][-1].values())) for method in methods}
     assert ops["self_loss"]["model_path"] == fold_models
     assert ops["importance"]["background_model_path"] == fold_models
     reference = "results/tiny/feedback/models/reference.npz"
@@ -240,13 +249,16 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
     # itself) and keeps exactly what the workflow kept
     for method in ["reference_ppl", "importance"]:
         export = tmp_path / f"dj-{method}/data.jsonl"
-        result = subprocess.run([str(BIN / "dj-process"), "--config", str(out / f"recipes/feedback_{method}.yaml"),
+        result = subprocess.run([str(BIN / "dj-process"), "--config",
+                                 str(out / f"recipes/feedback_{method}.yaml"),
                                  "--dataset_path", str(out / "data/pool.jsonl"), "--export_path", str(export),
-                                 "--np", "2", "--open_monitor", "false"], cwd=tiny_run, capture_output=True, text=True)
+                                 "--np", "2", "--open_monitor", "false"], cwd=tiny_run, capture_output=True,
+                                 text=True)
         assert result.returncode == 0, result.stderr[-3000:]
         rows = [json.loads(line)["sandbox_row"] for line in export.read_text().splitlines()]
         workflow_rows = [json.loads(line)["sandbox_row"]
-                         for line in (out / f"processed/feedback_{method}/data.jsonl").read_text().splitlines()]
+                         for line in
+                         (out / f"processed/feedback_{method}/data.jsonl").read_text().splitlines()]
         assert sorted(rows) == sorted(workflow_rows)
 
     reference_meta = json.loads((out / "feedback/models/reference/train_meta.json").read_text())
@@ -256,8 +268,8 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
     user_data = tmp_path / "user.jsonl"
     user_data.write_text((out / "demo/pool.jsonl").read_text())
     no_reference = write_config(tiny_run, {**TINY_CONFIG, "dataset_path": str(user_data), "feedback": {
-        "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0, "keep_fraction": 0.8}},
-        name="feedback-no-reference.yaml")
+        "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
+        "keep_fraction": 0.8}}, name="feedback-no-reference.yaml")
     dry = snakemake(tiny_run, "-n", "--configfile", str(no_reference))
     assert "no reference_path, so reference_ppl and importance are skipped" in dry.stdout + dry.stderr
     assert "feedback_reference_ppl" not in dry.stdout and "feedback_self_loss" in dry.stdout
@@ -269,7 +281,8 @@ def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_pat
     out = tiny_run / "results/tiny"
     feedback = {"methods": ["reference_ppl"], "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
                 "keep_fraction": 0.8}
-    sweep = {"name": "tiny-feedback", "method": "random", "metric": {"name": "heldout_bpb@ngram", "goal": "minimize"},
+    sweep = {"name": "tiny-feedback", "method": "random",
+             "metric": {"name": "heldout_bpb@ngram", "goal": "minimize"},
              "parameters": {"ngram_loss_filter.max_value": {"min": 0.0, "max": 1.0},  # replaced below
                             "text_length_filter.min_len": {"min": 0, "max": 300}},
              "run_cap": 4, "parallel_trials": 2}

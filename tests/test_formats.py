@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import zstandard
+
 from conftest import TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,7 +27,8 @@ RECORDS = [{"content": f"Document {i} on the budget of the nation, paragraph {i}
 
 def prepare(dataset: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(REPO / "scripts/prepare_input.py"), "--dataset", str(dataset),
-                           "--text-key", "content", "--eval-fraction", "0.2", "--out-pool", str(out / "pool.jsonl"),
+                           "--text-key", "content", "--eval-fraction", "0.2", "--out-pool",
+                           str(out / "pool.jsonl"),
                            "--out-eval", str(out / "eval.jsonl"), *extra], capture_output=True, text=True)
 
 
@@ -36,7 +38,8 @@ def jsonl_bytes(records: list[dict]) -> bytes:
 
 def write_every_format(folder: Path, records: list[dict]) -> dict[str, Path]:
     data = jsonl_bytes(records)
-    paths = {name: folder / name for name in ("data.jsonl", "data.jsonl.gz", "data.jsonl.zst", "data.parquet")}
+    paths = {name: folder / name
+             for name in ("data.jsonl", "data.jsonl.gz", "data.jsonl.zst", "data.parquet")}
     paths["data.jsonl"].write_bytes(data)
     paths["data.jsonl.gz"].write_bytes(gzip.compress(data))
     paths["data.jsonl.zst"].write_bytes(zstandard.ZstdCompressor().compress(data))
@@ -73,7 +76,8 @@ def test_bytes_that_are_not_utf8_are_named_by_line_and_offset(tmp_path: Path) ->
     assert f"{plain}:4: not UTF-8 (byte 0xe9 at byte offset {offset})" in result.stderr
     assert "Fix: re-encode the file as UTF-8" in result.stderr and "Traceback" not in result.stderr
     result = prepare(packed, tmp_path / "out")
-    assert f"{packed}:4: not UTF-8 (byte 0xe9 at byte offset {offset} of the decompressed text)" in result.stderr
+    assert (f"{packed}:4: not UTF-8 (byte 0xe9 at byte offset {offset} of the decompressed text)"
+            in result.stderr)
     assert not (tmp_path / "out/pool.jsonl").exists()
 
 
@@ -84,7 +88,8 @@ def test_bytes_that_are_not_utf8_are_named_by_line_and_offset(tmp_path: Path) ->
     ("broken.jsonl.zst", b"not zstd at all", "not a valid zstd stream"),
     ("broken.parquet", b"PAR1 nope", "not a readable Parquet file"),
 ])
-def test_unreadable_formats_are_named_with_the_fix(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+def test_unreadable_formats_are_named_with_the_fix(tmp_path: Path, name: str, content: bytes,
+                                                   message: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     result = prepare(path, tmp_path / "out")
@@ -96,7 +101,8 @@ def test_a_dataset_dict_folder_names_its_splits(tmp_path: Path) -> None:
     datasets.DatasetDict({"train": datasets.Dataset.from_list(RECORDS)}).save_to_disk(str(tmp_path / "dd"))
     result = prepare(tmp_path / "dd", tmp_path / "out")
     assert result.returncode != 0
-    assert "a Hugging Face DatasetDict with splits train. Fix: point the config at one split's folder" in result.stderr
+    assert ("a Hugging Face DatasetDict with splits train. Fix: point the config at one split's folder"
+            in result.stderr)
 
 
 def test_one_field_with_two_types_is_named_with_both_places(tmp_path: Path) -> None:
@@ -128,9 +134,11 @@ def test_a_field_first_seen_late_loads_in_data_juicers_chunked_loader(tmp_path: 
     assert keys == {("text", "meta", "id", "url", "sandbox_row")}
     rows = [json.loads(line) for line in pool.read_text().splitlines()]
     assert {row["url"] for row in rows} == {"", "https://example.org"}
-    assert {row["meta"]["lang"] for row in rows} == {"", "en"} and all(isinstance(row["id"], int) for row in rows)
+    assert ({row["meta"]["lang"] for row in rows} == {"", "en"}
+            and all(isinstance(row["id"], int) for row in rows))
     assert "some documents lack meta.lang, url; written as text" in result.stdout
-    loaded = datasets.load_dataset("json", data_files=str(pool), chunksize=4096, cache_dir=str(tmp_path / "c2"))
+    loaded = datasets.load_dataset("json", data_files=str(pool), chunksize=4096,
+                                   cache_dir=str(tmp_path / "c2"))
     assert loaded["train"].num_rows == sum(1 for _ in pool.open())
     assert set(loaded["train"].features["meta"]) == {"origin", "source", "lang"}
 

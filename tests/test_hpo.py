@@ -12,6 +12,7 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+
 from conftest import TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 
 HPO_DIR = Path("results/tiny/hpo")
@@ -27,7 +28,8 @@ def write_sweep(workdir: Path, sweep: dict) -> Path:
 def setup(tmp_path: Path, sweep: dict, batched: bool = True) -> tuple[Path, Path]:
     workdir = copy_workflow(tmp_path / "wf")
     sweep_path = write_sweep(workdir, sweep)
-    config = write_config(workdir, {**HPO_CONFIG, "hpo": {"sweep": str(sweep_path), "seeds": [0], "sampler_seed": 0,
+    config = write_config(workdir,
+                          {**HPO_CONFIG, "hpo": {"sweep": str(sweep_path), "seeds": [0], "sampler_seed": 0,
                                                           "confirm_top": 3, "batched": batched}})
     return workdir, config
 
@@ -47,15 +49,19 @@ def test_bayes_sweep_on_the_ngram_rung_confirms_its_best_trials(tmp_path: Path) 
     workdir, config = setup(tmp_path, sweep)
     # the search trains on seed 0 only; confirmation re-runs the best 2 trials on seeds 0 and 1
     config = write_config(workdir, {**HPO_CONFIG, "seeds": [0, 1], "hpo": {
-        "sweep": str(workdir / "sweep.yaml"), "seeds": [0], "sampler_seed": 0, "confirm_top": 2, "batched": True}})
+        "sweep": str(workdir / "sweep.yaml"), "seeds": [0], "sampler_seed": 0, "confirm_top": 2,
+        "batched": True}})
     first_round = planned_jobs(workdir, "hpo", "--configfile", str(config))
-    assert first_round["hpo_ask"] == 2 and first_round["hpo_round_eval"] == 1, "the dry run shows the first round"
-    assert "train_gpt" not in first_round and "process" not in first_round, "one job evaluates the whole round"
+    assert first_round["hpo_ask"] == 2 and first_round["hpo_round_eval"] == 1, \
+        "the dry run shows the first round"
+    assert "train_gpt" not in first_round and "process" not in first_round, \
+        "one job evaluates the whole round"
     result = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stderr[-6000:]
     rows = read_trials(workdir)
     assert [int(row["trial"]) for row in rows] == [0, 1, 2, 3]
-    sampled = {(row["text_length_filter.min_len"], row["special_characters_filter.max_ratio"]) for row in rows}
+    sampled = {(row["text_length_filter.min_len"], row["special_characters_filter.max_ratio"])
+               for row in rows}
     assert len(sampled) == 4, "every trial samples its own parameters"
     assert all(isinstance(int(row["text_length_filter.min_len"]), int) for row in rows)
     round_evals = {}
@@ -74,29 +80,34 @@ def test_bayes_sweep_on_the_ngram_rung_confirms_its_best_trials(tmp_path: Path) 
         assert set(trial["proxies"]) == {"ngram", "gpt"}
         for proxy, entry in trial["proxies"].items():
             assert entry["seeds"] == [0, 1] and "vs_raw" in entry, proxy
-            assert entry["vs_raw"]["ci_low"] <= entry["vs_raw"]["mean_difference"] <= entry["vs_raw"]["ci_high"]
+            assert (entry["vs_raw"]["ci_low"] <= entry["vs_raw"]["mean_difference"]
+                    <= entry["vs_raw"]["ci_high"])
     best_confirmed = min(confirmed["trials"], key=lambda trial: trial["proxies"]["ngram"]["validation_bpb"])
     summary = json.loads((workdir / HPO_DIR / "summary.json").read_text())
     assert summary["best_trial"] == confirmed["best_trial"] == best_confirmed["trial"]
     assert summary["confirmed_value"] == best_confirmed["proxies"]["ngram"]["validation_bpb"]
-    assert summary["test_value"] == best_confirmed["proxies"]["ngram"]["test_bpb"] != summary["confirmed_value"]
+    assert (summary["test_value"] == best_confirmed["proxies"]["ngram"]["test_bpb"]
+            != summary["confirmed_value"])
     test_docs = json.loads((workdir / "results/tiny/data/eval_split.json").read_text())["docs"]["test"]
     assert summary["test_vs_raw"]["n_docs"] == test_docs, "the winner's comparison is on the test part"
     assert summary["confirmed"]["proxies"]["gpt"]["vs_raw"]["n_seeds"] == 2
     assert summary["trials"] == 4 and summary["stop_reason"].startswith("run_cap reached")
     best_row = rows[summary["best_trial"]]
     best_recipe = yaml.safe_load((workdir / HPO_DIR / "best_recipe.yaml").read_text())
-    assert best_recipe["process"][0]["text_length_filter"]["min_len"] == int(best_row["text_length_filter.min_len"])
+    assert (best_recipe["process"][0]["text_length_filter"]["min_len"]
+            == int(best_row["text_length_filter.min_len"]))
     assert (workdir / HPO_DIR / "history.png").stat().st_size > 1000
-    assert (workdir / HPO_DIR / "confirmed.png").stat().st_size > 1000, "the report's figure of the confirmed trials"
+    assert (workdir / HPO_DIR / "confirmed.png").stat().st_size > 1000, \
+        "the report's figure of the confirmed trials"
     for trial in confirmed["trials"]:
         # the confirmed trial re-ran as an ordinary variant (process, train_ngram): its seed-0
         # n-gram score is the one the batched round computed
         model = workdir / "results/tiny/models/ngram" / f"trial{trial['trial']}/seed0/train_meta.json"
-        counts = json.loads((workdir / "results/tiny/processed" / f"trial{trial['trial']}/op_counts.json").read_text())
+        counts = json.loads((workdir / "results/tiny/processed"
+                             / f"trial{trial['trial']}/op_counts.json").read_text())
         batched = round_evals[str(trial["trial"])]
-        assert json.loads(model.read_text())["heldout_bpb"] == pytest.approx(batched["heldout_bpb_per_seed"]["0"],
-                                                                             rel=1e-12)
+        assert (json.loads(model.read_text())["heldout_bpb"]
+                == pytest.approx(batched["heldout_bpb_per_seed"]["0"], rel=1e-12))
         assert counts["path"] == "mask" and counts["output_docs"] == batched["docs"]
     assert planned_jobs(workdir, "hpo", "--configfile", str(config)) == {}
 
@@ -126,7 +137,8 @@ def test_resume_keeps_finished_trials_and_raising_run_cap_continues(tmp_path: Pa
         assert float(row["kept_fraction"]) == trial["value"]
         assert float(row["alphanumeric_filter.min_ratio"]) == trial["params"]["alphanumeric_filter.min_ratio"]
 
-    raised = write_config(workdir, {**HPO_CONFIG, "hpo": {"sweep": str(write_sweep(workdir, {**sweep, "run_cap": 6})),
+    raised = write_config(workdir,
+                          {**HPO_CONFIG, "hpo": {"sweep": str(write_sweep(workdir, {**sweep, "run_cap": 6})),
                                                           "seeds": [0], "sampler_seed": 0, "confirm_top": 3,
                                                           "batched": True}})
     jobs = planned_jobs(workdir, "hpo", "--configfile", str(raised))
@@ -134,7 +146,8 @@ def test_resume_keeps_finished_trials_and_raising_run_cap_continues(tmp_path: Pa
     more = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(raised))
     assert more.returncode == 0, more.stderr[-6000:]
     assert len(read_trials(workdir)) == 6
-    assert [row["kept_fraction"] for row in read_trials(workdir)[:4]] == [row["kept_fraction"] for row in rows]
+    assert ([row["kept_fraction"] for row in read_trials(workdir)[:4]]
+            == [row["kept_fraction"] for row in rows])
 
 
 def test_grid_sweep_runs_exactly_the_grid_with_jobs_per_trial(tmp_path: Path) -> None:
@@ -147,7 +160,8 @@ def test_grid_sweep_runs_exactly_the_grid_with_jobs_per_trial(tmp_path: Path) ->
     result = snakemake(workdir, "hpo", "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stderr[-6000:]
     rows = read_trials(workdir)
-    seen = {(int(row["text_length_filter.min_len"]), float(row["word_repetition_filter.max_ratio"])) for row in rows}
+    seen = {(int(row["text_length_filter.min_len"]), float(row["word_repetition_filter.max_ratio"]))
+            for row in rows}
     assert len(rows) == 4 and seen == set(itertools.product(*grid.values()))
 
 
@@ -157,19 +171,21 @@ def test_data_juicer_quality_score_sweep_maps_onto_a_recipe(tmp_path: Path) -> N
     from data_juicer.core.preflight import pre_instantiation_check
 
     from sandbox.recipe import apply_params
-    from sandbox.sweep_check import int_arguments
     from sandbox.study import distribution_of, recipe_value
     from sandbox.sweep import parse_sweep
+    from sandbox.sweep_check import int_arguments
 
     dj_sweep = yaml.safe_load((Path(dj_hpo.__file__).parent / "configs/quality_score_hpo.yaml").read_text())
     dj_sweep["metric"]["name"] = "heldout_bpb"  # quality_score is Data-Juicer's own scorer, not ours
     sweep = parse_sweep(dj_sweep, "quality_score_hpo.yaml")
     assert sweep.run_cap == 1000 and sweep.name == "hpo_for_data-juicer" and sweep.warnings
     assert {p.name: p.distribution for p in sweep.parameters} == {
-        "character_repetition_filter.rep_len": "categorical", "character_repetition_filter.max_ratio": "categorical",
+        "character_repetition_filter.rep_len": "categorical",
+        "character_repetition_filter.max_ratio": "categorical",
         "text_length_filter.min_len": "q_log_uniform_values"}
     recipe = {"process": [{"text_length_filter": {"min_len": 10}}, {"character_repetition_filter": {}}]}
-    int_names = set(int_arguments(sweep, ["text_length_filter", "character_repetition_filter"], Path("s.yaml")))
+    int_names = set(int_arguments(sweep, ["text_length_filter", "character_repetition_filter"],
+                                  Path("s.yaml")))
     assert int_names == {"text_length_filter.min_len", "character_repetition_filter.rep_len"}
     for parameter in sweep.parameters:
         distribution = distribution_of(parameter.__dict__, parameter.name in int_names)
@@ -216,8 +232,7 @@ def test_unknown_op_or_argument_fails_before_any_trial(tmp_path: Path, parameter
 
 def test_a_sweep_over_another_base_recipe_samples_a_study_of_its_own(tmp_path: Path) -> None:
     """Trials asked while hpo.base was one recipe are never handed out, or told, under another."""
-    from sandbox.study import study_name
-    from sandbox.study import ask, find_trial, open_study
+    from sandbox.study import ask, find_trial, open_study, study_name
 
     sweep = {"name": "demo", "method": "random", "goal": "minimize"}
     assert study_name("demo", "recipe") == "demo"  # studies made before hpo.base existed resume

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import yaml
-from conftest import REPO, SCRIPTS
 
+from conftest import REPO, SCRIPTS
 from sandbox.k_sigma import refine_process, stat_keys_of, threshold_args_of
 
 
@@ -38,7 +38,8 @@ def test_thresholds_are_mean_minus_and_plus_k_sigma() -> None:
     assert math.isclose(args["min_ratio"], 0.2 - 2 * 0.02)
     assert math.isclose(args["max_ratio"], 0.2 + 2 * 0.02)
     assert {change.arg for change in changes} == {"min_ratio", "max_ratio"}
-    assert process[0]["special_characters_filter"]["max_ratio"] == 0.25, "the input recipe must not be modified"
+    assert process[0]["special_characters_filter"]["max_ratio"] == 0.25, \
+        "the input recipe must not be modified"
 
 
 def test_int_arguments_get_ints_rounded_inward() -> None:
@@ -99,12 +100,14 @@ def test_refined_recipe_passes_data_juicer_preflight(tmp_path) -> None:
     overall.write_text('{"text_len": {"mean": 300.7, "std": 50.2}, "alnum_ratio": {"mean": 0.8, "std": 0.1},'
                        ' "num_words": {"mean": 50.5, "std": 30.1}}')
     out_recipe, table = tmp_path / "k.yaml", tmp_path / "k.tsv"
-    command = [sys.executable, str(SCRIPTS / "refine_k_sigma.py"), "--recipe", str(REPO / "config/recipes/demo.yaml"),
-               "--overall", str(overall), "--k", "3", "--out-recipe", str(out_recipe), "--out-table", str(table)]
+    command = [sys.executable, str(SCRIPTS / "refine_k_sigma.py"),
+               "--recipe", str(REPO / "config/recipes/demo.yaml"), "--overall", str(overall), "--k", "3",
+               "--out-recipe", str(out_recipe), "--out-table", str(table)]
     subprocess.run(command, check=True, capture_output=True)
     from data_juicer.core.preflight import pre_instantiation_check
 
     recipe = yaml.safe_load(out_recipe.read_text())
     pre_instantiation_check(recipe["process"])
-    assert recipe["process"][0]["text_length_filter"] == {"min_len": 151, "max_len": 451}  # ceil(150.1), floor(451.3)
+    # ceil(150.1), floor(451.3)
+    assert recipe["process"][0]["text_length_filter"] == {"min_len": 151, "max_len": 451}
     assert len(table.read_text().splitlines()) == 1 + 6  # header + min/max of three ops with stats

@@ -29,8 +29,8 @@ SLICE_DOCS = 1000
 
 
 def run_script(*args: str, cwd: Path = REPO) -> None:
-    result = subprocess.run([sys.executable, *args], cwd=cwd, env=workflow_env(), capture_output=True, text=True,
-                            timeout=900)
+    result = subprocess.run([sys.executable, *args], cwd=cwd, env=workflow_env(), capture_output=True,
+                            text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
@@ -39,7 +39,8 @@ def demo_pool(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default demo pool, analysed by Data-Juicer with the demo recipe (stats cache included)."""
     folder = tmp_path_factory.mktemp("masks")
     run_script("scripts/prepare_demo.py", "--pool", str(folder / "demo_pool.jsonl"),
-               "--eval", str(folder / "demo_eval.jsonl"), "--seed", "0", "--pool-docs", "3000", "--eval-docs", "50")
+               "--eval", str(folder / "demo_eval.jsonl"), "--seed", "0", "--pool-docs", "3000", "--eval-docs",
+               "50")
     run_script("scripts/prepare_input.py", "--dataset", str(folder / "demo_pool.jsonl"),
                "--eval", str(folder / "demo_eval.jsonl"), "--out-pool", str(folder / "pool.jsonl"),
                "--out-eval", str(folder / "eval.jsonl"))
@@ -77,6 +78,7 @@ def write_recipe(path: Path, process: list[dict[str, dict[str, Any]]]) -> Path:
 def mask_outcome(process: list[dict[str, dict[str, Any]]], cache_path: Path) -> tuple[list[int], list[int]]:
     """Kept sandbox_rows and per-op removal counts from the mask path."""
     from data_juicer.ops.load import load_ops
+
     from sandbox.masks import apply_ops, mask_path_refusal, read_stats_cache
 
     cache = read_stats_cache(cache_path)
@@ -156,8 +158,8 @@ def test_stats_cache_holds_every_stat_and_the_dedup_hash(demo_pool: Path) -> Non
 @settings(max_examples=50, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
-def test_mask_path_matches_the_executor_on_random_thresholds(demo_slice: Path, data: st.DataObject,
-                                                             tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_mask_path_matches_the_executor_on_random_thresholds(
+        demo_slice: Path, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
     # The executor reads the pool with the Analyzer's stats attached, as `process` does: Data-Juicer's
     # filters then skip computing them, so this compares decisions (the next test compares stats too).
     process = data.draw(threshold_variants(stat_values(demo_slice / "stats.parquet")))
@@ -187,7 +189,8 @@ def test_mask_path_matches_dj_process_on_the_plain_pool(demo_pool: Path, tmp_pat
          "--work_dir", str(tmp_path / "work"), "--np", "2", "--open_monitor", "false"],
         cwd=tmp_path, env=workflow_env(), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    left = [int(count) for count in re.findall(r"OP \[\w+\] Done in [\d.]+s\. Left (\d+) samples", result.stderr)]
+    left = [int(count)
+            for count in re.findall(r"OP \[\w+\] Done in [\d.]+s\. Left (\d+) samples", result.stderr)]
     assert len(left) == len(process)
     removed = list(-np.diff([3000, *left]))
     kept = sorted(json.loads(line)["sandbox_row"] for line in export.read_text().splitlines())
@@ -203,8 +206,8 @@ def test_mask_path_refuses_a_recipe_with_a_mapper_first(demo_pool: Path, tmp_pat
     pool.write_text("".join((demo_pool / "pool.jsonl").read_text().splitlines(keepends=True)[:300]))
     recipe = write_recipe(tmp_path / "recipe.yaml", [{MAPPER_FIRST: {}}, *demo_process()])
     out = tmp_path / "out"
-    run_script("scripts/process.py", "--variant", "mapped", "--recipe", str(recipe), "--analyzed-recipe", str(recipe),
-               "--pool", str(pool), "--pool-with-stats", str(demo_pool / "with_stats.jsonl"),
+    run_script("scripts/process.py", "--variant", "mapped", "--recipe", str(recipe), "--analyzed-recipe",
+               str(recipe), "--pool", str(pool), "--pool-with-stats", str(demo_pool / "with_stats.jsonl"),
                "--stats-cache", str(demo_pool / "stats.parquet"), "--out-data", str(out / "data.jsonl"),
                "--out-counts", str(out / "op_counts.json"), "--out-removed", str(out / "removed.jsonl"))
     counts = json.loads((out / "op_counts.json").read_text())
@@ -214,6 +217,7 @@ def test_mask_path_refuses_a_recipe_with_a_mapper_first(demo_pool: Path, tmp_pat
 
 def test_mask_path_refuses_an_op_that_is_neither_filter_nor_exact_deduplicator(demo_pool: Path) -> None:
     from data_juicer.ops.load import load_ops
+
     from sandbox.masks import mask_path_refusal, read_stats_cache
 
     ops = load_ops([*demo_process(), {"random_selector": {"select_num": 10}}])

@@ -61,7 +61,8 @@ def train_in_process(tmp_path: Path, name: str, *args: str) -> tuple[ByteGPT, li
     if not train_file.exists():
         write_jsonl(train_file, corpus_records(40))
     out_dir = tmp_path / name
-    parsed = train.parse_args(["--train", str(train_file), "--eval", str(train_file), "--out-dir", str(out_dir), *args])
+    parsed = train.parse_args(["--train", str(train_file), "--eval", str(train_file), "--out-dir",
+                               str(out_dir), *args])
     out_dir.mkdir(parents=True)
     stream, _, _ = train.token_stream(parsed.train, "text")
     model, _ = train.train(parsed, stream, CPU, train.Tracker(parsed))
@@ -87,7 +88,8 @@ def test_document_windows_give_bos_only_at_the_start_and_score_every_byte_once(s
     for inputs, targets, scored_from in windows[1:]:
         # mid-document windows see the bytes before them, as training windows do, never BOS
         end = min(len(ids), scored + stride)
-        assert BOS not in inputs and inputs == tokens[end - 16 : end] and targets == tokens[end - 15 : end + 1]
+        assert (BOS not in inputs and inputs == tokens[end - 16 : end]
+                and targets == tokens[end - 15 : end + 1])
         # every scored byte has at least seq_len - stride + 1 tokens of context
         assert scored_from == scored - (end - 16) >= 16 - stride
         scored = end
@@ -157,7 +159,8 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
     save_checkpoint(tmp_path / "model.pt", model, {"seed": 0})
     loaded, checkpoint = load_checkpoint(tmp_path / "model.pt", CPU)
     assert checkpoint["train_config"] == {"seed": 0} and loaded.config == model.config
-    assert score_documents(loaded, ["abc" * 20], 16, 8, CPU) == score_documents(model, ["abc" * 20], 16, 8, CPU)
+    assert (score_documents(loaded, ["abc" * 20], 16, 8, CPU)
+            == score_documents(model, ["abc" * 20], 16, 8, CPU))
 
 
 def test_the_training_walk_takes_every_window_once_per_epoch() -> None:
@@ -179,7 +182,8 @@ def test_the_training_walk_takes_every_window_once_per_epoch() -> None:
     assert position < len(drawn) and len({tuple(starts) for starts in epochs}) > 1  # fresh cuts or order
     # drawn three at a time or all at once, the order is the same
     assert torch.equal(train.WindowWalk(stream, 5, seed=3).next_windows(18), drawn)
-    assert walk.targets_seen == int(drawn[:, 1].sum()) and walk.epochs == pytest.approx(walk.targets_seen / 23)
+    assert (walk.targets_seen == int(drawn[:, 1].sum())
+            and walk.epochs == pytest.approx(walk.targets_seen / 23))
     assert walk.distinct_bytes() == 21  # everything: the 21 bytes, BOS not counted
     # part of an epoch: the distinct bytes are those the drawn windows predict
     part = train.WindowWalk(stream, 5, seed=0)
@@ -232,15 +236,16 @@ def tiny_dataset(tmp_path: Path) -> dict[str, Path]:
     paths = {name: tmp_path / f"{name}.jsonl" for name in ("train", "eval", "probe")}
     write_jsonl(paths["train"], corpus_records(40))
     write_jsonl(paths["eval"], [{"text": SENTENCES[i % 4] * 3} for i in range(6)])
-    probe = corpus_records(8) + [{"text": "", "meta": {"origin": "clean"}}, {"text": "é" * 200, "sandbox_row": 7}]
+    probe = corpus_records(8) + [{"text": "", "meta": {"origin": "clean"}},
+                                 {"text": "é" * 200, "sandbox_row": 7}]
     write_jsonl(paths["probe"], probe)
     return paths
 
 
 def train_cli(paths: dict[str, Path], out_dir: Path, *extra: str, env: dict[str, str] | None = None):
     return run_script(
-        "train_gpt.py", "--train", str(paths["train"]), "--eval", str(paths["eval"]), "--out-dir", str(out_dir),
-        *TINY_ARGS, "--steps", "12", "--warmup-steps", "2", "--log-every", "4", *extra, env=env,
+        "train_gpt.py", "--train", str(paths["train"]), "--eval", str(paths["eval"]), "--out-dir",
+        str(out_dir), *TINY_ARGS, "--steps", "12", "--warmup-steps", "2", "--log-every", "4", *extra, env=env,
     )
 
 
@@ -297,7 +302,8 @@ def test_train_cli_logs_to_wandb_offline(tiny_dataset: dict[str, Path], tmp_path
     wandb_dir = tmp_path / "wandb_root"
     result = train_cli(
         tiny_dataset, tmp_path / "model", "--tracking", "wandb", "--wandb-dir", str(wandb_dir),
-        "--wandb-project", "test", "--wandb-group", "g", "--run-name", "trial3-seed0", "--variant", "trial3", env=env,
+        "--wandb-project", "test", "--wandb-group", "g", "--run-name", "trial3-seed0", "--variant", "trial3",
+        env=env,
     )
     assert result.returncode == 0, result.stderr
     runs = list((wandb_dir / "wandb").glob("offline-run-*"))
@@ -334,7 +340,8 @@ def wandb_records(path: Path) -> Iterator[Any]:
 
 
 @pytest.mark.parametrize("records", [[], [{"text": ""}, {"text": ""}]], ids=["no-documents", "no-bytes"])
-def test_train_cli_rejects_empty_training_data(tiny_dataset: dict[str, Path], tmp_path: Path, records) -> None:
+def test_train_cli_rejects_empty_training_data(tiny_dataset: dict[str, Path], tmp_path: Path,
+                                               records) -> None:
     write_jsonl(tiny_dataset["train"], records)
     result = train_cli(tiny_dataset, tmp_path / "model")
     assert result.returncode == 2
@@ -383,7 +390,8 @@ def test_learning_rate_warms_up_then_decays_to_the_floor() -> None:
     assert train.learning_rate(1, 1.0, 0, 100, min_ratio=0.0) == pytest.approx(1.0, rel=1e-3)
 
 
-def test_train_cli_scores_and_saves_the_averaged_weights(tiny_dataset: dict[str, Path], tmp_path: Path) -> None:
+def test_train_cli_scores_and_saves_the_averaged_weights(tiny_dataset: dict[str, Path],
+                                                         tmp_path: Path) -> None:
     out_dir = tmp_path / "ema"
     result = train_cli(tiny_dataset, out_dir, "--tracking", "none", "--ema-decay", "0.8", "--score-final")
     assert result.returncode == 0, result.stderr
@@ -393,7 +401,8 @@ def test_train_cli_scores_and_saves_the_averaged_weights(tiny_dataset: dict[str,
     model, _ = load_checkpoint(out_dir / "model.pt", CPU)
     texts = [json.loads(line)["text"] for line in tiny_dataset["eval"].read_text().splitlines()]
     scores = score_documents(model, texts, 32, 8, CPU)
-    assert sum(b for b, _ in scores) / sum(n for _, n in scores) == pytest.approx(meta["heldout_bpb"], rel=1e-6)
+    assert (sum(b for b, _ in scores) / sum(n for _, n in scores)
+            == pytest.approx(meta["heldout_bpb"], rel=1e-6))
 
 
 @pytest.mark.parametrize(

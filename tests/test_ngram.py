@@ -90,7 +90,8 @@ def test_hand_computed_order_2() -> None:
 def test_distributions_are_normalised_and_positive(order: int) -> None:
     documents = [b"the cat sat on the mat. ", b"the dog ran. " * 3, b"", "naïve café".encode("utf-8"), b"ab"]
     lm = KneserNeyLM.train(documents, order=order)
-    contexts = [b"", b"the", b"the cat", b"zzz", b"\x00\xff\x01", b"the dog ran. the d", "café".encode("utf-8")]
+    contexts = [b"", b"the", b"the cat", b"zzz", b"\x00\xff\x01", b"the dog ran. the d",
+                "café".encode("utf-8")]
     for context in contexts:
         for at_document_start in (True, False):
             probs = lm.distribution(context, at_document_start)
@@ -116,7 +117,8 @@ class ReferenceKneserNey:
                 self.adjusted.append(dict(counts[n]))
                 continue
             preceding = Counter(gram[1:] for gram in counts[n + 1])
-            self.adjusted.append({gram: c if gram[0] == SEP else preceding[gram] for gram, c in counts[n].items()})
+            self.adjusted.append({gram: c if gram[0] == SEP else preceding[gram]
+                                  for gram, c in counts[n].items()})
         self.discounts = [0.0]
         self.totals: list[Counter] = [Counter()]
         self.followers: list[Counter] = [Counter()]
@@ -146,7 +148,8 @@ class ReferenceKneserNey:
     def nll_bits(self, document: bytes) -> float:
         symbols = (SEP, *document)
         return sum(
-            -math.log2(self.prob(symbols[t], symbols[max(0, t - self.order + 1) : t])) for t in range(1, len(symbols))
+            -math.log2(self.prob(symbols[t], symbols[max(0, t - self.order + 1) : t]))
+            for t in range(1, len(symbols))
         )
 
 
@@ -155,7 +158,8 @@ def test_agrees_with_a_plain_python_reference(order: int) -> None:
     rng = random.Random(order)
     alphabet = b"aabbbc  d\n\xc3\xa9"
     train = [bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(30)]
-    held_out = [bytes(rng.choice(alphabet + b"xyz\x00") for _ in range(rng.randint(0, 30))) for _ in range(15)]
+    held_out = [bytes(rng.choice(alphabet + b"xyz\x00") for _ in range(rng.randint(0, 30)))
+                for _ in range(15)]
     lm = KneserNeyLM.train(train, order=order)
     reference = ReferenceKneserNey(train, order)
     assert lm.discounts == pytest.approx(reference.discounts[1:], abs=1e-15)
@@ -174,7 +178,8 @@ def test_empty_training_gives_uniform_predictions() -> None:
     # one-byte documents: order 3 has no n-grams, and order 2 only SEP-started ones
     lm = KneserNeyLM.train([b"a", b"b", b"a"], order=3)
     assert lm.n_grams == [2, 2, 0]
-    assert lm.document_nll_bits([b"ab"])[0] == pytest.approx(ReferenceKneserNey([b"a", b"b", b"a"], 3).nll_bits(b"ab"))
+    assert (lm.document_nll_bits([b"ab"])[0]
+            == pytest.approx(ReferenceKneserNey([b"a", b"b", b"a"], 3).nll_bits(b"ab")))
     with pytest.raises(ValueError, match="order"):
         KneserNeyLM.train([b"abc"], order=8)
 
@@ -271,7 +276,8 @@ def test_train_ngram_cli(tiny_files: dict[str, Path], tmp_path: Path) -> None:
     assert rows[2]["origin"] == "clean"
 
     meta = json.loads((out_dir / "train_meta.json").read_text())
-    texts = [json.loads(line)["text"].encode("utf-8") for line in tiny_files["train"].read_text().splitlines()]
+    texts = [json.loads(line)["text"].encode("utf-8")
+             for line in tiny_files["train"].read_text().splitlines()]
     documents = budget_documents(texts, 3000, seed=2)
     lm = KneserNeyLM.train(documents, order=4)
     assert meta["proxy"] == "ngram" and meta["order"] == 4 and meta["tokens_budget"] == 3000
@@ -288,17 +294,19 @@ def test_train_ngram_cli(tiny_files: dict[str, Path], tmp_path: Path) -> None:
     bpb = sum(row["nll_bits"] for row in rows) / sum(row["n_bytes"] for row in rows)
     assert bpb == pytest.approx(meta["heldout_bpb"], rel=1e-12)
     evaluated = [b"The dog sat. ", b"", "café ☕".encode("utf-8")]
-    assert [row["nll_bits"] for row in rows] == pytest.approx(list(lm.document_nll_bits(evaluated)), rel=1e-12)
+    assert ([row["nll_bits"] for row in rows]
+            == pytest.approx(list(lm.document_nll_bits(evaluated)), rel=1e-12))
     saved = KneserNeyLM.load(tmp_path / "lm.npz")
     assert np.array_equal(saved.document_nll_bits(evaluated), lm.document_nll_bits(evaluated))
 
 
 @pytest.mark.parametrize("records", [[], [{"text": ""}, {"text": ""}]], ids=["no-documents", "no-bytes"])
-def test_train_ngram_cli_rejects_empty_training_data(tiny_files: dict[str, Path], tmp_path: Path, records) -> None:
+def test_train_ngram_cli_rejects_empty_training_data(tiny_files: dict[str, Path], tmp_path: Path,
+                                                     records) -> None:
     write_jsonl(tiny_files["train"], records)
     result = run_train_ngram(
-        "--train", str(tiny_files["train"]), "--eval", str(tiny_files["eval"]), "--out-dir", str(tmp_path / "model"),
-        "--budget-bytes", "100",
+        "--train", str(tiny_files["train"]), "--eval", str(tiny_files["eval"]), "--out-dir",
+        str(tmp_path / "model"), "--budget-bytes", "100",
     )
     assert result.returncode == 2
     assert str(tiny_files["train"]) in result.stderr and "Fix:" in result.stderr
@@ -306,9 +314,10 @@ def test_train_ngram_cli_rejects_empty_training_data(tiny_files: dict[str, Path]
 
 
 @pytest.mark.parametrize("bad", [["--order", "0"], ["--order", "8"], ["--budget-bytes", "0"]])
-def test_train_ngram_cli_rejects_bad_arguments(tiny_files: dict[str, Path], tmp_path: Path, bad: list[str]) -> None:
+def test_train_ngram_cli_rejects_bad_arguments(tiny_files: dict[str, Path], tmp_path: Path,
+                                               bad: list[str]) -> None:
     result = run_train_ngram(
-        "--train", str(tiny_files["train"]), "--eval", str(tiny_files["eval"]), "--out-dir", str(tmp_path / "model"),
-        "--budget-bytes", "100", *bad,
+        "--train", str(tiny_files["train"]), "--eval", str(tiny_files["eval"]), "--out-dir",
+        str(tmp_path / "model"), "--budget-bytes", "100", *bad,
     )
     assert result.returncode == 2 and bad[0] in result.stderr

@@ -11,11 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 from report_browser import check_report_renders
-
 from sandbox.eval_set import (
-    check_split_sizes, decontaminate, drop_eval_duplicates, no_clean_eval_message, split_trusted,
+    check_split_sizes,
+    decontaminate,
+    drop_eval_duplicates,
+    no_clean_eval_message,
+    split_trusted,
     validation_test_labels,
 )
 from sandbox.jsonl import InputError
@@ -38,18 +42,22 @@ def own_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The tiny demo's documents as a user's files: untagged with meta.page, plain text, a trusted sample."""
     folder = tmp_path_factory.mktemp("own-data")
     demo = TINY_CONFIG["demo"]
-    subprocess.run([sys.executable, str(REPO / "scripts/prepare_demo.py"), "--pool", str(folder / "pool.jsonl"),
+    subprocess.run([sys.executable, str(REPO / "scripts/prepare_demo.py"), "--pool",
+                    str(folder / "pool.jsonl"),
                     "--eval", str(folder / "eval.jsonl"), "--reference", str(folder / "reference.jsonl"),
                     "--seed", str(demo["seed"]), "--pool-docs", str(demo["pool_docs"]),
                     "--eval-docs", str(demo["eval_docs"]), "--noise-fraction", str(demo["noise_fraction"]),
                     "--reference-docs", str(demo["reference_docs"])], check=True, capture_output=True)
     pool = [record["text"] for record in read_jsonl(folder / "pool.jsonl")]
-    trusted = [record["text"] for name in ("eval", "reference") for record in read_jsonl(folder / f"{name}.jsonl")]
+    trusted = [record["text"] for name in ("eval", "reference")
+               for record in read_jsonl(folder / f"{name}.jsonl")]
     return {
         "untagged": write_jsonl(folder / "untagged.jsonl",
-                                [{"text": text, "meta": {"page": f"page-{row % 17}"}} for row, text in enumerate(pool)]),
+                                [{"text": text, "meta": {"page": f"page-{row % 17}"}}
+                                 for row, text in enumerate(pool)]),
         "plain": write_jsonl(folder / "plain.jsonl",
-                             [{"text": text} for text in pool + trusted[:TRUSTED_IN_POOL] + near_copies(trusted)]),
+                             [{"text": text}
+                              for text in pool + trusted[:TRUSTED_IN_POOL] + near_copies(trusted)]),
         "trusted": write_jsonl(folder / "trusted.jsonl", [{"text": text} for text in trusted]),
     }
 
@@ -74,12 +82,14 @@ def run_all(workdir: Path, overrides: dict) -> Path:
     # each proxy's verdict is announced on the console with its file as soon as it is written
     assert f"Verdict (results/{experiment}/summary.ngram.md): " in result.stdout + result.stderr
     assert planned_jobs(workdir, "--configfile", str(config)) == {}, "outputs of `all` missing after the run"
-    result = snakemake(workdir, "--report", str(workdir / "report.html"), "--configfile", str(config), timeout=300)
+    result = snakemake(workdir, "--report", str(workdir / "report.html"), "--configfile", str(config),
+                       timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     return workdir / "results" / experiment
 
 
-def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(own_data: dict[str, Path], tmp_path: Path) -> None:
+def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(own_data: dict[str, Path],
+                                                                  tmp_path: Path) -> None:
     out = run_all(tmp_path / "run", {"experiment": "untagged", "dataset_path": str(own_data["untagged"]),
                                      "proxies": ["ngram"], "seeds": [0]})
     summary = json.loads((out / "summary.json").read_text())
@@ -101,7 +111,8 @@ def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(own_data: dict
     for variant in ("recipe", "k_sigma"):
         assert (out / f"report/removals/{variant}.png").stat().st_size > 5000
     check_report_renders(tmp_path / "run/report.html", "untagged",
-                         ["1. Verdict", "2. Held-out bpb", "3. Stats and thresholds", "4. Removals per operator"],
+                         ["1. Verdict", "2. Held-out bpb", "3. Stats and thresholds",
+                          "4. Removals per operator"],
                          ["ngram"], "4. Removals per operator", tmp_path)
     # HPO on a model metric would tune towards the pool's noise: refused before any job, with the fix
     config = tmp_path / "run/test-config.yaml"
@@ -126,7 +137,8 @@ def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path
     eval_set = summary["eval_set"]
     trusted = eval_set["trusted"]
     assert eval_set["source"] == "trusted" and trusted["docs"] == 100
-    assert trusted["eval_docs"] + trusted["reference_docs"] == 100 and min(trusted["eval_docs"], trusted["reference_docs"]) >= 20
+    assert (trusted["eval_docs"] + trusted["reference_docs"] == 100
+            and min(trusted["eval_docs"], trusted["reference_docs"]) >= 20)
     # the halves are disjoint, and pool copies of eval documents left the pool
     eval_texts = {record["text"] for record in read_jsonl(out / "data/eval.jsonl")}
     reference_texts = {record["text"] for record in read_jsonl(out / "data/trusted/reference.jsonl")}
@@ -207,11 +219,13 @@ def test_the_validation_test_split_is_stable_and_keeps_near_duplicates_in_one_pa
     assert json.loads(out.read_text())["labels"] == labels
     with pytest.raises(InputError) as error:
         check_split_sizes(validation_test_labels(texts[:1], 0.5), 0.5, "eval.jsonl")
-    assert str(error.value).startswith("eval.jsonl: the eval set has 1 documents") and "Fix:" in str(error.value)
+    assert (str(error.value).startswith("eval.jsonl: the eval set has 1 documents")
+            and "Fix:" in str(error.value))
 
 
 def test_a_reference_overlapping_the_eval_set_is_refused(tmp_path: Path) -> None:
-    pool = write_jsonl(tmp_path / "pool.jsonl", [{"body": f"pool document {i} about roads"} for i in range(5)])
+    pool = write_jsonl(tmp_path / "pool.jsonl",
+                       [{"body": f"pool document {i} about roads"} for i in range(5)])
     evaluation = write_jsonl(tmp_path / "eval.jsonl", [{"body": EVAL_TEXT}])
     reference = write_jsonl(tmp_path / "reference.jsonl",
                             [{"body": "a clean reference text"}, {"body": "Quote: " + EVAL_TEXT}])

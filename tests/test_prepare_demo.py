@@ -35,7 +35,8 @@ def test_cli_files_are_byte_identical(tmp_path: Path) -> None:
     outputs = []
     for run in ("a", "b"):
         pool, eval_path = tmp_path / f"pool_{run}.jsonl", tmp_path / f"eval_{run}.jsonl"
-        args = ["--pool", str(pool), "--eval", str(eval_path), "--seed", "3", "--pool-docs", "120", "--eval-docs", "15"]
+        args = ["--pool", str(pool), "--eval", str(eval_path), "--seed", "3", "--pool-docs", "120",
+                "--eval-docs", "15"]
         assert prepare_demo.main(args) == 0
         outputs.append((pool.read_bytes(), eval_path.read_bytes()))
     assert outputs[0] == outputs[1]
@@ -102,7 +103,8 @@ def test_bad_noise_fraction_is_refused() -> None:
         prepare_demo.build_demo(0, pool_docs=10, eval_docs=5, noise_fraction=1.5)
 
 
-def test_reference_sample_comes_from_speeches_in_neither_pool_nor_eval(demo: tuple[list[dict], list[dict]]) -> None:
+def test_reference_sample_comes_from_speeches_in_neither_pool_nor_eval(
+        demo: tuple[list[dict], list[dict]]) -> None:
     pool, eval_set, reference = prepare_demo.build_demo_with_reference(0, reference_docs=50, **SMALL)
     assert len(reference) == 50 and len(pool) == SMALL["pool_docs"]
     assert {record["meta"]["origin"] for record in reference} == {"clean"}
@@ -120,7 +122,8 @@ def test_reference_sample_comes_from_speeches_in_neither_pool_nor_eval(demo: tup
 def test_cli_writes_the_reference_only_when_asked(tmp_path: Path) -> None:
     base = ["--pool", str(tmp_path / "pool.jsonl"), "--eval", str(tmp_path / "eval.jsonl"),
             "--pool-docs", "100", "--eval-docs", "10"]
-    assert prepare_demo.main([*base, "--reference", str(tmp_path / "ref.jsonl"), "--reference-docs", "25"]) == 0
+    assert prepare_demo.main([*base, "--reference", str(tmp_path / "ref.jsonl"), "--reference-docs",
+                              "25"]) == 0
     assert (tmp_path / "ref.jsonl").read_text().count("\n") == 25
     assert prepare_demo.main([*base, "--reference", str(tmp_path / "other.jsonl")]) == 2
     assert not (tmp_path / "other.jsonl").exists()

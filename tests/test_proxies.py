@@ -10,9 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
-from test_envs import env_of, rule_blocks
 
+from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 from sandbox.jsonl import InputError, write_jsonl
 from sandbox.proxies import (
     META_KEYS,
@@ -24,6 +23,7 @@ from sandbox.proxies import (
     train_meta,
     write_train_meta,
 )
+from test_envs import env_of, rule_blocks
 
 OUTPUT = re.compile(r'f"\{OUT\}/models/(\w+)/\{\{variant\}\}/seed\{\{seed\}\}/([\w.]+)"')
 

@@ -16,8 +16,17 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-from conftest import (BIN, REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, workflow_env,
-                      write_config)
+
+from conftest import (
+    BIN,
+    REPO,
+    TINY_CONFIG,
+    copy_workflow,
+    planned_jobs,
+    snakemake,
+    workflow_env,
+    write_config,
+)
 
 pytestmark = pytest.mark.ray
 
@@ -61,7 +70,8 @@ def ray_cluster() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def runs(tiny_run: Path, ray_cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def runs(tiny_run: Path, ray_cluster: dict[str, str],
+         tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The data steps on the Ray executor, and the session's tiny run (default executor, same data
     and recipe) as the reference; their results folders."""
     workdir = copy_workflow(tmp_path_factory.mktemp("ray-run"))
@@ -69,7 +79,8 @@ def runs(tiny_run: Path, ray_cluster: dict[str, str], tmp_path_factory: pytest.T
     config = write_config(workdir, {**CONFIG, "data_juicer": settings})
     run = snakemake(workdir, "--cores", "2", f"--configfile={config}", *TARGETS, timeout=900)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-8000:]
-    return {"ray": workdir / "results" / EXPERIMENT, "default": tiny_run / "results" / TINY_CONFIG["experiment"]}
+    return {"ray": workdir / "results" / EXPERIMENT,
+            "default": tiny_run / "results" / TINY_CONFIG["experiment"]}
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
@@ -108,23 +119,27 @@ def test_data_steps_on_ray_equal_the_default_executor(runs: dict[str, Path]) -> 
         assert_close(load(ray / relative), load(default / relative), relative)
     for variant in ("recipe", "k_sigma"):
         folder = f"processed/{variant}"
-        assert read_records(ray / folder / "data.jsonl") == read_records(default / folder / "data.jsonl"), variant
+        assert read_records(ray / folder / "data.jsonl") == read_records(default / folder / "data.jsonl"), \
+            variant
         removed = {run: [(row["removed_by"], row["op_index"], row["sandbox_row"], row["text"])
                          for row in read_records(results / folder / "removed.jsonl")]
                    for run, results in runs.items()}
         assert removed["ray"] == removed["default"], variant
-        counts = {run: json.loads((results / folder / "op_counts.json").read_text()) for run, results in runs.items()}
-        assert counts["ray"]["executor"] == "ray" and counts["default"].get("executor", "default") == "default"
+        counts = {run: json.loads((results / folder / "op_counts.json").read_text())
+                  for run, results in runs.items()}
+        assert (counts["ray"]["executor"] == "ray"
+                and counts["default"].get("executor", "default") == "default")
         assert_close(counts["ray"]["ops"], counts["default"]["ops"], f"{folder}/op_counts.json")
-        print(f"{variant}: kept {counts['ray']['output_docs']}/{counts['ray']['input_docs']} on both executors; "
-              f"per op (op, removed, left): {per_op(ray / folder / 'op_counts.json')}")
+        print(f"{variant}: kept {counts['ray']['output_docs']}/{counts['ray']['input_docs']} on both "
+              f"executors; per op (op, removed, left): {per_op(ray / folder / 'op_counts.json')}")
     log = (ray / "logs/analyze/raw.log").read_text()
     assert "Computing stats with Ray" in log and "Connected to Ray cluster" in log
 
 
 def test_switching_the_executor_reruns_nothing(runs: dict[str, Path]) -> None:
     workdir = runs["ray"].parent.parent
-    config = write_config(workdir, {**CONFIG, "data_juicer": {"np": 1, "executor": "default"}}, "default.yaml")
+    config = write_config(workdir, {**CONFIG, "data_juicer": {"np": 1, "executor": "default"}},
+                          "default.yaml")
     assert planned_jobs(workdir, f"--configfile={config}", *TARGETS) == {}
 
 
@@ -149,7 +164,8 @@ def run_process_script(results: Path, address: str, out: Path, *options: str) ->
                "--out-data", str(out / "data.jsonl"), "--out-counts", str(out / "op_counts.json"),
                "--out-removed", str(out / "removed.jsonl"), *options]
     env = {**workflow_env(), "SANDBOX_DJ_EXECUTOR": "ray", "SANDBOX_RAY_ADDRESS": address}
-    done = subprocess.run(command, cwd=results.parent.parent, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, cwd=results.parent.parent, env=env, capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-6000:]
     assert "Connected to Ray cluster" in done.stderr + done.stdout
     return json.loads((out / "op_counts.json").read_text())
@@ -176,17 +192,20 @@ def test_ray_executor_gives_the_default_executors_counts(runs: dict[str, Path], 
     assert sorted((row["removed_by"], row["text"]) for row in removed) == sorted(
         (row["removed_by"], row["text"]) for row in read_records(reference / "removed.jsonl"))
     print(f"RayExecutor ({route}): kept {counts['output_docs']}/{counts['input_docs']}, same rows as the "
-          f"default executor: {[doc['sandbox_row'] for doc in kept] == [doc['sandbox_row'] for doc in expected]}")
+          "default executor: "
+          f"{[doc['sandbox_row'] for doc in kept] == [doc['sandbox_row'] for doc in expected]}")
 
 
-def test_state_api_shows_the_tasks_ran_on_the_cluster(runs: dict[str, Path], ray_cluster: dict[str, str]) -> None:
+def test_state_api_shows_the_tasks_ran_on_the_cluster(runs: dict[str, Path],
+                                                      ray_cluster: dict[str, str]) -> None:
     from ray.util.state import list_jobs, list_nodes, list_tasks
 
     address = ray_cluster["dashboard"]
     nodes = {node.node_id: node for node in list_nodes(address=address)}
     head = next(node_id for node_id, node in nodes.items() if node.is_head_node)
     drivers = [job for job in list_jobs(address=address)
-               if any(script in (job.entrypoint or "") for script in ("scripts/analyze.py", "scripts/process.py"))]
+               if any(script in (job.entrypoint or "")
+                      for script in ("scripts/analyze.py", "scripts/process.py"))]
     assert drivers, "no analyze or process driver among the cluster's jobs"
     finished = [task for job in drivers
                 for task in list_tasks(address=address, filters=[("job_id", "=", job.job_id)], limit=10000,
@@ -207,7 +226,8 @@ def test_an_op_ray_mode_cannot_run_is_named_before_any_data_step(tmp_path: Path)
     recipe["process"].append({"document_minhash_deduplicator": {}})
     (workdir / "minhash.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
     config = write_config(workdir, {**CONFIG, "recipe": "minhash.yaml",
-                                    "data_juicer": {"np": 1, "executor": "ray", "ray_address": "127.0.0.1:1"}})
+                                    "data_juicer": {"np": 1, "executor": "ray",
+                                                    "ray_address": "127.0.0.1:1"}})
     run = snakemake(workdir, "--cores", "1", f"--configfile={config}", *TARGETS)
     assert run.returncode != 0
     log = (workdir / f"results/{EXPERIMENT}/logs/check_recipe.log").read_text()

@@ -9,9 +9,18 @@ from html import escape
 from pathlib import Path
 
 import pytest
+
 from conftest import TINY_CONFIG, snakemake
-from report_browser import (APP_READY, browser_binaries, check_caption, embedded, open_first_result,
-                            shown_image_size, visible_text, wait_for_visible)
+from report_browser import (
+    APP_READY,
+    browser_binaries,
+    check_caption,
+    embedded,
+    open_first_result,
+    shown_image_size,
+    visible_text,
+    wait_for_visible,
+)
 from webdriver import Browser
 
 OUT = f"results/{TINY_CONFIG['experiment']}"
@@ -76,7 +85,8 @@ def test_report_renders_in_headless_chromium(tiny_run: Path, report_html: Path, 
         for proxy in summary["proxies"]:
             wait_for_visible(browser, f"//h2[starts-with(normalize-space(.), 'Proxy {proxy}')]")
         # two proxies (where validation chose it, "k_sigma (selected)"), and the data table
-        k_sigma_cells = "//td[normalize-space(text())='k_sigma' or normalize-space(text())='k_sigma (selected)']"
+        k_sigma_cells = ("//td[normalize-space(text())='k_sigma' "
+                         "or normalize-space(text())='k_sigma (selected)']")
         assert len(browser.find_all(k_sigma_cells)) == 3
         browser.leave_frame()
         browser.screenshot(tmp_path / "verdict.png")

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO, TINY_CONFIG, copy_workflow, snakemake, workflow_env, write_config
 
 pytestmark = pytest.mark.slurm
@@ -93,7 +94,8 @@ def test_profile_runs_every_rule_as_a_slurm_job(slurm_cluster, tmp_path: Path) -
         print(f"   {job['id']} | {job['state']} | {job['exit']} | {job['rule']}")
     completed = [job for job in jobs if job["state"] == "COMPLETED" and job["exit"] == "0:0"]
     assert len(remote) > 10 and len(completed) == len(remote), (remote, jobs)
-    assert sorted(job["rule"] for job in completed) == sorted(remote), "every rule's job ran and completed in SLURM"
+    assert sorted(job["rule"] for job in completed) == sorted(remote), \
+        "every rule's job ran and completed in SLURM"
 
     local_config = write_config(local_dir, SLURM_CONFIG)
     local = snakemake(local_dir, "--cores", "2", "--configfile", str(local_config))

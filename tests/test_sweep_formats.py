@@ -13,11 +13,11 @@ from typing import Any
 import optuna
 import pytest
 import yaml
-from test_hpo import HPO_DIR, read_trials, setup
 
 from sandbox.jsonl import InputError
 from sandbox.study import distribution_of, parameter_name, recipe_value
 from sandbox.sweep import DISTRIBUTIONS, load_sweep, parse_sweep, stop_reason
+from test_hpo import HPO_DIR, read_trials, setup
 
 # One parameter per W&B distribution over the demo recipe's arguments, two of them in a nested
 # block. The ranges keep most documents; the repetition filters' rep_len changes a stat, so those
@@ -47,7 +47,8 @@ EVERY_DISTRIBUTION: dict[str, Any] = {
         "average_line_length_filter.min_len": {"distribution": "inv_log_uniform_values", "min": 1, "max": 10},
         "average_line_length_filter.max_len": {"distribution": "log_normal", "mu": 9.2, "sigma": 0.1},
         "maximum_line_length_filter.min_len": {"distribution": "uniform", "min": 0.0, "max": 10.0},
-        "maximum_line_length_filter.max_len": {"distribution": "q_log_normal", "mu": 9.9, "sigma": 0.1, "q": 100},
+        "maximum_line_length_filter.max_len": {"distribution": "q_log_normal", "mu": 9.9, "sigma": 0.1,
+                                               "q": 100},
         "document_deduplicator.lowercase": {"value": False},
     },
     "run_cap": 6,
@@ -55,7 +56,8 @@ EVERY_DISTRIBUTION: dict[str, Any] = {
 }
 # the demo recipe's int-typed arguments among these (hpo_check finds them from Data-Juicer)
 INT_ARGUMENTS = {"text_length_filter.min_len", "text_length_filter.max_len", "words_num_filter.min_num",
-                 "words_num_filter.max_num", "character_repetition_filter.rep_len", "word_repetition_filter.rep_len",
+                 "words_num_filter.max_num", "character_repetition_filter.rep_len",
+                 "word_repetition_filter.rep_len",
                  "average_line_length_filter.min_len", "average_line_length_filter.max_len",
                  "maximum_line_length_filter.min_len", "maximum_line_length_filter.max_len"}
 QUANTILE_EDGE_Z = 4.8  # |z| of the normal quantiles the search can reach (1e-6 .. 1 - 1e-6)
@@ -124,7 +126,8 @@ def test_every_wandb_distribution_is_accepted_and_sampled_in_its_support() -> No
     sweep = parse_sweep(EVERY_DISTRIBUTION, "every.yaml")
     kinds = {parameter.distribution for parameter in sweep.parameters}
     assert kinds == set(DISTRIBUTIONS), f"missing: {set(DISTRIBUTIONS) - kinds}"
-    assert {p.name for p in sweep.parameters} >= {"text_length_filter.min_len", "text_length_filter.max_len"}, \
+    assert {p.name for p in sweep.parameters} >= {"text_length_filter.min_len",
+                                                  "text_length_filter.max_len"}, \
         "the nested block flattens to op.arg names"
     assert sweep.target == ("kept_fraction", ">=", 0.3), "metric.target is the search's stop target"
     assert stop_reason([0.2], sweep) is None and stop_reason([0.2, 0.3], sweep).startswith("target met")
@@ -155,7 +158,8 @@ def test_normal_log_normal_and_beta_samples_have_their_distributions_moments() -
              "parameters": {"a.normal": {"distribution": "normal", "mu": 3.0, "sigma": 2.0},
                             "a.log_normal": {"distribution": "log_normal", "mu": -1.0, "sigma": 0.5},
                             "a.beta": {"distribution": "beta", "a": 2.0, "b": 5.0},
-                            "a.q_beta": {"distribution": "q_beta", "a": 0.5, "b": 0.5, "q": 0.1}}, "run_cap": 1}
+                            "a.q_beta": {"distribution": "q_beta", "a": 0.5, "b": 0.5, "q": 0.1}},
+                            "run_cap": 1}
     rows = sample(sweep, 2000, seed=1)
     normal = [row["a.normal"] for row in rows]
     # tolerances of about 3.5 standard errors (normal 2/sqrt(2000) = 0.045, log of the log-normal
@@ -176,19 +180,22 @@ def test_nested_blocks_set_op_arguments_and_keys_inside_dict_arguments() -> None
 
     sweep = parse_sweep({"metric": {"name": "docs"}, "parameters": {
         "text_length_filter": {"parameters": {"min_len": {"values": [5]}}},
-        "my_op": {"parameters": {"options": {"parameters": {"depth": {"value": 3}}}}}}, "run_cap": 1}, "nested.yaml")
+        "my_op": {"parameters": {"options": {"parameters": {"depth": {"value": 3}}}}}}, "run_cap": 1},
+        "nested.yaml")
     names = [parameter_name(parameter.__dict__) for parameter in sweep.parameters]
     assert names == ["text_length_filter.min_len", "my_op.options.depth"]
     recipe = {"process": [{"text_length_filter": {"min_len": 50}}, {"my_op": None}]}
     applied = apply_params(recipe, {"text_length_filter.min_len": 5, "my_op.options.depth": 3})
-    assert applied["process"] == [{"text_length_filter": {"min_len": 5}}, {"my_op": {"options": {"depth": 3}}}]
+    assert applied["process"] == [{"text_length_filter": {"min_len": 5}},
+                                  {"my_op": {"options": {"depth": 3}}}]
 
 
 def test_a_nested_key_inside_a_scalar_argument_is_refused() -> None:
     from sandbox.sweep_check import check_dict_arguments
 
     sweep = parse_sweep({"metric": {"name": "docs"}, "run_cap": 1, "parameters": {
-        "text_length_filter": {"parameters": {"min_len": {"parameters": {"x": {"values": [1, 2]}}}}}}}, "deep.yaml")
+        "text_length_filter": {"parameters": {"min_len": {"parameters": {"x": {"values": [1, 2]}}}}}}},
+        "deep.yaml")
     recipe = {"process": [{"text_length_filter": {"min_len": 50}}]}
     with pytest.raises(InputError, match="deep.yaml: parameter 'text_length_filter.min_len.x' sets key 'x'"):
         check_dict_arguments(sweep, recipe, Path("deep.yaml"))
@@ -206,14 +213,17 @@ def test_grid_takes_int_uniform_and_q_uniform_as_wandb_does() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [({"target": "kept_fraction >= 0.5"}, "disagree. Fix: keep one of them"),
-     ({"metric": {"name": "kept_fraction", "goal": "maximize", "target": "high"}}, "metric.target must be a number"),
-     ({"parameters": {"a.b": {"distribution": "normal", "min": 0, "max": 1}}}, "keys W&B does not define for it"),
+     ({"metric": {"name": "kept_fraction", "goal": "maximize", "target": "high"}},
+      "metric.target must be a number"),
+     ({"parameters": {"a.b": {"distribution": "normal", "min": 0, "max": 1}}},
+      "keys W&B does not define for it"),
      ({"parameters": {"a.b": {"distribution": "log_uniform_values", "min": 0, "max": 1}}}, "min must be > 0"),
      ({"parameters": {"a.b": {"distribution": "beta", "a": 0}}}, "`a` must be a positive number"),
      ({"parameters": {"a.b": {"values": [1, 2], "probabilities": [0.5]}}}, "one number >= 0 per value"),
      ({"parameters": {"a.b": {"value": 1}, "a": {"parameters": {"b": {"value": 2}}}}}, "given twice"),
      ({"parameters": {"a": {"min": 0, "max": 1}}}, "must name an op and its argument"),
-     ({"method": "grid", "parameters": {"a.b": {"distribution": "beta"}}}, "method 'grid' needs a finite set")],
+     ({"method": "grid", "parameters": {"a.b": {"distribution": "beta"}}},
+      "method 'grid' needs a finite set")],
 )
 def test_bad_wandb_forms_name_the_file_and_the_fix(change: dict, message: str) -> None:
     sweep = {"method": "random", "metric": {"name": "kept_fraction", "goal": "maximize", "target": 0.9},

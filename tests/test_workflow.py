@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import TINY_CONFIG, planned_jobs, snakemake, workflow_env
 
 OUT = Path("results") / TINY_CONFIG["experiment"]
@@ -65,11 +66,13 @@ def test_seeds_are_paired_and_averaged(tiny_run: Path) -> None:
             for seed in ("0", "1"):
                 meta_path = tiny_run / OUT / "models" / proxy / name / f"seed{seed}" / "train_meta.json"
                 meta = json.loads(meta_path.read_text())
-                assert math.isclose(meta["heldout_bpb"], per_seed[seed], rel_tol=1e-9), "train and evaluate disagree"
+                assert math.isclose(meta["heldout_bpb"], per_seed[seed], rel_tol=1e-9), \
+                    "train and evaluate disagree"
         comparison = result["comparisons"]["k_sigma_vs_raw"]
         differences = [result["variants"]["k_sigma"]["test_bpb_per_seed"][s]
                        - result["variants"]["raw"]["test_bpb_per_seed"][s] for s in ("0", "1")]
-        assert comparison["n_seeds"] == 2 and math.isclose(comparison["mean_difference"], sum(differences) / 2)
+        assert (comparison["n_seeds"] == 2
+                and math.isclose(comparison["mean_difference"], sum(differences) / 2))
         assert comparison["ci_low"] <= comparison["mean_difference"] <= comparison["ci_high"]
         assert comparison["n"] == 2 and comparison["df"] >= 1
         assert comparison["mde_percent"] > 0 and comparison["significant"] is not None
@@ -80,11 +83,13 @@ def test_the_best_variant_is_chosen_on_validation_and_reported_on_test(tiny_run:
     split = json.loads((tiny_run / OUT / "data/eval_split.json").read_text())
     assert summary["eval_split"] == split["docs"] and min(split["docs"].values()) > 0
     for proxy, result in summary["proxies"].items():
-        candidates = {name: variant for name, variant in result["variants"].items() if name not in ("raw", "oracle")}
+        candidates = {name: variant for name, variant in result["variants"].items()
+                      if name not in ("raw", "oracle")}
         selected = min(candidates, key=lambda name: candidates[name]["validation_bpb"])
         assert result["selected_on_validation"] == selected
         assert f"`{selected}`, selected on validation" in result["verdict"]
-        assert all(comparison["n_docs"] == split["docs"]["test"] for comparison in result["comparisons"].values())
+        assert all(comparison["n_docs"] == split["docs"]["test"]
+                   for comparison in result["comparisons"].values())
         for name, variant in result["variants"].items():
             for seed, whole in variant["heldout_bpb_per_seed"].items():
                 parts = sorted((variant["validation_bpb_per_seed"][seed], variant["test_bpb_per_seed"][seed]))
@@ -101,7 +106,8 @@ def test_the_best_variant_is_chosen_on_validation_and_reported_on_test(tiny_run:
 def test_both_proxies_train_on_the_same_budget(tiny_run: Path) -> None:
     train = TINY_CONFIG["train"]
     budget = train["steps"] * train["batch_size"] * train["seq_len"]
-    metas = {proxy: json.loads((tiny_run / OUT / "models" / proxy / "k_sigma/seed0/train_meta.json").read_text())
+    metas = {proxy: json.loads((tiny_run / OUT / "models" / proxy
+                                / "k_sigma/seed0/train_meta.json").read_text())
              for proxy in ("ngram", "gpt")}
     for proxy, meta in metas.items():
         assert meta["tokens_budget"] == budget, proxy
@@ -128,9 +134,10 @@ def test_adding_a_seed_plans_only_that_seeds_jobs(tiny_run: Path) -> None:
     result = snakemake(tiny_run, "-n", "--configfile", CONFIG, "--config", "seeds=[0,1,2]")
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "seeds=[0,1,2]")
     assert jobs["train_gpt"] == jobs["train_ngram"] == jobs["infer"] == 4
-    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
-                         *REPORT_JOBS}, jobs
-    model_outputs = [line for line in result.stdout.splitlines() if line.strip().startswith("output:") and "/models/" in line]
+    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize",
+                         "summarize_proxy", "all", *REPORT_JOBS}, jobs
+    model_outputs = [line for line in result.stdout.splitlines()
+                     if line.strip().startswith("output:") and "/models/" in line]
     assert len(model_outputs) == 8 and all("/seed2/" in line for line in model_outputs)
 
 
@@ -145,7 +152,8 @@ def test_adding_a_proxy_plans_only_that_proxys_jobs(tiny_run: Path, tmp_path: Pa
         assert set(only_ngram) <= {"provenance", "summarize", "all", *REPORT_JOBS}, only_ngram
         jobs = planned_jobs(tiny_run, "--configfile", CONFIG)
         assert jobs.get("train_gpt") == jobs.get("infer") == 8 and jobs.get("evaluate") == 4, jobs
-        assert set(jobs) - REPORT_JOBS == {"train_gpt", "infer", "evaluate", "provenance", "summarize", "summarize_proxy", "all"}, jobs
+        assert set(jobs) - REPORT_JOBS == {"train_gpt", "infer", "evaluate", "provenance", "summarize",
+                                           "summarize_proxy", "all"}, jobs
         assert jobs.get("plot_loss") == 1 and "plot_removals" not in jobs, jobs
     finally:
         for index, path in enumerate(gpt_outputs):
@@ -187,7 +195,8 @@ def test_refined_thresholds_are_mean_plus_minus_k_sigma(tiny_run: Path) -> None:
     assert rows, "the demo recipe has filters with stats, so some thresholds must change"
     for row in rows:
         stat = overall[row["stat"]]
-        bound = stat["mean"] - k * stat["std"] if row["arg"].startswith("min") else stat["mean"] + k * stat["std"]
+        bound = (stat["mean"] - k * stat["std"] if row["arg"].startswith("min")
+                 else stat["mean"] + k * stat["std"])
         upper = 1.0 if row["stat"].endswith("_ratio") else math.inf
         expected = min(max(bound, 0.0), upper)
         new = refined[int(row["op_index"])][row["op_name"]][row["arg"]]
@@ -241,15 +250,15 @@ def test_changed_train_parameter_reruns_only_model_and_evaluation(tiny_run: Path
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "train={steps: 9}")
     # the n-gram's budget is the GPT's, so it retrains too, and so do the datamodels' n-gram models
     assert jobs.get("train_gpt") == jobs.get("train_ngram") == 8
-    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
-                         *DATAMODEL_JOBS, *REPORT_JOBS}, jobs
+    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize",
+                         "summarize_proxy", "all", *DATAMODEL_JOBS, *REPORT_JOBS}, jobs
 
 
 def test_changed_ngram_order_reruns_only_ngram_models(tiny_run: Path) -> None:
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "ngram={order: 3}")
     assert jobs.get("train_ngram") == 8 and "train_gpt" not in jobs and "infer" not in jobs
-    assert set(jobs) <= {"train_ngram", "evaluate", "provenance", "summarize", "summarize_proxy", "all", *DATAMODEL_JOBS,
-                         *REPORT_JOBS}, jobs
+    assert set(jobs) <= {"train_ngram", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
+                         *DATAMODEL_JOBS, *REPORT_JOBS}, jobs
 
 
 def test_changed_k_reruns_refinement_downstream_but_not_raw_analysis(tiny_run: Path) -> None:
@@ -258,7 +267,8 @@ def test_changed_k_reruns_refinement_downstream_but_not_raw_analysis(tiny_run: P
     assert jobs.get("refine_k_sigma") == 1 and jobs.get("process") == 1
     assert jobs.get("train_gpt") == jobs.get("train_ngram") == 2
     assert jobs.get("analyze") == 1, "only the k_sigma variant's analysis reruns"
-    assert "analysis/raw/" not in "".join(line for line in result.stdout.splitlines() if line.strip().startswith("output:"))
+    assert "analysis/raw/" not in "".join(line for line in result.stdout.splitlines()
+                                          if line.strip().startswith("output:"))
     assert "prepare_input" not in jobs and "check_recipe" not in jobs
 
 
@@ -285,11 +295,14 @@ def run_process(tiny_run: Path, analyzed_recipe: Path, out: Path, *extra: str) -
     command = [
         sys.executable, "scripts/process.py", "--variant", "k_sigma",
         "--recipe", str(OUT / "recipes/k_sigma.yaml"), "--analyzed-recipe", str(analyzed_recipe),
-        "--pool", str(OUT / "data/pool.jsonl"), "--pool-with-stats", str(OUT / "analysis/raw/with_stats.jsonl"),
-        "--stats-cache", str(OUT / "analysis/raw/stats.parquet"), "--out-data", str(out / "data.jsonl"), "--out-counts", str(out / "op_counts.json"),
+        "--pool", str(OUT / "data/pool.jsonl"), "--pool-with-stats",
+        str(OUT / "analysis/raw/with_stats.jsonl"),
+        "--stats-cache", str(OUT / "analysis/raw/stats.parquet"), "--out-data", str(out / "data.jsonl"),
+        "--out-counts", str(out / "op_counts.json"),
         "--out-removed", str(out / "removed.jsonl"), "--np", "1", *extra,
     ]
-    result = subprocess.run(command, cwd=tiny_run, env=workflow_env(), capture_output=True, text=True, timeout=600)
+    result = subprocess.run(command, cwd=tiny_run, env=workflow_env(), capture_output=True, text=True,
+                            timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return json.loads((out / "op_counts.json").read_text())
 
@@ -302,7 +315,8 @@ def test_every_path_removes_and_attributes_like_data_juicers_tracer(tiny_run: Pa
     recipe = yaml.safe_load((tiny_run / OUT / "recipes/recipe.yaml").read_text())
     for entry in recipe["process"]:
         if "document_deduplicator" in entry:
-            entry["document_deduplicator"]["lowercase"] = not entry["document_deduplicator"].get("lowercase", False)
+            entry["document_deduplicator"]["lowercase"] = not entry["document_deduplicator"].get("lowercase",
+                                                                                                 False)
     other = tmp_path / "other-analyzed.yaml"
     other.write_text(yaml.safe_dump(recipe, sort_keys=False))
 
@@ -310,8 +324,10 @@ def test_every_path_removes_and_attributes_like_data_juicers_tracer(tiny_run: Pa
     by_computed_stats = run_process(tiny_run, other, tmp_path / "computed")
     by_tracer = run_process(tiny_run, other, tmp_path / "tracer", "--trace")
 
-    assert (by_masks["path"], by_computed_stats["path"], by_tracer["path"]) == ("mask", "executor", "executor")
-    assert by_computed_stats["removals_attributed_by"] == "filter decisions on stats computed for removed documents"
+    assert (by_masks["path"], by_computed_stats["path"], by_tracer["path"]) == ("mask", "executor",
+                                                                                "executor")
+    assert (by_computed_stats["removals_attributed_by"]
+            == "filter decisions on stats computed for removed documents")
     assert by_tracer["removals_attributed_by"] == "tracer"
     assert by_masks["ops"] == by_computed_stats["ops"] == by_tracer["ops"]
 
@@ -324,11 +340,14 @@ def test_every_path_removes_and_attributes_like_data_juicers_tracer(tiny_run: Pa
 
     assert labels(tmp_path / "masks") == labels(tmp_path / "computed") == labels(tmp_path / "tracer")
     assert kept(tmp_path / "masks") == kept(tmp_path / "computed") == kept(tmp_path / "tracer")
-    assert len({op for _, op in labels(tmp_path / "masks")}) > 1, "the tiny k_sigma recipe should remove by several ops"
+    assert len({op
+                for _, op in labels(tmp_path
+                                    / "masks")}) > 1, "the tiny k_sigma recipe should remove by several ops"
 
 
 def test_filter_decisions_explain_removals_only_when_filters_come_first() -> None:
     from data_juicer.ops.load import load_ops
+
     from sandbox.removals import filters_come_first
 
     def ops(*names: str) -> list:

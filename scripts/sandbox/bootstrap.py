@@ -58,8 +58,8 @@ class Scores:
         """The scores of the eval documents labelled `name` ("validation" or "test", file order)."""
         labels_array = np.asarray(labels)
         if labels_array.shape != self.n_bytes.shape:
-            raise ValueError(f"{len(labels_array)} split labels for {self.n_bytes.size} scored eval documents: "
-                             "the split belongs to another eval set; rerun split_eval")
+            raise ValueError(f"{len(labels_array)} split labels for {self.n_bytes.size} scored eval "
+                             "documents: the split belongs to another eval set; rerun split_eval")
         if not (labels_array == name).any():
             raise ValueError(f"the eval split has no {name} documents")
         return self.on_documents(labels_array == name)
@@ -104,7 +104,8 @@ def aligned(variants: Mapping[str, Scores]) -> dict[str, Scores]:
     n_bytes = next(iter(result.values())).n_bytes
     for name, scores in result.items():
         if not np.array_equal(scores.n_bytes, n_bytes):
-            raise ValueError(f"variant {name} was scored on a different eval set; the comparison cannot be paired")
+            raise ValueError(f"variant {name} was scored on a different eval set; the comparison cannot be "
+                             "paired")
     return result
 
 
@@ -134,8 +135,8 @@ class PairedTest:
 
 
 def variance_components(cells: np.ndarray, n_bytes: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The mean contrast and the document, seed and interaction parts of its variance; cells (..., seeds, docs)
-    in bits.
+    """The mean contrast and the document, seed and interaction parts of its variance; cells
+    (..., seeds, docs) in bits.
 
     The mean is over seeds of each seed's total bits over total bytes. The interaction part (the
     seed x document residual, a share of both other parts) and the seed part are zero with one seed.
@@ -180,7 +181,8 @@ def detectable_in_se(df: np.ndarray, confidence: float, power: float = POWER) ->
 
 
 def paired_test(cells: np.ndarray, n_bytes: np.ndarray, confidence: float) -> PairedTest:
-    """Two-sided test of a contrast's mean on cells (..., seeds, docs) in bits; vectorised over leading axes."""
+    """Two-sided test of a contrast's mean on cells (..., seeds, docs) in bits; vectorised over
+    leading axes."""
     from scipy.stats import t as student_t
 
     n_seeds, n_docs = cells.shape[-2:]
@@ -232,16 +234,16 @@ def paired_comparison(treated: str, baseline: str, variants: Mapping[str, Scores
         "se_seeds": None if n_seeds == 1 else float(test.se_seeds), "no_claim": reason,
     }
     if reason is not None:
-        return {**result, "se": None, "df": None, "ci_low": None, "ci_high": None, "relative_ci_percent": None,
-                "mde_percent": None, "significant": None}
+        return {**result, "se": None, "df": None, "ci_low": None, "ci_high": None,
+                "relative_ci_percent": None, "mde_percent": None, "significant": None}
     low, high = float(test.low), float(test.high)
     # percent of the reference's bpb, taken as known: its own uncertainty is second order here
     return {**result, "ci_low": low, "ci_high": high, "relative_ci_percent": [low * scale, high * scale],
             "mde_percent": float(test.mde) * scale, "significant": bool(test.significant)}
 
 
-def oracle_fraction(variant: str, baseline: str, oracle: str, variants: Mapping[str, Scores], confidence: float,
-                    proxy: str) -> dict[str, Any] | None:
+def oracle_fraction(variant: str, baseline: str, oracle: str, variants: Mapping[str, Scores],
+                    confidence: float, proxy: str) -> dict[str, Any] | None:
     """(baseline - variant) / (baseline - oracle), with an interval; None without an oracle gap.
 
     The interval is the delta method's: the fraction's error is that of the contrast

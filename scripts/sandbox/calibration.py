@@ -126,14 +126,15 @@ def calibrate(setting: Setting, experiments: int, seed: int = 0, confidence: flo
                                  confidence).significant.mean())
 
     old = float(old_significant(rng, null, n_bytes, confidence, old_samples).mean()) if old_samples else None
-    return Rates(setting, experiments, float(null_test.significant.mean()), power(3 * se), power(mde), mde / se,
-                 old)
+    return Rates(setting, experiments, float(null_test.significant.mean()), power(3 * se), power(mde),
+                 mde / se, old)
 
 
 def markdown(rows: list[Rates], confidence: float = 0.95) -> str:
     """The calibration table."""
-    lines = [f"| setting | nominal false-positive rate | false-positive rate | power at 3 SE "
-             f"| minimum detectable effect (80 % power) | power at that effect | old method's false-positive rate |",
+    lines = ["| setting | nominal false-positive rate | false-positive rate | power at 3 SE "
+             "| minimum detectable effect (80 % power) | power at that effect | old method's false-positive "
+             "rate |",
              "|---|---|---|---|---|---|---|"]
     for row in rows:
         old = "–" if row.old_false_positive is None else f"{row.old_false_positive:.1%}"

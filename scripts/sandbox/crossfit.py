@@ -25,7 +25,8 @@ def check_folds(folds: int) -> None:
 
 
 def fold_of(text: str, folds: int) -> int:
-    """The fold, 0..folds-1, of a document: the same text (after normalisation) always lands in the same one."""
+    """The fold, 0..folds-1, of a document: the same text (after normalisation) always lands in the
+    same one."""
     check_folds(folds)
     return min(int(hash_fraction(normalized(text), FOLD_SALT) * folds), folds - 1)
 

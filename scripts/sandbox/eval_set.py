@@ -88,10 +88,10 @@ def split_trusted(records: list[dict[str, Any]], text_key: str, eval_fraction: f
     if min(len(eval_half), len(reference_half)) < min_docs:
         raise InputError(
             f"{path}: the trusted sample has {len(records)} documents; split at trusted_eval_fraction="
-            f"{eval_fraction} its eval half has {len(eval_half)} and its reference half {len(reference_half)}, "
-            f"and each needs at least trusted_min_docs={min_docs}. Fix: add clean documents to the sample "
-            f"(about {2 * min_docs / min(eval_fraction, 1 - eval_fraction):.0f} or more), or give eval_path "
-            "and use this sample as the reference only."
+            f"{eval_fraction} its eval half has {len(eval_half)} and its reference half "
+            f"{len(reference_half)}, and each needs at least trusted_min_docs={min_docs}. Fix: add clean "
+            f"documents to the sample (about {2 * min_docs / min(eval_fraction, 1 - eval_fraction):.0f} or "
+            "more), or give eval_path and use this sample as the reference only."
         )
     return eval_half, reference_half
 
@@ -192,9 +192,10 @@ def check_split_sizes(labels: list[str], validation_fraction: float, path: str) 
     counts = {part: labels.count(part) for part in (VALIDATION, TEST)}
     if min(counts.values()) == 0:
         raise InputError(
-            f"{path}: the eval set has {len(labels)} documents; split at eval_split={validation_fraction} its "
-            f"validation part has {counts[VALIDATION]} and its test part {counts[TEST]}, and each needs at least "
-            "one. Fix: give a larger eval set (a few hundred documents), or set eval_split nearer 0.5."
+            f"{path}: the eval set has {len(labels)} documents; split at eval_split={validation_fraction} "
+            f"its validation part has {counts[VALIDATION]} and its test part {counts[TEST]}, and each needs "
+            "at least one. Fix: give a larger eval set (a few hundred documents), or set eval_split nearer "
+            "0.5."
         )
 
 

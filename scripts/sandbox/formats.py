@@ -29,13 +29,15 @@ def dataset_format(path: Path) -> str:
         if (path / "dataset_dict.json").is_file():
             splits = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8")).get("splits", [])
             raise InputError(f"{path}: a Hugging Face DatasetDict with splits {', '.join(splits)}. "
-                             f"Fix: point the config at one split's folder, e.g. {path / (splits or ['train'])[0]}.")
+                             "Fix: point the config at one split's folder, e.g. "
+                             f"{path / (splits or ['train'])[0]}.")
         if (path / "state.json").is_file():
             return "hf_disk"
         raise InputError(f"{path}: a folder without state.json, so not a dataset saved by Hugging Face "
                          f"datasets' save_to_disk. Fix: give one file or such a folder ({SUPPORTED}).")
     if not path.is_file():
-        raise InputError(f"{path}: file not found. Fix: point the config at an existing dataset ({SUPPORTED}).")
+        raise InputError(f"{path}: file not found. Fix: point the config at an existing dataset "
+                         f"({SUPPORTED}).")
     name = path.name.lower()
     if name.endswith(".parquet"):
         return "parquet"
@@ -202,7 +204,8 @@ class Schema:
         return names
 
 
-def uniform_records(records: list[tuple[int, dict[str, Any]]], path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+def uniform_records(records: list[tuple[int, dict[str, Any]]],
+                    path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Every record with the same fields in the same order and no empty column; InputError when a
     field holds different JSON types. Also returns the fields written as text (some record lacks them)."""
     schema = Schema()

@@ -53,7 +53,8 @@ def auto_classes(hub: str) -> tuple[Any, Any, Any]:
 def check_model_dir(model_dir: Path, init: str) -> None:
     """InputError naming the fix unless model_dir holds what `init` needs."""
     if init not in INITS:
-        raise InputError(f"hf.init is {init!r}. Fix: use scratch (new weights from config.json) or pretrained.")
+        raise InputError(f"hf.init is {init!r}. Fix: use scratch (new weights from config.json) or "
+                         "pretrained.")
     if not (model_dir / "config.json").is_file():
         raise InputError(
             f"{model_dir}: no config.json. Fix: set hf.model to a local folder written by save_pretrained "
@@ -96,8 +97,9 @@ def load_codec(model_dir: Path, hub: str, model: torch.nn.Module) -> Codec:
         tokenizer = auto_tokenizer.from_pretrained(str(model_dir))
         start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
         if start is None:
-            raise InputError(f"{model_dir}: the tokenizer has neither a BOS nor an EOS token, so a document's "
-                             "first token cannot be predicted. Fix: set bos_token in its tokenizer_config.json.")
+            raise InputError(f"{model_dir}: the tokenizer has neither a BOS nor an EOS token, so a "
+                             "document's first token cannot be predicted. Fix: set bos_token in its "
+                             "tokenizer_config.json.")
 
         def encode_text(data: bytes) -> list[int]:
             # a budget's last document may end inside a UTF-8 sequence
@@ -106,9 +108,9 @@ def load_codec(model_dir: Path, hub: str, model: torch.nn.Module) -> Codec:
         return Codec(type(tokenizer).__name__, int(start), encode_text)
     if vocab_size(model) < BYTE_VOCAB + 1:
         raise InputError(
-            f"{model_dir}: no tokenizer files, so bytes are the tokens, but vocab_size is {vocab_size(model)}. "
-            f"Fix: set vocab_size to at least {BYTE_VOCAB + 1} in config.json (256 bytes and a document start), "
-            "or save a tokenizer in the folder."
+            f"{model_dir}: no tokenizer files, so bytes are the tokens, but vocab_size is "
+            f"{vocab_size(model)}. Fix: set vocab_size to at least {BYTE_VOCAB + 1} in config.json (256 "
+            "bytes and a document start), or save a tokenizer in the folder."
         )
     return Codec("bytes", BYTE_VOCAB, list)
 
@@ -128,7 +130,8 @@ def windows(ids: Sequence[int], seq_len: int) -> list[list[int]]:
     return [list(ids[start : start + seq_len + 1]) for start in range(0, max(len(ids) - 1, 0), seq_len)]
 
 
-def batch_tensors(batch: Sequence[Sequence[int]], device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def batch_tensors(batch: Sequence[Sequence[int]],
+                  device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(input_ids, attention_mask, labels) of right-padded windows; padding is never a target."""
     length = max(len(window) for window in batch)
     input_ids = torch.zeros(len(batch), length, dtype=torch.long)
@@ -162,6 +165,7 @@ def score_documents(model: torch.nn.Module, codec: Codec, documents: Sequence[by
     with torch.inference_mode():
         for start in range(0, len(pieces), batch_size):
             batch = pieces[start : start + batch_size]
-            for (index, _), value in zip(batch, window_nats(model, [window for _, window in batch], device).tolist()):
+            for (index, _), value in zip(
+                    batch, window_nats(model, [window for _, window in batch], device).tolist()):
                 nats[index] += value
     return [(value / math.log(2), len(data)) for value, data in zip(nats, documents)]

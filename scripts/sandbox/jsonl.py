@@ -31,7 +31,8 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise
 
 
-def iter_json_byte_lines(handle: IO[bytes], path: Path, where: str = "") -> Iterator[tuple[int, dict[str, Any]]]:
+def iter_json_byte_lines(handle: IO[bytes], path: Path,
+                         where: str = "") -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, record) of JSON lines read as bytes; InputError naming the line and byte offset of the
     first byte that is not UTF-8 (`where` says what the offset counts, e.g. decompressed text)."""
     offset = 0
@@ -63,7 +64,8 @@ def parse_json_line(line: str, path: Path, line_number: int) -> dict[str, Any]:
         ) from None
     if not isinstance(record, dict):
         hint = (" The file looks like one JSON array: convert it to JSON lines, e.g. "
-                "`jq -c '.[]' data.json > data.jsonl`." if line_number == 1 and isinstance(record, list) else "")
+                "`jq -c '.[]' data.json > data.jsonl`." if line_number == 1 and isinstance(record, list)
+                else "")
         raise InputError(
             f"{path}:{line_number}: expected a JSON object, got {type(record).__name__}. "
             "Fix: every line must be one JSON object such as {\"text\": \"...\"}." + hint
@@ -84,7 +86,8 @@ def text_of(record: dict[str, Any], text_key: str, path: str | Path, line_number
         problem = "is missing" if text is None else f"is a {type(text).__name__}, not a string"
         raise InputError(
             f"{path}:{line_number}: text key '{text_key}' {problem} (keys found: {found}). "
-            f"Fix: set `text_key:` in the config to the field that holds the text, or add '{text_key}' to every line."
+            f"Fix: set `text_key:` in the config to the field that holds the text, or add '{text_key}' to "
+            "every line."
         )
     return text
 

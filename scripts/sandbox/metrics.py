@@ -4,23 +4,24 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
     "heldout_bpb": {
         "version": "v3",
         "definition": "per proxy model: total negative log-likelihood in bits over total UTF-8 bytes of the "
-        "held-out set; every byte of every document is predicted once (gpt: the first seq_len bytes after the "
-        "BOS token that starts the document, later ones in sliding windows of seq_len tokens over the preceding "
-        "bytes of the same document, each scoring seq_len // 2 new bytes; ngram: from the document's start, "
-        "after a separator); per "
+        "held-out set; every byte of every document is predicted once (gpt: the first seq_len bytes after "
+        "the BOS token that starts the document, later ones in sliding windows of seq_len tokens over the "
+        "preceding bytes of the same document, each scoring seq_len // 2 new bytes; ngram: from the "
+        "document's start, after a separator); per "
         "variant, the mean over seeds (heldout_bpb_std: sample std over seeds)",
     },
     "eval_split": {
         "version": "v1",
-        "definition": "the eval set's validation and test parts: a document is validation when a salted sha256 "
-        "of its normalised text (NFKC, casefolded, spaces folded) falls below eval_split, else test; a test "
-        "document sharing a run of decontamination_words words with a validation document joins validation, "
-        "until none does. Every selection (the HPO objective and confirmation, best_recipe.yaml, the summary's "
-        "best variant) reads validation; every reported number reads test",
+        "definition": "the eval set's validation and test parts: a document is validation when a salted "
+        "sha256 of its normalised text (NFKC, casefolded, spaces folded) falls below eval_split, else test; "
+        "a test document sharing a run of decontamination_words words with a validation document joins "
+        "validation, until none does. Every selection (the HPO objective and confirmation, best_recipe.yaml, "
+        "the summary's best variant) reads validation; every reported number reads test",
     },
     "validation_bpb": {
         "version": "v1",
-        "definition": "heldout_bpb on the validation part of the eval split (eval_split): what selections read",
+        "definition": "heldout_bpb on the validation part of the eval split (eval_split): what selections "
+        "read",
     },
     "test_bpb": {
         "version": "v1",
@@ -33,14 +34,14 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "seed's difference on the same eval documents, with a Student-t interval; its variance is a document "
         "component (the delta-method variance of the ratio of totals under resampling of documents, what the "
         "document bootstrap estimates) plus a seed component (the variance over seeds of the per-seed "
-        "differences over n_seeds, less the seed x document interaction the document component already holds), "
-        "never below either component; degrees of freedom by Welch-Satterthwaite (n_docs - 1 and n_seeds - 1); "
-        "the interval is the wider of that and the t-interval over seeds alone; significant when it excludes 0; "
-        "one seed of a seed-dependent proxy (sandbox.proxies) gets no interval and significant None, with "
-        "the reason in no_claim; mde_percent: the minimum detectable effect at 80 % power, the true difference a "
-        "two-sided test at this confidence finds with probability 0.8 (noncentral t: about 2.8 standard errors "
-        "for many df, 5.6 for 2), in percent of the reference; percentages take the reference's bpb as known; "
-        "calibration: bench/calibration.py",
+        "differences over n_seeds, less the seed x document interaction the document component already "
+        "holds), never below either component; degrees of freedom by Welch-Satterthwaite (n_docs - 1 and "
+        "n_seeds - 1); the interval is the wider of that and the t-interval over seeds alone; significant "
+        "when it excludes 0; one seed of a seed-dependent proxy (sandbox.proxies) gets no interval and "
+        "significant None, with the reason in no_claim; mde_percent: the minimum detectable effect at 80 % "
+        "power, the true difference a two-sided test at this confidence finds with probability 0.8 "
+        "(noncentral t: about 2.8 standard errors for many df, 5.6 for 2), in percent of the reference; "
+        "percentages take the reference's bpb as known; calibration: bench/calibration.py",
     },
     "kept_fraction": {
         "version": "v1",
@@ -48,7 +49,8 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
     },
     "noise_precision": {
         "version": "v1",
-        "definition": "removed documents tagged noise (meta.origin other than 'clean') over all removed documents",
+        "definition": "removed documents tagged noise (meta.origin other than 'clean') over all removed "
+        "documents",
     },
     "noise_recall": {
         "version": "v1",
@@ -57,9 +59,10 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
     "fraction_of_oracle_gain": {
         "version": "v4",
         "definition": "per proxy, on the test part of the eval split: (raw test_bpb - variant test_bpb) / "
-        "(raw test_bpb - oracle test_bpb), means over shared seeds, with a delta-method interval: the paired_comparison interval "
-        "of the contrast (raw - variant) - fraction x (raw - oracle), over the raw - oracle gap; none with one "
-        "seed of a seed-dependent proxy; only where an oracle (clean-tagged documents only) was trained",
+        "(raw test_bpb - oracle test_bpb), means over shared seeds, with a delta-method interval: the "
+        "paired_comparison interval of the contrast (raw - variant) - fraction x (raw - oracle), over the "
+        "raw - oracle gap; none with one seed of a seed-dependent proxy; only where an oracle (clean-tagged "
+        "documents only) was trained",
     },
     "agreement": {
         "version": "v3",

@@ -174,7 +174,8 @@ class KneserNeyLM:
             counts = np.where(gram_found, table.adjusted[gram_index], 0)
             totals = np.where(context_found, table.totals[context_index], 1)
             followers = table.followers[context_index]
-            interpolated = (np.maximum(counts - table.discount, 0.0) + table.discount * followers * probs) / totals
+            interpolated = (np.maximum(counts - table.discount, 0.0)
+                            + table.discount * followers * probs) / totals
             probs = np.where(context_found, interpolated, probs)
         return probs
 
@@ -219,7 +220,8 @@ class KneserNeyLM:
         return self.probabilities(symbols, positions, depths, every_byte)
 
 
-def budget_documents(texts: Sequence[bytes], budget_symbols: int, seed: int, repeat: bool = False) -> list[bytes]:
+def budget_documents(texts: Sequence[bytes], budget_symbols: int, seed: int,
+                     repeat: bool = False) -> list[bytes]:
     """The documents that fill at most budget_symbols stream symbols (bytes plus one SEP each).
 
     Documents come in seeded random order, the last one truncated to fit. When they run out first,
@@ -254,7 +256,8 @@ class Exposure:
     epochs: float  # symbols over the data's own symbols: 1.0 is one whole pass
 
     def as_meta(self) -> dict[str, int | float]:
-        return {"train_symbols": self.symbols, "distinct_train_bytes": self.distinct_bytes, "epochs": self.epochs}
+        return {"train_symbols": self.symbols, "distinct_train_bytes": self.distinct_bytes,
+                "epochs": self.epochs}
 
 
 def exposure(texts: Sequence[bytes], documents: Sequence[bytes]) -> Exposure:
@@ -262,12 +265,13 @@ def exposure(texts: Sequence[bytes], documents: Sequence[bytes]) -> Exposure:
     symbols = sum(len(data) + 1 for data in documents)
     data_symbols = sum(len(data) + 1 for data in texts)
     # more documents than texts means at least one whole pass, so every byte was seen
-    distinct = sum(len(data) for data in texts) if len(documents) > len(texts) else sum(len(data) for data in documents)
+    distinct = (sum(len(data) for data in texts) if len(documents) > len(texts)
+                else sum(len(data) for data in documents))
     return Exposure(symbols, distinct, symbols / data_symbols)
 
 
-def heldout_nll_bits(train_texts: Sequence[bytes], eval_texts: Sequence[bytes], budget_symbols: int, seed: int,
-                     order: int) -> np.ndarray:
+def heldout_nll_bits(train_texts: Sequence[bytes], eval_texts: Sequence[bytes], budget_symbols: int,
+                     seed: int, order: int) -> np.ndarray:
     """Bits of each eval text under a model trained on at most budget_symbols of train_texts (seeded
     order, each document at most once).
 

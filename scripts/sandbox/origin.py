@@ -36,5 +36,6 @@ def noise_removal(pool_origins: dict[int, str], removed_rows: set[int]) -> dict[
         "removed": len(removed_rows),
         "removed_noise": len(removed_noise),
         "pool_noise": len(noise_rows),
-        "recall_per_kind": {kind: per_kind_removed[kind] / total for kind, total in sorted(per_kind_total.items())},
+        "recall_per_kind": {kind: per_kind_removed[kind] / total
+                            for kind, total in sorted(per_kind_total.items())},
     }

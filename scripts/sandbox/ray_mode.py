@@ -130,7 +130,8 @@ def in_input_order(dataset_path: Path, records: Iterable[dict[str, Any]]) -> lis
     return ordered
 
 
-def summarise_stats(records: list[dict[str, Any]], analysis_dir: Path, percentiles: list[float], np: int) -> None:
+def summarise_stats(records: list[dict[str, Any]], analysis_dir: Path, percentiles: list[float],
+                    np: int) -> None:
     """overall.csv and the plots, by the classes the default Analyzer uses, from the stats Ray computed."""
     from data_juicer.analysis import ColumnWiseAnalysis, CorrelationAnalysis, OverallAnalysis
     from data_juicer.utils.constant import Fields
@@ -214,7 +215,8 @@ def left_after_each_op(process: Process, trace_dir: Path, input_count: int, outp
 
 
 def run_ray_executor(recipe_path: Path, dataset_path: Path, export_path: Path, work_dir: Path, np: int,
-                     executor: Executor, trace_limit: int | None) -> tuple[list[tuple[str, int]], Path | None]:
+                     executor: Executor,
+                     trace_limit: int | None) -> tuple[list[tuple[str, int]], Path | None]:
     """Data-Juicer's RayExecutor on the cluster; writes the kept documents to export_path in input order.
 
     With a trace_limit (at least the input size), its tracer records every removal, and the

@@ -21,7 +21,8 @@ from unittest import mock
 
 # model types whose prepare function loads one file by name, and that file's name
 MODEL_FILES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "sentencepiece": lambda kwargs: kwargs.get("name_pattern", "{}.sp.model").format(kwargs.get("lang", "en")),
+    "sentencepiece": lambda kwargs: kwargs.get("name_pattern", "{}.sp.model").format(
+        kwargs.get("lang", "en")),
     "kenlm": lambda kwargs: kwargs.get("name_pattern", "{}.arpa.bin").format(kwargs.get("lang", "en")),
     "fasttext": lambda kwargs: kwargs.get("model_name", "lid.176.bin"),
 }
@@ -138,11 +139,13 @@ def op_problems(index: int, op_config: dict[str, Any]) -> list[Missing]:
     attempts: list[str] = []
     problems: list[Missing] = []
     try:
-        with downloads_refused(attempts), models_deferred(module, requests), word_lists_recorded(module, word_lists):
+        with (downloads_refused(attempts), models_deferred(module, requests),
+              word_lists_recorded(module, word_lists)):
             load_ops([op_config])
     except DownloadRefused:
         words_dir, words_type = word_lists[-1] if word_lists else ("", "")
-        problems.append(Missing(index, name, f"word list '{words_type}' (a JSON file named {words_type}.json)",
+        problems.append(Missing(index, name,
+                                f"word list '{words_type}' (a JSON file named {words_type}.json)",
                                 f"place it in {words_dir}", ASSET_LINKS.get(words_type, ", ".join(attempts))))
     except ImportError as error:
         problems.append(Missing(index, name, f"a Python package ({error})",

@@ -41,7 +41,8 @@ def score_row(index: int, record: dict[str, Any], text: str, nll_bits: float, n_
     return row
 
 
-def score_rows(records: list[dict[str, Any]], texts: list[str], scores: list[tuple[float, int]]) -> list[dict[str, Any]]:
+def score_rows(records: list[dict[str, Any]], texts: list[str],
+               scores: list[tuple[float, int]]) -> list[dict[str, Any]]:
     """One row per document, from score_documents' (nll_bits, n_bytes) pairs."""
     return [
         score_row(index, record, text, bits, n_bytes)

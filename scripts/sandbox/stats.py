@@ -14,7 +14,8 @@ def mean_and_std(values: list[float]) -> tuple[float, float]:
     return mean, std
 
 
-def paired_interval(treated: dict[int, float], baseline: dict[int, float], confidence: float = 0.95) -> dict[str, Any]:
+def paired_interval(treated: dict[int, float], baseline: dict[int, float],
+                    confidence: float = 0.95) -> dict[str, Any]:
     """Mean of (treated - baseline) over the seeds both have, with a paired t-interval.
 
     With one shared seed there is no interval: its bounds and `significant` are None.
@@ -30,7 +31,8 @@ def paired_interval(treated: dict[int, float], baseline: dict[int, float], confi
     result: dict[str, Any] = {"n": n, "seeds": seeds, "mean_difference": mean_difference,
                               "confidence": confidence, "ci_low": None, "ci_high": None, "significant": None}
     if n > 1:
-        half_width = student_t.ppf(0.5 + confidence / 2, df=n - 1) * statistics.stdev(differences) / math.sqrt(n)
+        half_width = (student_t.ppf(0.5 + confidence / 2, df=n - 1) * statistics.stdev(differences)
+                      / math.sqrt(n))
         result["ci_low"] = mean_difference - half_width
         result["ci_high"] = mean_difference + half_width
         result["significant"] = bool(result["ci_low"] > 0 or result["ci_high"] < 0)

@@ -18,6 +18,8 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
+from sandbox.sweep import study_name  # noqa: F401 (its callers read it here too)
+
 TRIAL_ATTR = "sandbox_trial"
 # Distributions Optuna lacks are searched as a quantile u in (0, 1) and mapped through their
 # inverse CDF, so every sampler (TPE included) works on a bounded space; the edge keeps the
@@ -182,9 +184,3 @@ def tell(study: optuna.Study, number: int, value: float) -> None:
         # study.optimize; the value is stored before that, and the workflow decides when to stop.
         if "Study.stop" not in str(error):
             raise
-
-
-def study_name(sweep_name: str, base: str) -> str:
-    """The Optuna study of a sweep over a base recipe: trials sampled over another base recipe
-    (hpo.base) live in a study of their own in the same journal, never mixed with these."""
-    return sweep_name if base == "recipe" else f"{sweep_name}@{base}"

@@ -9,7 +9,14 @@ from typing import Any
 
 from sandbox.eval_set import NO_CLEAN_EVAL
 from sandbox.summary_tables import (
-    INTERVALS_NOTE, NO_VALUE, data_notes, data_table, fmt, low_power_note, proxy_title, verdict_table,
+    INTERVALS_NOTE,
+    NO_VALUE,
+    data_notes,
+    data_table,
+    fmt,
+    low_power_note,
+    proxy_title,
+    verdict_table,
 )
 from sandbox.tables import markdown_rows, markdown_table
 

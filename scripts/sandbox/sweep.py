@@ -207,8 +207,8 @@ def merge_targets(top: tuple[str, str, float] | None, wandb: tuple[str, str, flo
     return top if top is not None else wandb
 
 
-def early_terminate_note(raw: Any, path: str, metric: str, run_cap: int, target: tuple[str, str, float] | None,
-                         patience: int | None) -> str:
+def early_terminate_note(raw: Any, path: str, metric: str, run_cap: int,
+                         target: tuple[str, str, float] | None, patience: int | None) -> str:
     """What W&B's early_terminate (which kills runs whose intermediate metric lags) does here."""
     kind = raw.get("type", "?") if isinstance(raw, dict) else raw
     rules = [f"run_cap ({run_cap} trials)"]
@@ -226,7 +226,8 @@ def flatten_parameters(raw: Any, path: str, prefix: tuple[str, ...] = ()) -> lis
     gives op.arg), in file order."""
     if not isinstance(raw, dict) or not raw:
         where = f"'{'.'.join(prefix)}'" if prefix else "the sweep"
-        raise InputError(f"{path}: `parameters:` of {where} must be a non-empty mapping of names to settings.")
+        raise InputError(f"{path}: `parameters:` of {where} must be a non-empty mapping of names to "
+                         "settings.")
     flat: list[tuple[str, Any]] = []
     for key, spec in raw.items():
         parts = (*prefix, *str(key).split("."))
@@ -234,7 +235,8 @@ def flatten_parameters(raw: Any, path: str, prefix: tuple[str, ...] = ()) -> lis
             if len(spec) > 1:
                 raise InputError(
                     f"{path}: parameter '{'.'.join(parts)}' has `parameters:` and also "
-                    f"{', '.join(sorted(set(spec) - {'parameters'}))}. Fix: a nested block holds only `parameters:`."
+                    f"{', '.join(sorted(set(spec) - {'parameters'}))}. Fix: a nested block holds only "
+                    "`parameters:`."
                 )
             flat.extend(flatten_parameters(spec["parameters"], path, parts))
         else:
@@ -253,10 +255,12 @@ def parse_parameter(name: str, spec: Any, path: str) -> Parameter:
     if len(parts) < 2 or not all(parts):
         raise InputError(
             f"{path}: parameter '{name}' must name an op and its argument: op_name.arg_name "
-            "(e.g. text_length_filter.min_len), or nest it as `text_length_filter: {parameters: {min_len: ...}}`."
+            "(e.g. text_length_filter.min_len), "
+            "or nest it as `text_length_filter: {parameters: {min_len: ...}}`."
         )
     if not isinstance(spec, dict):
-        raise InputError(f"{path}: parameter '{name}' must be a mapping (value, values, min/max, distribution).")
+        raise InputError(f"{path}: parameter '{name}' must be a mapping (value, values, min/max, "
+                         "distribution).")
     distribution = spec.get("distribution") or infer_distribution(spec)
     if distribution not in DISTRIBUTION_KEYS:
         raise InputError(
@@ -265,8 +269,8 @@ def parse_parameter(name: str, spec: Any, path: str) -> Parameter:
         )
     if extra := sorted(set(spec) - DISTRIBUTION_KEYS[distribution] - {"distribution"}):
         raise InputError(
-            f"{path}: parameter '{name}' ({distribution}) has keys W&B does not define for it: {', '.join(extra)}. "
-            f"Fix: use only {', '.join(sorted(DISTRIBUTION_KEYS[distribution]))}."
+            f"{path}: parameter '{name}' ({distribution}) has keys W&B does not define for it: "
+            f"{', '.join(extra)}. Fix: use only {', '.join(sorted(DISTRIBUTION_KEYS[distribution]))}."
         )
     op, arg, *keys = parts
     settings = distribution_settings(name, distribution, spec, path)
@@ -303,11 +307,12 @@ def distribution_settings(name: str, distribution: str, spec: dict[str, Any], pa
             raise InputError(f"{where} needs `min:` and `max:`.")
         low, high = number(spec["min"], "min", where), number(spec["max"], "max", where)
         if low > high:
-            raise InputError(f"{path}: parameter '{name}' has min {low} > max {high}. Fix: swap or correct them.")
+            raise InputError(f"{path}: parameter '{name}' has min {low} > max {high}. Fix: swap or correct "
+                             "them.")
         if distribution in POSITIVE_BOUNDS and low <= 0:
             raise InputError(
-                f"{where} is log-distributed over values, so min must be > 0 (got {low}). Fix: a positive min, "
-                "or log_uniform, whose min/max are natural-log exponents."
+                f"{where} is log-distributed over values, so min must be > 0 (got {low}). Fix: a positive "
+                "min, or log_uniform, whose min/max are natural-log exponents."
             )
         return {**settings, "low": low, "high": high}
     if distribution in NORMAL_FAMILY:
@@ -325,7 +330,8 @@ def categorical_settings(where: str, distribution: str, spec: dict[str, Any]) ->
         return {"values": tuple(values)}
     probabilities = spec.get("probabilities")
     if (not isinstance(probabilities, list) or len(probabilities) != len(values)
-            or not all(is_number(p) and p >= 0 for p in probabilities) or not math.isclose(sum(probabilities), 1.0)):
+            or not all(is_number(p) and p >= 0 for p in probabilities)
+            or not math.isclose(sum(probabilities), 1.0)):
         raise InputError(f"{where} needs `probabilities:`, one number >= 0 per value, summing to 1.")
     return {"values": tuple(values), "probabilities": tuple(float(p) for p in probabilities)}
 
@@ -363,7 +369,8 @@ def is_number(value: Any) -> bool:
 
 def number(value: Any, key: str, where: str, positive: bool = False) -> float:
     if not is_number(value) or not math.isfinite(value) or (positive and value <= 0):
-        raise InputError(f"{where}: `{key}` must be a {'positive ' if positive else ''}number, got {value!r}.")
+        raise InputError(f"{where}: `{key}` must be a {'positive ' if positive else ''}number, got "
+                         f"{value!r}.")
     return value
 
 
@@ -421,3 +428,9 @@ def trial_metric(evaluation: dict[str, Any], metric: str) -> float:
     if value is None:
         raise ValueError(f"trial evaluation has no value for {metric}")
     return float(value)
+
+
+def study_name(sweep_name: str, base: str) -> str:
+    """The Optuna study of a sweep over a base recipe: trials sampled over another base recipe
+    (hpo.base) live in a study of their own in the same journal, never mixed with these."""
+    return sweep_name if base == "recipe" else f"{sweep_name}@{base}"

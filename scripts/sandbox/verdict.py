@@ -19,7 +19,11 @@ import numpy as np
 
 from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison, selection_confidence
 from sandbox.eval_set import (
-    NO_CLEAN_EVAL, NO_CLEAN_EVAL_FIX, NO_CLEAN_EVAL_REASON, TEST, no_clean_eval_message,
+    NO_CLEAN_EVAL,
+    NO_CLEAN_EVAL_FIX,
+    NO_CLEAN_EVAL_REASON,
+    TEST,
+    no_clean_eval_message,
 )
 from sandbox.jsonl import iter_jsonl
 from sandbox.origin import is_noise, origin_of

@@ -11,7 +11,12 @@ from typing import Any
 
 from sandbox.eval_set import NO_CLEAN_EVAL
 from sandbox.summary_tables import (
-    INTERVALS_NOTE, data_notes, data_table, low_power_note, proxy_title, verdict_table,
+    INTERVALS_NOTE,
+    data_notes,
+    data_table,
+    low_power_note,
+    proxy_title,
+    verdict_table,
 )
 from sandbox.tables import html_table, inline_html
 
