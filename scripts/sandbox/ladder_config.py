@@ -5,8 +5,9 @@ DAG time.
 A scale is a budget multiplier of the shared byte budget (sandbox.proxies.shared_budget) at one model
 size: `x<m>` at the proxy's own size (the main run's settings), `<size>-x<m>` at a named size of
 `ladder.<proxy>.sizes` (a list, so that a config override replaces it whole: each entry a name and
-overrides of the proxy's settings, the n-gram's order, the GPT's width and depth, an hf model folder). The base scale `x1` is the main run's models (models/<proxy>/<variant>/seed<N>/),
-never retrained; every other scale has its own folder, ladder/models/<proxy>/<scale>/<variant>/seed<N>/.
+overrides of the proxy's settings, the n-gram's order, the GPT's width and depth, an hf model folder).
+The base scale `x1` is the main run's models (models/<proxy>/<variant>/seed<N>/), never retrained; every
+other scale has its own folder, ladder/models/<proxy>/<scale>/<variant>/seed<N>/.
 """
 
 from __future__ import annotations
