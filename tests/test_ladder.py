@@ -29,6 +29,7 @@ from sandbox.ladder import (
 )
 from sandbox.ladder_calibration import accuracy_coverage, exponent_coverage, trend_coverage
 from sandbox.ladder_config import all_scales, check_ladder, gpt_parameters, target_scale
+from sandbox.ladder_summary import ScaleData, build_ladder_summary, ladder_markdown
 
 # --- decision accuracy on constructed rankings ---
 
@@ -102,6 +103,37 @@ def test_the_exponent_interval_covers_the_true_exponent() -> None:
 def test_the_gain_trend_interval_covers_the_true_slope() -> None:
     coverage, width = trend_coverage(-0.5, experiments=200, seed=5)
     assert 0.92 <= coverage, (coverage, width)
+
+
+# --- the summary, on synthetic scales ---
+
+
+def synthetic_scale(proxy: str, multiplier: float, true_bpb: np.ndarray, rng: np.random.Generator,
+                    n_bytes: np.ndarray) -> ScaleData:
+    """A (proxy, scale) whose models score the documents around true_bpb (per variant), 3 seeds."""
+    bits = (true_bpb[:, None, None] + 0.01 * rng.standard_normal((len(true_bpb), 3, len(n_bytes)))) * n_bytes
+    spec = {"proxy": proxy, "scale": f"x{multiplier:g}", "multiplier": multiplier, "size": "",
+            "size_rank": 0.0, "overrides": {}, "budget_bytes": int(1e6 * multiplier), "base": multiplier == 1}
+    seen = {"train_symbols": 1e6 * multiplier, "distinct_train_bytes": 1e6 * multiplier, "epochs": 0.5,
+            "tokens_budget": 1e6 * multiplier, "n_params": None, "data_limited": False}
+    return ScaleData(spec, bits, n_bytes, {name: seen for name in ("raw", "recipe", "k_sigma")},
+                     {"cpu_seconds": 10.0 * multiplier, "wall_seconds": 12.0 * multiplier, "jobs": 9})
+
+
+def test_a_summary_without_oracle_on_a_pool_split_says_it_is_no_verdict() -> None:
+    rng = np.random.default_rng(0)
+    n_bytes = rng.integers(200, 900, size=60).astype(float)
+    scales = [synthetic_scale("ngram", m, np.array([2.0, 1.9, 1.8]) * m**-0.1, rng, n_bytes)
+              for m in (0.5, 1, 2)]
+    scales.append(synthetic_scale("gpt", 2.0, np.array([2.5, 2.3, 2.2]), rng, n_bytes))
+    summary = build_ladder_summary("user", scales, "gpt@x2", ["raw", "recipe", "k_sigma"], False, 0.9, 0.95,
+                                   300, {"judges_cleaning": False})
+    assert summary["pairs"] == ["raw~recipe", "raw~k_sigma", "recipe~k_sigma"]
+    assert summary["stop_paying"]["proxy"] == "ngram" and summary["stop_paying"]["scale"] == "x0.5"
+    fit = summary["scaling"]["ngram@own"]["variants"]["raw"]["fit"]
+    assert fit["exponent"] == pytest.approx(0.1, abs=0.01)
+    md = ladder_markdown(summary)
+    assert md.count("No verdict on cleaning can be drawn") == 1 and "`gpt@x2` (target)" in md
 
 
 # --- the config ---
@@ -202,6 +234,17 @@ def test_adding_a_scale_plans_only_its_jobs(ladder_run: Path) -> None:
     jobs = planned_jobs(ladder_run, "ladder", "--configfile", config)
     trained = {rule: count for rule, count in jobs.items() if rule.startswith(("train_", "ladder_train_"))}
     assert trained == {"ladder_train_ngram": VARIANTS * len(TINY_CONFIG["seeds"])}, jobs
+
+
+def test_hf_and_command_climb_the_ladder_too(ladder_run: Path) -> None:
+    config = ladder_config_file(ladder_run, LADDER)
+    proxies = "proxies=[ngram,hf,command]"
+    jobs = planned_jobs(ladder_run, "ladder", "--configfile", config, "--config", proxies)
+    models = VARIANTS * len(TINY_CONFIG["seeds"])
+    # x1 is each proxy's main-run model; the shipped hf and command ladders add x0.5 and x2
+    assert jobs["train_hf"] == jobs["train_command"] == models, jobs
+    assert jobs["ladder_train_hf"] == jobs["ladder_train_command"] == 2 * models, jobs
+    assert "ladder_train_ngram" not in jobs and "ladder_train_gpt" not in jobs
 
 
 def test_the_report_shows_the_ladder_figure_in_chromium(ladder_run: Path, tmp_path: Path) -> None:
