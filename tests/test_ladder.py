@@ -148,9 +148,11 @@ def test_the_demo_ladder_and_its_default_target() -> None:
     scales = all_scales(config)
     names = [scale.label for scale in scales]
     assert names[:5] == ["ngram@x0.25", "ngram@x0.5", "ngram@x1", "ngram@x2", "ngram@x4"]
-    assert "ngram@o3-x4" in names and "gpt@x2" in names and "gpt@x4" not in names
+    assert "ngram@o3-x4" in names and "gpt@x0.25" in names and "gpt@x2" not in names
     assert [scale.label for scale in scales if scale.is_base] == ["ngram@x1", "gpt@x1"]
-    assert target_scale(config).label == "gpt@x2"  # the strongest proxy's largest scale
+    assert target_scale(config).label == "gpt@x1"  # the strongest proxy's largest scale: the main run's
+    config["ladder"]["gpt"]["multipliers"].append(2)
+    assert target_scale(config).label == "gpt@x2"
     assert gpt_parameters(config["train"]) == 366_528  # sandbox.model.ByteGPT's count at the default shape
 
 
