@@ -245,11 +245,22 @@ def scaling(scales: list[ScaleData], variants: list[str], replicates: Replicates
     return result
 
 
+def first_limited(fits: dict[str, Any]) -> str | None:
+    """The first scale at which a variant's models ran out of fresh data, if any."""
+    return next((point["scale"] for point in fits["points"] if point["data_limited"]), None)
+
+
 def shrinking(scaling_result: dict[str, Any]) -> list[str]:
-    """'variant (proxy@size)' for every recipe whose gain over raw shrinks with scale."""
-    return [f"{variant} ({key})" for key, entry in scaling_result.items()
-            for variant, fits in entry["variants"].items()
-            if fits.get("gain") and fits["gain"]["trend"] == "shrinks"]
+    """'variant (proxy@size)' for every recipe whose gain over raw shrinks with scale, saying from which
+    scale on its data ran out (then more budget meant more raw data only, not more of the recipe's)."""
+    flagged = []
+    for key, entry in scaling_result.items():
+        for variant, fits in entry["variants"].items():
+            if not fits.get("gain") or fits["gain"]["trend"] != "shrinks":
+                continue
+            limited = first_limited(fits)
+            flagged.append(f"{variant} ({key}" + (f"; data-limited from {limited})" if limited else ")"))
+    return flagged
 
 
 def build_ladder_summary(experiment: str, scales: list[ScaleData], target_label: str, variants: list[str],
@@ -382,7 +393,9 @@ def ladder_markdown(summary: dict[str, Any]) -> str:
     lines += [f"**{summary['line']}**", ""]
     if summary["shrinking_gains"]:
         lines += [f"**Flag**: the gain over raw shrinks with scale for "
-                  f"{', '.join(summary['shrinking_gains'])}: the small verdict may not hold at scale.", ""]
+                  f"{', '.join(summary['shrinking_gains'])}: the small verdict may not hold at scale. Where "
+                  "a variant is data-limited, the larger budgets found no more of its data while raw kept "
+                  "growing: the recipe's filtered data, not its quality, is what runs out.", ""]
     lines += [f"Target: `{summary['target']}`. Pairs: {len(summary['pairs'])} among "
               f"{', '.join(summary['pair_variants'])}; the target resolves "
               f"{len(summary['resolved_by_target'])} (its {summary['confidence']:.0%} paired interval on "
