@@ -22,6 +22,7 @@ include: "rules/datamodels.smk"
 include: "rules/feedback.smk"
 include: "rules/report.smk"
 include: "rules/ladder.smk"
+include: "rules/downstream.smk"
 
 
 rule all:

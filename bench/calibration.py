@@ -7,10 +7,12 @@ and the old hierarchical bootstrap's (paired_bootstrap v1) false-positive rate o
 experiments. Then the winner's curse: with five candidate variants all equal to raw, how often "the
 chosen one beats raw" is claimed when it is chosen and reported on the same documents, chosen on
 validation and reported on test, and the same with the interval adjusted for the choice (what the
-summary's verdict of a seed-dependent proxy uses), with the power of each at 3 standard errors. The
-simulator is sandbox/calibration.py, which tests/test_calibration.py runs too.
+summary's verdict of a seed-dependent proxy uses), with the power of each at 3 standard errors. Last,
+the same comparison on binary per-item accuracies of a downstream task (1000 items; `--items-only`
+runs only that table). The simulator is sandbox/calibration.py, which tests/test_calibration.py runs
+too.
 
-Run from the repository root: `.venv/bin/python bench/calibration.py [--experiments 4000]`.
+Run from the repository root: `.venv/bin/python bench/calibration.py [--experiments 4000] [--items-only]`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from sandbox.calibration import SETTINGS, calibrate, markdown, selection_markdown, selection_rates  # noqa: E402
+from sandbox.calibration import (  # noqa: E402
+    ITEM_SETTINGS,
+    SETTINGS,
+    calibrate,
+    calibrate_items,
+    items_markdown,
+    markdown,
+    selection_markdown,
+    selection_rates,
+)
 
 
 def main() -> None:
@@ -33,14 +44,19 @@ def main() -> None:
     parser.add_argument("--old-samples", type=int, default=1000,
                         help="bootstrap replicates of the old method")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--items-only", action="store_true", help="only the per-item accuracy table")
     args = parser.parse_args()
     started = time.perf_counter()
-    rows = [calibrate(setting, args.experiments, seed=args.seed + index, old_samples=args.old_samples)
-            for index, setting in enumerate(SETTINGS)]
-    print(markdown(rows))
-    chosen = [selection_rates(setting, args.experiments, seed=args.seed + index)
-              for index, setting in enumerate(SETTINGS)]
-    print("\n" + selection_markdown(chosen))
+    if not args.items_only:
+        rows = [calibrate(setting, args.experiments, seed=args.seed + index, old_samples=args.old_samples)
+                for index, setting in enumerate(SETTINGS)]
+        print(markdown(rows))
+        chosen = [selection_rates(setting, args.experiments, seed=args.seed + index)
+                  for index, setting in enumerate(SETTINGS)]
+        print("\n" + selection_markdown(chosen) + "\n")
+    items = [calibrate_items(setting, args.experiments, seed=args.seed + index)
+             for index, setting in enumerate(ITEM_SETTINGS)]
+    print(items_markdown(items))
     print(f"\n{args.experiments} experiments per setting, {time.perf_counter() - started:.0f} s")
 
 

@@ -34,6 +34,13 @@ from sandbox.proxies import REGISTRY as PROXY_REGISTRY  # noqa: E402
 from sandbox.proxies import check_proxies, proxy_pattern, shared_budget  # noqa: E402
 from sandbox.stale import mark_summary_stale  # noqa: E402
 from sandbox.sweep import load_sweep, stop_reason, trials_in_round  # noqa: E402
+from sandbox.tasks import (  # noqa: E402
+    DEMO_TASK,
+    DEMO_TASK_SETTINGS,
+    HARNESS_MODELS,
+    require_data,
+    resolve_tasks,
+)
 
 SCHEMA_PATH = Path(workflow.basedir) / "config/schemas/config.schema.yaml"
 validate_config(config, SCHEMA_PATH, skip_validation=workflow.modifier.skip_validation)
@@ -205,6 +212,59 @@ def hf_model_files(wildcards) -> list[str]:
 
 # The one byte budget of every proxy, and of the feedback and datamodel n-grams.
 NGRAM_BUDGET = shared_budget(config)
+
+# --- downstream tasks (rules/downstream.smk): lm-eval tasks every trained model is scored on ---
+# A task whose data file is not on disk stops the run here, naming the task and the file (checked
+# before the DAG: a missing input of a finished run's summary would not say why).
+try:
+    TASK_SPECS = resolve_tasks(config["tasks"], Path(config["tasks_path"]))
+    require_data(TASK_SPECS)
+except InputError as error:
+    raise WorkflowError(str(error)) from None
+TASKS = list(TASK_SPECS)
+# a config entry (name or YAML path) per task name, as downstream.py takes it
+TASK_ENTRIES = dict(zip(TASKS, config["tasks"]))
+# the proxies whose trained models lm-eval can load (sandbox.harness): `command` keeps none it knows
+DOWNSTREAM_PROXIES = [proxy for proxy in PROXIES if proxy in HARNESS_MODELS]
+if TASKS and len(DOWNSTREAM_PROXIES) < len(PROXIES):
+    logger.warning(
+        f"tasks: {', '.join(set(PROXIES) - set(DOWNSTREAM_PROXIES))} keeps no model file the downstream "
+        f"tasks can load, so only {', '.join(DOWNSTREAM_PROXIES) or 'no proxy'} is scored on them."
+    )
+if USES_DEMO and DEMO_TASK in TASKS:
+    changed = {
+        key: config["demo"].get(key)
+        for key, value in DEMO_TASK_SETTINGS.items()
+        if config["demo"].get(key) != value
+    }
+    if changed:
+        logger.warning(
+            f"tasks: {DEMO_TASK} was built from paragraphs of the demo's eval speeches under the default "
+            f"demo settings ({DEMO_TASK_SETTINGS}); with {changed} the split of the speeches differs, so "
+            "some of its paragraphs may be in this pool. Keep those demo settings to measure it cleanly."
+        )
+
+
+def task_files(wildcards) -> list[str]:
+    """A task's YAML and local data files: editing one reruns its jobs."""
+    return TASK_SPECS[wildcards.task].files
+
+
+def downstream_model(wildcards) -> str:
+    """The trained model a downstream job loads: model.pt, model.npz or the hf folder."""
+    return f"{OUT}/models/{wildcards.proxy}/{wildcards.variant}/seed{wildcards.seed}/{HARNESS_MODELS[wildcards.proxy]}"
+
+
+def downstream_results(name: str = "results.json") -> list[str]:
+    """Every downstream job's results.json (or items.jsonl): task x proxy x variant x seed."""
+    return expand(
+        f"{OUT}/downstream/{{task}}/{{proxy}}/{{variant}}/seed{{seed}}/{name}",
+        task=TASKS,
+        proxy=DOWNSTREAM_PROXIES,
+        variant=VARIANTS,
+        seed=SEEDS,
+    )
+
 
 DM = config["datamodels"]
 # One folder per grouping, so switching between ops and a metadata field recomputes neither.
@@ -501,7 +561,7 @@ def summary_sources() -> list[str]:
             f"{OUT}/data_metrics/{variant}.json",
             training_data(SimpleNamespace(variant=variant)),
         ]
-    return files
+    return files + downstream_results() + downstream_results("items.jsonl")
 
 
 def feedback_fold_files(pattern: str) -> list[str]:

@@ -77,6 +77,9 @@ rule summarize:
         ladder=ladder_summary_input,
         eval=f"{OUT}/data/eval.jsonl",
         eval_set=f"{OUT}/data/eval_set.json",
+        # the downstream tasks' per-item results (config tasks:), one table per proxy
+        downstream=downstream_results(),
+        downstream_items=downstream_results("items.jsonl"),
         code=code("scripts/summarize.py"),
     output:
         json=f"{OUT}/summary.json",
@@ -106,8 +109,12 @@ rule summarize:
                 else ""
             )
         ),
+        downstream_arg=lambda wildcards, input: (
+            f"--downstream {input.downstream}" if input.downstream else ""
+        ),
     shell:
-        f"{SUMMARIZE} {{params.k_args}} {{params.near_arg}} {{params.datamodels_args}} {{params.ladder_arg}}"
+        f"{SUMMARIZE} {{params.k_args}} {{params.near_arg}} {{params.datamodels_args}}"
+        " {params.downstream_arg} {params.ladder_arg}"
         " --provenance {input.provenance} > {log} 2>&1 && tail -n 1 {log}"
 
 

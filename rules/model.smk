@@ -100,6 +100,8 @@ rule train_hf:
         meta=f"{OUT}/models/hf/{{variant}}/seed{{seed}}/train_meta.json",
         heldout=f"{OUT}/models/hf/{{variant}}/seed{{seed}}/heldout.jsonl",
         loss=f"{OUT}/models/hf/{{variant}}/seed{{seed}}/loss.jsonl",
+        # the trained weights and tokenizer, which the downstream tasks load
+        model=directory(f"{OUT}/models/hf/{{variant}}/seed{{seed}}/model"),
     log:
         f"{LOGS}/train_hf/{{variant}}_seed{{seed}}.log",
     benchmark:
@@ -117,6 +119,7 @@ rule train_hf:
     shell:
         "python scripts/train_hf.py --model {params.hf[model]} --init {params.hf[init]} --hub {params.hf[hub]}"
         " --train {input.data} --eval {input.eval} --out-dir {params.out_dir} --heldout-out {output.heldout}"
+        " --save-model {output.model}"
         " --seed {wildcards.seed} --budget-bytes {params.budget} --seq-len {params.hf[seq_len]}"
         " --batch-size {params.hf[batch_size]} --lr {params.hf[lr]} --warmup-fraction {params.hf[warmup_fraction]}"
         " --min-lr-ratio {params.hf[min_lr_ratio]} --weight-decay {params.hf[weight_decay]}"

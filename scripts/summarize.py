@@ -46,6 +46,8 @@ def parse_args() -> argparse.Namespace:
                         help="data/eval_set.json: the eval set's source (can it judge cleaning?) and counts")
     parser.add_argument("--provenance", type=Path, default=None,
                         help="provenance.json; without it the summary is one proxy's early verdict")
+    parser.add_argument("--downstream", nargs="*", type=Path, default=[],
+                        help="downstream/<task>/<proxy>/<variant>/seed<N>/results.json (items.jsonl beside)")
     parser.add_argument("--out-json", required=True, type=Path)
     parser.add_argument("--out-md", required=True, type=Path)
     return parser.parse_args()
@@ -57,7 +59,7 @@ def main() -> None:
     datamodels = (args.datamodels, args.datamodels_group_by) if args.datamodels is not None else None
     summary = build_summary(args.experiment, read_evaluations(args.evaluations), args.confidence,
                             args.max_seed_std, eval_set=eval_set, eval_path=args.eval, k=args.k,
-                            datamodels=datamodels, provenance=args.provenance)
+                            datamodels=datamodels, provenance=args.provenance, downstream=args.downstream)
     if args.ladder is not None:
         ladder = json.loads(args.ladder.read_text(encoding="utf-8"))
         summary["ladder"] = {"path": str(args.ladder), "line": ladder["line"]}

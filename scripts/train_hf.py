@@ -27,6 +27,7 @@ from sandbox.hf import (  # noqa: E402
     context_length,
     load_codec,
     load_model,
+    save_trained,
     score_documents,
     token_stream,
     windows,
@@ -70,6 +71,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out-dir", required=True, type=Path)
     parser.add_argument("--heldout-out", type=Path, default=None,
                         help="also write per-document held-out scores")
+    parser.add_argument("--save-model", type=Path, default=None,
+                        help="also save the trained model there (weights and tokenizer, for the downstream "
+                        "tasks)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--budget-bytes", type=int, required=True,
                         help="bytes plus one separator per document, as for the other proxies")
@@ -162,6 +166,8 @@ def main() -> None:
     bpb = score_heldout(args.eval, args.text_key, heldout_scorer(model, codec, args.seq_len, device),
                         args.heldout_out)
     eval_seconds = time.perf_counter() - eval_start
+    if args.save_model is not None:
+        save_trained(model, args.model, args.save_model, args.seq_len, args.hub)
     meta = train_meta("hf", {
         "model_type": model.config.model_type,
         "n_params": count_parameters(model),

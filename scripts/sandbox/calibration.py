@@ -219,3 +219,105 @@ def selection_markdown(rows: list[SelectionRates], candidates: int = CANDIDATES)
         lines.append(f"| {row.setting.label} | 2.5% | {row.same_documents:.1%} | {row.validation_test:.1%} "
                      f"| {row.adjusted:.1%} | {row.power:.0%} | {row.power_adjusted:.0%} |")
     return "\n".join(lines)
+
+
+# Downstream tasks: the same comparison on per-item accuracies (0 or 1), items in place of documents.
+
+
+@dataclass(frozen=True)
+class ItemSetting:
+    """Binary per-item outcomes: each item has a probability of a right answer, Beta(*difficulty) and
+    shared by every model, moved per variant by a normal item_sd (what a variant's data teaches about
+    that item, the same for all its seeds) and per model (variant and seed) by a normal model_sd; each
+    model's answer is one Bernoulli draw."""
+
+    name: str
+    difficulty: tuple[float, float]
+    model_sd: float
+    item_sd: float
+    seeds: int
+    items: int = 1000
+
+    @property
+    def label(self) -> str:
+        a, b = self.difficulty
+        return (f"{self.name} (Beta({a:g}, {b:g}), model sd {self.model_sd:g}, item sd {self.item_sd:g}), "
+                f"{self.seeds} seeds, {self.items} items")
+
+
+# coin flips: every item a toss-up for every model, so two models' answers differ on 40 % of the items;
+# demo-like: answers nearly fixed per item, differing on about 6 % of the items between two models, as
+# measured on the demo's sotu_hellaswag (4.5-8 % between seeds or variants; 60-70 % of the items wrong
+# and 13-19 % right under all 21 models of a proxy); a seed moves accuracy by a few tenths of a point
+COIN_FLIPS, DEMO_LIKE = (2.0, 3.0), (0.05, 0.15)
+ITEM_SETTINGS = (ItemSetting("coin flips", COIN_FLIPS, 0.01, 0.0, 3),
+                 ItemSetting("coin flips", COIN_FLIPS, 0.01, 0.0, 5),
+                 ItemSetting("demo-like", DEMO_LIKE, 0.005, 0.0, 3),
+                 ItemSetting("demo-like", DEMO_LIKE, 0.005, 0.05, 3))
+
+
+def simulate_items(rng: np.random.Generator, setting: ItemSetting, experiments: int,
+                   shift: float = 0.0) -> np.ndarray:
+    """Accuracy of (variant A - variant B) per experiment, seed and item: (experiments, seeds, items) in
+    {-1, 0, 1}; A's probability of a right answer is B's plus `shift` before clipping to [0, 1] (so
+    the true difference is smaller where items are near-certain: shift_for finds the shift of a
+    difference)."""
+    shape = (experiments, setting.seeds, setting.items)
+    difficulty = rng.beta(*setting.difficulty, (experiments, 1, setting.items))
+    answers = []
+    for moved in (shift, 0.0):
+        item = setting.item_sd * rng.standard_normal((experiments, 1, setting.items))
+        offset = setting.model_sd * rng.standard_normal(shape[:2] + (1,))
+        answers.append(rng.random(shape) < np.clip(difficulty + item + offset + moved, 0.0, 1.0))
+    return answers[0].astype(np.float64) - answers[1]
+
+
+def shift_for(setting: ItemSetting, difference: float, draws: int = 400_000, seed: int = 0) -> float:
+    """The shift of simulate_items whose true accuracy difference (expected over items and models) is
+    `difference`, by bisection on a fixed Monte-Carlo sample of items and model noise."""
+    rng = np.random.default_rng(seed)
+    base = (rng.beta(*setting.difficulty, draws) + setting.item_sd * rng.standard_normal(draws)
+            + setting.model_sd * rng.standard_normal(draws))
+    reference = np.clip(base, 0.0, 1.0).mean()
+    low, high = 0.0, 1.0
+    for _ in range(40):
+        middle = (low + high) / 2
+        if np.clip(base + middle, 0.0, 1.0).mean() - reference < difference:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+@dataclass(frozen=True)
+class ItemRates:
+    setting: ItemSetting
+    experiments: int
+    false_positive: float
+    mde: float  # the minimum detectable effect at the null runs' median df, with the true standard error
+    power_at_mde: float
+
+
+def calibrate_items(setting: ItemSetting, experiments: int, seed: int = 0,
+                    confidence: float = 0.95) -> ItemRates:
+    """False-positive rate of the item comparison, and its power at the minimum detectable effect it
+    states (as calibrate: at the null runs' median df, with the true standard error, here the spread of
+    the null estimates) for a true accuracy difference of that size (shift_for)."""
+    rng = np.random.default_rng(seed)
+    weights = np.ones(setting.items)
+    null = paired_test(simulate_items(rng, setting, experiments), weights, confidence)
+    mde = float(detectable_in_se(np.median(null.df), confidence)) * float(null.estimate.std())
+    effect = paired_test(simulate_items(rng, setting, experiments, shift_for(setting, mde)), weights,
+                         confidence)
+    return ItemRates(setting, experiments, float(null.significant.mean()), mde,
+                     float((effect.significant & (effect.estimate > 0)).mean()))
+
+
+def items_markdown(rows: list[ItemRates], confidence: float = 0.95) -> str:
+    """The item comparison's calibration table."""
+    lines = ["| setting | nominal false-positive rate | false-positive rate | minimum detectable effect "
+             "(80 % power) | power at that effect |", "|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row.setting.label} | {1 - confidence:.0%} | {row.false_positive:.1%} "
+                     f"| {100 * row.mde:.2f} points | {row.power_at_mde:.0%} |")
+    return "\n".join(lines)

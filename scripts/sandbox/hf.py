@@ -8,6 +8,7 @@ Nothing is downloaded: the folder holds a config.json (trained from scratch) and
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -30,6 +31,9 @@ WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_mo
                 "pytorch_model.bin.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json", "spiece.model")
 IGNORE = -100
+# what a saved model's folder holds beside weights and tokenizer: its training window and hub
+SETTINGS = "recipe_sandbox.json"
+TOKENIZER_EXTRAS = ("special_tokens_map.json", "merges.txt", "added_tokens.json")
 
 
 @dataclass(frozen=True)
@@ -169,3 +173,13 @@ def score_documents(model: torch.nn.Module, codec: Codec, documents: Sequence[by
                     batch, window_nats(model, [window for _, window in batch], device).tolist()):
                 nats[index] += value
     return [(value / math.log(2), len(data)) for value, data in zip(nats, documents)]
+
+
+def save_trained(model: torch.nn.Module, source: Path, out_dir: Path, seq_len: int, hub: str) -> None:
+    """A folder the downstream tasks load (sandbox.harness, sandbox-hf): the trained weights
+    (save_pretrained), the source folder's tokenizer files when it has them, the window and hub."""
+    model.save_pretrained(out_dir)
+    for name in TOKENIZER_FILES + TOKENIZER_EXTRAS:
+        if (source / name).is_file():
+            (out_dir / name).write_bytes((source / name).read_bytes())
+    (out_dir / SETTINGS).write_text(json.dumps({"seq_len": seq_len, "hub": hub}) + "\n", encoding="utf-8")

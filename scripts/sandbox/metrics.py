@@ -65,9 +65,32 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "documents only) was trained",
     },
     "agreement": {
-        "version": "v3",
+        "version": "v4",
         "definition": "between two proxies: Kendall tau of their rankings of the variants by test bpb; per "
-        "comparison, whether the proxies whose paired_comparison interval excludes 0 agree in sign",
+        "comparison, whether the rungs whose interval excludes 0 agree in sign (better or worse than the "
+        "reference): each proxy's held-out bpb (paired_comparison) and, with downstream tasks, each task "
+        "metric under each proxy (downstream_comparison)",
+    },
+    "downstream_acc": {
+        "version": "v1",
+        "definition": "per task, proxy and variant: lm-eval's acc (acc_norm) of each item, 1 when the "
+        "choice of highest log-likelihood (per character) is the gold one, the mean over items of each "
+        "seed's model, then over seeds; the proxy models score as their held-out scoring does "
+        "(sandbox.harness); chance: the mean over items of 1 / choices",
+    },
+    "gold_bpb": {
+        "version": "v1",
+        "definition": "per task, proxy and variant: total negative log2-likelihood of the gold answers "
+        "(continuation as scored, target delimiter included) given their contexts over their total UTF-8 "
+        "bytes, per seed, then the mean over seeds; items.jsonl also has each item's gold_logprob_per_byte "
+        "(natural log) and gold_prob_per_byte (exp of it)",
+    },
+    "downstream_comparison": {
+        "version": "v1",
+        "definition": "paired_comparison with the items of a task in place of eval documents: acc and "
+        "acc_norm with every item weighted 1, the difference in points; gold_bpb as a ratio of totals over "
+        "the gold answers' bytes, the difference in percent of the reference; no validation/test split (no "
+        "selection reads the items); calibration on binary items: bench/calibration.py",
     },
     "probe_bpb": {
         "version": "v1",

@@ -54,6 +54,9 @@ class Proxy:
     hpo_round_in_one_job: bool = False
     # the configuration's problem for this proxy (a message naming the key and the fix), else None
     config_problem: Callable[[dict[str, Any]], str | None] | None = None
+    # its trained model in its output folder, which the downstream tasks load (sandbox.harness:
+    # lm-eval model sandbox-<name>); None: not scored on downstream tasks
+    harness_model: str | None = None
 
     @property
     def rule(self) -> str:
@@ -115,6 +118,8 @@ REGISTRY: dict[str, Proxy] = {
             # about 3x its document standard error, so one seed is not enough.
             seed_effect="the seed draws which documents fill the byte budget",
             hpo_round_in_one_job=True,
+            # written by rule ngram_model (counted again, checked against heldout.jsonl), not train_ngram
+            harness_model="model.npz",
         ),
         Proxy(
             name="gpt",
@@ -125,6 +130,7 @@ REGISTRY: dict[str, Proxy] = {
             # rule infer: the probe documents the GPT finds hardest
             extra_targets=("infer/{variant}/seed{seed}/hardest.jsonl",),
             config_problem=gpt_budget_problem,
+            harness_model="model.pt",
         ),
         Proxy(
             name="command",
@@ -136,7 +142,9 @@ REGISTRY: dict[str, Proxy] = {
             name="hf",
             env="hf.yaml",
             seed_effect="the seed sets the initial weights and the batch order",
-            extra_files=("loss.jsonl",),
+            # model: the trained weights and tokenizer (save_pretrained), for the downstream tasks
+            extra_files=("loss.jsonl", "model"),
+            harness_model="model",
         ),
     )
 }

@@ -9,10 +9,13 @@ from typing import Any
 
 from sandbox.eval_set import NO_CLEAN_EVAL
 from sandbox.summary_tables import (
+    DOWNSTREAM_NOTE,
     INTERVALS_NOTE,
     NO_VALUE,
     data_notes,
     data_table,
+    downstream_table,
+    downstream_title,
     fmt,
     low_power_note,
     proxy_title,
@@ -64,12 +67,18 @@ def near_threshold_markdown(reports: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def proxy_markdown(proxy: str, result: dict[str, Any], judges_cleaning: bool = True) -> list[str]:
-    """One proxy's heading and verdict table, and why it has low power where it has."""
+def proxy_markdown(proxy: str, result: dict[str, Any], judges_cleaning: bool = True,
+                   downstream: dict[str, Any] | None = None) -> list[str]:
+    """One proxy's heading and verdict table, why it has low power where it has, and its downstream
+    table when there are downstream tasks."""
     lines = ["", f"## {proxy_title(proxy, result, judges_cleaning)}", "",
              *markdown_table(verdict_table(result))]
     note = low_power_note(result)
-    return lines + ["", note] if note else lines
+    lines += ["", note] if note else []
+    table = downstream_table(proxy, downstream or {}, result.get("selected_on_validation"))
+    if table is not None:
+        lines += ["", f"### {downstream_title(proxy)}", "", *markdown_table(table)]
+    return lines
 
 
 def by_origin(counts: dict[str, int]) -> str:
@@ -182,8 +191,10 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
     lines += eval_set_markdown(summary.get("eval_set"))
     lines += eval_split_markdown(summary.get("eval_split"))
     lines += ["", INTERVALS_NOTE]
+    if summary.get("downstream"):
+        lines += ["", DOWNSTREAM_NOTE]
     for proxy, result in summary["proxies"].items():
-        lines += proxy_markdown(proxy, result, judges_cleaning)
+        lines += proxy_markdown(proxy, result, judges_cleaning, summary.get("downstream"))
     lines += data_markdown(summary["variants"], summary["proxies"])
     lines += thresholds_markdown(thresholds, summary.get("k"))
     lines += near_threshold_markdown(near)

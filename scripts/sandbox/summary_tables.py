@@ -171,3 +171,85 @@ def data_notes(variants: dict[str, dict[str, Any]], proxies: dict[str, dict[str,
     if not any(variant.get("origin_tags") for variant in variants.values()):
         notes.append(NO_TAGS_NOTE)
     return notes
+
+
+# --- downstream tasks (summary.json's "downstream"; sandbox.downstream) ---
+
+DOWNSTREAM_NOTE = (
+    "Downstream tasks: each variant's models (every seed) scored on every item of each task with "
+    "lm-evaluation-harness, offline. acc: the choice of highest log-likelihood is the gold one "
+    "(acc_norm: per character, lm-eval's), beside the chance level (1 / choices); gold bpb: bits per "
+    "byte of the gold answers given their contexts, the continuous metric (lower is better), which at "
+    "a small model's size moves first. Intervals: the same paired intervals, over items and seeds "
+    "(accuracy differences in points). The items are not split: no choice reads them; the selected "
+    "variant is the bpb verdict's.")
+
+
+def points_cell(comparison: dict[str, Any] | None) -> str:
+    """'+1.20 pts [-0.80, +3.20] ✓' (✓: the interval excludes 0), or '–'."""
+    if comparison is None:
+        return NO_VALUE
+    if comparison["significant"] is None:
+        return f"{comparison['difference_points']:+.2f} pts (one seed: no interval)"
+    low, high = comparison["ci_points"]
+    mark = " ✓" if comparison["significant"] else ""
+    return f"{comparison['difference_points']:+.2f} pts [{low:+.2f}, {high:+.2f}]{mark}"
+
+
+def percent_cell(value: float | None, std: float | None) -> str:
+    """An accuracy as '31.2 % ± 0.8', or '–'."""
+    if value is None:
+        return NO_VALUE
+    return f"{100 * value:.1f} %" + (f" ± {100 * std:.1f}" if std is not None else "")
+
+
+@dataclass(frozen=True)
+class DownstreamRow:
+    """One variant on one task under one proxy, with that proxy's comparisons on the task."""
+
+    task: str
+    chance: float | None
+    name: str
+    variant: dict[str, Any]
+    comparisons: dict[str, Any]
+    selected: bool
+
+    def versus(self, reference: str, metric: str) -> dict[str, Any] | None:
+        return (self.comparisons.get(comparison_key(self.name, reference)) or {}).get(metric)
+
+    def versus_raw(self, metric: str) -> str:
+        if self.name == RAW:
+            return "baseline"
+        comparison = self.versus(RAW, metric)
+        return interval_cell(comparison) if metric == "gold_bpb" else points_cell(comparison)
+
+
+DOWNSTREAM_COLUMNS: list[Column[DownstreamRow]] = [
+    Column("task", lambda row: f"`{row.task}`"),
+    Column("variant", lambda row: row.name + (" (selected)" if row.selected else "")),
+    Column("chance", lambda row: percent_cell(row.chance, None)),
+    Column("acc (mean ± seed std)",
+           lambda row: percent_cell(row.variant.get("acc"), row.variant.get("acc_std"))),
+    Column(f"acc vs {RAW} (CI)", lambda row: row.versus_raw("acc")),
+    Column("acc_norm",
+           lambda row: percent_cell(row.variant.get("acc_norm"), row.variant.get("acc_norm_std"))),
+    Column(f"acc_norm vs {RAW} (CI)", lambda row: row.versus_raw("acc_norm")),
+    Column("gold bpb (mean ± seed std)",
+           lambda row: f"{row.variant['gold_bpb']:.4f} ± {row.variant['gold_bpb_std']:.4f}"),
+    Column(f"gold bpb vs {RAW} (CI)", lambda row: row.versus_raw("gold_bpb")),
+    Column(f"gold bpb vs {K_SIGMA} (CI)", lambda row: interval_cell(row.versus(K_SIGMA, "gold_bpb"))),
+]
+
+
+def downstream_table(proxy: str, downstream: dict[str, Any],
+                     selected: str | None) -> Table[DownstreamRow] | None:
+    """One proxy's downstream table: a row per task and variant (None without downstream tasks)."""
+    rows = [DownstreamRow(task, entry["chance"], name, variant, entry["proxies"][proxy]["comparisons"],
+                          name == selected)
+            for task, entry in downstream.items() if proxy in entry["proxies"]
+            for name, variant in entry["proxies"][proxy]["variants"].items()]
+    return Table(DOWNSTREAM_COLUMNS, rows) if rows else None
+
+
+def downstream_title(proxy: str) -> str:
+    return f"Downstream tasks on `{proxy}`"

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from sandbox.bootstrap import Scores, aligned, oracle_fraction, paired_comparison, selection_confidence
+from sandbox.downstream import bpb_sign, downstream_block, downstream_rungs
 from sandbox.eval_set import (
     NO_CLEAN_EVAL,
     NO_CLEAN_EVAL_FIX,
@@ -181,20 +182,30 @@ def kendall_tau(first: dict[str, Any], second: dict[str, Any]) -> float | None:
     return None if np.isnan(tau) else float(tau)
 
 
-def agreement(proxies: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Do the proxies rank the variants alike, and agree in sign where both resolve a difference?"""
+def resolved_signs(name: str, rungs: dict[str, dict[str, dict[str, Any]]]) -> dict[str, str]:
+    """Each rung that resolves comparison `name` (its interval excludes 0), with the sign of the
+    difference in held-out bpb's sense ('-': the variant did better)."""
+    return {rung: bpb_sign(comparisons[name]) for rung, comparisons in rungs.items()
+            if name in comparisons and comparisons[name]["significant"]}
+
+
+def agreement(proxies: dict[str, dict[str, Any]],
+              downstream: dict[str, dict[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """Do the proxies rank the variants alike, and agree in sign where two rungs resolve a difference?
+    The rungs are the proxies' held-out bpb and, with downstream tasks, each task metric under each
+    proxy ("<proxy>/<task>/<metric>", sandbox.downstream.downstream_rungs)."""
     taus = {f"{first}~{second}": kendall_tau(proxies[first], proxies[second])
             for first, second in itertools.combinations(proxies, 2)}
+    rungs = {proxy: result["comparisons"] for proxy, result in proxies.items()} | (downstream or {})
     per_comparison = {}
     names = sorted(set().union(*(result["comparisons"] for result in proxies.values())))
     for name in names:
-        signs = {proxy: ("-" if result["comparisons"][name]["mean_difference"] < 0 else "+")
-                 for proxy, result in proxies.items()
-                 if name in result["comparisons"] and result["comparisons"][name]["significant"]}
+        signs = resolved_signs(name, rungs)
         per_comparison[name] = {"resolved_by": signs, "status": sign_status(signs)}
     disagreements = [name for name, entry in per_comparison.items() if entry["status"] == "disagree"]
     return {"kendall_tau": taus, "comparisons": per_comparison, "disagree": bool(disagreements),
-            "line": agreement_line(proxies, taus, per_comparison, disagreements)}
+            "downstream_rungs": sorted(downstream or {}),
+            "line": agreement_line(proxies, taus, per_comparison, disagreements, bool(downstream))}
 
 
 def sign_status(signs: dict[str, str]) -> str:
@@ -205,35 +216,47 @@ def sign_status(signs: dict[str, str]) -> str:
 
 
 def agreement_line(proxies: dict[str, Any], taus: dict[str, float | None], per_comparison: dict[str, Any],
-                   disagreements: list[str]) -> str:
+                   disagreements: list[str], downstream: bool = False) -> str:
     """The agreement in one sentence: a disagreement in sign first, else the rank correlations."""
-    if len(proxies) < 2:
+    if len(proxies) < 2 and not downstream:
         return f"Agreement: one proxy ({next(iter(proxies))}), nothing to compare it with."
     rank = ", ".join(f"Kendall τ {pair} = {tau:+.2f}" if tau is not None else f"Kendall τ {pair}: undefined"
-                     for pair, tau in taus.items())
+                     for pair, tau in taus.items()) or f"one proxy ({next(iter(proxies))})"
     agreed = [name for name, entry in per_comparison.items() if entry["status"] == "agree"]
     if disagreements:
+        if downstream:
+            signs = "; ".join(f"{name}: " + ", ".join(f"{rung} {sign}" for rung, sign in
+                                                      per_comparison[name]["resolved_by"].items())
+                              for name in disagreements)
+            return (f"Rungs DISAGREE in sign on {', '.join(disagreements)} (held-out bpb and downstream "
+                    f"metrics whose intervals exclude 0, '-' = better: {signs}); {rank}. Trust no verdict "
+                    "on those comparisons until a stronger rung settles it.")
         return (f"Proxies DISAGREE in sign on {', '.join(disagreements)} (both intervals exclude 0); {rank}. "
                 "Trust neither verdict until a stronger proxy settles it.")
-    return (f"Agreement: {rank}; {len(agreed)} comparison(s) resolved by two or more proxies, all with the "
+    rungs = "rungs (held-out bpb and downstream metrics)" if downstream else "proxies"
+    return (f"Agreement: {rank}; {len(agreed)} comparison(s) resolved by two or more {rungs}, all with the "
             f"same sign; {len(per_comparison) - len(agreed)} resolved by fewer.")
 
 
-def verdict_lines(proxies: dict[str, dict[str, Any]], agreement_result: dict[str, Any]) -> str:
-    """The summary's opening: a disagreement first when there is one, then each proxy's verdict."""
+def verdict_lines(proxies: dict[str, dict[str, Any]], agreement_result: dict[str, Any],
+                  downstream: dict[str, Any] | None = None) -> str:
+    """The summary's opening: a disagreement first when there is one, then each proxy's verdict and
+    each downstream task's under each proxy."""
     lines = [result["verdict"] for result in proxies.values()]
+    lines += [result["verdict"] for entry in (downstream or {}).values()
+              for result in entry["proxies"].values() if "verdict" in result]
     if agreement_result["disagree"]:
         return "\n".join([agreement_result["line"], *lines])
     return "\n".join([*lines, agreement_result["line"]])
 
 
 def verdict_block(proxies: dict[str, dict[str, Any]], agreement_result: dict[str, Any],
-                  judges_cleaning: bool) -> dict[str, Any]:
+                  judges_cleaning: bool, downstream: dict[str, Any] | None = None) -> dict[str, Any]:
     """summary.json's verdict: its status, and the text that opens summary.md.
 
     On an eval set split from the pool the text opens with why no verdict can be drawn and the fix.
     """
-    text = verdict_lines(proxies, agreement_result)
+    text = verdict_lines(proxies, agreement_result, downstream)
     if judges_cleaning:
         return {"status": "ok", "text": text}
     return {"status": NO_CLEAN_EVAL, "reason": NO_CLEAN_EVAL_REASON, "fix": NO_CLEAN_EVAL_FIX,
@@ -280,20 +303,22 @@ def datamodels_block(path: Path, group_by: str) -> dict[str, Any]:
 def build_summary(experiment: str, evaluations: dict[str, dict[str, dict[str, Any]]], confidence: float,
                   max_seed_std: float, eval_set: dict[str, Any] | None = None, eval_path: Path | None = None,
                   k: float | None = None, datamodels: tuple[Path, str] | None = None,
-                  provenance: Path | None = None) -> dict[str, Any]:
+                  provenance: Path | None = None, downstream: list[Path] | None = None) -> dict[str, Any]:
     """summary.json from the evaluations (read_evaluations); eval_set is data/eval_set.json, eval_path the
     working eval set (its origin tags are checked), datamodels the fit's summary.json and what its groups
-    are. Without provenance the summary is one proxy's early verdict."""
+    are, downstream the downstream jobs' results.json files. Without provenance the summary is one
+    proxy's early verdict."""
     judges_cleaning = eval_set is None or eval_set["judges_cleaning"]
     proxies = {proxy: summarize_proxy(proxy, by_variant, confidence, max_seed_std, judges_cleaning)
                for proxy, by_variant in evaluations.items()}
     first_proxy = next(iter(evaluations.values()))
-    agreement_result = agreement(proxies)
+    tasks = downstream_block(downstream, proxies, confidence) if downstream else None
+    agreement_result = agreement(proxies, downstream_rungs(tasks) if tasks else None)
     summary: dict[str, Any] = {
         "experiment": experiment,
         "metric": "test_bpb (heldout_bpb on the test part of the eval set; lower is better), per proxy",
         "eval_split": eval_split_counts(first_proxy),
-        "verdict": verdict_block(proxies, agreement_result, judges_cleaning),
+        "verdict": verdict_block(proxies, agreement_result, judges_cleaning, tasks),
         "proxies": proxies,
         "agreement": agreement_result,
         "warnings": eval_set_warnings(eval_path),
@@ -301,6 +326,8 @@ def build_summary(experiment: str, evaluations: dict[str, dict[str, dict[str, An
         "variants": {name: {key: evaluation[key] for key in DATA_KEYS if key in evaluation}
                      for name, evaluation in first_proxy.items()},
     }
+    if tasks:
+        summary["downstream"] = tasks
     if k is not None:
         summary["k"] = k
     if datamodels is not None:

@@ -11,9 +11,12 @@ from typing import Any
 
 from sandbox.eval_set import NO_CLEAN_EVAL
 from sandbox.summary_tables import (
+    DOWNSTREAM_NOTE,
     INTERVALS_NOTE,
     data_notes,
     data_table,
+    downstream_table,
+    downstream_title,
     low_power_note,
     proxy_title,
     verdict_table,
@@ -35,12 +38,15 @@ def paragraph(text: str) -> str:
     return f"<p>{inline_html(text)}</p>"
 
 
-def proxy_section(name: str, proxy: dict[str, Any], judges_cleaning: bool = True) -> str:
-    """One proxy's heading, verdict sentence and table of variants."""
+def proxy_section(name: str, proxy: dict[str, Any], judges_cleaning: bool = True,
+                  downstream: dict[str, Any] | None = None) -> str:
+    """One proxy's heading, verdict sentence and table of variants, and its downstream tasks' table."""
     note = low_power_note(proxy)
+    table = downstream_table(name, downstream or {}, proxy.get("selected_on_validation"))
+    tasks = "" if table is None else f"<h3>{inline_html(downstream_title(name))}</h3>{html_table(table)}"
     return (f"<h2>{inline_html(proxy_title(name, proxy, judges_cleaning))}</h2>"
             f"<p class='verdict'><b>{escape(proxy['verdict'])}</b></p>{html_table(verdict_table(proxy))}"
-            f"{paragraph(note) if note else ''}")
+            f"{paragraph(note) if note else ''}{tasks}")
 
 
 def data_section(variants: dict[str, Any], proxies: dict[str, Any]) -> str:
@@ -66,10 +72,16 @@ def render(summary: dict[str, Any]) -> str:
     verdict = summary["verdict"]
     banner += no_verdict_banner(verdict)
     judges_cleaning = verdict.get("status") != NO_CLEAN_EVAL
-    sections = [proxy_section(name, proxy, judges_cleaning) for name, proxy in summary["proxies"].items()]
+    downstream = summary.get("downstream")
+    sections = [proxy_section(name, proxy, judges_cleaning, downstream)
+                for name, proxy in summary["proxies"].items()]
+    notes = paragraph(INTERVALS_NOTE) + (paragraph(DOWNSTREAM_NOTE) if downstream else "")
+    verdicts = "".join(f"<p class='verdict'>{inline_html(result['verdict'])}</p>"
+                       for entry in (downstream or {}).values()
+                       for result in entry["proxies"].values() if "verdict" in result)
     agreement = summary.get("agreement") or {}
     agreement_line = f"<p>{escape(agreement['line'])}</p>" if agreement.get("line") else ""
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Verdict: "
             f"{escape(summary['experiment'])}</title><style>{STYLE}</style></head><body>{banner}"
-            f"<h1>Verdict: {escape(summary['experiment'])}</h1>{agreement_line}{paragraph(INTERVALS_NOTE)}"
+            f"<h1>Verdict: {escape(summary['experiment'])}</h1>{agreement_line}{verdicts}{notes}"
             f"{''.join(sections)}{data_section(summary['variants'], summary['proxies'])}</body></html>\n")
