@@ -115,7 +115,7 @@ def usable_variants(variants: list[str]) -> list[str]:
 
 
 FEEDBACK = config["feedback"]
-NEEDS_REFERENCE = ("reference_ppl", "importance")
+NEEDS_REFERENCE = ("reference_ppl", "importance", "classifier")
 # A trusted sample serves both the eval set and the feedback reference when there is no eval_path.
 TRUSTED = config["trusted_path"] or (
     FEEDBACK["reference_path"] if not config["eval_path"] else ""
@@ -164,17 +164,37 @@ USER_REFERENCE = (
 
 def usable_feedback_methods(methods: list[str]) -> list[str]:
     """The configured feedback methods, without those that need a reference when there is none."""
-    if FEEDBACK_REFERENCE or not any(m in NEEDS_REFERENCE for m in methods):
+    skipped = [method for method in methods if method in NEEDS_REFERENCE]
+    if FEEDBACK_REFERENCE or not skipped:
         return methods
+    names = " and ".join(
+        [", ".join(skipped[:-1]), skipped[-1]] if len(skipped) > 1 else skipped
+    )
     logger.warning(
-        "feedback: no reference_path, so reference_ppl and importance are skipped (they score "
-        "documents against an LM of a small trusted sample). Fix: set trusted_path (or "
-        "feedback.reference_path) to a dataset of clean documents."
+        f"feedback: no reference_path, so {names} {'are' if len(skipped) > 1 else 'is'} skipped "
+        f"({'they score' if len(skipped) > 1 else 'it scores'} documents against a model of a small "
+        "trusted sample). Fix: set trusted_path (or feedback.reference_path) to a dataset of clean "
+        "documents."
     )
     return [method for method in methods if method not in NEEDS_REFERENCE]
 
 
 FEEDBACK_METHODS = usable_feedback_methods(FEEDBACK["methods"])
+CLASSIFIER = config["classifier"]
+CLASSIFIER_DIR = f"{OUT}/feedback/classifier"
+# The classifier's fold models: the suffix names the backend (sandbox/classifier.py).
+CLASSIFIER_MODELS = [
+    f"{CLASSIFIER_DIR}/fold{k}{'.npz' if CLASSIFIER['backend'] == 'hashed_lr' else '.bin'}"
+    for k in range(FEEDBACK["folds"])
+]
+# The data evaluator scores every variant with the classifier, which needs the trusted sample.
+QUALITY_SCORED = CLASSIFIER["evaluate"] and bool(FEEDBACK_REFERENCE)
+if CLASSIFIER["evaluate"] and not FEEDBACK_REFERENCE:
+    logger.warning(
+        "classifier: no trusted sample, so the data table's quality scores are skipped (the quality "
+        "classifier learns trusted documents against the pool). Fix: set trusted_path (or "
+        "feedback.reference_path) to a few hundred clean documents, or classifier.evaluate: false."
+    )
 VARIANTS = usable_variants(config["variants"]) + [
     f"feedback_{method}" for method in FEEDBACK_METHODS
 ]
@@ -270,6 +290,23 @@ DM = config["datamodels"]
 # One folder per grouping, so switching between ops and a metadata field recomputes neither.
 DM_DIR = f"{OUT}/datamodels/{DM['group_by']}"
 DM_RECIPE = f"{OUT}/recipes/{DM['recipe']}.yaml"
+# A feedback variant's recipe makes its model filter one of the operator groups; the raw analysis has
+# no stat for that filter, so the pool is analysed under that recipe (rule analyze_feedback).
+DM_ANALYSIS = (
+    f"{OUT}/analysis/{DM['recipe']}"
+    if DM["recipe"].startswith("feedback_")
+    else f"{OUT}/analysis/raw"
+)
+if (
+    DM["group_by"] == "ops"
+    and DM["recipe"].startswith("feedback_")
+    and DM["recipe"].removeprefix("feedback_") not in FEEDBACK_METHODS
+):
+    raise WorkflowError(
+        f"datamodels.recipe: {DM['recipe']} is not a feedback variant of this run (feedback.methods: "
+        f"{FEEDBACK_METHODS}; one that needs a trusted sample is skipped without one). Fix: add "
+        f"{DM['recipe'].removeprefix('feedback_')} to feedback.methods, or choose recipe or k_sigma."
+    )
 
 
 def datamodel_chunks() -> list[str]:
@@ -282,16 +319,17 @@ def datamodel_chunks() -> list[str]:
 
 
 def datamodel_group_inputs(wildcards) -> dict[str, str]:
-    """Operator groups read the recipe and the raw stats cache; metadata groups need neither."""
+    """Operator groups read the recipe and the pool's stats cache (the raw analysis, or a feedback
+    recipe's own); metadata groups need neither."""
     if DM["group_by"] != "ops":
         return {}
-    return {"recipe": DM_RECIPE, "stats_cache": f"{OUT}/analysis/raw/stats.parquet"}
+    return {"recipe": DM_RECIPE, "stats_cache": f"{DM_ANALYSIS}/stats.parquet"}
 
 
 wildcard_constraints:
     variant=r"raw|recipe|k_sigma|oracle|trial\d+|feedback_[a-z_]+",
     processed=r"recipe|k_sigma|trial\d+|feedback_[a-z_]+",
-    method=r"self_loss|reference_ppl|importance",
+    method=r"self_loss|reference_ppl|importance|classifier",
     lm=r"pool|reference",
     trial=r"\d+",
     round=r"\d+",
@@ -363,6 +401,14 @@ def variant_data_metrics(wildcards) -> str:
     return f"{OUT}/data_metrics/{wildcards.variant}.json"
 
 
+def quality_input(wildcards) -> list[str]:
+    """A variant's quality scores, where the data evaluator runs (not for HPO trials: their data
+    metrics are the search's, and a search does not read them)."""
+    if not QUALITY_SCORED or wildcards.variant.startswith("trial"):
+        return []
+    return [f"{OUT}/quality/{wildcards.variant}.json"]
+
+
 def heldout_scores(proxy: str, variant: str, seeds: list[int]) -> list[str]:
     """The per-document held-out scores of a proxy's models of a variant, one file per seed."""
     return [
@@ -394,7 +440,7 @@ HPO_ANALYZED_RECIPE = (
 )
 if HPO_BASE.removeprefix("feedback_") in NEEDS_REFERENCE and not FEEDBACK_REFERENCE:
     raise WorkflowError(
-        f"hpo.base: {HPO_BASE} scores documents against an LM of a reference sample, and "
+        f"hpo.base: {HPO_BASE} scores documents against a model of a reference sample, and "
         "feedback.reference_path is empty. Fix: set feedback.reference_path to a JSONL of clean "
         "documents, or choose hpo.base: feedback_self_loss, recipe or k_sigma."
     )
@@ -582,11 +628,26 @@ def feedback_recipe_models(wildcards) -> dict[str, str | list[str]]:
     pool's LM is its K cross-fitted fold models."""
     pool = feedback_fold_files("models/pool/fold{k}.npz")
     reference = f"{OUT}/feedback/models/reference.npz"
+    if wildcards.method == "classifier":
+        return {"model": CLASSIFIER_MODELS}
     if wildcards.method == "self_loss":
         return {"model": pool}
     if wildcards.method == "reference_ppl":
         return {"model": reference}
     return {"model": reference, "background_model": pool}
+
+
+def feedback_model_metas(wildcards) -> list[str]:
+    """The train_meta.json of every model a method's filter reads (their seconds: the filter's cost)."""
+    if wildcards.method == "classifier":
+        return [f"{CLASSIFIER_DIR}/train_meta.json"]
+    metas = []
+    for paths in feedback_recipe_models(wildcards).values():
+        paths = [paths] if isinstance(paths, str) else paths
+        metas += [
+            os.path.join(path.removesuffix(".npz"), "train_meta.json") for path in paths
+        ]
+    return metas
 
 
 def feedback_model_args(wildcards) -> str:

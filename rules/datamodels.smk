@@ -5,6 +5,32 @@ rule datamodels:
         f"{DM_DIR}/effects.tsv",
 
 
+# The pool analysed under a feedback variant's recipe: the stats cache of datamodels over its ops.
+rule analyze_feedback:
+    input:
+        recipe=f"{OUT}/recipes/feedback_{{method}}.yaml",
+        data=f"{OUT}/data/pool.jsonl",
+        code=code("scripts/analyze.py"),
+    output:
+        stats=f"{OUT}/analysis/feedback_{{method}}/stats.jsonl",
+        overall=f"{OUT}/analysis/feedback_{{method}}/overall.json",
+        plots=directory(f"{OUT}/analysis/feedback_{{method}}/plots"),
+        with_stats=f"{OUT}/analysis/feedback_{{method}}/with_stats.jsonl",
+        stats_cache=f"{OUT}/analysis/feedback_{{method}}/stats.parquet",
+    log:
+        f"{LOGS}/analyze/feedback_{{method}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/analyze/feedback_{{method}}.tsv"
+    priority: DJ_PRIORITY
+    conda:
+        "../envs/data-juicer.yaml"
+    threads: DJ_THREADS
+    resources:
+        **job_resources("data_juicer"),
+    shell:
+        ANALYZE
+
+
 rule datamodels_train:
     input:
         unpack(datamodel_group_inputs),

@@ -7,6 +7,7 @@ rule data_metrics:
             if is_processed(wildcards.variant)
             else []
         ),
+        quality=quality_input,
         code=code("scripts/data_metrics.py"),
     output:
         f"{OUT}/data_metrics/{{variant}}.json",
@@ -19,9 +20,12 @@ rule data_metrics:
         removed_arg=lambda wildcards, input: (
             f"--removed {input.removed}" if input.removed else ""
         ),
+        quality_arg=lambda wildcards, input: (
+            f"--quality {input.quality}" if input.quality else ""
+        ),
     shell:
         "python scripts/data_metrics.py --variant {wildcards.variant} --pool {input.pool}"
-        " --data {input.data} {params.removed_arg} --out {output} > {log} 2>&1"
+        " --data {input.data} {params.removed_arg} {params.quality_arg} --out {output} > {log} 2>&1"
 
 
 rule evaluate:
@@ -75,6 +79,10 @@ rule summarize:
         datamodels=[f"{DM_DIR}/summary.json"] if DM["in_summary"] else [],
         # the ladder's line, once `snakemake ladder` made one
         ladder=ladder_summary_input,
+        # each feedback filter's threshold and cost
+        feedback=expand(
+            f"{OUT}/recipes/feedback_{{method}}.json", method=FEEDBACK_METHODS
+        ),
         eval=f"{OUT}/data/eval.jsonl",
         eval_set=f"{OUT}/data/eval_set.json",
         # the downstream tasks' per-item results (config tasks:), one table per proxy
@@ -93,6 +101,9 @@ rule summarize:
         compare=config["compare"],
         near_arg=lambda wildcards, input: (
             f"--near-threshold {input.near_threshold}" if input.near_threshold else ""
+        ),
+        feedback_arg=lambda wildcards, input: (
+            f"--feedback {input.feedback}" if input.feedback else ""
         ),
         datamodels_args=lambda wildcards, input: (
             f"--datamodels {input.datamodels} --datamodels-group-by {DM['group_by']}"
@@ -114,7 +125,7 @@ rule summarize:
         ),
     shell:
         f"{SUMMARIZE} {{params.k_args}} {{params.near_arg}} {{params.datamodels_args}}"
-        " {params.downstream_arg} {params.ladder_arg}"
+        " {params.downstream_arg} {params.feedback_arg} {params.ladder_arg}"
         " --provenance {input.provenance} > {log} 2>&1 && tail -n 1 {log}"
 
 

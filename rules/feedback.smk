@@ -51,6 +51,8 @@ rule feedback_lm:
 rule feedback_recipe:
     input:
         unpack(feedback_recipe_models),
+        # the models' train_meta.json: their training time is the filter's cost
+        meta=feedback_model_metas,
         base=f"{OUT}/recipes/{FEEDBACK['base']}.yaml",
         pool=f"{OUT}/data/pool.jsonl",
         code=code("scripts/feedback_recipe.py"),
@@ -68,5 +70,6 @@ rule feedback_recipe:
         models=feedback_model_args,
     shell:
         "python scripts/feedback_recipe.py --method {wildcards.method} --base {input.base}"
-        " --pool {input.pool} {params.models} --k {params.k} --keep-fraction {params.keep_fraction}"
+        " --pool {input.pool} {params.models} --model-meta {input.meta}"
+        " --k {params.k} --keep-fraction {params.keep_fraction}"
         " --out-recipe {output.recipe} --out-stats {output.stats} > {log} 2>&1"

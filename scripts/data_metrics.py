@@ -1,5 +1,6 @@
 """Data metrics of one variant: what it kept of the pool, what each op removed, and, where every
-document carries an origin tag, the precision and recall of noise removal (overall, per op, per kind).
+document carries an origin tag, the precision and recall of noise removal (overall, per op, per kind);
+with --quality, the quality classifier's scores of the variant (quality_scores.py) under "quality".
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pool", required=True, type=Path)
     parser.add_argument("--data", required=True, type=Path, help="the variant's training documents")
     parser.add_argument("--removed", type=Path, default=None, help="removed.jsonl of a processed variant")
+    parser.add_argument("--quality", type=Path, default=None,
+                        help="quality/<variant>.json: the quality classifier's scores of the variant")
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
 
@@ -66,6 +69,8 @@ def main() -> None:
     }
     if tagged:
         metrics["noise_removal"] = noise_removal(origins, removed_rows)
+    if args.quality is not None:
+        metrics["quality"] = json.loads(args.quality.read_text(encoding="utf-8"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(metrics, indent=2))

@@ -1,15 +1,18 @@
-"""Write a model-feedback recipe: the base recipe plus one filter whose stat comes from an n-gram LM.
+"""Write a model-feedback recipe: the base recipe plus one filter whose stat comes from a model (an
+n-gram LM or the quality classifier).
 
-The filter is a Data-Juicer custom operator (sandbox/dj_ops/ngram_filters.py, loaded through the
-recipe's custom_operator_paths), so `dj-process --config <this recipe>` runs it as the workflow
-does. Its thresholds come from the op's own stat on the raw pool:
+The filter is a Data-Juicer custom operator (sandbox/dj_ops/ngram_filters.py or
+quality_classifier.py, loaded through the recipe's custom_operator_paths), so `dj-process --config
+<this recipe>` runs it as the workflow does. Its thresholds come from the op's own stat on the raw pool:
   self_loss      ngram_loss_filter under the pool's LM, min/max = mean -/+ k std of the pool's losses;
   reference_ppl  ngram_loss_filter under the reference LM, max = the keep_fraction quantile;
-  importance     ngram_importance_filter (reference vs pool), min = the (1 - keep_fraction) quantile.
-The pool's LM is cross-fitted: --model (self_loss) or --background-model (importance) lists its K
-fold models in fold order, and the op scores each document by the fold model that never trained
-on it (sandbox/crossfit.py), here and wherever the recipe runs.
-Also writes the stat's distribution and the thresholds (JSON).
+  importance     ngram_importance_filter (reference vs pool), min = the (1 - keep_fraction) quantile;
+  classifier     quality_classifier_filter (trusted vs pool), min = the (1 - keep_fraction) quantile.
+The pool's LM and the classifier are cross-fitted: --model (self_loss, classifier) or
+--background-model (importance) lists K fold models in fold order, and the op scores each document
+by the fold model that never trained on it (sandbox/crossfit.py), here and wherever the recipe runs.
+Also writes the stat's distribution, the thresholds and the cost (the models' training seconds, from
+--model-meta, and the seconds the op took to score the pool) as JSON.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,20 +34,24 @@ from sandbox.jsonl import iter_jsonl  # noqa: E402
 from sandbox.recipe import load_recipe, write_recipe  # noqa: E402
 
 OPS_FILE = "scripts/sandbox/dj_ops/ngram_filters.py"
+CLASSIFIER_OPS_FILE = "scripts/sandbox/dj_ops/quality_classifier.py"
+METHODS = ["self_loss", "reference_ppl", "importance", "classifier"]
 STATS_FIELD = "__dj__stats__"
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--method", required=True, choices=["self_loss", "reference_ppl", "importance"])
+    parser.add_argument("--method", required=True, choices=METHODS)
     parser.add_argument("--base", required=True, type=Path, help="the recipe the filter is appended to")
     parser.add_argument("--pool", required=True, type=Path)
     parser.add_argument("--model", required=True, type=Path, nargs="+",
-                        help="the LM whose loss is scored: one file, or K cross-fitted fold models in fold "
-                             "order")
+                        help="the model whose stat is scored: one file, or K cross-fitted fold models in "
+                             "fold order")
     parser.add_argument("--background-model", type=Path, nargs="+", default=None,
                         help="importance: the pool's LM (its K fold models)")
+    parser.add_argument("--model-meta", type=Path, nargs="*", default=[],
+                        help="the models' train_meta.json files: their training seconds go to the cost")
     parser.add_argument("--k", type=float, default=2.0)
     parser.add_argument("--keep-fraction", type=float, default=0.8)
     parser.add_argument("--out-recipe", required=True, type=Path)
@@ -63,7 +71,21 @@ def feedback_op(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
             raise SystemExit("--method importance needs --background-model")
         return "ngram_importance_filter", {"model_path": model_arg(args.model),
                                            "background_model_path": model_arg(args.background_model)}
+    if args.method == "classifier":
+        return "quality_classifier_filter", {"model_path": model_arg(args.model)}
     return "ngram_loss_filter", {"model_path": model_arg(args.model)}
+
+
+def ops_file(method: str) -> str:
+    """The custom operator file the method's filter lives in."""
+    return CLASSIFIER_OPS_FILE if method == "classifier" else OPS_FILE
+
+
+def training_seconds(metas: list[Path]) -> float | None:
+    """The models' total training time (their train_meta.json "seconds"); None without them."""
+    if not metas:
+        return None
+    return round(sum(float(json.loads(path.read_text(encoding="utf-8"))["seconds"]) for path in metas), 3)
 
 
 def pool_stats(name: str, op_args: dict[str, Any], texts: list[str]) -> np.ndarray:
@@ -90,11 +112,13 @@ def main() -> None:
     args = parse_args()
     forbid_runtime_installs()
     recipe = load_recipe(args.base)
-    recipe["custom_operator_paths"] = [*(recipe.get("custom_operator_paths") or []), OPS_FILE]
+    recipe["custom_operator_paths"] = [*(recipe.get("custom_operator_paths") or []), ops_file(args.method)]
     register_custom_operators(recipe)
     name, op_args = feedback_op(args)
     texts = [record["text"] for _, record in iter_jsonl(args.pool)]
+    start = time.perf_counter()
     values = pool_stats(name, op_args, texts)
+    score_seconds = time.perf_counter() - start
     bounds = thresholds(args.method, values, args.k, args.keep_fraction)
     op_args.update(bounds)
     recipe["process"] = [*recipe["process"], {name: op_args}]
@@ -105,6 +129,9 @@ def main() -> None:
     summary = {"method": args.method, "op": name, "base": str(args.base), "thresholds": bounds,
                "pool_lm_folds": max(folds, default=None),
                "pool_docs": len(texts), "kept_fraction_by_this_filter_alone": kept,
+               "cost": {"models": len(args.model) + len(args.background_model or []),
+                        "train_seconds": training_seconds(args.model_meta),
+                        "score_pool_seconds": round(score_seconds, 3)},
                "stat": {"mean": float(values.mean()), "std": float(values.std()),
                         "quantiles": {str(q): float(np.quantile(values, q))
                                       for q in (0.05, 0.25, 0.5, 0.75, 0.95)}}}

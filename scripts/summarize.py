@@ -40,6 +40,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--datamodels-group-by", default="ops", help="what the datamodels' groups are")
     parser.add_argument("--ladder", type=Path, default=None,
                         help="ladder/summary.json: adds its line (decision accuracy of the cheap scales)")
+    parser.add_argument("--feedback", nargs="*", type=Path, default=[],
+                        help="recipes/feedback_<method>.json files: each filter's threshold and cost")
     parser.add_argument("--eval", type=Path, default=None,
                         help="the working eval set (its origin tags are checked)")
     parser.add_argument("--eval-set", type=Path, default=None,
@@ -53,13 +55,20 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def read_feedback(paths: list[Path]) -> dict[str, dict]:
+    """method -> its recipes/feedback_<method>.json."""
+    entries = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+    return {entry["method"]: entry for entry in entries}
+
+
 def main() -> None:
     args = parse_args()
     eval_set = json.loads(args.eval_set.read_text(encoding="utf-8")) if args.eval_set else None
     datamodels = (args.datamodels, args.datamodels_group_by) if args.datamodels is not None else None
     summary = build_summary(args.experiment, read_evaluations(args.evaluations), args.confidence,
                             args.max_seed_std, eval_set=eval_set, eval_path=args.eval, k=args.k,
-                            datamodels=datamodels, provenance=args.provenance, downstream=args.downstream)
+                            datamodels=datamodels, provenance=args.provenance, downstream=args.downstream,
+                            feedback=read_feedback(args.feedback))
     if args.ladder is not None:
         ladder = json.loads(args.ladder.read_text(encoding="utf-8"))
         summary["ladder"] = {"path": str(args.ladder), "line": ladder["line"]}

@@ -19,6 +19,7 @@ from sandbox.eval_set import (
     decontaminate,
     drop_eval_duplicates,
     no_clean_eval_message,
+    normalized,
     split_trusted,
     validation_test_labels,
 )
@@ -101,6 +102,7 @@ def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(own_data: dict
     assert "fit to the raw pool (eval set split from the pool; not a verdict on cleaning)" in markdown
     assert "Yes:" not in markdown and "No: no recipe" not in markdown
     assert "this pool has none" in markdown  # what is absent, and why
+    assert "No quality scores" in markdown and "Fix: set trusted_path" in markdown  # no trusted sample
     assert all(not variant["origin_tags"] for variant in summary["variants"].values())
     assert "datamodels" in summary  # operator groups need no tags
     early = (out / "summary.ngram.md").read_text()
@@ -160,6 +162,18 @@ def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path
     assert "feedback_reference_ppl" in summary["proxies"]["ngram"]["variants"]
     assert "No verdict on cleaning" not in markdown and "CI [" in markdown.splitlines()[2]
     assert "split by a stable hash into" in markdown
+    # the quality classifier learnt the reference half: untagged data get its scores, no separation; the
+    # trusted documents also in the pool are left out of their own fold's positives
+    quality = summary["variants"]["raw"]["quality"]
+    pool_docs = len(read_jsonl(out / "data/pool.jsonl"))
+    assert quality["docs"] == pool_docs and quality["ci_low"] < quality["mean"] < quality["ci_high"]
+    assert "separation" not in quality and "| quality score (CI) |" in markdown
+    classifier_meta = json.loads((out / "feedback/classifier/train_meta.json").read_text())
+    pool_normalized = {normalized(text) for text in pool_texts}
+    reference = [record["text"] for record in read_jsonl(out / "data/trusted/reference.jsonl")]
+    in_pool = sum(normalized(text) in pool_normalized for text in reference)
+    assert sum(fold["positives_left_out_as_pool_documents_of_this_fold"]
+               for fold in classifier_meta["per_fold"]) == in_pool
     check_report_renders(tmp_path / "run/report.html", "plain", ["1. Verdict", "2. Held-out bpb"], ["ngram"],
                          "2. Held-out bpb", tmp_path)
 

@@ -56,6 +56,23 @@ METRIC_DEFINITIONS: dict[str, dict[str, str]] = {
         "version": "v1",
         "definition": "removed documents tagged noise over all noise-tagged documents in the pool",
     },
+    "noise_recall_interval": {
+        "version": "v1",
+        "definition": "the Wilson score interval (95 %) of noise_recall, overall and per noise kind "
+        "(recall_interval, recall_per_kind_interval): removed documents of the kind as successes out of the "
+        "pool's documents of the kind",
+    },
+    "quality_score": {
+        "version": "v1",
+        "definition": "per document: P(trusted) under the quality classifier (sandbox.classifier: hashed "
+        "word bigrams and logistic regression, or fastText) that learned the trusted sample against an "
+        "equal number of raw-pool documents (with classifier.shuffled_negatives, part of them word-shuffled "
+        "trusted documents), cross-fitted over feedback.folds: each document scored by the fold model whose "
+        "negatives exclude its fold; per variant: the mean over its documents with a Student-t interval "
+        "over documents (the models held fixed), quantiles and a histogram on [0, 1]; separation (raw pool, "
+        "origin tags): AUC of clean over noise, and the noise precision and recall of removing scores below "
+        "the pool's (1 - keep_fraction) quantile, with Wilson intervals",
+    },
     "fraction_of_oracle_gain": {
         "version": "v4",
         "definition": "per proxy, on the test part of the eval split: (raw test_bpb - variant test_bpb) / "

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from sandbox.intervals import wilson_interval
+
+# The confidence of the recall intervals (Wilson), the summary's default for every interval.
+RECALL_CONFIDENCE = 0.95
+
 
 def origin_of(record: dict[str, Any]) -> str | None:
     """The record's origin tag, or None when it has none."""
@@ -25,7 +30,8 @@ def ratio(numerator: int, denominator: int) -> float | None:
 
 
 def noise_removal(pool_origins: dict[int, str], removed_rows: set[int]) -> dict[str, Any]:
-    """Precision and recall of removing noise-tagged documents, overall and per noise kind."""
+    """Precision and recall of removing noise-tagged documents, overall and per noise kind, the recalls
+    with Wilson intervals (RECALL_CONFIDENCE): a kind has a hundred-odd documents on the demo."""
     noise_rows = {row for row, origin in pool_origins.items() if is_noise(origin)}
     removed_noise = removed_rows & noise_rows
     per_kind_total = Counter(pool_origins[row] for row in noise_rows)
@@ -38,4 +44,9 @@ def noise_removal(pool_origins: dict[int, str], removed_rows: set[int]) -> dict[
         "pool_noise": len(noise_rows),
         "recall_per_kind": {kind: per_kind_removed[kind] / total
                             for kind, total in sorted(per_kind_total.items())},
+        "recall_interval": list(wilson_interval(len(removed_noise), len(noise_rows), RECALL_CONFIDENCE)),
+        "recall_per_kind_interval": {
+            kind: list(wilson_interval(per_kind_removed[kind], total, RECALL_CONFIDENCE))
+            for kind, total in sorted(per_kind_total.items())},
+        "recall_confidence": RECALL_CONFIDENCE,
     }

@@ -92,11 +92,42 @@ def removed_by_op_markdown(name: str, variant: dict[str, Any]) -> list[str]:
             for op, entry in variant["removed_by_op"].items()]
     lines = ["", f"## `{name}`: documents removed per operator", "",
              *markdown_rows(["operator", "removed", "precision (noise share)", "by origin"], rows)]
-    recall_per_kind = variant.get("noise_removal", {}).get("recall_per_kind")
+    removal = variant.get("noise_removal", {})
+    recall_per_kind = removal.get("recall_per_kind")
     if recall_per_kind:
-        kinds = ", ".join(f"{kind}: {share:.2f}" for kind, share in recall_per_kind.items())
-        lines += ["", f"Recall per noise kind: {kinds}"]
+        intervals = removal.get("recall_per_kind_interval", {})
+        kinds = ", ".join(f"{kind}: {share:.2f}" + (" [{:.2f}, {:.2f}]".format(*intervals[kind])
+                                                     if kind in intervals else "")
+                          for kind, share in recall_per_kind.items())
+        confidence = removal.get("recall_confidence")
+        note = f" ({confidence:.0%} Wilson intervals)" if intervals and confidence else ""
+        lines += ["", f"Recall per noise kind{note}: {kinds}"]
     return lines
+
+
+def seconds(value: float | None) -> str:
+    return NO_VALUE if value is None else f"{value:.1f} s"
+
+
+def feedback_markdown(feedback: dict[str, dict[str, Any]]) -> list[str]:
+    """Each feedback filter's op, threshold and cost: its models' training time and the time the op
+    took to score the raw pool (feedback_recipe.py measures both)."""
+    if not feedback:
+        return []
+    rows = []
+    for method, entry in feedback.items():
+        cost = entry.get("cost") or {}
+        bounds = ", ".join(f"{name} {value:.4g}" for name, value in entry["thresholds"].items())
+        kept = entry["kept_fraction_by_this_filter_alone"]
+        rows.append([f"feedback_{method}", entry["op"], bounds, f"{kept:.3f}", fmt(cost.get("models")),
+                     seconds(cost.get("train_seconds")), seconds(cost.get("score_pool_seconds"))])
+    pool_docs = next(iter(feedback.values()))["pool_docs"]
+    return ["", "## Model feedback: filters and their cost", "",
+            *markdown_rows(["variant", "filter", "threshold", "kept by the filter alone", "models",
+                            "training (all models)", f"scoring the pool ({pool_docs} documents)"], rows),
+            "", "Training: the models' own train_meta.json seconds (the n-gram LMs of the pool's folds count "
+            "for each method that reads them); scoring: the op's compute_stats over the raw pool, model "
+            "loading included. Snakemake's benchmarks/ hold each job's wall time and memory."]
 
 
 def data_markdown(variants: dict[str, dict[str, Any]],
@@ -196,6 +227,7 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
     for proxy, result in summary["proxies"].items():
         lines += proxy_markdown(proxy, result, judges_cleaning, summary.get("downstream"))
     lines += data_markdown(summary["variants"], summary["proxies"])
+    lines += feedback_markdown(summary.get("feedback") or {})
     lines += thresholds_markdown(thresholds, summary.get("k"))
     lines += near_threshold_markdown(near)
     if "datamodels" in summary:

@@ -12,6 +12,8 @@ from sandbox.tables import Column, Table
 from sandbox.variants import K_SIGMA, RAW, comparison_key
 
 NO_VALUE = "–"
+# The variant that filters on the quality score the data table reports.
+CLASSIFIER_VARIANT = "feedback_classifier"
 INTERVALS_NOTE = (
     "Intervals are paired intervals over test documents and seeds (Student t, Welch-Satterthwaite "
     "df; ✓: excludes 0); the minimum detectable effect (80 % power) is the true difference they find "
@@ -21,6 +23,15 @@ EXPOSURE_NOTE = (
     "often (mean over seeds), on the same budget. A variant smaller than the budget is used "
     "whole: once by the n-gram, for more than one epoch by the neural rungs; so a variant that "
     "scores worse with fewer distinct bytes may have less data rather than worse data.")
+QUALITY_NOTE = (
+    "Quality score: P(trusted) under the quality classifier ({backend}) that learned the trusted sample "
+    "({reference_docs} documents) against the raw pool, each document scored by the cross-fitted fold "
+    "model that never learned it; the mean over the variant's documents with its {confidence:.0%} "
+    "t-interval over documents, and the 5th / 50th / 95th percentiles. Higher: more like the trusted text.")
+NO_QUALITY_NOTE = (
+    "No quality scores: the quality classifier learns a trusted sample against the pool, and this run "
+    "has none (or classifier.evaluate is false). Fix: set trusted_path (or feedback.reference_path) to a "
+    "few hundred clean documents.")
 NO_TAGS_NOTE = (
     "Noise precision and recall need a `meta.origin` tag (`clean` or `noise:<kind>`) on every pool "
     "document; this pool has none, so they are absent, and the removals per operator are counts only.")
@@ -72,6 +83,23 @@ def byte_count(value: float | None) -> str:
         if value >= size:
             return f"{value / size:.3g} {unit}"
     return f"{value:.0f} B"
+
+
+def quality_cell(quality: dict[str, Any] | None) -> str:
+    """'0.512 [0.506, 0.518]': a variant's mean quality score and its interval, or '–'."""
+    if not quality:
+        return NO_VALUE
+    if quality.get("ci_low") is None:
+        return f"{quality['mean']:.3f}"
+    return f"{quality['mean']:.3f} [{quality['ci_low']:.3f}, {quality['ci_high']:.3f}]"
+
+
+def quality_spread_cell(quality: dict[str, Any] | None) -> str:
+    """The 5th / 50th / 95th percentiles of a variant's quality scores, or '–'."""
+    if not quality:
+        return NO_VALUE
+    quantiles = quality["quantiles"]
+    return " / ".join(f"{quantiles[q]:.2f}" for q in ("0.05", "0.5", "0.95"))
 
 
 def exposure_cell(evaluation: dict[str, Any] | None) -> str:
@@ -149,6 +177,14 @@ DATA_COLUMNS: list[Column[DataRow]] = [
     Column("noise precision", lambda row: row.noise("precision")),
     Column("noise recall", lambda row: row.noise("recall")),
 ]
+QUALITY_COLUMNS: list[Column[DataRow]] = [
+    Column("quality score (CI)", lambda row: quality_cell(row.variant.get("quality"))),
+    Column("quality p5 / p50 / p95", lambda row: quality_spread_cell(row.variant.get("quality"))),
+]
+
+
+def has_quality(variants: dict[str, dict[str, Any]]) -> bool:
+    return any(variant.get("quality") for variant in variants.values())
 
 
 def exposure_column(proxy: str) -> Column[DataRow]:
@@ -161,16 +197,55 @@ def data_table(variants: dict[str, dict[str, Any]],
     proxies = proxies or {}
     rows = [DataRow(name, variant, {proxy: result["variants"].get(name) for proxy, result in proxies.items()})
             for name, variant in variants.items()]
-    return Table([*DATA_COLUMNS, *(exposure_column(proxy) for proxy in proxies)], rows)
+    quality = QUALITY_COLUMNS if has_quality(variants) else []
+    return Table([*DATA_COLUMNS, *quality, *(exposure_column(proxy) for proxy in proxies)], rows)
 
 
 def data_notes(variants: dict[str, dict[str, Any]], proxies: dict[str, dict[str, Any]] | None) -> list[str]:
     """The paragraphs under the data table: what the exposure columns mean, and why the noise metrics
     are absent where they are."""
     notes = [EXPOSURE_NOTE] if proxies else []
+    notes.append(quality_note(variants))
+    separation = separation_note(variants)
+    if separation:
+        notes.append(separation)
     if not any(variant.get("origin_tags") for variant in variants.values()):
         notes.append(NO_TAGS_NOTE)
     return notes
+
+
+def quality_note(variants: dict[str, dict[str, Any]]) -> str:
+    """What the quality columns mean, or why they are absent and the fix."""
+    scored = [variant["quality"] for variant in variants.values() if variant.get("quality")]
+    if not scored:
+        return NO_QUALITY_NOTE
+    trained = scored[0].get("classifier") or {}
+    note = QUALITY_NOTE.format(backend=scored[0]["backend"], confidence=scored[0]["confidence"],
+                               reference_docs=trained.get("reference_docs", "?"))
+    if CLASSIFIER_VARIANT in variants:
+        note += f" `{CLASSIFIER_VARIANT}` keeps by this very score, so its row is high by construction."
+    return note
+
+
+def share_text(share: dict[str, Any]) -> str:
+    """'0.84 [0.77, 0.89]' from a share with its interval."""
+    if share.get("value") is None:
+        return NO_VALUE
+    return f"{share['value']:.2f} [{share['ci_low']:.2f}, {share['ci_high']:.2f}]"
+
+
+def separation_note(variants: dict[str, dict[str, Any]]) -> str | None:
+    """How the classifier alone sorts the raw pool (origin tags needed), in one paragraph."""
+    separation = ((variants.get(RAW) or {}).get("quality") or {}).get("separation")
+    if not separation:
+        return None
+    kinds = ", ".join(f"{kind.removeprefix('noise:')} {share_text(share)}"
+                      for kind, share in separation["recall_per_kind"].items())
+    return (f"The quality classifier alone on the raw pool (cross-fitted; tags only check it): AUC clean vs "
+            f"noise {fmt(separation['auc_clean_vs_noise'], 3)}; removing the lowest-scored "
+            f"{1 - separation['keep_fraction']:.0%} would have noise precision "
+            f"{share_text(separation['precision'])} and recall {share_text(separation['recall'])} "
+            f"(Wilson intervals); recall per kind: {kinds}.")
 
 
 # --- downstream tasks (summary.json's "downstream"; sandbox.downstream) ---

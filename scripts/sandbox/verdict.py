@@ -34,7 +34,7 @@ from sandbox.variants import ORACLE, RAW, REFERENCES, comparison_key
 
 # An evaluation's data metrics (sandbox.metrics), the same under every proxy: summary.json keeps
 # them once, under "variants", not per proxy.
-DATA_KEYS = ("docs", "kept_fraction", "origin_tags", "noise_removal", "removed_by_op")
+DATA_KEYS = ("docs", "kept_fraction", "origin_tags", "noise_removal", "removed_by_op", "quality")
 
 
 def sha256_of_file(path: Path) -> str:
@@ -303,11 +303,13 @@ def datamodels_block(path: Path, group_by: str) -> dict[str, Any]:
 def build_summary(experiment: str, evaluations: dict[str, dict[str, dict[str, Any]]], confidence: float,
                   max_seed_std: float, eval_set: dict[str, Any] | None = None, eval_path: Path | None = None,
                   k: float | None = None, datamodels: tuple[Path, str] | None = None,
-                  provenance: Path | None = None, downstream: list[Path] | None = None) -> dict[str, Any]:
+                  provenance: Path | None = None, downstream: list[Path] | None = None,
+                  feedback: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """summary.json from the evaluations (read_evaluations); eval_set is data/eval_set.json, eval_path the
     working eval set (its origin tags are checked), datamodels the fit's summary.json and what its groups
-    are, downstream the downstream jobs' results.json files. Without provenance the summary is one
-    proxy's early verdict."""
+    are, downstream the downstream jobs' results.json files, feedback each method's
+    recipes/feedback_<method>.json (its filter and cost). Without provenance the summary is one proxy's
+    early verdict."""
     judges_cleaning = eval_set is None or eval_set["judges_cleaning"]
     proxies = {proxy: summarize_proxy(proxy, by_variant, confidence, max_seed_std, judges_cleaning)
                for proxy, by_variant in evaluations.items()}
@@ -332,6 +334,8 @@ def build_summary(experiment: str, evaluations: dict[str, dict[str, dict[str, An
         summary["k"] = k
     if datamodels is not None:
         summary["datamodels"] = datamodels_block(*datamodels)
+    if feedback:
+        summary["feedback"] = feedback
     if provenance is None:
         summary["provisional"] = (f"Early verdict of the {', '.join(proxies)} proxy alone, written as soon "
                                   "as its models were scored; summary.md adds the other proxies, their "

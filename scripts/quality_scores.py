@@ -1,0 +1,68 @@
+"""Score one variant's documents with the quality classifier (the data evaluator): P(trusted) of every
+document, each by the fold model that never learned it; writes the mean with its interval over
+documents and the scores' distribution (sandbox/quality.py). With --separation and an origin tag on
+every document (the raw pool), also how well the classifier alone separates noise from clean text:
+AUC, and the precision and recall of removing the lowest-scored 1 - keep_fraction, with intervals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sandbox import classifier  # noqa: E402
+from sandbox.cli import run_main  # noqa: E402
+from sandbox.jsonl import InputError, iter_jsonl, text_of  # noqa: E402
+from sandbox.origin import origin_of  # noqa: E402
+from sandbox.quality import score_summary, separation  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--variant", required=True)
+    parser.add_argument("--data", required=True, type=Path,
+                        help="the variant's documents (JSONL, field text)")
+    parser.add_argument("--models", required=True, type=Path, nargs="+",
+                        help="the classifier: K cross-fitted fold models in fold order, or one model")
+    parser.add_argument("--meta", type=Path, default=None,
+                        help="the classifier's train_meta.json (its settings)")
+    parser.add_argument("--separation", action="store_true",
+                        help="also the classifier's precision/recall of noise (needs origin tags)")
+    parser.add_argument("--keep-fraction", type=float, default=0.8)
+    parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument("--out", required=True, type=Path)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    lines = list(iter_jsonl(args.data))
+    texts = [text_of(record, "text", args.data, line) for line, record in lines]
+    if not texts:
+        raise InputError(f"{args.data}: no documents to score.")
+    paths = [str(path) for path in args.models]
+    start = time.perf_counter()
+    values = classifier.scores(paths[0] if len(paths) == 1 else paths, texts)
+    seconds = time.perf_counter() - start
+    result = {"variant": args.variant, "backend": classifier.backend_of(paths[0]), "models": paths,
+              **score_summary(values, args.confidence), "score_seconds": round(seconds, 3)}
+    if args.meta is not None:
+        meta = json.loads(args.meta.read_text(encoding="utf-8"))
+        result["classifier"] = {key: meta.get(key) for key in ("backend", "shuffled_negatives", "reference",
+                                                               "reference_docs", "folds", "seed", "seconds")}
+    origins = [origin_of(record) for _, record in lines]
+    if args.separation and all(origin is not None for origin in origins):
+        result["separation"] = separation(values, origins, args.keep_fraction, args.confidence)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"{args.variant}: {len(texts)} documents, mean P(trusted) {result['mean']:.4f} "
+          f"[{result['ci_low']}, {result['ci_high']}], scored in {seconds:.2f}s")
+
+
+if __name__ == "__main__":
+    run_main(main)
