@@ -22,6 +22,7 @@ include: "rules/datamodels.smk"
 include: "rules/feedback.smk"
 include: "rules/classifier.smk"
 include: "rules/report.smk"
+include: "rules/ladder.smk"
 include: "rules/downstream.smk"
 
 
@@ -37,6 +38,16 @@ rule all:
         proxy_targets(),
         # the report's verdict page and figures
         report_files(),
+
+
+# The scale ladder: every variant at several scales per proxy, decision accuracy against the target
+# (ladder/summary.md), one figure per proxy, and the main summary with its ladder line.
+rule ladder:
+    input:
+        LADDER_SUMMARY,
+        f"{LADDER}/summary.md",
+        expand(f"{LADDER}/report/ladder_{{proxy}}.png", proxy=LADDER_PROXIES),
+        f"{OUT}/summary.md",
 
 
 # After a failed run, a summary that describes files Snakemake has since removed says so (sandbox/stale.py).

@@ -77,6 +77,8 @@ rule summarize:
         ),
         provenance=f"{OUT}/provenance.json",
         datamodels=[f"{DM_DIR}/summary.json"] if DM["in_summary"] else [],
+        # the ladder's line, once `snakemake ladder` made one
+        ladder=ladder_summary_input,
         # each feedback filter's threshold and cost
         feedback=expand(
             f"{OUT}/recipes/feedback_{{method}}.json", method=FEEDBACK_METHODS
@@ -108,6 +110,9 @@ rule summarize:
             if input.datamodels
             else ""
         ),
+        ladder_arg=lambda wildcards, input: (
+            f"--ladder {input.ladder}" if input.ladder else ""
+        ),
         k_args=(
             lambda wildcards, input: (
                 f"--thresholds {input.thresholds} --k {config['k_sigma']}"
@@ -120,7 +125,7 @@ rule summarize:
         ),
     shell:
         f"{SUMMARIZE} {{params.k_args}} {{params.near_arg}} {{params.datamodels_args}}"
-        " {params.downstream_arg} {params.feedback_arg}"
+        " {params.downstream_arg} {params.feedback_arg} {params.ladder_arg}"
         " --provenance {input.provenance} > {log} 2>&1 && tail -n 1 {log}"
 
 

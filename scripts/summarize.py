@@ -38,6 +38,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--datamodels", type=Path, default=None,
                         help="datamodels/<group_by>/summary.json: adds which operators/sources matter")
     parser.add_argument("--datamodels-group-by", default="ops", help="what the datamodels' groups are")
+    parser.add_argument("--ladder", type=Path, default=None,
+                        help="ladder/summary.json: adds its line (decision accuracy of the cheap scales)")
     parser.add_argument("--feedback", nargs="*", type=Path, default=[],
                         help="recipes/feedback_<method>.json files: each filter's threshold and cost")
     parser.add_argument("--eval", type=Path, default=None,
@@ -67,6 +69,9 @@ def main() -> None:
                             args.max_seed_std, eval_set=eval_set, eval_path=args.eval, k=args.k,
                             datamodels=datamodels, provenance=args.provenance, downstream=args.downstream,
                             feedback=read_feedback(args.feedback))
+    if args.ladder is not None:
+        ladder = json.loads(args.ladder.read_text(encoding="utf-8"))
+        summary["ladder"] = {"path": str(args.ladder), "line": ladder["line"]}
     args.out_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     near = [json.loads(path.read_text(encoding="utf-8")) for path in args.near_threshold]
     args.out_md.write_text(markdown(summary, read_thresholds(args.thresholds), near), encoding="utf-8")

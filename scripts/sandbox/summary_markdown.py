@@ -217,6 +217,8 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
     first, *rest = verdict["text"].splitlines()
     lines += [f"**{first}**", *rest]
     lines += [f"\n> **Warning**: {warning}" for warning in summary.get("warnings", [])]
+    if summary.get("ladder"):
+        lines += ["", summary["ladder"]["line"]]
     lines += eval_set_markdown(summary.get("eval_set"))
     lines += eval_split_markdown(summary.get("eval_split"))
     lines += ["", INTERVALS_NOTE]

@@ -1,0 +1,192 @@
+# The scale ladder (`snakemake ladder`): every variant at several scales per proxy, each an ordinary job
+# through the proxies' contract (heldout.jsonl, train_meta.json) in ladder/models/<proxy>/<scale>/; x1 at
+# a proxy's own size is the main run's models (models/<proxy>/), which these rules never retrain.
+
+
+rule ladder_train_ngram:
+    input:
+        data=training_data,
+        eval=f"{OUT}/data/eval.jsonl",
+        code=code("scripts/train_ngram.py"),
+    output:
+        meta=ladder_out("ngram", "train_meta.json"),
+        heldout=ladder_out("ngram", "heldout.jsonl"),
+    log:
+        ladder_log("ngram"),
+    benchmark:
+        ladder_benchmark("ngram")
+    conda:
+        "../envs/ngram.yaml"
+    threads: 1
+    resources:
+        **job_resources("train"),
+    params:
+        order=ladder_setting("ngram", "order"),
+        budget=ladder_budget("ngram"),
+        out_dir=subpath(output.meta, parent=True),
+    shell:
+        "python scripts/train_ngram.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        " --heldout-out {output.heldout} --seed {wildcards.seed} --budget-bytes {params.budget}"
+        " --order {params.order} > {log} 2>&1"
+
+
+rule ladder_train_gpt:
+    input:
+        data=training_data,
+        eval=f"{OUT}/data/eval.jsonl",
+        code=code("scripts/train_gpt.py"),
+    output:
+        model=ladder_out("gpt", "model.pt"),
+        loss=ladder_out("gpt", "loss.jsonl"),
+        meta=ladder_out("gpt", "train_meta.json"),
+        heldout=ladder_out("gpt", "heldout.jsonl"),
+    log:
+        ladder_log("gpt"),
+    benchmark:
+        ladder_benchmark("gpt")
+    conda:
+        "../envs/torch.yaml"
+    threads: TRAIN["threads"]
+    resources:
+        **job_resources("train", gpu=True),
+    params:
+        # steps and warm-up times the multiplier; a named size's width and depth
+        train=lambda wildcards: ladder_config.scaled_train(
+            TRAIN, ladder_scale("gpt", wildcards)
+        ),
+        out_dir=subpath(output.model, parent=True),
+        wandb_dir=f"{OUT}/wandb",
+        group=EXP,
+    shell:
+        "python scripts/train_gpt.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        " --heldout-out {output.heldout}"
+        " --seed {wildcards.seed} --steps {params.train[steps]} --batch-size {params.train[batch_size]}"
+        " --seq-len {params.train[seq_len]} --d-model {params.train[d_model]}"
+        " --n-layers {params.train[n_layers]} --n-heads {params.train[n_heads]} --lr {params.train[lr]}"
+        " --warmup-steps {params.train[warmup_steps]} --min-lr-ratio {params.train[min_lr_ratio]}"
+        " --weight-decay {params.train[weight_decay]} --ema-decay {params.train[ema_decay]}"
+        " --device {params.train[device]} --threads {threads}"
+        " --wandb-dir {params.wandb_dir} --wandb-group {params.group}"
+        " --run-name {wildcards.variant}-seed{wildcards.seed}-{wildcards.scale} --variant {wildcards.variant}"
+        " > {log} 2>&1"
+
+
+rule ladder_train_hf:
+    input:
+        data=training_data,
+        eval=f"{OUT}/data/eval.jsonl",
+        model=ladder_hf_files,
+        code=code("scripts/train_hf.py"),
+    output:
+        meta=ladder_out("hf", "train_meta.json"),
+        heldout=ladder_out("hf", "heldout.jsonl"),
+        loss=ladder_out("hf", "loss.jsonl"),
+    log:
+        ladder_log("hf"),
+    benchmark:
+        ladder_benchmark("hf")
+    conda:
+        "../envs/hf.yaml"
+    threads: HF["threads"]
+    resources:
+        **job_resources("train", gpu=True),
+    params:
+        hf=HF,
+        model=ladder_setting("hf", "model"),
+        budget=ladder_budget("hf"),
+        device=TRAIN["device"],
+        out_dir=subpath(output.meta, parent=True),
+    shell:
+        "python scripts/train_hf.py --model {params.model} --init {params.hf[init]} --hub {params.hf[hub]}"
+        " --train {input.data} --eval {input.eval} --out-dir {params.out_dir} --heldout-out {output.heldout}"
+        " --seed {wildcards.seed} --budget-bytes {params.budget} --seq-len {params.hf[seq_len]}"
+        " --batch-size {params.hf[batch_size]} --lr {params.hf[lr]} --warmup-fraction {params.hf[warmup_fraction]}"
+        " --min-lr-ratio {params.hf[min_lr_ratio]} --weight-decay {params.hf[weight_decay]}"
+        " --device {params.device} --threads {threads} > {log} 2>&1"
+
+
+rule ladder_train_command:
+    input:
+        data=training_data,
+        eval=f"{OUT}/data/eval.jsonl",
+        code=code("scripts/train_command.py"),
+    output:
+        meta=ladder_out("command", "train_meta.json"),
+        heldout=ladder_out("command", "heldout.jsonl"),
+    log:
+        ladder_log("command"),
+    benchmark:
+        ladder_benchmark("command")
+    conda:
+        "../envs/base.yaml"
+    threads: config["command"]["threads"]
+    resources:
+        **job_resources("train"),
+    params:
+        run=lambda wildcards: config["command"]["run"],
+        budget=ladder_budget("command"),
+        out_dir=subpath(output.meta, parent=True),
+    shell:
+        "python scripts/train_command.py --command {params.run:q} --train {input.data} --eval {input.eval}"
+        " --out-dir {params.out_dir} --seed {wildcards.seed} --budget-bytes {params.budget} > {log} 2>&1"
+
+
+rule ladder_summarize:
+    input:
+        heldout=ladder_files(
+            lambda scale: f"{ladder_config.scale_dir(OUT, scale)}/heldout.jsonl"
+        ),
+        train_meta=ladder_files(
+            lambda scale: f"{ladder_config.scale_dir(OUT, scale)}/train_meta.json"
+        ),
+        benchmarks=ladder_files(lambda scale: ladder_config.benchmark_file(OUT, scale)),
+        eval_split=EVAL_SPLIT,
+        eval_set=f"{OUT}/data/eval_set.json",
+        code=code("scripts/ladder_summarize.py"),
+    output:
+        json=LADDER_SUMMARY,
+        md=f"{LADDER}/summary.md",
+    log:
+        f"{LOGS}/ladder/summarize.log",
+    conda:
+        "../envs/tracking.yaml"
+    params:
+        experiment=EXP,
+        # results/<experiment>, where every scale's models are
+        results=lambda wildcards, input: str(Path(input.eval_split).parent.parent),
+        scales=json.dumps(
+            [ladder_config.scale_spec(scale, NGRAM_BUDGET) for scale in LADDER_SCALES]
+        ),
+        target=LADDER_TARGET.label,
+        variants=LADDER_VARIANTS,
+        seeds=LADDER_SEEDS,
+        ladder=LADDER_CONFIG,
+        confidence=config["compare"]["confidence"],
+        oracle_arg="--oracle-in-pairs" if LADDER_CONFIG["oracle_in_pairs"] else "",
+    shell:
+        "python scripts/ladder_summarize.py --experiment {params.experiment} --results {params.results}"
+        " --scales {params.scales:q} --target {params.target} --variants {params.variants}"
+        " --seeds {params.seeds} --eval-split {input.eval_split} --eval-set {input.eval_set}"
+        " {params.oracle_arg} --accuracy {params.ladder[accuracy]} --confidence {params.confidence}"
+        " --bootstrap-samples {params.ladder[bootstrap_samples]}"
+        " --out-json {output.json} --out-md {output.md} > {log} 2>&1 && tail -n 1 {log}"
+
+
+rule plot_ladder:
+    input:
+        summary=LADDER_SUMMARY,
+        code=code("scripts/plot_ladder.py"),
+    output:
+        report(
+            f"{LADDER}/report/ladder_{{proxy}}.png",
+            caption="../report/ladder.rst",
+            category="7. Scale ladder",
+            labels={"proxy": "{proxy}", "figure": "bpb vs training bytes"},
+        ),
+    log:
+        f"{LOGS}/ladder/plot_{{proxy}}.log",
+    conda:
+        "../envs/report.yaml"
+    shell:
+        "python scripts/plot_ladder.py --summary {input.summary} --proxy {wildcards.proxy}"
+        " --out {output} > {log} 2>&1"
