@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.comparison_plot import plot_versus_references  # noqa: E402
+from sandbox.figures import save_figure  # noqa: E402
 from sandbox.variants import REFERENCES, comparison_key  # noqa: E402
 
 
@@ -69,11 +70,7 @@ def main() -> None:
     left.invert_yaxis()
     power = f" (low power: {proxy['low_power'].replace('`', '')})" if proxy.get("low_power") else ""
     figure.suptitle(f"{summary['experiment']}: held-out bpb, proxy {args.proxy}{power}", fontsize="medium")
-    figure.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=100)
-    plt.close(figure)
-    print(f"wrote {args.out}")
+    save_figure(figure, args.out)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sandbox.comparison_plot import plot_versus_references  # noqa: E402
+from sandbox.figures import save_figure  # noqa: E402
 from sandbox.variants import REFERENCES  # noqa: E402
 
 
@@ -45,7 +46,6 @@ def main() -> None:
     args = parse_args()
     confirmed = json.loads(args.confirmed.read_text(encoding="utf-8"))
     trials, proxies = confirmed["trials"], confirmed["proxies"]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     if not trials:
         figure, axes = plt.subplots(figsize=(8, 2))
         axes.axis("off")
@@ -58,10 +58,7 @@ def main() -> None:
             plot_proxy(axes, proxy, trials)
         figure.suptitle(f"Confirmed trials of the search ({confirmed['metric']}), best: trial "
                         f"{confirmed['best_trial']}", fontsize="medium")
-    figure.tight_layout()
-    figure.savefig(args.out, dpi=100)
-    plt.close(figure)
-    print(f"wrote {args.out}")
+    save_figure(figure, args.out)
 
 
 if __name__ == "__main__":

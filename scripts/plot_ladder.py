@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import ScalarFormatter  # noqa: E402
 
+from sandbox.figures import save_figure  # noqa: E402
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -71,11 +73,7 @@ def main() -> None:
     figure.suptitle(f"{args.proxy} on the scale ladder (target {summary['target']})\nband: bootstrap "
                     f"{summary['confidence']:.0%} interval; hollow: data-limited; dashed: power-law fit",
                     fontsize="medium")
-    figure.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=100)
-    plt.close(figure)
-    print(f"wrote {args.out}")
+    save_figure(figure, args.out)
 
 
 if __name__ == "__main__":

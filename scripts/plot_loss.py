@@ -14,6 +14,8 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sandbox.figures import save_figure  # noqa: E402
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -71,11 +73,7 @@ def main() -> None:
     full.legend(fontsize="x-small")
     figure.suptitle(f"{args.proxy.upper()} proxy: training loss on each variant's own data "
                     "(mean over seeds, band: min-max)", fontsize="medium")
-    figure.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=100)
-    plt.close(figure)
-    print(f"wrote {args.out}")
+    save_figure(figure, args.out)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
+from sandbox.figures import save_figure  # noqa: E402
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -80,11 +82,7 @@ def main() -> None:
                   ha="right", va="bottom", fontsize="small", color="0.3", transform=axes.transAxes)
     else:
         axes.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
-    figure.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=100)
-    plt.close(figure)
-    print(f"wrote {args.out}")
+    save_figure(figure, args.out)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from sandbox.figures import save_figure  # noqa: E402
+
 BINS = 40
 
 
@@ -112,11 +114,7 @@ def main() -> None:
         figure.text(0.5, 0.5, "The recipe has no filter whose thresholds k-sigma refines.", ha="center")
     figure.suptitle(f"Raw pool stats with the recipe's thresholds (old, dashed) and k-sigma's "
                     f"(new, solid; mean ∓ {args.k:g}·σ)", fontsize="medium")
-    figure.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=90)
-    plt.close(figure)
-    print(f"wrote {args.out}")
+    save_figure(figure, args.out, dpi=90)
 
 
 if __name__ == "__main__":
