@@ -10,6 +10,7 @@ rule prepare_demo:
         reference=f"{OUT}/demo/reference.jsonl",
     log:
         f"{LOGS}/prepare_demo.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/demo.yaml"
     params:
@@ -33,6 +34,7 @@ rule split_trusted:
         split=f"{TRUSTED_SPLIT}/split.json",
     log:
         f"{LOGS}/split_trusted.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/base.yaml"
     params:
@@ -64,6 +66,7 @@ rule prepare_input:
         eval_set=f"{OUT}/data/eval_set.json",
     log:
         f"{LOGS}/prepare_input.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/base.yaml"
     params:
@@ -97,6 +100,7 @@ rule split_eval:
         EVAL_SPLIT,
     log:
         f"{LOGS}/split_eval.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/base.yaml"
     params:
