@@ -169,8 +169,9 @@ def stop_paying(rows: list[dict[str, Any]], level: float) -> dict[str, Any] | No
                 and criterion(row)["value"] >= level]
     if not reaching:
         return None
-    best = min(reaching, key=lambda row: row["cpu_seconds"] if math.isfinite(row["cpu_seconds"])
-               else row["wall_seconds"])
+    # Snakemake samples CPU time, so jobs of a second or two read 0: wall seconds break the tie.
+    best = min(reaching, key=lambda row: (row["cpu_seconds"] if math.isfinite(row["cpu_seconds"])
+                                          else row["wall_seconds"], row["wall_seconds"]))
     entry = criterion(best)
     return {"proxy": best["proxy"], "scale": best["scale"], "value": entry["value"], "pairs": entry["pairs"],
             "interval": entry["interval"], "lower_bound_reaches": entry["interval"][0] >= level,
@@ -304,13 +305,18 @@ def accuracy_cell(entry: dict[str, Any]) -> str:
     return f"{entry['value']:.2f} [{low:.2f}, {high:.2f}] ({entry['agreeing']:g}/{entry['pairs']})"
 
 
+def cpu_seconds_text(seconds: float) -> str:
+    """CPU-seconds as the table shows them: below half a second, sampling saw (almost) nothing."""
+    return "< 1" if 0 <= seconds < 0.5 else f"{seconds:.0f}"
+
+
 ACCURACY_COLUMNS: list[Column[dict[str, Any]]] = [
     Column("proxy@scale", scale_cell),
     Column("budget", lambda row: f"×{row['multiplier']:g} ({byte_count(row['budget_bytes'])})"),
     Column("seeds", lambda row: str(row["seeds"])),
     Column("decision accuracy, all pairs (CI)", lambda row: accuracy_cell(row["all_pairs"])),
     Column("over pairs the target resolves (CI)", lambda row: accuracy_cell(row["resolved_pairs"])),
-    Column("CPU-seconds (jobs)", lambda row: f"{row['cpu_seconds']:.0f} ({row['jobs']})"),
+    Column("CPU-seconds (jobs)", lambda row: f"{cpu_seconds_text(row['cpu_seconds'])} ({row['jobs']})"),
     Column("wall seconds", lambda row: f"{row['wall_seconds']:.0f}"),
 ]
 
@@ -359,7 +365,7 @@ def ladder_line(summary: dict[str, Any]) -> str:
                 f"{entry['value']:.2f}, "
                 f"{summary['confidence']:.0%} CI [{entry['interval'][0]:.2f}, {entry['interval'][1]:.2f}]), "
                 f"the cheapest scale reaching {summary['accuracy_level']:g} "
-                f"({chosen['cpu_seconds']:.0f} CPU-s); "
+                f"({cpu_seconds_text(chosen['cpu_seconds'])} CPU-s); "
                 "see ladder/summary.md.")
     return (f"Scale ladder: no scale below the target `{target}` reaches decision accuracy "
             f"{summary['accuracy_level']:g}; see ladder/summary.md.")
