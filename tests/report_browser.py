@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from webdriver import Browser
+from webdriver import Browser, WebDriverError
 
 APP_READY = "const app = document.querySelector('#app'); return app !== null && app.innerText.length > 0;"
 
@@ -66,10 +66,24 @@ def wait_for_visible(browser: Browser, xpath: str, timeout: float = 20) -> str:
     raise AssertionError(f"nothing visible matches {xpath} after {timeout} s")
 
 
-def open_first_result(browser: Browser, category: str) -> None:
-    """Click the category in the menu, then the eye button of its first result."""
+# What the content pane shows once a result is open: an HTML page in a frame, or a figure.
+OPENED_RESULT = "//iframe | //img[starts-with(@src, 'data:image/png')]"
+
+
+def open_first_result(browser: Browser, category: str, tries: int = 3) -> None:
+    """Click the category in the menu, then the eye button of its first result, until the result shows.
+    The menu animates its rows (`transition-all`): a click during the animation is intercepted by
+    another element or lands on nothing, so it is tried again."""
     browser.click(visible_text(browser, category))
-    browser.click(wait_for_visible(browser, "//a[@iconname='eye']"))
+    for attempt in range(1, tries + 1):
+        try:
+            browser.click(wait_for_visible(browser, "//a[@iconname='eye']"))
+            wait_for_visible(browser, OPENED_RESULT, timeout=8)
+            return
+        except (AssertionError, WebDriverError):
+            if attempt == tries:
+                raise
+            time.sleep(1)
 
 
 def shown_image_size(browser: Browser) -> list[int]:
