@@ -46,15 +46,21 @@ def fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-def interval_cell(comparison: dict[str, Any] | None) -> str:
-    """'-1.24 % [-1.39, -1.09] ✓' (✓: the interval excludes 0), or '–' when there is no comparison."""
+def difference_cell(comparison: dict[str, Any] | None, value_key: str, interval_key: str, unit: str) -> str:
+    """A paired difference in `unit` with its interval, '✓' where the interval excludes 0; '–' without a
+    comparison, and no interval from one seed."""
     if comparison is None:
         return NO_VALUE
     if comparison["significant"] is None:
-        return f"{comparison['relative_percent']:+.2f} % (one seed: no interval)"
-    low, high = comparison["relative_ci_percent"]
+        return f"{comparison[value_key]:+.2f} {unit} (one seed: no interval)"
+    low, high = comparison[interval_key]
     mark = " ✓" if comparison["significant"] else ""
-    return f"{comparison['relative_percent']:+.2f} % [{low:+.2f}, {high:+.2f}]{mark}"
+    return f"{comparison[value_key]:+.2f} {unit} [{low:+.2f}, {high:+.2f}]{mark}"
+
+
+def interval_cell(comparison: dict[str, Any] | None) -> str:
+    """'-1.24 % [-1.39, -1.09] ✓' (✓: the interval excludes 0), or '–' when there is no comparison."""
+    return difference_cell(comparison, "relative_percent", "relative_ci_percent", "%")
 
 
 def mde_cell(comparison: dict[str, Any] | None) -> str:
@@ -262,13 +268,7 @@ DOWNSTREAM_NOTE = (
 
 def points_cell(comparison: dict[str, Any] | None) -> str:
     """'+1.20 pts [-0.80, +3.20] ✓' (✓: the interval excludes 0), or '–'."""
-    if comparison is None:
-        return NO_VALUE
-    if comparison["significant"] is None:
-        return f"{comparison['difference_points']:+.2f} pts (one seed: no interval)"
-    low, high = comparison["ci_points"]
-    mark = " ✓" if comparison["significant"] else ""
-    return f"{comparison['difference_points']:+.2f} pts [{low:+.2f}, {high:+.2f}]{mark}"
+    return difference_cell(comparison, "difference_points", "ci_points", "pts")
 
 
 def percent_cell(value: float | None, std: float | None) -> str:
