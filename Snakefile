@@ -15,7 +15,7 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/recipe.smk"
-include: "rules/model.smk"
+include: "rules/proxies.smk"
 include: "rules/evaluate.smk"
 include: "rules/hpo.smk"
 include: "rules/datamodels.smk"
@@ -50,7 +50,7 @@ rule ladder:
         f"{OUT}/summary.md",
 
 
-# After a failed run, a summary that describes files Snakemake has since removed says so (sandbox/stale.py).
+# After a failed run, a summary that describes files Snakemake has since removed says so (sandbox/workflow/stale.py).
 onerror:
     missing = mark_summary_stale(
         Path(f"{OUT}/summary.json"), Path(f"{OUT}/summary.md"), summary_sources()

@@ -9,7 +9,7 @@ chosen one beats raw" is claimed when it is chosen and reported on the same docu
 validation and reported on test, and the same with the interval adjusted for the choice (what the
 summary's verdict of a seed-dependent proxy uses), with the power of each at 3 standard errors. Last,
 the same comparison on binary per-item accuracies of a downstream task (1000 items; `--items-only`
-runs only that table). The simulator is sandbox/calibration.py, which tests/test_calibration.py runs
+runs only that table). The simulator is bench/simulate/calibration.py, which tests/test_calibration.py runs
 too.
 
 Run from the repository root: `.venv/bin/python bench/calibration.py [--experiments 4000] [--items-only]`.
@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from sandbox.calibration import (  # noqa: E402
+from simulate.calibration import (  # noqa: E402
     ITEM_SETTINGS,
     SETTINGS,
     calibrate,

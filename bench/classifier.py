@@ -1,5 +1,5 @@
 """The quality classifier's backends on a finished demo run, without the workflow: each backend with and
-without shuffled negatives, cross-fitted as the workflow trains it (sandbox.classifier), scored on the
+without shuffled negatives, cross-fitted as the workflow trains it (sandbox.classifier.model), scored on the
 raw pool. Prints per setting the training and scoring time, the AUC of clean against each noise kind,
 and what the filter alone removes at keep_fraction (the (1 - keep) quantile of the raw pool's scores,
 as feedback_recipe.py sets it): noise precision and recall, and word-salad recall with its Wilson
@@ -28,10 +28,10 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 import numpy as np  # noqa: E402
 
-from sandbox import classifier  # noqa: E402
-from sandbox.intervals import wilson_interval  # noqa: E402
-from sandbox.jsonl import iter_jsonl  # noqa: E402
-from sandbox.quality import auc  # noqa: E402
+from sandbox.classifier import model as classifier  # noqa: E402
+from sandbox.classifier.quality import auc  # noqa: E402
+from sandbox.io.jsonl import iter_jsonl  # noqa: E402
+from sandbox.stats.intervals import wilson_interval  # noqa: E402
 
 SETTINGS = [(classifier.HASHED_LR, 0.0), (classifier.HASHED_LR, 0.5), (classifier.FASTTEXT, 0.0),
             (classifier.FASTTEXT, 0.5)]
@@ -54,8 +54,8 @@ def cross_fitted(backend: str, shuffled: float, reference: list[str], pool: list
 
 def versus(run: Path, proxy: str, method: str) -> None:
     """feedback_classifier against feedback_<method>: the summary's paired comparison, on test."""
-    from sandbox.bootstrap import aligned, paired_comparison
-    from sandbox.verdict import scores_of
+    from sandbox.stats.bootstrap import aligned, paired_comparison
+    from sandbox.summary.verdict import scores_of
 
     names = ["feedback_classifier", f"feedback_{method}"]
     evaluations = {name: json.loads((run / f"eval/{proxy}/{name}.json").read_text()) for name in names}

@@ -1,5 +1,5 @@
 """Coverage of the scale ladder's intervals on simulated ladders with a known truth
-(sandbox.ladder_calibration): decision accuracy by how far apart neighbouring variants are (in standard
+(simulate.ladder): decision accuracy by how far apart neighbouring variants are (in standard
 errors of a pair difference), with identical true rankings and with two neighbouring pairs swapped; the
 power-law exponent and the gain trend.
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from sandbox.ladder_calibration import accuracy_coverage, exponent_coverage, trend_coverage  # noqa: E402
+from simulate.ladder import accuracy_coverage, exponent_coverage, trend_coverage  # noqa: E402
 
 
 def main() -> None:

@@ -37,8 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-from sandbox.demo import build_demo  # noqa: E402
-from sandbox.jsonl import write_jsonl  # noqa: E402
+from sandbox.demo.corpus import build_demo  # noqa: E402
+from sandbox.io.jsonl import write_jsonl  # noqa: E402
 
 DEMO_RECIPE = REPO / "config/recipes/demo.yaml"
 TIGHTENED = {"text_length_filter": {"min_len": 300, "max_len": 1200},
@@ -115,7 +115,7 @@ def process_py(recipe: Path, analyzed: Path, pool: Path, folder: Path, out: Path
 def mask_step_seconds(recipe: Path, cache_path: Path, repeats: int) -> tuple[float, list[int]]:
     from data_juicer.ops.load import load_ops
 
-    from sandbox.masks import apply_ops, read_stats_cache
+    from sandbox.recipe.masks import apply_ops, read_stats_cache
 
     ops = load_ops(yaml.safe_load(recipe.read_text())["process"])
     times, kept = [], []

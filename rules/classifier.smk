@@ -1,5 +1,5 @@
 # The quality classifier: the trusted sample against the raw pool, cross-fitted over feedback.folds
-# (sandbox/classifier.py). Its fold models are the `classifier` feedback filter's model
+# (sandbox/classifier/model.py). Its fold models are the `classifier` feedback filter's model
 # (feedback_recipe) and the data evaluator's (quality_scores: every variant's mean score).
 
 

@@ -13,28 +13,37 @@ from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
 
+# The scripts' shared package (scripts/sandbox) is found through PYTHONPATH, set once here for every
+# job: local, SLURM (envvars below), --use-conda (activation keeps it) and Ray's workers
+# (sandbox/recipe/ray_mode.py passes it on). It is never pip-installed: an installed copy would hide
+# edits from the code() inputs. It also serves Snakemake at DAG time: the config check, the scripts'
+# code inputs and the sweep files.
+SCRIPTS_DIR = str(Path(workflow.basedir).resolve() / "scripts")
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [SCRIPTS_DIR, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != SCRIPTS_DIR)]
+)
+sys.path.insert(0, SCRIPTS_DIR)
+
 # Rules call `python`: without --use-conda it must be the interpreter running Snakemake (e.g. .venv's,
 # even when the venv is not activated); with --use-conda the activated env's bin comes first anyway.
 envvars:
     "PATH",
+    "PYTHONPATH",
 
 
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
 
-# The scripts' shared package also serves Snakemake at DAG time: the config check, the scripts'
-# code inputs and the sweep files.
-sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
-from sandbox import ladder_config  # noqa: E402
-from sandbox.code_deps import code_files  # noqa: E402
-from sandbox.config_check import validate_config  # noqa: E402
-from sandbox.eval_set import judges_cleaning, no_clean_eval_message  # noqa: E402
-from sandbox.formats import iter_dataset  # noqa: E402
-from sandbox.jsonl import InputError  # noqa: E402
-from sandbox.proxies import REGISTRY as PROXY_REGISTRY  # noqa: E402
-from sandbox.proxies import check_proxies, proxy_pattern, shared_budget  # noqa: E402
-from sandbox.stale import mark_summary_stale  # noqa: E402
-from sandbox.sweep import load_sweep, stop_reason, trials_in_round  # noqa: E402
-from sandbox.tasks import (  # noqa: E402
+from sandbox.ladder import config as ladder_config
+from sandbox.workflow.code_deps import code_files
+from sandbox.workflow.config_check import validate_config
+from sandbox.data.eval_set import judges_cleaning, no_clean_eval_message
+from sandbox.io.formats import iter_dataset
+from sandbox.io.jsonl import InputError
+from sandbox.proxies.registry import REGISTRY as PROXY_REGISTRY
+from sandbox.proxies.registry import check_proxies, proxy_pattern, shared_budget
+from sandbox.workflow.stale import mark_summary_stale
+from sandbox.hpo.sweep import load_sweep, stop_reason, trials_in_round
+from sandbox.downstream.tasks import (
     DEMO_TASK,
     DEMO_TASK_SETTINGS,
     HARNESS_MODELS,
@@ -74,7 +83,7 @@ USES_DEMO = config["dataset_path"] == ""
 
 def code(script: str) -> Callable[..., list[str]]:
     """Input function: the script a rule runs and the workflow modules it imports, transitively
-    (sandbox/code_deps.py), so that editing a shared module reruns the jobs that run it, no others.
+    (sandbox/workflow/code_deps.py), so that editing a shared module reruns the jobs that run it, no others.
     """
     return lambda wildcards: list(code_files(script, Path(workflow.basedir)))
 
@@ -120,7 +129,7 @@ NEEDS_REFERENCE = ("reference_ppl", "importance", "classifier")
 TRUSTED = config["trusted_path"] or (
     FEEDBACK["reference_path"] if not config["eval_path"] else ""
 )
-# Where the eval set comes from decides whether a verdict on cleaning can be drawn (sandbox.eval_set).
+# Where the eval set comes from decides whether a verdict on cleaning can be drawn (sandbox.data.eval_set).
 if USES_DEMO:
     EVAL_SOURCE = "demo"
 elif config["eval_path"]:
@@ -182,7 +191,7 @@ def usable_feedback_methods(methods: list[str]) -> list[str]:
 FEEDBACK_METHODS = usable_feedback_methods(FEEDBACK["methods"])
 CLASSIFIER = config["classifier"]
 CLASSIFIER_DIR = f"{OUT}/feedback/classifier"
-# The classifier's fold models: the suffix names the backend (sandbox/classifier.py).
+# The classifier's fold models: the suffix names the backend (sandbox/classifier/model.py).
 CLASSIFIER_MODELS = [
     f"{CLASSIFIER_DIR}/fold{k}{'.npz' if CLASSIFIER['backend'] == 'hashed_lr' else '.bin'}"
     for k in range(FEEDBACK["folds"])
@@ -211,7 +220,7 @@ DJ_PRIORITY = 100
 FIRST_ANSWER_PRIORITY = 1
 TRAIN = config["train"]
 PROXIES = config["proxies"]
-# Proxy names are checked against the registry (scripts/sandbox/proxies.py), not a schema enum.
+# Proxy names are checked against the registry (scripts/sandbox/proxies/registry.py), not a schema enum.
 try:
     check_proxies(config)
 except InputError as error:
@@ -244,7 +253,7 @@ except InputError as error:
 TASKS = list(TASK_SPECS)
 # a config entry (name or YAML path) per task name, as downstream.py takes it
 TASK_ENTRIES = dict(zip(TASKS, config["tasks"]))
-# the proxies whose trained models lm-eval can load (sandbox.harness): `command` keeps none it knows
+# the proxies whose trained models lm-eval can load (sandbox.downstream.harness): `command` keeps none it knows
 DOWNSTREAM_PROXIES = [proxy for proxy in PROXIES if proxy in HARNESS_MODELS]
 if TASKS and len(DOWNSTREAM_PROXIES) < len(PROXIES):
     logger.warning(
@@ -688,7 +697,7 @@ def proxy_targets() -> list[str]:
     ]
 
 
-# --- the scale ladder (rules/ladder.smk; sandbox/ladder_config.py) ---
+# --- the scale ladder (rules/ladder.smk; sandbox/ladder/config.py) ---
 LADDER = f"{OUT}/ladder"
 LADDER_CONFIG = config["ladder"]
 try:

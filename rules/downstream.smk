@@ -1,5 +1,5 @@
 # Downstream tasks (lm-evaluation-harness): every trained model of ngram, gpt and hf scored on each
-# task's items, offline (config `tasks:`; sandbox/tasks.py, sandbox/harness.py). Each job is one task,
+# task's items, offline (config `tasks:`; sandbox/downstream/tasks.py, sandbox/downstream/harness.py). Each job is one task,
 # proxy, variant and seed, so adding a task runs only its own jobs (and the summaries they feed).
 
 

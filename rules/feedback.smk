@@ -1,4 +1,4 @@
-# Cross-fitting: fold k's pool LM learns the pool minus fold k and scores only fold k (sandbox/crossfit.py).
+# Cross-fitting: fold k's pool LM learns the pool minus fold k and scores only fold k (sandbox/feedback/crossfit.py).
 rule feedback_folds:
     input:
         pool=f"{OUT}/data/pool.jsonl",

@@ -5,9 +5,9 @@ overall stats (overall.json: count, mean, std, min, quantiles, max per stat), an
 histogram and box plots (plots/). With --export-dataset the dataset is also written with its
 stats attached (__dj__stats__), so that processing can reuse them instead of recomputing; with
 --out-stats-cache, the same stats in columns (Parquet) with the hash of each exact deduplicator,
-from which threshold-only variants are computed without running any operator (sandbox/masks.py).
+from which threshold-only variants are computed without running any operator (sandbox/recipe/masks.py).
 With data_juicer.executor: ray the stats are computed by Data-Juicer's RayAnalyzer on a Ray cluster
-(sandbox/ray_mode.py); the outputs are the same.
+(sandbox/recipe/ray_mode.py); the outputs are the same.
 """
 
 from __future__ import annotations
@@ -18,18 +18,15 @@ import json
 import math
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, job_scratch, run_analyzer  # noqa: E402
-from sandbox.jsonl import InputError, iter_jsonl, write_jsonl  # noqa: E402
-from sandbox.masks import write_stats_cache  # noqa: E402
-from sandbox.ray_mode import check_ray_support, executor_from_env  # noqa: E402
-from sandbox.recipe import load_recipe  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import InputError, iter_jsonl, write_jsonl
+from sandbox.recipe.dj import forbid_runtime_installs, job_scratch, run_analyzer
+from sandbox.recipe.masks import write_stats_cache
+from sandbox.recipe.ray_mode import check_ray_support, executor_from_env
+from sandbox.recipe.recipe_file import load_recipe
 
 STATS_FIELD = "__dj__stats__"
 

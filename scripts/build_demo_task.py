@@ -1,4 +1,4 @@
-"""Build the demo's downstream task, sotu_hellaswag (sandbox.demo_task), into its lm-eval folder.
+"""Build the demo's downstream task, sotu_hellaswag (sandbox.demo.task), into its lm-eval folder.
 
 Run once by the maintainers (the files are shipped in config/tasks/sotu_hellaswag/); the same
 arguments rebuild them byte for byte, which tests/test_downstream.py checks.
@@ -11,10 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.demo_task import DemoSettings, build_items, card_facts  # noqa: E402
-from sandbox.jsonl import write_jsonl  # noqa: E402
+from sandbox.demo.task import DemoSettings, build_items, card_facts
+from sandbox.io.jsonl import write_jsonl
 
 FOLDER = Path("config/tasks/sotu_hellaswag")
 

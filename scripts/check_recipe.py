@@ -3,10 +3,11 @@
 Data-Juicer's own preflight check validates operator names, argument names and argument types;
 its errors are reported here with the recipe's path. Every global key is honoured, set by the
 workflow (and dropped from the copy, with a note), or refused, all refusals in one message
-(sandbox/recipe.py says which is which). With data_juicer.executor: ray, every op Data-Juicer's Ray
-mode cannot run is named (sandbox/ray_mode.py). Then every op is built with downloads intercepted: every
+(sandbox/recipe/recipe_file.py says which is which). With data_juicer.executor: ray, every op
+Data-Juicer's Ray cannot run is named (sandbox/recipe/ray_mode.py). Then every op is built with
+downloads intercepted: every
 model file, word list or package an op needs and this machine lacks is named in one message, with
-where to place it (sandbox/resources.py). The copy otherwise differs from the original only in
+where to place it (sandbox/recipe/resources.py). The copy otherwise differs from the original only in
 `text_keys: text`, the field the working pool uses.
 """
 
@@ -16,13 +17,11 @@ import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
-from sandbox.jsonl import InputError  # noqa: E402
-from sandbox.ray_mode import check_ray_support, executor_from_env  # noqa: E402
-from sandbox.recipe import (  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import InputError
+from sandbox.recipe.dj import forbid_runtime_installs, register_custom_operators
+from sandbox.recipe.ray_mode import check_ray_support, executor_from_env
+from sandbox.recipe.recipe_file import (
     OVERRIDDEN_ON_EVERY_RUN,
     SET_BY_WORKFLOW,
     global_key_problems,
@@ -53,7 +52,7 @@ def preflight(recipe_path: Path, process: list) -> None:
 
 def check_resources(recipe_path: Path, process: list) -> None:
     """InputError naming every op that needs a model file, word list or package this machine lacks."""
-    from sandbox.resources import missing_resources
+    from sandbox.recipe.resources import missing_resources
 
     missing = missing_resources(process)
     if not missing:

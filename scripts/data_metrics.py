@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import iter_jsonl  # noqa: E402
-from sandbox.origin import is_noise, noise_removal, origin_of  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import iter_jsonl
+from sandbox.io.origin import is_noise, noise_removal, origin_of
 
 
 def parse_args() -> argparse.Namespace:

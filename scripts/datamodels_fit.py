@@ -13,14 +13,11 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.datamodels import read_store  # noqa: E402
-from sandbox.linear_datamodels import analyse, markdown  # noqa: E402
+from sandbox.datamodels.linear import analyse, markdown
+from sandbox.datamodels.subsets import read_store
+from sandbox.io.cli import run_main
 
 
 def parse_args() -> argparse.Namespace:

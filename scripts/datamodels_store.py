@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.datamodels import write_store  # noqa: E402
+from sandbox.datamodels.subsets import write_store
+from sandbox.io.cli import run_main
 
 
 def parse_args() -> argparse.Namespace:

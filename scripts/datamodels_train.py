@@ -16,18 +16,16 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
+from tqdm import tqdm
 
-import numpy as np  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.datamodel_groups import DocumentGroups, MetaGroups, OpGroups  # noqa: E402
-from sandbox.datamodels import subset_mask  # noqa: E402
-from sandbox.dj import forbid_runtime_installs  # noqa: E402
-from sandbox.jsonl import iter_jsonl  # noqa: E402
-from sandbox.ngram import heldout_nll_bits  # noqa: E402
-from sandbox.scoring import read_documents  # noqa: E402
+from sandbox.datamodels.groups import DocumentGroups, MetaGroups, OpGroups
+from sandbox.datamodels.subsets import subset_mask
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import iter_jsonl
+from sandbox.io.scoring import read_documents
+from sandbox.proxies.ngram import heldout_nll_bits
+from sandbox.recipe.dj import forbid_runtime_installs
 
 
 def parse_args() -> argparse.Namespace:

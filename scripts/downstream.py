@@ -1,33 +1,23 @@
 """Score one trained proxy model on one downstream task with lm-evaluation-harness, offline.
 
 The model is the file its training job wrote (model.pt, model.npz or an hf folder), wrapped as an
-lm-eval model of sandbox.harness; the task is a name (a YAML under --tasks-path, or lm-eval's own)
+lm-eval model of sandbox.downstream.harness; the task is a name (a YAML under --tasks-path, or lm-eval's own)
 or the path of a task YAML; its data must be on disk (HF_DATASETS_OFFLINE and HF_HUB_OFFLINE are
 set). Writes items.jsonl (one row per item: acc, acc_norm, the gold answer's log-probability and
-probability per byte; sandbox.items) and results.json (lm-eval's aggregate results and versions).
+probability per byte; sandbox.downstream.items) and results.json (lm-eval's aggregate results and versions).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.tasks import offline  # noqa: E402
-
-offline()
-
-import torch  # noqa: E402
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.harness import harness_model, run_task  # noqa: E402
-from sandbox.items import chance  # noqa: E402
-from sandbox.jsonl import write_jsonl  # noqa: E402
-from sandbox.tasks import HARNESS_MODELS, resolve_task  # noqa: E402
+from sandbox.downstream.items import chance
+from sandbox.downstream.tasks import HARNESS_MODELS, offline, resolve_task
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import write_jsonl
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,6 +39,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main() -> None:
+    # lm-eval, datasets and transformers read the offline switches when imported: set them first
+    offline()
+    import torch
+
+    from sandbox.downstream.harness import harness_model, run_task
+
     args = parse_args()
     torch.set_num_threads(args.threads)
     spec = resolve_task(args.task, args.tasks_path)

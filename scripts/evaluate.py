@@ -2,7 +2,7 @@
 std) beside the variant's data metrics (kept fraction, per-op removals, noise precision/recall), and
 the per-document scores that the summary's paired comparison reads.
 
-heldout_bpb (sandbox.metrics, v3): total negative log-likelihood in bits over total UTF-8 bytes of
+heldout_bpb (sandbox.summary.metrics, v3): total negative log-likelihood in bits over total UTF-8 bytes of
 the eval set, every byte predicted once; the GPT scores a document from BOS at its start and later
 bytes in sliding windows over the bytes before them. validation_bpb and test_bpb are the same on
 each part of the eval split (split_eval.py): selections read validation, reports read test.
@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.bootstrap import read_scores  # noqa: E402
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.eval_set import read_split_labels  # noqa: E402
-from sandbox.evaluation import evaluation, seed_of  # noqa: E402
+from sandbox.data.eval_set import read_split_labels
+from sandbox.io.cli import run_main
+from sandbox.stats.bootstrap import read_scores
+from sandbox.summary.evaluation import evaluation, seed_of
 
 
 def parse_args() -> argparse.Namespace:

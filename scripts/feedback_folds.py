@@ -1,6 +1,6 @@
 """Write the training file of each cross-fitted pool LM: fold k's is the pool minus fold k.
 
-A document's fold is sandbox.crossfit.fold_of (a stable hash of its text), the same function the
+A document's fold is sandbox.feedback.crossfit.fold_of (a stable hash of its text), the same function the
 feedback ops call at scoring time, so the LM that scores a document never trained on it. Each
 training file holds only the text field (what train_ngram.py reads), in pool order; folds.json
 counts every fold's documents.
@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.crossfit import MIN_FOLDS, fold_of  # noqa: E402
-from sandbox.jsonl import InputError, iter_jsonl, text_of, write_jsonl  # noqa: E402
+from sandbox.feedback.crossfit import MIN_FOLDS, fold_of
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import InputError, iter_jsonl, text_of, write_jsonl
 
 
 def parse_args() -> argparse.Namespace:

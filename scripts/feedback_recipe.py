@@ -10,7 +10,7 @@ quality_classifier.py, loaded through the recipe's custom_operator_paths), so `d
   classifier     quality_classifier_filter (trusted vs pool), min = the (1 - keep_fraction) quantile.
 The pool's LM and the classifier are cross-fitted: --model (self_loss, classifier) or
 --background-model (importance) lists K fold models in fold order, and the op scores each document
-by the fold model that never trained on it (sandbox/crossfit.py), here and wherever the recipe runs.
+by the fold model that never trained on it (sandbox/feedback/crossfit.py), here and wherever the recipe runs.
 Also writes the stat's distribution, the thresholds and the cost (the models' training seconds, from
 --model-meta, and the seconds the op took to score the pool) as JSON.
 """
@@ -19,22 +19,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import iter_jsonl
+from sandbox.recipe.dj import forbid_runtime_installs, register_custom_operators
+from sandbox.recipe.recipe_file import load_recipe, write_recipe
 
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
-from sandbox.jsonl import iter_jsonl  # noqa: E402
-from sandbox.recipe import load_recipe, write_recipe  # noqa: E402
-
+# relative to the workflow's folder (also how sandbox/workflow/code_deps.py finds them as this script's code)
 OPS_FILE = "scripts/sandbox/dj_ops/ngram_filters.py"
 CLASSIFIER_OPS_FILE = "scripts/sandbox/dj_ops/quality_classifier.py"
+WORKFLOW_DIR = Path(__file__).resolve().parents[1]
 METHODS = ["self_loss", "reference_ppl", "importance", "classifier"]
 STATS_FIELD = "__dj__stats__"
 
@@ -77,8 +76,20 @@ def feedback_op(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 
 
 def ops_file(method: str) -> str:
-    """The custom operator file the method's filter lives in."""
-    return CLASSIFIER_OPS_FILE if method == "classifier" else OPS_FILE
+    """The custom operator file the method's filter lives in (absolute)."""
+    return str(WORKFLOW_DIR / (CLASSIFIER_OPS_FILE if method == "classifier" else OPS_FILE))
+
+
+def custom_operator_paths(recipe: dict[str, Any], method: str) -> list[str]:
+    """The recipe's custom_operator_paths plus, by absolute path, the sandbox package and the method's op
+    file: Data-Juicer loads a package folder with its parent on sys.path, after which the op file's
+    `from sandbox...` imports resolve, under plain `dj-process` too; its Ray executor ships both to the
+    workers (runtime_env py_modules)."""
+    paths = list(recipe.get("custom_operator_paths") or [])
+    for path in (str(WORKFLOW_DIR / "scripts/sandbox"), ops_file(method)):
+        if path not in paths:
+            paths.append(path)
+    return paths
 
 
 def training_seconds(metas: list[Path]) -> float | None:
@@ -112,7 +123,7 @@ def main() -> None:
     args = parse_args()
     forbid_runtime_installs()
     recipe = load_recipe(args.base)
-    recipe["custom_operator_paths"] = [*(recipe.get("custom_operator_paths") or []), ops_file(args.method)]
+    recipe["custom_operator_paths"] = custom_operator_paths(recipe, args.method)
     register_custom_operators(recipe)
     name, op_args = feedback_op(args)
     texts = [record["text"] for _, record in iter_jsonl(args.pool)]

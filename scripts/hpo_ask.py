@@ -9,14 +9,11 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.recipe import apply_params, load_recipe, write_recipe  # noqa: E402
-from sandbox.study import ask, distribution_of, open_study, parameter_name, recipe_value  # noqa: E402
+from sandbox.hpo.study import ask, distribution_of, open_study, parameter_name, recipe_value
+from sandbox.io.cli import run_main
+from sandbox.recipe.recipe_file import apply_params, load_recipe, write_recipe
 
 
 def parse_args() -> argparse.Namespace:

@@ -9,16 +9,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
-from sandbox.recipe import load_recipe, op_names  # noqa: E402
-from sandbox.sweep import load_sweep, study_name  # noqa: E402
-from sandbox.sweep_check import check_dict_arguments, int_arguments  # noqa: E402
+from sandbox.hpo.sweep import load_sweep, study_name
+from sandbox.hpo.sweep_check import check_dict_arguments, int_arguments
+from sandbox.io.cli import run_main
+from sandbox.recipe.dj import forbid_runtime_installs, register_custom_operators
+from sandbox.recipe.recipe_file import load_recipe, op_names
 
 
 def parse_args() -> argparse.Namespace:

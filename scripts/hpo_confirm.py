@@ -12,16 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.bootstrap import Scores, paired_comparison, read_scores  # noqa: E402
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.eval_set import TEST, VALIDATION, read_split_labels  # noqa: E402
-from sandbox.variants import REFERENCES  # noqa: E402
+from sandbox.data.eval_set import TEST, VALIDATION, read_split_labels
+from sandbox.io.cli import run_main
+from sandbox.stats.bootstrap import Scores, paired_comparison, read_scores
+from sandbox.workflow.variants import REFERENCES
 
 # The proxies' output contract: models/<proxy>/<variant>/seed<N>/heldout.jsonl
 SCORE_PATH = re.compile(r"models/(?P<proxy>\w+)/(?P<variant>\w+)/seed(?P<seed>\d+)/heldout\.jsonl$")

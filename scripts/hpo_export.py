@@ -12,14 +12,11 @@ import argparse
 import csv
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.sweep import load_sweep, stop_reason  # noqa: E402
+from sandbox.hpo.sweep import load_sweep, stop_reason
+from sandbox.io.cli import run_main
 
 
 def parse_args() -> argparse.Namespace:

@@ -3,7 +3,7 @@
 A round of K trials would otherwise be K × (process, data metrics, train per seed, evaluate)
 jobs, each paying Python and Data-Juicer start-up (~4 s) for well under a second of work. Here the
 pool, its stats cache and the eval set are read once; each trial's recipe takes the mask path
-(sandbox/masks.py) when it only moves thresholds, else Data-Juicer's executor runs it in this
+(sandbox/recipe/masks.py) when it only moves thresholds, else Data-Juicer's executor runs it in this
 process; the n-gram proxy then trains on each seed at the fixed budget and scores the eval set,
 exactly as train_ngram.py and evaluate.py do. The search's value is validation_bpb, the bpb on the
 validation part of the eval split (the test part is never a search objective). The output holds one
@@ -20,19 +20,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tqdm import tqdm
 
-from tqdm import tqdm  # noqa: E402
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, job_scratch, register_custom_operators, run_executor  # noqa: E402
-from sandbox.eval_set import VALIDATION, read_split_labels  # noqa: E402
-from sandbox.jsonl import iter_jsonl  # noqa: E402
-from sandbox.masks import StatsCache, apply_ops, choose_path, read_stats_cache  # noqa: E402
-from sandbox.ngram import heldout_nll_bits  # noqa: E402
-from sandbox.origin import noise_removal, origin_of  # noqa: E402
-from sandbox.recipe import load_recipe  # noqa: E402
-from sandbox.scoring import read_documents  # noqa: E402
+from sandbox.data.eval_set import VALIDATION, read_split_labels
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import iter_jsonl
+from sandbox.io.origin import noise_removal, origin_of
+from sandbox.io.scoring import read_documents
+from sandbox.proxies.ngram import heldout_nll_bits
+from sandbox.recipe.dj import forbid_runtime_installs, job_scratch, register_custom_operators, run_executor
+from sandbox.recipe.masks import StatsCache, apply_ops, choose_path, read_stats_cache
+from sandbox.recipe.recipe_file import load_recipe
 
 
 def parse_args() -> argparse.Namespace:

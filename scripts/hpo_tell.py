@@ -13,15 +13,12 @@ import argparse
 import csv
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.study import open_study, tell  # noqa: E402
-from sandbox.sweep import trial_metric  # noqa: E402
+from sandbox.hpo.study import open_study, tell
+from sandbox.hpo.sweep import trial_metric
+from sandbox.io.cli import run_main
 
 
 def parse_args() -> argparse.Namespace:

@@ -10,19 +10,16 @@ to the pool.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch
 
-import torch  # noqa: E402
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import InputError, write_jsonl  # noqa: E402
-from sandbox.model import load_checkpoint, pick_device, score_documents  # noqa: E402
-from sandbox.scoring import read_documents, score_rows  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import InputError, write_jsonl
+from sandbox.io.scoring import read_documents, score_rows
+from sandbox.proxies.gpt_model import load_checkpoint, pick_device, score_documents
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -1,6 +1,6 @@
 """Summarize the scale ladder (rule ladder_summarize): decision accuracy of every (proxy, scale) against the
 target, with its CPU-seconds, the cheapest scale that reaches the configured accuracy, and per variant the
-scaling of test bpb with the bytes its models saw (sandbox.ladder_summary).
+scaling of test bpb with the bytes its models saw (sandbox.ladder.summary).
 
 Writes ladder/summary.json and ladder/summary.md.
 """
@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.eval_set import read_split_labels  # noqa: E402
-from sandbox.ladder_summary import build_ladder_summary, ladder_markdown, load_scale  # noqa: E402
+from sandbox.data.eval_set import read_split_labels
+from sandbox.io.cli import run_main
+from sandbox.ladder.summary import build_ladder_summary, ladder_markdown, load_scale
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--experiment", required=True)
     parser.add_argument("--results", required=True, help="results/<experiment>: where the models are")
-    parser.add_argument("--scales", required=True, help="JSON list of the scales (sandbox.ladder_config)")
+    parser.add_argument("--scales", required=True, help="JSON list of the scales (sandbox.ladder.config)")
     parser.add_argument("--target", required=True, help="<proxy>@<scale>")
     parser.add_argument("--variants", required=True, nargs="+")
     parser.add_argument("--seeds", required=True, nargs="+", type=int)

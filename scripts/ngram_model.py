@@ -9,18 +9,15 @@ eval document, before writing it. A mismatch (the data or the code changed since
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.formats import iter_dataset  # noqa: E402
-from sandbox.jsonl import InputError, iter_jsonl, text_of  # noqa: E402
-from sandbox.ngram import MAX_ORDER, KneserNeyLM, budget_documents  # noqa: E402
-from sandbox.proxies import require_training_bytes  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.formats import iter_dataset
+from sandbox.io.jsonl import InputError, iter_jsonl, text_of
+from sandbox.proxies.ngram import MAX_ORDER, KneserNeyLM, budget_documents
+from sandbox.proxies.registry import require_training_bytes
 
 # float64 sums of the same terms in the same order: equal up to rounding
 TOLERANCE = 1e-9

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.comparison_plot import plot_versus_references  # noqa: E402
-from sandbox.figures import save_figure  # noqa: E402
-from sandbox.variants import REFERENCES  # noqa: E402
+from sandbox.report.comparison_plot import plot_versus_references
+from sandbox.report.figures import save_figure
+from sandbox.workflow.variants import REFERENCES
 
 
 def parse_args() -> argparse.Namespace:

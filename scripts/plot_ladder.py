@@ -10,14 +10,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import ScalarFormatter
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import ScalarFormatter  # noqa: E402
+from sandbox.report.figures import save_figure
 
-from sandbox.figures import save_figure  # noqa: E402
+plt.switch_backend("Agg")  # files only, no display
 
 
 def parse_args() -> argparse.Namespace:

@@ -8,13 +8,12 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from sandbox.report.figures import save_figure
 
-from sandbox.figures import save_figure  # noqa: E402
+plt.switch_backend("Agg")  # files only, no display
 
 
 def parse_args() -> argparse.Namespace:

@@ -9,12 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
+from sandbox.report.figures import save_figure
 
-from sandbox.figures import save_figure  # noqa: E402
+plt.switch_backend("Agg")  # files only, no display
 
 
 def parse_args() -> argparse.Namespace:

@@ -15,13 +15,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from sandbox.report.figures import save_figure
 
-from sandbox.figures import save_figure  # noqa: E402
+plt.switch_backend("Agg")  # files only, no display
 
 BINS = 40
 

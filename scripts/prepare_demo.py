@@ -10,11 +10,8 @@ byte-identical files.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.demo import main  # noqa: E402
+from sandbox.demo.corpus import main
 
 if __name__ == "__main__":
     sys.exit(main())

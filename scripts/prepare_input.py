@@ -1,33 +1,30 @@
 """Validate the user's dataset (or the demo's) and write the working pool and eval set as JSONL.
 
 Reads JSON lines (plain, .gz, .zst), Parquet and Hugging Face save_to_disk folders
-(sandbox/formats.py). The input files are only read. Each output line carries the text under
+(sandbox/io/formats.py). The input files are only read. Each output line carries the text under
 "text", the record's other fields unchanged, and "sandbox_row", the line's index in the pool, so
 that every later step (the removed-document files, the probe losses) can point back at the original
 document. The whole file's schema is checked here, not discovered block by block inside Data-Juicer's
 loader: every line gets the same fields in the same order, and a field some record lacks (or has as
-null or []) is written as text in every line, "" where missing (sandbox/formats.py says why).
+null or []) is written as text in every line, "" where missing (sandbox/io/formats.py says why).
 
 Pool documents that duplicate an eval document (after normalisation) or share a run of
 --decontamination-words words with one (as datatrove and DCLM decontaminate) are dropped from the
 pool; a feedback reference sample that overlaps the eval set so is refused. The eval set's source and
-counts go to --out-eval-set (sandbox/eval_set.py: what each source can judge).
+counts go to --out-eval-set (sandbox/data/eval_set.py: what each source can judge).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.eval_set import DECONTAMINATION_WORDS, SOURCES, decontaminate, is_held_out, judges_cleaning  # noqa: E402
-from sandbox.formats import iter_dataset, uniform_records  # noqa: E402
-from sandbox.jsonl import InputError, text_of, write_jsonl  # noqa: E402
+from sandbox.data.eval_set import DECONTAMINATION_WORDS, SOURCES, decontaminate, is_held_out, judges_cleaning
+from sandbox.io.cli import run_main
+from sandbox.io.formats import iter_dataset, uniform_records
+from sandbox.io.jsonl import InputError, text_of, write_jsonl
 
 
 def parse_args() -> argparse.Namespace:

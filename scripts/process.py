@@ -6,14 +6,14 @@ every removed document with the op that removed it. op_counts.json says which pa
 Mask path: when the variant's ops equal the analysed recipe's except for filter thresholds, no
 mapper runs before a filter, and every op is a filter or an exact deduplicator, no operator needs to
 run: each filter's own keep/drop code is asked on the stats the raw analysis cached, and the exact
-deduplicator keeps the first document per cached hash among the survivors (sandbox/masks.py).
+deduplicator keeps the first document per cached hash among the survivors (sandbox/recipe/masks.py).
 
 Executor path (anything else): when the ops still differ only in thresholds, the executor reads the
 pool with the stats the raw analysis computed (Data-Juicer's filters skip a stat a sample already
 carries); otherwise the plain pool. Which filter removed a document: with reused stats (and only
 filters up to the last filter), each filter's own decision is asked again on the removed documents'
 stats, in recipe order; otherwise Data-Juicer's tracer records them during the run. Either way the
-result must match the executor's own per-op counts (sandbox/removals.py attributes on every path).
+result must match the executor's own per-op counts (sandbox/recipe/removals.py attributes on every path).
 """
 
 from __future__ import annotations
@@ -22,16 +22,14 @@ import argparse
 import importlib.metadata
 import json
 import os
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import (  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import iter_jsonl, write_jsonl
+from sandbox.recipe.dj import (
     ExecutorRun,
     forbid_runtime_installs,
     job_scratch,
@@ -39,11 +37,10 @@ from sandbox.dj import (  # noqa: E402
     require_nonempty_output,
     run_executor,
 )
-from sandbox.jsonl import iter_jsonl, write_jsonl  # noqa: E402
-from sandbox.masks import EXECUTOR_PATH, StatsCache, apply_ops, choose_path  # noqa: E402
-from sandbox.ray_mode import Executor, check_ray_support, executor_from_env  # noqa: E402
-from sandbox.recipe import Process, load_recipe  # noqa: E402
-from sandbox.removals import (  # noqa: E402
+from sandbox.recipe.masks import EXECUTOR_PATH, StatsCache, apply_ops, choose_path
+from sandbox.recipe.ray_mode import Executor, check_ray_support, executor_from_env
+from sandbox.recipe.recipe_file import Process, load_recipe
+from sandbox.recipe.removals import (
     counts_from_executor_log,
     describe_filters,
     filters_come_first,

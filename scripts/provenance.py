@@ -9,15 +9,12 @@ import hashlib
 import json
 import platform
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.metrics import METRIC_DEFINITIONS  # noqa: E402
-from sandbox.proxies import read_train_meta  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.proxies.registry import read_train_meta
+from sandbox.summary.metrics import METRIC_DEFINITIONS
 
 # what provenance reads of each train_meta.json: whose budget it states, and which
 PROVENANCE_KEYS = ("proxy", "tokens_budget")

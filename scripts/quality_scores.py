@@ -1,6 +1,6 @@
 """Score one variant's documents with the quality classifier (the data evaluator): P(trusted) of every
 document, each by the fold model that never learned it; writes the mean with its interval over
-documents and the scores' distribution (sandbox/quality.py). With --separation and an origin tag on
+documents and the scores' distribution (sandbox/classifier/quality.py). With --separation and an origin tag on
 every document (the raw pool), also how well the classifier alone separates noise from clean text:
 AUC, and the precision and recall of removing the lowest-scored 1 - keep_fraction, with intervals.
 """
@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox import classifier  # noqa: E402
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import InputError, iter_jsonl, text_of  # noqa: E402
-from sandbox.origin import origin_of  # noqa: E402
-from sandbox.quality import score_summary, separation  # noqa: E402
+from sandbox.classifier import model as classifier
+from sandbox.classifier.quality import score_summary, separation
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import InputError, iter_jsonl, text_of
+from sandbox.io.origin import origin_of
 
 
 def parse_args() -> argparse.Namespace:

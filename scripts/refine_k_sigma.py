@@ -1,7 +1,7 @@
 """Refine a recipe's filter thresholds to mean -/+ k*std of each filter's stat on the raw data.
 
 Writes the refined recipe (dj-process runs it unchanged) and a TSV of old -> new thresholds.
-See sandbox/k_sigma.py for the exact rule (typing, inward rounding, clamping).
+See sandbox/recipe/k_sigma.py for the exact rule (typing, inward rounding, clamping).
 """
 
 from __future__ import annotations
@@ -9,15 +9,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.dj import forbid_runtime_installs, register_custom_operators  # noqa: E402
-from sandbox.k_sigma import Change, refine_process, stat_keys_of  # noqa: E402
-from sandbox.recipe import load_recipe, write_recipe  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.recipe.dj import forbid_runtime_installs, register_custom_operators
+from sandbox.recipe.k_sigma import Change, refine_process, stat_keys_of
+from sandbox.recipe.recipe_file import load_recipe, write_recipe
 
 TABLE_COLUMNS = ["op_index", "op_name", "arg", "stat", "mean", "std", "old", "new", "clamped"]
 

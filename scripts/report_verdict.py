@@ -1,17 +1,14 @@
 """The report's verdict page: summary.json as one small self-contained HTML page (the verdict per
 proxy, held-out bpb with its paired intervals over documents and seeds, and what each variant kept of the
-pool), with the same tables as summary.md (sandbox.verdict_page)."""
+pool), with the same tables as summary.md (sandbox.report.verdict_page)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.verdict_page import render  # noqa: E402
+from sandbox.report.verdict_page import render
 
 
 def parse_args() -> argparse.Namespace:

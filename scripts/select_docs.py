@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import InputError, iter_jsonl, write_jsonl  # noqa: E402
-from sandbox.origin import origin_of  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import InputError, iter_jsonl, write_jsonl
+from sandbox.io.origin import origin_of
 
 
 def parse_args() -> argparse.Namespace:

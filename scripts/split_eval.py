@@ -1,4 +1,4 @@
-"""Split the working eval set into validation and test (sandbox/eval_set.py: validation_test_labels).
+"""Split the working eval set into validation and test (sandbox/data/eval_set.py: validation_test_labels).
 
 Every selection (the HPO objective, the confirmation ranking, best_recipe.yaml, the summary's choice
 of best variant) reads validation; every reported number (verdict, intervals, oracle fraction,
@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.eval_set import (  # noqa: E402
+from sandbox.data.eval_set import (
     DECONTAMINATION_WORDS,
     SPLIT_METHOD,
     TEST,
@@ -24,7 +20,8 @@ from sandbox.eval_set import (  # noqa: E402
     check_split_sizes,
     validation_test_labels,
 )
-from sandbox.scoring import read_documents  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.scoring import read_documents
 
 
 def parse_args() -> argparse.Namespace:

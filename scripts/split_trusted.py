@@ -1,5 +1,5 @@
 """Split the user's trusted sample (a small clean sample picked by hand) into the eval half and the
-model-feedback reference half, by a stable hash of each text (sandbox/eval_set.py).
+model-feedback reference half, by a stable hash of each text (sandbox/data/eval_set.py).
 
 The records are written as they are (the user's fields and text key), so each half reads like an
 eval_path or a feedback.reference_path would. Reference documents that near-duplicate an eval-half
@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.eval_set import DECONTAMINATION_WORDS, decontaminate, split_trusted  # noqa: E402
-from sandbox.formats import iter_dataset  # noqa: E402
-from sandbox.jsonl import InputError, text_of, write_jsonl  # noqa: E402
+from sandbox.data.eval_set import DECONTAMINATION_WORDS, decontaminate, split_trusted
+from sandbox.io.cli import run_main
+from sandbox.io.formats import iter_dataset
+from sandbox.io.jsonl import InputError, text_of, write_jsonl
 
 
 def parse_args() -> argparse.Namespace:

@@ -5,22 +5,19 @@ and every number reported (bpb, intervals, oracle fraction, agreement) is comput
 
 Writes summary.json ({"proxies": {proxy: {"variants", "comparisons", "verdict"}}, "variants",
 "agreement", ...}) and summary.md (the same as tables), answering: did the recipe make better data
-for a model, and could the instrument have seen it? The statistics are sandbox.verdict's, the page
-sandbox.summary_markdown's.
+for a model, and could the instrument have seen it? The statistics are sandbox.summary.verdict's, the page
+sandbox.summary.markdown's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.summary_markdown import markdown, read_thresholds  # noqa: E402
-from sandbox.verdict import build_summary, read_evaluations  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.summary.markdown import markdown, read_thresholds
+from sandbox.summary.verdict import build_summary, read_evaluations
 
 
 def parse_args() -> argparse.Namespace:

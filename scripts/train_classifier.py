@@ -1,7 +1,7 @@
 """Train the cross-fitted quality classifier: K fold models, fold k's learning the trusted sample
 (positives) against as many documents of the pool outside fold k (negatives, a seeded sample; with
 --shuffled-negatives part of them word-shuffled trusted documents), so that the fold's model scores
-only documents it never learned (sandbox/classifier.py, sandbox/crossfit.py).
+only documents it never learned (sandbox/classifier/model.py, sandbox/feedback/crossfit.py).
 
 Writes the K model files (the suffix names the backend: .npz hashed_lr, .bin fasttext) and a JSON
 record: settings, per fold the documents learned (the pool negatives' sandbox_row ids, for the audit)
@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox import classifier  # noqa: E402
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.crossfit import MIN_FOLDS  # noqa: E402
-from sandbox.formats import iter_dataset  # noqa: E402
-from sandbox.jsonl import InputError, iter_jsonl, text_of  # noqa: E402
+from sandbox.classifier import model as classifier
+from sandbox.feedback.crossfit import MIN_FOLDS
+from sandbox.io.cli import run_main
+from sandbox.io.formats import iter_dataset
+from sandbox.io.jsonl import InputError, iter_jsonl, text_of
 
 
 def parse_args() -> argparse.Namespace:

@@ -3,7 +3,7 @@
 The command (config `command.run`) is a shell command line with placeholders, each filled in
 shell-quoted: {train} (training JSONL, text under "text"), {eval} (held-out JSONL), {out_dir},
 {seed}, {budget_bytes} (the bytes every proxy may learn from). It must write, in {out_dir}, the
-contract's heldout.jsonl (sandbox/proxies.py: nll_bits and n_bytes per eval document, in order)
+contract's heldout.jsonl (sandbox/proxies/registry.py: nll_bits and n_bytes per eval document, in order)
 and train_meta.json as any JSON object: this script checks both and adds proxy, tokens_budget,
 seconds and the command to train_meta.json.
 """
@@ -13,15 +13,12 @@ from __future__ import annotations
 import argparse
 import shlex
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import InputError  # noqa: E402
-from sandbox.proxies import (  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import InputError
+from sandbox.proxies.registry import (
     HELDOUT,
     TRAIN_META,
     check_heldout,

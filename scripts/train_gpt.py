@@ -1,21 +1,18 @@
 """Train the tiny byte-level GPT proxy on one data variant and score the held-out set (rule train_gpt).
 
 Writes model.pt, loss.jsonl, train_meta.json and, with --heldout-out, heldout.jsonl to --out-dir; the
-training loop, weight averaging and options are in sandbox/gpt_training.py (see its docstring).
+training loop, weight averaging and options are in sandbox/proxies/gpt_training.py (see its docstring).
 """
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch
 
-import torch  # noqa: E402
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.gpt_training import (  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.proxies.gpt_model import count_parameters, pick_device, save_checkpoint
+from sandbox.proxies.gpt_training import (
     PROXY,
     Tracker,
     parse_args,
@@ -23,8 +20,7 @@ from sandbox.gpt_training import (  # noqa: E402
     token_stream,
     train_averaged,
 )
-from sandbox.model import count_parameters, pick_device, save_checkpoint  # noqa: E402
-from sandbox.proxies import (  # noqa: E402
+from sandbox.proxies.registry import (
     TRAIN_META,
     plain_config,
     require_eval_file,

@@ -17,9 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.hf import (  # noqa: E402
+from sandbox.proxies.hf import (
     HUBS,
     INITS,
     Codec,
@@ -34,16 +32,17 @@ from sandbox.hf import (  # noqa: E402
 )
 
 # isort: split
-# (sandbox.hf first: it sets the offline variables before transformers is imported)
-import torch  # noqa: E402
-import transformers  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+# (sandbox.proxies.hf first: it sets the offline variables before transformers is imported)
+import torch
+import transformers
+from tqdm import tqdm
 
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.jsonl import InputError, write_jsonl  # noqa: E402
-from sandbox.model import count_parameters, pick_device  # noqa: E402
-from sandbox.ngram import budget_documents, exposure  # noqa: E402
-from sandbox.proxies import (  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.jsonl import InputError, write_jsonl
+from sandbox.io.scoring import read_documents
+from sandbox.proxies.gpt_model import count_parameters, pick_device
+from sandbox.proxies.ngram import budget_documents, exposure
+from sandbox.proxies.registry import (
     TRAIN_META,
     ScoreTexts,
     require_eval_file,
@@ -52,7 +51,6 @@ from sandbox.proxies import (  # noqa: E402
     train_meta,
     write_train_meta,
 )
-from sandbox.scoring import read_documents  # noqa: E402
 
 EVAL_BATCH_SIZE = 32
 LOG_EVERY = 50

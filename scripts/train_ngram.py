@@ -8,25 +8,22 @@ the budget trains on all its data, once, since a count model learns nothing from
 
 Writes train_meta.json (with the held-out bits per byte on --eval, and the symbols, distinct bytes
 and epochs actually trained on) to --out-dir and, with --heldout-out, one score row per held-out
-document, as every proxy does (sandbox.proxies).
+document, as every proxy does (sandbox.proxies.registry).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from sandbox.cli import run_main  # noqa: E402
-from sandbox.formats import iter_dataset  # noqa: E402
-from sandbox.jsonl import text_of  # noqa: E402
-from sandbox.ngram import MAX_ORDER, KneserNeyLM, budget_documents, exposure  # noqa: E402
-from sandbox.proxies import (  # noqa: E402
+from sandbox.io.cli import run_main
+from sandbox.io.formats import iter_dataset
+from sandbox.io.jsonl import text_of
+from sandbox.proxies.ngram import MAX_ORDER, KneserNeyLM, budget_documents, exposure
+from sandbox.proxies.registry import (
     TRAIN_META,
     require_eval_file,
     require_training_bytes,

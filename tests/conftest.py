@@ -16,9 +16,6 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPTS = REPO / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
-
 WORKFLOW_PARTS = ["Snakefile", "rules", "scripts", "envs", "config", "profiles", "report"]
 BIN = Path(sys.executable).parent
 

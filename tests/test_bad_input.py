@@ -124,7 +124,7 @@ def test_every_document_filtered_out(workdir: Path) -> None:
 
 
 def test_scratch_left_by_a_killed_job_is_removed_by_its_next_run(tmp_path: Path) -> None:
-    from sandbox.dj import job_scratch
+    from sandbox.recipe.dj import job_scratch
 
     # what `kill -9` leaves: Data-Juicer's work files in the job's scratch folder
     stale = tmp_path / ".dj-process-x1y2"
@@ -148,7 +148,12 @@ def test_every_refused_global_recipe_key_is_named_in_one_message(workdir: Path) 
 
 
 def test_global_recipe_keys_are_honoured_set_or_refused() -> None:
-    from sandbox.recipe import PASSED_TO_DATA_JUICER, REFUSED, SET_BY_WORKFLOW, global_key_problems
+    from sandbox.recipe.recipe_file import (
+        PASSED_TO_DATA_JUICER,
+        REFUSED,
+        SET_BY_WORKFLOW,
+        global_key_problems,
+    )
 
     known = set(PASSED_TO_DATA_JUICER) | set(REFUSED) | set(SET_BY_WORKFLOW) | {"turbo"}
     refusals, notes = global_key_problems(
@@ -222,7 +227,7 @@ def test_every_op_missing_a_resource_is_named_before_any_job_runs(workdir: Path,
 def test_an_op_whose_model_file_is_in_data_juicers_cache_runs(workdir: Path, tmp_path: Path) -> None:
     import sentencepiece
 
-    from sandbox.demo import build_demo
+    from sandbox.demo.corpus import build_demo
 
     models = tmp_path / "models"
     models.mkdir()

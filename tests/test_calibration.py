@@ -1,4 +1,4 @@
-"""The paired comparison's calibration, by simulated experiments (sandbox.calibration): equal variants
+"""The paired comparison's calibration, by simulated experiments (simulate.calibration): equal variants
 are called different at the nominal rate, and a true difference of the stated minimum detectable
 effect is found 4 times in 5."""
 
@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from sandbox.calibration import (
+from simulate.calibration import (
     DETERMINISTIC,
     GPT,
     ITEM_SETTINGS,
@@ -87,11 +87,12 @@ def test_a_seed_dependent_proxy_keeps_its_training_luck_on_test_unless_the_inter
     assert rates.power_adjusted > 0.05, rates
 
 
-# Downstream tasks: the same comparison on binary per-item accuracies (sandbox.downstream). The interval is
-# never narrower than the t-interval over seeds alone, which binds where the seed-to-seed spread is mostly
-# the models' coin flips on items, so it is conservative. Its minimum detectable effect is found 4 times
-# in 5 where items are toss-ups; where answers are nearly fixed per item (the demo), an effect makes new
-# discordant items, so the variance grows with the effect and the stated effect is found less often.
+# Downstream tasks: the same comparison on binary per-item accuracies (sandbox.downstream.summary).
+# The interval is never narrower than the t-interval over seeds alone, which binds where the seed-to-seed
+# spread is mostly the models' coin flips on items, so it is conservative. Its minimum detectable effect
+# is found 4 times in 5 where items are toss-ups; where answers are nearly fixed per item (the demo), an
+# effect makes new discordant items, so the variance grows with the effect and the stated effect is found
+# less often.
 COIN_FLIPS_3, DEMO_LIKE_3 = (next(setting for setting in ITEM_SETTINGS
                                   if setting.name == name and setting.seeds == 3)
                              for name in ("coin flips", "demo-like"))

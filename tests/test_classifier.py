@@ -13,14 +13,16 @@ import numpy as np
 import pytest
 import yaml
 
-from sandbox import classifier
-from sandbox.crossfit import fold_of
-from sandbox.demo import build_demo_with_reference
-from sandbox.eval_set import normalized
+from sandbox.classifier import model as classifier
+from sandbox.data.eval_set import normalized
+from sandbox.demo.corpus import build_demo_with_reference
+from sandbox.feedback.crossfit import fold_of
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 OPS_FILE = REPO / "scripts/sandbox/dj_ops/quality_classifier.py"
+# the package first: the op file imports it (as feedback_recipe.py writes every recipe)
+OPS_PATHS = [str(REPO / "scripts/sandbox"), str(OPS_FILE)]
 FOLDS = 3
 
 
@@ -108,9 +110,9 @@ def test_cross_fitting_never_scores_a_document_with_a_model_that_learned_it(tiny
     # the op scores each document with its own fold's model, here and under dj-process
     from data_juicer.ops.load import load_ops
 
-    from sandbox.dj import register_custom_operators
+    from sandbox.recipe.dj import register_custom_operators
 
-    register_custom_operators({"custom_operator_paths": [str(OPS_FILE)]})
+    register_custom_operators({"custom_operator_paths": OPS_PATHS})
     (op,) = load_ops([{"quality_classifier_filter": {"model_path": tiny["models"]}}])
     samples = {"text": texts, "__dj__stats__": [{} for _ in texts]}
     stats = [stat["quality_classifier_score"] for stat in op.compute_stats_batched(samples)["__dj__stats__"]]
@@ -129,7 +131,7 @@ def test_the_filter_runs_under_dj_process_and_keeps_what_the_classifier_says(tin
     bound = float(np.quantile(values, 0.3))
     recipe = tiny["folder"] / "recipe.yaml"
     op = {"quality_classifier_filter": {"model_path": tiny["models"], "min_value": bound}}
-    recipe.write_text(yaml.safe_dump({"custom_operator_paths": [str(OPS_FILE)], "text_keys": "text",
+    recipe.write_text(yaml.safe_dump({"custom_operator_paths": OPS_PATHS, "text_keys": "text",
                                       "process": [op]}, sort_keys=False))
     export = tiny["folder"] / "dj/data.jsonl"
     result = subprocess.run([str(BIN / "dj-process"), "--config", str(recipe), "--dataset_path",
@@ -170,7 +172,9 @@ def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run: Path, t
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     recipe_path = out / "recipes/feedback_classifier.yaml"
     recipe = yaml.safe_load(recipe_path.read_text())
-    assert recipe["custom_operator_paths"] == ["scripts/sandbox/dj_ops/quality_classifier.py"]
+    workdir = out.parents[1].resolve()
+    assert recipe["custom_operator_paths"] == [str(workdir / "scripts/sandbox"),
+                                               str(workdir / "scripts/sandbox/dj_ops/quality_classifier.py")]
     op = recipe["process"][-1]["quality_classifier_filter"]
     assert op["model_path"] == [f"results/tiny/feedback/classifier/fold{k}.npz" for k in range(3)]
     stats = json.loads((out / "recipes/feedback_classifier.json").read_text())

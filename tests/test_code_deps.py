@@ -1,4 +1,5 @@
-"""Code edits rerun what they change: a rule's `code=` input (sandbox/code_deps.py) lists its script and
+"""Code edits rerun what they change: a rule's `code=` input (sandbox/workflow/code_deps.py) lists its script
+and
 the workflow modules the script imports, so Snakemake's own plan reruns exactly the jobs that run an
 edited module."""
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, TINY_CONFIG, planned_jobs
-from sandbox.code_deps import code_files
+from sandbox.workflow.code_deps import code_files
 
 CONFIG = "test-config.yaml"
 # Every trigger but params: a copy's own folder is a new --repo param of provenance, which would rerun it.
@@ -49,7 +50,7 @@ def test_a_missing_script_is_named(tmp_path: Path) -> None:
 
 def test_only_the_refinement_runs_the_k_sigma_module() -> None:
     def runs_k_sigma(script: str) -> bool:
-        return "scripts/sandbox/k_sigma.py" in code_files(f"scripts/{script}", REPO)
+        return "scripts/sandbox/recipe/k_sigma.py" in code_files(f"scripts/{script}", REPO)
 
     assert runs_k_sigma("refine_k_sigma.py")
     assert not any(map(runs_k_sigma, ["analyze.py", "process.py", "hpo_check.py", "prepare_demo.py"]))
@@ -66,11 +67,11 @@ def test_an_edited_module_reruns_the_jobs_that_import_it_and_no_others(tiny_run:
         os.utime(path)
     assert planned_jobs(workdir, "--configfile", CONFIG, *TRIGGERS) == {}
     # a module only Snakemake imports (the onerror handler's)
-    stale = workdir / "scripts/sandbox/stale.py"
+    stale = workdir / "scripts/sandbox/workflow/stale.py"
     stale.write_text(stale.read_text() + "\n# an edit\n")
     assert planned_jobs(workdir, "--configfile", CONFIG, *TRIGGERS) == {}
 
-    k_sigma = workdir / "scripts/sandbox/k_sigma.py"
+    k_sigma = workdir / "scripts/sandbox/recipe/k_sigma.py"
     k_sigma.write_text(k_sigma.read_text() + "\n# a fix\n")
     jobs = planned_jobs(workdir, "--configfile", CONFIG, *TRIGGERS)
     seeds = len(TINY_CONFIG["seeds"])

@@ -13,7 +13,8 @@ import pytest
 from scipy.stats import t as student_t
 
 from conftest import TINY_CONFIG, copy_workflow, planned_jobs, write_config
-from sandbox.bootstrap import (
+from sandbox.proxies.registry import REGISTRY, Proxy
+from sandbox.stats.bootstrap import (
     Scores,
     aligned,
     oracle_fraction,
@@ -21,8 +22,7 @@ from sandbox.bootstrap import (
     paired_test,
     variance_components,
 )
-from sandbox.proxies import REGISTRY, Proxy
-from sandbox.stats import paired_interval
+from sandbox.stats.paired_t import paired_interval
 
 
 def test_paired_interval_matches_a_hand_computed_example() -> None:
@@ -197,7 +197,7 @@ def test_oracle_fraction_interval_is_the_delta_method() -> None:
 
 
 def test_agreement_flags_proxies_that_disagree_in_sign() -> None:
-    from sandbox.verdict import agreement
+    from sandbox.summary.verdict import agreement
 
     def proxy(bpb: dict[str, float], significant_sign: float) -> dict:
         comparison = {"mean_difference": significant_sign, "significant": True}
@@ -255,7 +255,7 @@ def test_provenance_hashes_the_recipe_and_flags_a_dirty_tree(tmp_path: Path) -> 
 
 
 def test_noise_tagged_eval_documents_are_warned_about_with_the_fix(tmp_path: Path) -> None:
-    from sandbox.verdict import eval_set_warnings
+    from sandbox.summary.verdict import eval_set_warnings
 
     rows = [{"text": "a", "meta": {"origin": "clean"}},
             {"text": "b", "meta": {"origin": "noise:boilerplate"}},
@@ -271,8 +271,8 @@ def test_noise_tagged_eval_documents_are_warned_about_with_the_fix(tmp_path: Pat
 
 
 def test_one_seed_verdict_says_why_it_makes_no_claim() -> None:
-    from sandbox.summary_tables import interval_cell
-    from sandbox.verdict import agreement, low_power_reason, proxy_verdict
+    from sandbox.summary.tables import interval_cell
+    from sandbox.summary.verdict import agreement, low_power_reason, proxy_verdict
 
     n_bytes = [100] * 20
     variants = {"raw": scores([[200.0] * 20], n_bytes), "recipe": scores([[190.0] * 20], n_bytes)}
@@ -290,8 +290,8 @@ def test_one_seed_verdict_says_why_it_makes_no_claim() -> None:
 
 
 def test_the_data_table_shows_each_proxys_distinct_training_bytes_and_epochs() -> None:
-    from sandbox.evaluation import training_exposure
-    from sandbox.summary_markdown import data_markdown
+    from sandbox.summary.evaluation import training_exposure
+    from sandbox.summary.markdown import data_markdown
 
     ngram = training_exposure({0: {"distinct_train_bytes": 1_038_802, "epochs": 1.0},
                                1: {"distinct_train_bytes": 1_038_802, "epochs": 1.0}})

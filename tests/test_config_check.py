@@ -1,4 +1,4 @@
-"""The config check (sandbox/config_check.py) without a Snakemake run: coercion, defaults, messages.
+"""The config check (sandbox/workflow/config_check.py) without a Snakemake run: coercion, defaults, messages.
 
 The workflow-level checks of the same behaviour are in test_bad_input.py.
 """
@@ -12,7 +12,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 
 from conftest import REPO
-from sandbox.config_check import (
+from sandbox.workflow.config_check import (
     coerce_scalar,
     coerce_to_schema,
     parse_boolean,

@@ -10,8 +10,8 @@ import numpy as np
 import yaml
 
 from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
-from sandbox.datamodels import read_store, subset_mask, write_store
-from sandbox.linear_datamodels import analyse, linear_datamodeling_score
+from sandbox.datamodels.linear import analyse, linear_datamodeling_score
+from sandbox.datamodels.subsets import read_store, subset_mask, write_store
 
 # the tiny run's own: its main target runs them and adds them to summary.md
 TINY_DATAMODELS = TINY_CONFIG["datamodels"]
@@ -115,8 +115,8 @@ def test_store_resumes_and_extends_through_snakemakes_plan(tiny_run: Path) -> No
 def test_a_document_without_the_group_field_is_named_with_the_fix(tmp_path: Path) -> None:
     import pytest
 
-    from sandbox.datamodel_groups import MetaGroups
-    from sandbox.jsonl import InputError
+    from sandbox.datamodels.groups import MetaGroups
+    from sandbox.io.jsonl import InputError
 
     pool = [{"text": "a", "meta": {"source": "x"}}, {"text": "b", "meta": {}}]
     with pytest.raises(InputError, match=r"pool.jsonl: document 2 has no 'meta.source'.*Fix"):
@@ -125,7 +125,7 @@ def test_a_document_without_the_group_field_is_named_with_the_fix(tmp_path: Path
                         tmp_path / "p")
     assert groups.names == ["x", "y"]
     assert groups.kept_positions(np.array([False, True])).tolist() == [3]
-    from sandbox.datamodel_groups import DocumentGroups
+    from sandbox.datamodels.groups import DocumentGroups
 
     documents = DocumentGroups([{"sandbox_row": 7}, {"sandbox_row": 9}])
     assert documents.names == ["7", "9"] and documents.kept_positions(np.array([True, False])).tolist() == [0]

@@ -20,15 +20,15 @@ from lm_eval.api.instance import Instance
 from lm_eval.api.registry import get_model
 
 from conftest import REPO, TINY_CONFIG, planned_jobs, snakemake, write_config
-from sandbox import hf as hf_proxy
-from sandbox.demo import build_demo, build_demo_with_reference
-from sandbox.demo_task import DemoSettings, build_items, card_facts
-from sandbox.harness import load_task  # registers the sandbox-* models too
-from sandbox.jsonl import InputError, write_jsonl
-from sandbox.model import ByteGPT, ModelConfig, save_checkpoint
-from sandbox.model import score_documents as gpt_scores
-from sandbox.ngram import KneserNeyLM
-from sandbox.tasks import DEMO_TASK_SETTINGS, resolve_task
+from sandbox.demo.corpus import build_demo, build_demo_with_reference
+from sandbox.demo.task import DemoSettings, build_items, card_facts
+from sandbox.downstream.harness import load_task  # registers the sandbox-* models too
+from sandbox.downstream.tasks import DEMO_TASK_SETTINGS, resolve_task
+from sandbox.io.jsonl import InputError, write_jsonl
+from sandbox.proxies import hf as hf_proxy
+from sandbox.proxies.gpt_model import ByteGPT, ModelConfig, save_checkpoint
+from sandbox.proxies.gpt_model import score_documents as gpt_scores
+from sandbox.proxies.ngram import KneserNeyLM
 
 LN2 = math.log(2)
 # Every trigger but params: a copy's own folder is a new --repo param of provenance.

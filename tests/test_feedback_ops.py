@@ -12,14 +12,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from sandbox.crossfit import fold_of, outside_fold
-from sandbox.demo import build_demo
-from sandbox.masks import STAT_PREFIX
-from sandbox.ngram import KneserNeyLM
+from sandbox.demo.corpus import build_demo
+from sandbox.feedback.crossfit import fold_of, outside_fold
+from sandbox.proxies.ngram import KneserNeyLM
+from sandbox.recipe.masks import STAT_PREFIX
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 OPS_FILE = REPO / "scripts/sandbox/dj_ops/ngram_filters.py"
+# the package first: the op file imports it (as feedback_recipe.py writes every recipe)
+OPS_PATHS = [str(REPO / "scripts/sandbox"), str(OPS_FILE)]
 FOLDS = 5
 
 
@@ -47,9 +49,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "background_paths": [str(folder / f"background/fold{k}.npz") for k in range(FOLDS)]}
 
 
+def workflow_ops_paths(workdir: Path) -> list[str]:
+    """The custom_operator_paths a workflow copy in workdir writes into its feedback recipes."""
+    scripts = workdir.resolve() / "scripts"
+    return [str(scripts / "sandbox"), str(scripts / "sandbox/dj_ops/ngram_filters.py")]
+
+
 def dj_process(folder: Path, pool_path: Path, op: dict, name: str) -> list[dict]:
     recipe = folder / f"{name}.yaml"
-    recipe.write_text(yaml.safe_dump({"custom_operator_paths": [str(OPS_FILE)], "text_keys": "text",
+    recipe.write_text(yaml.safe_dump({"custom_operator_paths": OPS_PATHS, "text_keys": "text",
                                       "process": [op]}, sort_keys=False))
     export = folder / name / "data.jsonl"
     result = subprocess.run([str(BIN / "dj-process"), "--config", str(recipe), "--dataset_path",
@@ -103,7 +111,7 @@ def test_importance_filter_through_dj_process_keeps_the_top_fraction(demo: dict)
 
 def test_a_filter_without_its_model_is_refused(demo: dict) -> None:
     recipe = demo["folder"] / "no-model.yaml"
-    recipe.write_text(yaml.safe_dump({"custom_operator_paths": [str(OPS_FILE)],
+    recipe.write_text(yaml.safe_dump({"custom_operator_paths": OPS_PATHS,
                                       "process": [{"ngram_loss_filter": {}}]}))
     result = subprocess.run([str(BIN / "dj-process"), "--config", str(recipe), "--dataset_path",
                              str(demo["pool_path"]), "--export_path",
@@ -116,9 +124,9 @@ def load_ops(ops: list[dict]) -> list:
     """The ops built in this process, as feedback_recipe.py builds them."""
     from data_juicer.ops.load import load_ops as dj_load_ops
 
-    from sandbox.dj import register_custom_operators
+    from sandbox.recipe.dj import register_custom_operators
 
-    register_custom_operators({"custom_operator_paths": [str(OPS_FILE)]})
+    register_custom_operators({"custom_operator_paths": OPS_PATHS})
     return dj_load_ops(ops)
 
 
@@ -219,7 +227,7 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
 
     for method, op in zip(methods, ["ngram_loss_filter", "ngram_loss_filter", "ngram_importance_filter"]):
         recipe = yaml.safe_load((out / f"recipes/feedback_{method}.yaml").read_text())
-        assert recipe["custom_operator_paths"] == ["scripts/sandbox/dj_ops/ngram_filters.py"]
+        assert recipe["custom_operator_paths"] == workflow_ops_paths(tiny_run)
         assert next(iter(recipe["process"][-1])) == op
         counts = json.loads((out / f"processed/feedback_{method}/op_counts.json").read_text())
         assert counts["path"] == "executor" and counts["ops"][-1]["op"] == op
@@ -325,4 +333,4 @@ def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_pat
     assert counts["path"] == "mask" and counts["output_docs"] == evaluations[str(confirmed)]["docs"]
     best = yaml.safe_load((hpo / "best_recipe.yaml").read_text())
     assert next(iter(best["process"][-1])) == "ngram_loss_filter"
-    assert best["custom_operator_paths"] == ["scripts/sandbox/dj_ops/ngram_filters.py"]
+    assert best["custom_operator_paths"] == workflow_ops_paths(tiny_run)

@@ -13,12 +13,9 @@ import pytest
 import torch
 
 from conftest import REPO, TINY_CONFIG, planned_jobs, snakemake, write_config
-
-sys.path.insert(0, str(REPO / "scripts"))
-
-from sandbox.demo import build_demo  # noqa: E402
-from sandbox.hf import load_codec, load_model, score_documents, windows  # noqa: E402
-from sandbox.jsonl import write_jsonl  # noqa: E402
+from sandbox.demo.corpus import build_demo
+from sandbox.io.jsonl import write_jsonl
+from sandbox.proxies.hf import load_codec, load_model, score_documents, windows
 
 TINY_LLAMA = REPO / "config" / "hf" / "tiny-llama"
 

@@ -170,10 +170,10 @@ def test_data_juicer_quality_score_sweep_maps_onto_a_recipe(tmp_path: Path) -> N
     import data_juicer.tools.hpo as dj_hpo
     from data_juicer.core.preflight import pre_instantiation_check
 
-    from sandbox.recipe import apply_params
-    from sandbox.study import distribution_of, recipe_value
-    from sandbox.sweep import parse_sweep
-    from sandbox.sweep_check import int_arguments
+    from sandbox.hpo.study import distribution_of, recipe_value
+    from sandbox.hpo.sweep import parse_sweep
+    from sandbox.hpo.sweep_check import int_arguments
+    from sandbox.recipe.recipe_file import apply_params
 
     dj_sweep = yaml.safe_load((Path(dj_hpo.__file__).parent / "configs/quality_score_hpo.yaml").read_text())
     dj_sweep["metric"]["name"] = "heldout_bpb"  # quality_score is Data-Juicer's own scorer, not ours
@@ -232,7 +232,7 @@ def test_unknown_op_or_argument_fails_before_any_trial(tmp_path: Path, parameter
 
 def test_a_sweep_over_another_base_recipe_samples_a_study_of_its_own(tmp_path: Path) -> None:
     """Trials asked while hpo.base was one recipe are never handed out, or told, under another."""
-    from sandbox.study import ask, find_trial, open_study, study_name
+    from sandbox.hpo.study import ask, find_trial, open_study, study_name
 
     sweep = {"name": "demo", "method": "random", "goal": "minimize"}
     assert study_name("demo", "recipe") == "demo"  # studies made before hpo.base existed resume

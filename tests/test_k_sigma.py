@@ -9,7 +9,7 @@ import sys
 import yaml
 
 from conftest import REPO, SCRIPTS
-from sandbox.k_sigma import refine_process, stat_keys_of, threshold_args_of
+from sandbox.recipe.k_sigma import refine_process, stat_keys_of, threshold_args_of
 
 
 def op_setup(process: list[dict]) -> tuple[dict[str, type], dict[int, list[str]]]:

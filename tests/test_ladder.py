@@ -1,5 +1,5 @@
 """The scale ladder: decision accuracy on constructed rankings, the power-law fit on synthetic data, the
-coverage of every interval on simulated ladders with a known truth (sandbox.ladder_calibration), the
+coverage of every interval on simulated ladders with a known truth (simulate.ladder), the
 scales and the target from the config, and `snakemake ladder` on a copy of the tiny run: it reuses the
 main run's models, adding a scale plans only that scale's jobs, and the report shows the ladder figure in
 headless Chromium."""
@@ -18,8 +18,9 @@ import yaml
 
 from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 from report_browser import check_report_renders, embedded
-from sandbox.jsonl import InputError
-from sandbox.ladder import (
+from sandbox.io.jsonl import InputError
+from sandbox.ladder.config import all_scales, check_ladder, gpt_parameters, target_scale
+from sandbox.ladder.stats import (
     Replicates,
     decision_accuracy,
     fit_power_law,
@@ -27,9 +28,8 @@ from sandbox.ladder import (
     replicate_bpb,
     trend_word,
 )
-from sandbox.ladder_calibration import accuracy_coverage, exponent_coverage, trend_coverage
-from sandbox.ladder_config import all_scales, check_ladder, gpt_parameters, target_scale
-from sandbox.ladder_summary import ScaleData, build_ladder_summary, ladder_markdown
+from sandbox.ladder.summary import ScaleData, build_ladder_summary, ladder_markdown
+from simulate.ladder import accuracy_coverage, exponent_coverage, trend_coverage
 
 # --- decision accuracy on constructed rankings ---
 
@@ -153,7 +153,7 @@ def test_the_demo_ladder_and_its_default_target() -> None:
     assert target_scale(config).label == "gpt@x1"  # the strongest proxy's largest scale: the main run's
     config["ladder"]["gpt"]["multipliers"].append(2)
     assert target_scale(config).label == "gpt@x2"
-    assert gpt_parameters(config["train"]) == 366_528  # sandbox.model.ByteGPT's count at the default shape
+    assert gpt_parameters(config["train"]) == 366_528  # ByteGPT's count, default shape
 
 
 def test_a_target_can_be_named_and_a_bad_one_is_refused() -> None:

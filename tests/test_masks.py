@@ -79,7 +79,7 @@ def mask_outcome(process: list[dict[str, dict[str, Any]]], cache_path: Path) -> 
     """Kept sandbox_rows and per-op removal counts from the mask path."""
     from data_juicer.ops.load import load_ops
 
-    from sandbox.masks import apply_ops, mask_path_refusal, read_stats_cache
+    from sandbox.recipe.masks import apply_ops, mask_path_refusal, read_stats_cache
 
     cache = read_stats_cache(cache_path)
     ops = load_ops(process)
@@ -90,8 +90,8 @@ def mask_outcome(process: list[dict[str, dict[str, Any]]], cache_path: Path) -> 
 
 def executor_outcome(recipe_path: Path, data_path: Path, scratch: Path) -> tuple[list[int], list[int]]:
     """Kept sandbox_rows and per-op removal counts from Data-Juicer's DefaultExecutor (in process)."""
-    from sandbox.dj import run_executor
-    from sandbox.jsonl import iter_jsonl
+    from sandbox.io.jsonl import iter_jsonl
+    from sandbox.recipe.dj import run_executor
 
     export = scratch / "export" / "data.jsonl"
     run = run_executor(recipe_path, data_path, export, scratch / "work", 1, None)
@@ -106,7 +106,7 @@ def executor_outcome(recipe_path: Path, data_path: Path, scratch: Path) -> tuple
 def stat_values(cache_path: Path) -> dict[str, list[Any]]:
     import pyarrow.parquet as pq
 
-    from sandbox.masks import STAT_PREFIX
+    from sandbox.recipe.masks import STAT_PREFIX
 
     table = pq.read_table(cache_path)
     return {name[len(STAT_PREFIX):]: sorted(set(table.column(name).to_pylist()))
@@ -120,7 +120,7 @@ def threshold_variants(draw: st.DrawFn, values: dict[str, list[Any]]) -> list[di
     from data_juicer.ops import OPERATORS, Filter
     from data_juicer.ops.load import load_ops
 
-    from sandbox.k_sigma import stat_keys_of, threshold_args_of
+    from sandbox.recipe.k_sigma import stat_keys_of, threshold_args_of
 
     process = demo_process()
     for entry in process:
@@ -144,7 +144,7 @@ def threshold_variants(draw: st.DrawFn, values: dict[str, list[Any]]) -> list[di
 
 
 def test_stats_cache_holds_every_stat_and_the_dedup_hash(demo_pool: Path) -> None:
-    from sandbox.masks import read_stats_cache
+    from sandbox.recipe.masks import read_stats_cache
 
     cache = read_stats_cache(demo_pool / "stats.parquet")
     exported = [json.loads(line) for line in (demo_pool / "with_stats.jsonl").read_text().splitlines()]
@@ -218,7 +218,7 @@ def test_mask_path_refuses_a_recipe_with_a_mapper_first(demo_pool: Path, tmp_pat
 def test_mask_path_refuses_an_op_that_is_neither_filter_nor_exact_deduplicator(demo_pool: Path) -> None:
     from data_juicer.ops.load import load_ops
 
-    from sandbox.masks import mask_path_refusal, read_stats_cache
+    from sandbox.recipe.masks import mask_path_refusal, read_stats_cache
 
     ops = load_ops([*demo_process(), {"random_selector": {"select_num": 10}}])
     reason = mask_path_refusal(ops, read_stats_cache(demo_pool / "stats.parquet"))

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import math
+import os
+import struct
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Iterator
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-sys.path.insert(0, str(SCRIPTS))
+import pytest
+import torch
 
-import json  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import struct  # noqa: E402
-import subprocess  # noqa: E402
-from typing import Any, Iterator  # noqa: E402
-
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from sandbox import gpt_training as train  # noqa: E402
-from sandbox.jsonl import write_jsonl  # noqa: E402
-from sandbox.model import (  # noqa: E402
+from sandbox.io.jsonl import write_jsonl
+from sandbox.proxies import gpt_training as train
+from sandbox.proxies.gpt_model import (
     BOS,
     ByteGPT,
     ModelConfig,
@@ -32,6 +28,8 @@ from sandbox.model import (  # noqa: E402
     save_checkpoint,
     score_documents,
 )
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 
 CPU = torch.device("cpu")
 TINY_ARGS = ["--d-model", "32", "--n-layers", "1", "--n-heads", "2", "--seq-len", "32", "--batch-size", "8"]

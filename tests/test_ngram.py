@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import math
+import random
+import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pytest
+
+from sandbox.io.jsonl import write_jsonl
+from sandbox.proxies.ngram import SEP, KneserNeyLM, budget_documents, exposure
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-sys.path.insert(0, str(SCRIPTS))
-
-import json  # noqa: E402
-import math  # noqa: E402
-import random  # noqa: E402
-import subprocess  # noqa: E402
-from collections import Counter  # noqa: E402
-from typing import Sequence  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from sandbox.jsonl import write_jsonl  # noqa: E402
-from sandbox.ngram import SEP, KneserNeyLM, budget_documents, exposure  # noqa: E402
 
 A, B = ord("a"), ord("b")
 

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 from report_browser import check_report_renders
-from sandbox.eval_set import (
+from sandbox.data.eval_set import (
     check_split_sizes,
     decontaminate,
     drop_eval_duplicates,
@@ -24,7 +24,7 @@ from sandbox.eval_set import (
     split_trusted,
     validation_test_labels,
 )
-from sandbox.jsonl import InputError
+from sandbox.io.jsonl import InputError
 
 # Five clean documents of the trusted sample are also in the plain pool, as when a user picks them there.
 TRUSTED_IN_POOL = 5

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import pytest
+
+from sandbox.demo import corpus as prepare_demo
+
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-if str(SCRIPTS) not in sys.path:
-    sys.path.insert(0, str(SCRIPTS))
-
-import pytest  # noqa: E402
-
-from sandbox import demo as prepare_demo  # noqa: E402
 
 SMALL = {"pool_docs": 350, "eval_docs": 40, "noise_fraction": 0.35}
 

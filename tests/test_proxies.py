@@ -1,4 +1,4 @@
-"""The proxy registry and contract (scripts/sandbox/proxies.py): every entry matches its rule, bad
+"""The proxy registry and contract (scripts/sandbox/proxies/registry.py): every entry matches its rule, bad
 configurations and bad outputs are named with the fix, and a fifth proxy joins with one rule, one
 trainer script and one registry entry."""
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
-from sandbox.jsonl import InputError, write_jsonl
-from sandbox.proxies import (
+from sandbox.io.jsonl import InputError, write_jsonl
+from sandbox.proxies.registry import (
     META_KEYS,
     REGISTRY,
     check_heldout,
@@ -86,10 +86,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from sandbox.jsonl import read_texts  # noqa: E402
-from sandbox.proxies import HELDOUT, TRAIN_META, score_heldout, train_meta, write_train_meta  # noqa: E402
+from sandbox.io.jsonl import read_texts
+from sandbox.proxies.registry import HELDOUT, TRAIN_META, score_heldout, train_meta, write_train_meta
 
 parser = argparse.ArgumentParser()
 for name in ("--train", "--eval", "--out-dir"):
@@ -141,9 +139,9 @@ REGISTRY["toy"] = Proxy(name="toy", env="base.yaml", deterministic=True,
 def test_a_fifth_proxy_is_one_rule_one_trainer_and_one_registry_entry(tmp_path: Path) -> None:
     workdir = copy_workflow(tmp_path / "workflow")
     (workdir / "scripts/train_toy.py").write_text(TOY_TRAINER)
-    with (workdir / "rules/model.smk").open("a") as rules:
+    with (workdir / "rules/proxies.smk").open("a") as rules:
         rules.write(TOY_RULE)
-    with (workdir / "scripts/sandbox/proxies.py").open("a") as registry:
+    with (workdir / "scripts/sandbox/proxies/registry.py").open("a") as registry:
         registry.write(TOY_ENTRY)
     overrides = {"variants": ["raw", "oracle"], "proxies": ["ngram", "toy"],
                  "datamodels": {**TINY_CONFIG["datamodels"], "in_summary": False}}

@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from sandbox.intervals import wilson_interval
-from sandbox.quality import mean_interval
+from sandbox.classifier.quality import mean_interval
+from sandbox.stats.intervals import wilson_interval
 
 EXPERIMENTS = 2000
 CONFIDENCE = 0.95

@@ -1,4 +1,5 @@
-"""The stale-summary mark (sandbox/stale.py) on files in a temp dir; the workflow-level check (a failed
+"""The stale-summary mark (sandbox/workflow/stale.py) on files in a temp dir; the workflow-level check (a
+failed
 rerun, then a complete one) is in test_workflow.py."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.stale import mark_summary_stale
+from sandbox.workflow.stale import mark_summary_stale
 
 SUMMARY_MD = "# Verdict\n\nrecipe is better.\n"
 

@@ -14,9 +14,9 @@ import optuna
 import pytest
 import yaml
 
-from sandbox.jsonl import InputError
-from sandbox.study import distribution_of, parameter_name, recipe_value
-from sandbox.sweep import DISTRIBUTIONS, load_sweep, parse_sweep, stop_reason
+from sandbox.hpo.study import distribution_of, parameter_name, recipe_value
+from sandbox.hpo.sweep import DISTRIBUTIONS, load_sweep, parse_sweep, stop_reason
+from sandbox.io.jsonl import InputError
 from test_hpo import HPO_DIR, read_trials, setup
 
 # One parameter per W&B distribution over the demo recipe's arguments, two of them in a nested
@@ -176,7 +176,7 @@ def test_normal_log_normal_and_beta_samples_have_their_distributions_moments() -
 
 
 def test_nested_blocks_set_op_arguments_and_keys_inside_dict_arguments() -> None:
-    from sandbox.recipe import apply_params
+    from sandbox.recipe.recipe_file import apply_params
 
     sweep = parse_sweep({"metric": {"name": "docs"}, "parameters": {
         "text_length_filter": {"parameters": {"min_len": {"values": [5]}}},
@@ -191,7 +191,7 @@ def test_nested_blocks_set_op_arguments_and_keys_inside_dict_arguments() -> None
 
 
 def test_a_nested_key_inside_a_scalar_argument_is_refused() -> None:
-    from sandbox.sweep_check import check_dict_arguments
+    from sandbox.hpo.sweep_check import check_dict_arguments
 
     sweep = parse_sweep({"metric": {"name": "docs"}, "run_cap": 1, "parameters": {
         "text_length_filter": {"parameters": {"min_len": {"parameters": {"x": {"values": [1, 2]}}}}}}},

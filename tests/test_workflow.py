@@ -348,7 +348,7 @@ def test_every_path_removes_and_attributes_like_data_juicers_tracer(tiny_run: Pa
 def test_filter_decisions_explain_removals_only_when_filters_come_first() -> None:
     from data_juicer.ops.load import load_ops
 
-    from sandbox.removals import filters_come_first
+    from sandbox.recipe.removals import filters_come_first
 
     def ops(*names: str) -> list:
         return load_ops([{name: {}} for name in names])

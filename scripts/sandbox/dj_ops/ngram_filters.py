@@ -1,11 +1,12 @@
 """Data-Juicer filters whose stat comes from a proxy model: model feedback as ordinary recipe ops.
 
-Load with the recipe key `custom_operator_paths: [scripts/sandbox/dj_ops/ngram_filters.py]`; then
-`dj-process`, the Analyzer and the workflow run them like any built-in filter, and their stats sit
-under `__dj__stats__`. A model is a file written by KneserNeyLM.save (an input of the op, never a
-download), or a list of K >= 2 such files: cross-fitted fold models, of which each document is scored
-by the one at index sandbox.crossfit.fold_of(text, K), the LM that never trained on it (the workflow
-trains the pool's LMs so, see scripts/feedback_folds.py).
+Load with the recipe key `custom_operator_paths: [<workflow>/scripts/sandbox,
+<workflow>/scripts/sandbox/dj_ops/ngram_filters.py]` (absolute paths, the package first: this file's
+imports of it then resolve); then `dj-process`, the Analyzer and the workflow run them like any built-in
+filter, and their stats sit under `__dj__stats__`. A model is a file written by KneserNeyLM.save (an
+input of the op, never a download), or a list of K >= 2 such files: cross-fitted fold models, of which
+each document is scored by the one at index sandbox.feedback.crossfit.fold_of(text, K), the LM that
+never trained on it (the workflow trains the pool's LMs so, see scripts/feedback_folds.py).
 
 - ngram_loss_filter: bits per byte of the document under `model_path` (CCNet-style perplexity
   band: under a reference LM, keep documents below a loss bound; under the raw pool's own LM, a
@@ -17,20 +18,16 @@ trains the pool's LMs so, see scripts/feedback_folds.py).
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-# Data-Juicer imports this file by path; the sandbox package sits two folders up.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import numpy as np
+from data_juicer.ops.base_op import OPERATORS, Filter
+from data_juicer.utils.constant import Fields
 
-import numpy as np  # noqa: E402
-from data_juicer.ops.base_op import OPERATORS, Filter  # noqa: E402
-from data_juicer.utils.constant import Fields  # noqa: E402
-
-from sandbox.crossfit import MIN_FOLDS, fold_of  # noqa: E402
-from sandbox.ngram import KneserNeyLM  # noqa: E402
+from sandbox.feedback.crossfit import MIN_FOLDS, fold_of
+from sandbox.proxies.ngram import KneserNeyLM
 
 LOSS_STAT = "ngram_loss"
 IMPORTANCE_STAT = "ngram_importance"

@@ -1,12 +1,14 @@
 """A Data-Juicer filter whose stat is a quality classifier's P(trusted): DCLM's and GPT-3's filter as an
 ordinary recipe op.
 
-Load with the recipe key `custom_operator_paths: [scripts/sandbox/dj_ops/quality_classifier.py]`;
+Load with the recipe key `custom_operator_paths: [<workflow>/scripts/sandbox,
+<workflow>/scripts/sandbox/dj_ops/quality_classifier.py]` (absolute paths, the package
+first: this file's imports of it then resolve);
 then `dj-process`, the Analyzer and the workflow run it like any built-in filter, and its stat
 (`quality_classifier_score`) sits under `__dj__stats__`. The model is a file written by
 scripts/train_classifier.py (an input of the op, never a download; .npz: hashed n-gram logistic
 regression, .bin: fastText), or a list of K >= 2 such files: cross-fitted fold models, of which each
-document is scored by the one at index sandbox.crossfit.fold_of(text, K), the model that never
+document is scored by the one at index sandbox.feedback.crossfit.fold_of(text, K), the model that never
 learned it.
 
 - quality_classifier_filter: keep documents whose P(trusted) lies in [min_value, max_value]; the
@@ -15,19 +17,15 @@ learned it.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-# Data-Juicer imports this file by path; the sandbox package sits two folders up.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+import numpy as np
+from data_juicer.ops.base_op import OPERATORS, Filter
+from data_juicer.utils.constant import Fields
 
-import numpy as np  # noqa: E402
-from data_juicer.ops.base_op import OPERATORS, Filter  # noqa: E402
-from data_juicer.utils.constant import Fields  # noqa: E402
-
-from sandbox import classifier  # noqa: E402
-from sandbox.crossfit import MIN_FOLDS  # noqa: E402
+from sandbox.classifier import model as classifier
+from sandbox.feedback.crossfit import MIN_FOLDS
 
 SCORE_STAT = "quality_classifier_score"
 OP_NAME = "quality_classifier_filter"

@@ -1,0 +1,2 @@
+"""The quality classifier (rules/classifier.smk): P(trusted) of a document, as
+filter, feedback and evaluator."""

@@ -1,0 +1,1 @@
+"""Datamodels (rules/datamodels.smk): which operator or data source earns its place."""

@@ -1,0 +1,1 @@
+"""Recipe HPO (rules/hpo.smk): W&B sweep configs, their checks, and the Optuna study."""

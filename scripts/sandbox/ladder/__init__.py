@@ -1,0 +1,1 @@
+"""The scale ladder (rules/ladder.smk): configuration, decision accuracy and scaling fits, its summary."""

@@ -1,0 +1,1 @@
+"""The report (rules/report.smk): the verdict page and the figures."""

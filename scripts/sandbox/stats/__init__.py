@@ -1,0 +1,1 @@
+"""The statistics every verdict shares: paired comparisons with two variance components, intervals."""

@@ -1,0 +1,1 @@
+"""The summary (rules/evaluate.smk): every variant against raw and k_sigma, the verdicts and their tables."""
