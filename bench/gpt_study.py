@@ -1,11 +1,11 @@
 """Study the GPT proxy's training settings: held-out bits per byte and its spread over seeds.
 
-Runs named settings x variants x seeds one after the other through scripts/train_gpt.py (one process
+Runs named settings x variants x seeds one after the other through `scripts/train.py gpt` (one process
 at a time, --threads 1 by default), then prints a markdown table:
 
     setting | params | s/run | raw bpb mean ± std | recipe | k_sigma | oracle | max seed std
 
-s/run is the mean wall time of a whole train_gpt.py process (start-up, training, held-out scoring);
+s/run is the mean wall time of a whole `train.py gpt` process (start-up, training, held-out scoring);
 std is the sample standard deviation over seeds. Resumable: a run whose train_meta.json exists is
 not run again, so the same command picks up where it stopped and only prints the table once every
 run is there (or at once with --table-only).
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TRAIN = REPO / "scripts" / "train_gpt.py"
+TRAIN = REPO / "scripts" / "train.py"
 VARIANTS = ("raw", "recipe", "k_sigma", "oracle")
 
 # The defaults of config/config.yaml's train: block at the time of the study.
@@ -69,13 +69,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def resolve_setting(spec: str) -> tuple[str, list[str]]:
-    """(name, extra train_gpt.py args) for a SETTINGS name or a name='args' spec."""
+    """(name, extra `train.py gpt` args) for a SETTINGS name or a name='args' spec."""
     if "=" in spec:
         name, extra = spec.split("=", 1)
         return name, shlex.split(extra)
     if spec not in SETTINGS:
         raise SystemExit(f"unknown setting {spec!r}: use one of {sorted(SETTINGS)} "
-                         "or name='--train_gpt.py args'")
+                         "or name='--train.py gpt args'")
     return spec, shlex.split(SETTINGS[spec])
 
 
@@ -86,7 +86,7 @@ def run_one(args: argparse.Namespace, name: str, extra: list[str], variant: str,
         return out
     out.mkdir(parents=True, exist_ok=True)
     command = [
-        args.python, str(TRAIN), "--train", str(args.data_dir / f"{variant}.jsonl"),
+        args.python, str(TRAIN), "gpt", "--train", str(args.data_dir / f"{variant}.jsonl"),
         "--eval", str(args.data_dir / "eval.jsonl"), "--out-dir", str(out), "--seed", str(seed),
         *BASE_ARGS, *extra, "--threads", str(args.threads), "--device", "cpu", "--tracking", "none",
         "--log-every", "50",

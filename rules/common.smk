@@ -19,9 +19,12 @@ from snakemake.logging import logger
 # edits from the code() inputs. It also serves Snakemake at DAG time: the config check, the scripts'
 # code inputs and the sweep files.
 SCRIPTS_DIR = str(Path(workflow.basedir).resolve() / "scripts")
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [SCRIPTS_DIR, *(p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != SCRIPTS_DIR)]
-)
+OTHER_PYTHONPATH = [
+    entry
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if entry and entry != SCRIPTS_DIR
+]
+os.environ["PYTHONPATH"] = os.pathsep.join([SCRIPTS_DIR, *OTHER_PYTHONPATH])
 sys.path.insert(0, SCRIPTS_DIR)
 
 # Rules call `python`: without --use-conda it must be the interpreter running Snakemake (e.g. .venv's,
@@ -40,7 +43,8 @@ from sandbox.data.eval_set import judges_cleaning, no_clean_eval_message
 from sandbox.io.formats import iter_dataset
 from sandbox.io.jsonl import InputError
 from sandbox.proxies.registry import REGISTRY as PROXY_REGISTRY
-from sandbox.proxies.registry import check_proxies, proxy_pattern, shared_budget
+from sandbox.proxies.budget import shared_budget
+from sandbox.proxies.registry import check_proxies, proxy_pattern
 from sandbox.workflow.stale import mark_summary_stale
 from sandbox.hpo.sweep import load_sweep, stop_reason, trials_in_round
 from sandbox.downstream.tasks import (
@@ -86,6 +90,15 @@ def code(script: str) -> Callable[..., list[str]]:
     (sandbox/workflow/code_deps.py), so that editing a shared module reruns the jobs that run it, no others.
     """
     return lambda wildcards: list(code_files(script, Path(workflow.basedir)))
+
+
+def proxy_code(proxy: str) -> Callable[..., list[str]]:
+    """Input function: the code a proxy's training job runs, scripts/train.py and the proxy's trainer
+    module (which the registry imports by name, out of sight of the static scan), transitively.
+    Used by every rule that trains a proxy (rules/proxies.smk, ladder.smk, feedback.smk).
+    """
+    entry, trainer = code("scripts/train.py"), code(PROXY_REGISTRY[proxy].module)
+    return lambda wildcards: sorted({*entry(wildcards), *trainer(wildcards)})
 
 
 def job_resources(kind: str, gpu: bool = False) -> dict[str, int]:

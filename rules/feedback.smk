@@ -23,7 +23,7 @@ rule feedback_lm:
     input:
         data=feedback_lm_data,
         eval=f"{OUT}/data/eval.jsonl",
-        code=code("scripts/train_ngram.py"),
+        code=proxy_code("ngram"),
     output:
         model=f"{OUT}/feedback/models/{{lm}}.npz",
         meta=f"{OUT}/feedback/models/{{lm}}/train_meta.json",
@@ -42,7 +42,7 @@ rule feedback_lm:
         ),
         out_dir=subpath(output.meta, parent=True),
     shell:
-        "python scripts/train_ngram.py --train {input.data} --eval {input.eval}"
+        "python scripts/train.py ngram --train {input.data} --eval {input.eval}"
         " --text-key {params.text_key:q} --eval-text-key text --out-dir {params.out_dir}"
         " --budget-bytes {params.budget}"
         " --order {params.order} --save-model {output.model} > {log} 2>&1"

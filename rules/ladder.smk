@@ -3,11 +3,7 @@
 # a proxy's own size is the main run's models (models/<proxy>/), which these rules never retrain.
 
 
-rule ladder_train_ngram:
-    input:
-        data=training_data,
-        eval=f"{OUT}/data/eval.jsonl",
-        code=code("scripts/train_ngram.py"),
+use rule train_ngram as ladder_train_ngram with:
     output:
         meta=ladder_out("ngram", "train_meta.json"),
         heldout=ladder_out("ngram", "heldout.jsonl"),
@@ -15,26 +11,14 @@ rule ladder_train_ngram:
         ladder_log("ngram"),
     benchmark:
         ladder_benchmark("ngram")
-    conda:
-        "../envs/ngram.yaml"
-    threads: 1
-    resources:
-        **job_resources("train"),
+    priority: 0
     params:
         order=ladder_setting("ngram", "order"),
         budget=ladder_budget("ngram"),
         out_dir=subpath(output.meta, parent=True),
-    shell:
-        "python scripts/train_ngram.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
-        " --heldout-out {output.heldout} --seed {wildcards.seed} --budget-bytes {params.budget}"
-        " --order {params.order} > {log} 2>&1"
 
 
-rule ladder_train_gpt:
-    input:
-        data=training_data,
-        eval=f"{OUT}/data/eval.jsonl",
-        code=code("scripts/train_gpt.py"),
+use rule train_gpt as ladder_train_gpt with:
     output:
         model=ladder_out("gpt", "model.pt"),
         loss=ladder_out("gpt", "loss.jsonl"),
@@ -44,39 +28,21 @@ rule ladder_train_gpt:
         ladder_log("gpt"),
     benchmark:
         ladder_benchmark("gpt")
-    conda:
-        "../envs/torch.yaml"
-    threads: TRAIN["threads"]
-    resources:
-        **job_resources("train", gpu=True),
     params:
         # steps and warm-up times the multiplier; a named size's width and depth
         train=lambda wildcards: ladder_config.scaled_train(
             TRAIN, ladder_scale("gpt", wildcards)
         ),
         out_dir=subpath(output.model, parent=True),
-        wandb_dir=f"{OUT}/wandb",
-        group=EXP,
-    shell:
-        "python scripts/train_gpt.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
-        " --heldout-out {output.heldout}"
-        " --seed {wildcards.seed} --steps {params.train[steps]} --batch-size {params.train[batch_size]}"
-        " --seq-len {params.train[seq_len]} --d-model {params.train[d_model]}"
-        " --n-layers {params.train[n_layers]} --n-heads {params.train[n_heads]} --lr {params.train[lr]}"
-        " --warmup-steps {params.train[warmup_steps]} --min-lr-ratio {params.train[min_lr_ratio]}"
-        " --weight-decay {params.train[weight_decay]} --ema-decay {params.train[ema_decay]}"
-        " --device {params.train[device]} --threads {threads}"
-        " --wandb-dir {params.wandb_dir} --wandb-group {params.group}"
-        " --run-name {wildcards.variant}-seed{wildcards.seed}-{wildcards.scale} --variant {wildcards.variant}"
-        " > {log} 2>&1"
+        run_suffix=lambda wildcards: f"-{wildcards.scale}",
 
 
-rule ladder_train_hf:
+use rule train_hf as ladder_train_hf with:
     input:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
         model=ladder_hf_files,
-        code=code("scripts/train_hf.py"),
+        code=proxy_code("hf"),
     output:
         meta=ladder_out("hf", "train_meta.json"),
         heldout=ladder_out("hf", "heldout.jsonl"),
@@ -85,31 +51,14 @@ rule ladder_train_hf:
         ladder_log("hf"),
     benchmark:
         ladder_benchmark("hf")
-    conda:
-        "../envs/hf.yaml"
-    threads: HF["threads"]
-    resources:
-        **job_resources("train", gpu=True),
     params:
-        hf=HF,
         model=ladder_setting("hf", "model"),
         budget=ladder_budget("hf"),
-        device=TRAIN["device"],
         out_dir=subpath(output.meta, parent=True),
-    shell:
-        "python scripts/train_hf.py --model {params.model} --init {params.hf[init]} --hub {params.hf[hub]}"
-        " --train {input.data} --eval {input.eval} --out-dir {params.out_dir} --heldout-out {output.heldout}"
-        " --seed {wildcards.seed} --budget-bytes {params.budget} --seq-len {params.hf[seq_len]}"
-        " --batch-size {params.hf[batch_size]} --lr {params.hf[lr]} --warmup-fraction {params.hf[warmup_fraction]}"
-        " --min-lr-ratio {params.hf[min_lr_ratio]} --weight-decay {params.hf[weight_decay]}"
-        " --device {params.device} --threads {threads} > {log} 2>&1"
+        save_model="",
 
 
-rule ladder_train_command:
-    input:
-        data=training_data,
-        eval=f"{OUT}/data/eval.jsonl",
-        code=code("scripts/train_command.py"),
+use rule train_command as ladder_train_command with:
     output:
         meta=ladder_out("command", "train_meta.json"),
         heldout=ladder_out("command", "heldout.jsonl"),
@@ -117,18 +66,9 @@ rule ladder_train_command:
         ladder_log("command"),
     benchmark:
         ladder_benchmark("command")
-    conda:
-        "../envs/base.yaml"
-    threads: config["command"]["threads"]
-    resources:
-        **job_resources("train"),
     params:
-        run=lambda wildcards: config["command"]["run"],
         budget=ladder_budget("command"),
         out_dir=subpath(output.meta, parent=True),
-    shell:
-        "python scripts/train_command.py --command {params.run:q} --train {input.data} --eval {input.eval}"
-        " --out-dir {params.out_dir} --seed {wildcards.seed} --budget-bytes {params.budget} > {log} 2>&1"
 
 
 rule ladder_summarize:

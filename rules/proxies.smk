@@ -1,8 +1,14 @@
+# The proxies (sandbox/proxies/): each rule train_<proxy> runs the proxy's trainer through
+# scripts/train.py once per variant and seed; the scale ladder builds its rules from these
+# (rules/ladder.smk: `use rule train_<proxy> as ladder_train_<proxy> with:`), so a proxy's options
+# are spelled once, here.
+
+
 rule train_gpt:
     input:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
-        code=code("scripts/train_gpt.py"),
+        code=proxy_code("gpt"),
     output:
         model=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/model.pt",
         loss=f"{OUT}/models/gpt/{{variant}}/seed{{seed}}/loss.jsonl",
@@ -22,8 +28,10 @@ rule train_gpt:
         out_dir=subpath(output.model, parent=True),
         wandb_dir=f"{OUT}/wandb",
         group=EXP,
+        # the wandb run's name after variant-seed (the ladder's: its scale)
+        run_suffix="",
     shell:
-        "python scripts/train_gpt.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        "python scripts/train.py gpt --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
         " --heldout-out {output.heldout}"
         " --seed {wildcards.seed} --steps {params.train[steps]} --batch-size {params.train[batch_size]}"
         " --seq-len {params.train[seq_len]} --d-model {params.train[d_model]}"
@@ -32,14 +40,15 @@ rule train_gpt:
         " --weight-decay {params.train[weight_decay]} --ema-decay {params.train[ema_decay]}"
         " --device {params.train[device]} --threads {threads}"
         " --wandb-dir {params.wandb_dir} --wandb-group {params.group}"
-        " --run-name {wildcards.variant}-seed{wildcards.seed} --variant {wildcards.variant} > {log} 2>&1"
+        " --run-name {wildcards.variant}-seed{wildcards.seed}{params.run_suffix} --variant {wildcards.variant}"
+        " > {log} 2>&1"
 
 
 rule train_ngram:
     input:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
-        code=code("scripts/train_ngram.py"),
+        code=proxy_code("ngram"),
     output:
         meta=f"{OUT}/models/ngram/{{variant}}/seed{{seed}}/train_meta.json",
         heldout=f"{OUT}/models/ngram/{{variant}}/seed{{seed}}/heldout.jsonl",
@@ -58,7 +67,7 @@ rule train_ngram:
         budget=NGRAM_BUDGET,
         out_dir=subpath(output.meta, parent=True),
     shell:
-        "python scripts/train_ngram.py --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        "python scripts/train.py ngram --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
         " --heldout-out {output.heldout} --seed {wildcards.seed} --budget-bytes {params.budget}"
         " --order {params.order} > {log} 2>&1"
 
@@ -67,7 +76,7 @@ rule train_command:
     input:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
-        code=code("scripts/train_command.py"),
+        code=proxy_code("command"),
     output:
         meta=f"{OUT}/models/command/{{variant}}/seed{{seed}}/train_meta.json",
         heldout=f"{OUT}/models/command/{{variant}}/seed{{seed}}/heldout.jsonl",
@@ -86,7 +95,7 @@ rule train_command:
         budget=NGRAM_BUDGET,
         out_dir=subpath(output.meta, parent=True),
     shell:
-        "python scripts/train_command.py --command {params.run:q} --train {input.data} --eval {input.eval}"
+        "python scripts/train.py command --command {params.run:q} --train {input.data} --eval {input.eval}"
         " --out-dir {params.out_dir} --seed {wildcards.seed} --budget-bytes {params.budget} > {log} 2>&1"
 
 
@@ -95,7 +104,7 @@ rule train_hf:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
         model=hf_model_files,
-        code=code("scripts/train_hf.py"),
+        code=proxy_code("hf"),
     output:
         meta=f"{OUT}/models/hf/{{variant}}/seed{{seed}}/train_meta.json",
         heldout=f"{OUT}/models/hf/{{variant}}/seed{{seed}}/heldout.jsonl",
@@ -113,13 +122,16 @@ rule train_hf:
         **job_resources("train", gpu=True),
     params:
         hf=HF,
+        model=HF["model"],
         budget=NGRAM_BUDGET,
         device=TRAIN["device"],
         out_dir=subpath(output.meta, parent=True),
+        # the trained weights, for the downstream tasks (the ladder keeps none)
+        save_model=lambda wildcards, output: f" --save-model {output.model}",
     shell:
-        "python scripts/train_hf.py --model {params.hf[model]} --init {params.hf[init]} --hub {params.hf[hub]}"
+        "python scripts/train.py hf --model {params.model} --init {params.hf[init]} --hub {params.hf[hub]}"
         " --train {input.data} --eval {input.eval} --out-dir {params.out_dir} --heldout-out {output.heldout}"
-        " --save-model {output.model}"
+        "{params.save_model}"
         " --seed {wildcards.seed} --budget-bytes {params.budget} --seq-len {params.hf[seq_len]}"
         " --batch-size {params.hf[batch_size]} --lr {params.hf[lr]} --warmup-fraction {params.hf[warmup_fraction]}"
         " --min-lr-ratio {params.hf[min_lr_ratio]} --weight-decay {params.hf[weight_decay]}"

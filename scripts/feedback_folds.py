@@ -2,7 +2,7 @@
 
 A document's fold is sandbox.feedback.crossfit.fold_of (a stable hash of its text), the same function the
 feedback ops call at scoring time, so the LM that scores a document never trained on it. Each
-training file holds only the text field (what train_ngram.py reads), in pool order; folds.json
+training file holds only the text field (what the n-gram trainer reads), in pool order; folds.json
 counts every fold's documents.
 """
 

@@ -5,7 +5,7 @@ jobs, each paying Python and Data-Juicer start-up (~4 s) for well under a second
 pool, its stats cache and the eval set are read once; each trial's recipe takes the mask path
 (sandbox/recipe/masks.py) when it only moves thresholds, else Data-Juicer's executor runs it in this
 process; the n-gram proxy then trains on each seed at the fixed budget and scores the eval set,
-exactly as train_ngram.py and evaluate.py do. The search's value is validation_bpb, the bpb on the
+exactly as the n-gram trainer and evaluate.py do. The search's value is validation_bpb, the bpb on the
 validation part of the eval split (the test part is never a search objective). The output holds one
 evaluation per trial, read by hpo_tell.py like a per-trial evaluation file.
 """
@@ -80,7 +80,7 @@ def kept_rows(recipe_path: Path, analyzed: dict[str, Any], cache: StatsCache, po
 
 def ngram_bpb(train_texts: list[bytes], eval_texts: list[bytes], validation: list[bool], seed: int,
               budget: int, order: int) -> tuple[float, float]:
-    """Bits per byte of the n-gram proxy on the whole eval set (as train_ngram.py computes it) and on its
+    """Bits per byte of the n-gram proxy on the whole eval set (as the n-gram trainer computes it) and on its
     validation part."""
     bits = heldout_nll_bits(train_texts, eval_texts, budget, seed, order)
     validation_bits = sum(value for value, chosen in zip(bits, validation) if chosen)

@@ -24,7 +24,7 @@ from sandbox.proxies.gpt_model import load_checkpoint, pick_device, score_docume
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", required=True, type=Path, help="model.pt written by train_gpt.py")
+    parser.add_argument("--model", required=True, type=Path, help="model.pt written by the GPT trainer")
     parser.add_argument("--data", required=True, type=Path, help="JSONL of documents to score")
     parser.add_argument("--text-key", default="text")
     parser.add_argument("--out", required=True, type=Path, help="per-document rows (JSONL)")
@@ -54,13 +54,13 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     if not args.model.is_file():
         raise InputError(f"{args.model}: model checkpoint not found. "
-                         "Fix: train it first with scripts/train_gpt.py.")
+                         "Fix: train it first (python scripts/train.py gpt).")
     device = pick_device(args.device)
     try:
         model, _ = load_checkpoint(args.model, device)
     except Exception as error:  # a truncated or foreign file fails in torch.load with many error types
         raise InputError(f"{args.model}: cannot load the checkpoint ({error}). "
-                         "Fix: retrain it with scripts/train_gpt.py.")
+                         "Fix: retrain it (python scripts/train.py gpt).")
     records = read_documents(args.data, args.text_key)
     texts = [record[args.text_key] for record in records]
     start = time.perf_counter()

@@ -2,7 +2,7 @@
 
 train_ngram keeps no model: counting takes seconds and is deterministic given the data, the seed, the
 budget and the order, so this job counts the same documents again (the same seeded budget order as
-train_ngram.py) and then checks that the model reproduces the training job's heldout.jsonl, every
+the n-gram trainer) and then checks that the model reproduces the training job's heldout.jsonl, every
 eval document, before writing it. A mismatch (the data or the code changed since) is an error.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 from sandbox.io.cli import run_main
 from sandbox.io.formats import iter_dataset
 from sandbox.io.jsonl import InputError, iter_jsonl, text_of
+from sandbox.proxies.contract import require_training_bytes
 from sandbox.proxies.ngram import MAX_ORDER, KneserNeyLM, budget_documents
-from sandbox.proxies.registry import require_training_bytes
 
 # float64 sums of the same terms in the same order: equal up to rounding
 TOLERANCE = 1e-9

@@ -38,7 +38,7 @@ def plot_variant(axes: plt.Axes, name: str, fits: dict[str, Any], colour: Any) -
     label = name + (f" (exponent {fit['exponent']:.3f})" if fit else "")
     axes.plot(x, y, color=colour, linewidth=0.8, alpha=0.6)
     axes.fill_between(x, low, high, color=colour, alpha=0.15)
-    limited = np.array([bool(point["data_limited"]) for point in points])
+    limited = np.array([bool(point["data_limited"]) for point in points], dtype=bool)
     axes.scatter(x[~limited], y[~limited], color=colour, s=18, label=label, zorder=3)
     axes.scatter(x[limited], y[limited], facecolors="none", edgecolors=colour, s=18, zorder=3)
     if fit:
@@ -58,6 +58,14 @@ def main() -> None:
     figure, axes_list = plt.subplots(1, len(panels), figsize=(width, 5.2), squeeze=False)
     palette = plt.get_cmap("tab10")
     for axes, (key, entry) in zip(axes_list[0], panels.items()):
+        axes.set_title(f"{key}: scales {', '.join(entry['scales'])}", fontsize="small")
+        if not any(point["bytes_seen"] for fits in entry["variants"].values() for point in fits["points"]):
+            # a trainer that does not record train_symbols in train_meta.json: nothing to place on the x axis
+            axes.text(0.5, 0.5, f"{args.proxy}'s trainer does not record the bytes it saw\n(train_symbols in "
+                      "train_meta.json): see ladder/summary.md for its decision accuracy",
+                      ha="center", va="center", fontsize="small", transform=axes.transAxes)
+            axes.set_axis_off()
+            continue
         for index, (name, fits) in enumerate(entry["variants"].items()):
             plot_variant(axes, name, fits, palette(index % 10))
         axes.set_xscale("log")
@@ -67,7 +75,6 @@ def main() -> None:
         axes.yaxis.set_minor_formatter(ScalarFormatter())
         axes.set_xlabel("training bytes seen (train_symbols, mean over seeds)")
         axes.set_ylabel("test bits per byte")
-        axes.set_title(f"{key}: scales {', '.join(entry['scales'])}", fontsize="small")
         axes.legend(fontsize="x-small")
     figure.suptitle(f"{args.proxy} on the scale ladder (target {summary['target']})\nband: bootstrap "
                     f"{summary['confidence']:.0%} interval; hollow: data-limited; dashed: power-law fit",

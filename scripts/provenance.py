@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.io.cli import run_main
-from sandbox.proxies.registry import read_train_meta
+from sandbox.proxies.contract import read_train_meta
 from sandbox.summary.metrics import METRIC_DEFINITIONS
 
 # what provenance reads of each train_meta.json: whose budget it states, and which

@@ -30,7 +30,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def run_command(data: dict[str, Path], out_dir: Path, command: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "scripts/train_command.py"), "--command", command,
+    return subprocess.run([sys.executable, str(REPO / "scripts/train.py"), "command", "--command", command,
                            "--train", str(data["train"]), "--eval", str(data["eval"]), "--out-dir",
                            str(out_dir),
                            "--seed", "1", "--budget-bytes", "5000"], cwd=REPO, capture_output=True, text=True)

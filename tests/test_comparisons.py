@@ -13,7 +13,8 @@ import pytest
 from scipy.stats import t as student_t
 
 from conftest import TINY_CONFIG, copy_workflow, planned_jobs, write_config
-from sandbox.proxies.registry import REGISTRY, Proxy
+from sandbox.proxies.entry import Proxy
+from sandbox.proxies.registry import REGISTRY
 from sandbox.stats.bootstrap import (
     Scores,
     aligned,

@@ -185,7 +185,7 @@ def test_the_folder_train_hf_saves_reproduces_its_held_out_scores(tmp_path: Path
     write_jsonl(tmp_path / "eval.jsonl", eval_set)
     out = tmp_path / "out"
     llama = REPO / "config/hf/tiny-llama"
-    command = [sys.executable, str(REPO / "scripts/train_hf.py"), "--model", str(llama),
+    command = [sys.executable, str(REPO / "scripts/train.py"), "hf", "--model", str(llama),
                "--train", str(tmp_path / "train.jsonl"), "--eval", str(tmp_path / "eval.jsonl"),
                "--out-dir", str(out), "--heldout-out", str(out / "heldout.jsonl"), "--save-model",
                str(out / "model"), "--budget-bytes", "20000", "--seq-len", "32", "--batch-size", "8",

@@ -153,7 +153,7 @@ def test_fold_of_is_stable_balanced_and_keeps_copies_together() -> None:
 
 def test_cross_fitted_ops_never_score_a_document_with_an_lm_that_learned_it(demo: dict,
                                                                             tmp_path: Path) -> None:
-    """The fold models come from feedback_folds.py and train_ngram.py, as the workflow runs them; the
+    """The fold models come from feedback_folds.py and the n-gram trainer, as the workflow runs them; the
     scoring model of each document must be the one whose training file lacks it."""
     rng = np.random.default_rng(0)
     planted = "".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz "), size=400))
@@ -171,7 +171,7 @@ def test_cross_fitted_ops_never_score_a_document_with_an_lm_that_learned_it(demo
     models = [tmp_path / f"fold{k}.npz" for k in range(FOLDS)]
     budget = 2 * sum(len(text.encode()) + 1 for text in texts)  # every training document is learned
     for train, model in zip(train_files, models):
-        run = subprocess.run([sys.executable, str(REPO / "scripts/train_ngram.py"), "--train", str(train),
+        run = subprocess.run([sys.executable, str(REPO / "scripts/train.py"), "ngram", "--train", str(train),
                               "--eval", str(tmp_path / "eval.jsonl"), "--out-dir", str(tmp_path / model.stem),
                               "--budget-bytes", str(budget), "--order", "4", "--save-model", str(model)],
                              capture_output=True, text=True)

@@ -161,8 +161,9 @@ def test_a_reference_sample_in_parquet_with_its_own_text_key_trains_the_feedback
     pq.write_table(pa.Table.from_pylist([{"content": record["content"]} for record in RECORDS]), reference)
     eval_path = tmp_path / "eval.jsonl"
     eval_path.write_bytes(jsonl_bytes([{"text": record["content"]} for record in RECORDS[:5]]))
-    result = subprocess.run([sys.executable, str(REPO / "scripts/train_ngram.py"), "--train", str(reference),
-                             "--eval", str(eval_path), "--text-key", "content", "--eval-text-key", "text",
+    result = subprocess.run([sys.executable, str(REPO / "scripts/train.py"), "ngram",
+                             "--train", str(reference), "--eval", str(eval_path), "--text-key", "content",
+                             "--eval-text-key", "text",
                              "--out-dir", str(tmp_path / "lm"), "--budget-bytes", "20000", "--order", "3"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -45,7 +45,7 @@ def gpt2_folder(folder: Path, vocab_size: int = 257, with_weights: bool = False)
 
 def train_hf(data: dict[str, Path], out_dir: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(REPO / "scripts/train_hf.py"), "--train", str(data["train"]), "--eval",
+        [sys.executable, str(REPO / "scripts/train.py"), "hf", "--train", str(data["train"]), "--eval",
          str(data["eval"]),
          "--out-dir", str(out_dir), "--heldout-out", str(out_dir / "heldout.jsonl"), "--seed", "1",
          "--budget-bytes", "20000", "--seq-len", "32", "--batch-size", "8", *extra],

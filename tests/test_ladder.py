@@ -19,7 +19,7 @@ import yaml
 from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 from report_browser import check_report_renders, embedded
 from sandbox.io.jsonl import InputError
-from sandbox.ladder.config import all_scales, check_ladder, gpt_parameters, target_scale
+from sandbox.ladder.config import all_scales, check_ladder, target_scale
 from sandbox.ladder.stats import (
     Replicates,
     decision_accuracy,
@@ -29,6 +29,7 @@ from sandbox.ladder.stats import (
     trend_word,
 )
 from sandbox.ladder.summary import ScaleData, build_ladder_summary, ladder_markdown
+from sandbox.proxies.train_gpt import gpt_parameters
 from simulate.ladder import accuracy_coverage, exponent_coverage, trend_coverage
 
 # --- decision accuracy on constructed rankings ---

@@ -1,4 +1,4 @@
-"""The byte-level model, its scoring, and the train_gpt.py / infer.py command lines (CPU, tiny sizes)."""
+"""The byte-level model, its scoring, and the `train.py gpt` / infer.py command lines (CPU, tiny sizes)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def run_script(name: str, *args: str, env: dict[str, str] | None = None) -> subp
 
 
 def train_in_process(tmp_path: Path, name: str, *args: str) -> tuple[ByteGPT, list[dict[str, Any]]]:
-    """Train with train_gpt.py's own functions (no subprocess start-up); return the model and loss rows."""
+    """Train with the GPT trainer's own functions (no subprocess start-up); return the model and loss rows."""
     train_file = tmp_path / "train.jsonl"
     if not train_file.exists():
         write_jsonl(train_file, corpus_records(40))
@@ -242,7 +242,7 @@ def tiny_dataset(tmp_path: Path) -> dict[str, Path]:
 
 def train_cli(paths: dict[str, Path], out_dir: Path, *extra: str, env: dict[str, str] | None = None):
     return run_script(
-        "train_gpt.py", "--train", str(paths["train"]), "--eval", str(paths["eval"]), "--out-dir",
+        "train.py", "gpt", "--train", str(paths["train"]), "--eval", str(paths["eval"]), "--out-dir",
         str(out_dir), *TINY_ARGS, "--steps", "12", "--warmup-steps", "2", "--log-every", "4", *extra, env=env,
     )
 
@@ -285,7 +285,7 @@ def test_train_and_infer_cli(tiny_dataset: dict[str, Path], tmp_path: Path) -> N
     highest = sorted((row["bpb"] for row in scored if row["bpb"] is not None), reverse=True)[:3]
     assert [row["bpb"] for row in hardest] == highest
 
-    # held-out scoring through infer.py (whole documents) is the number train_gpt.py reports
+    # held-out scoring through infer.py (whole documents) is the number the GPT trainer reports
     heldout_out = tmp_path / "heldout.jsonl"
     result = run_script("infer.py", "--model", str(out_dir / "model.pt"), "--data", str(tiny_dataset["eval"]),
                         "--out", str(heldout_out), "--max-bytes", "0")

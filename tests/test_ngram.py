@@ -239,7 +239,7 @@ def test_budget_documents_seeded_and_multi_pass_with_repeat() -> None:
 
 
 def run_train_ngram(*args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, str(SCRIPTS / "train_ngram.py"), *args]
+    command = [sys.executable, str(SCRIPTS / "train.py"), "ngram", *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 
 

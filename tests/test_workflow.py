@@ -361,7 +361,7 @@ def test_filter_decisions_explain_removals_only_when_filters_come_first() -> Non
 def test_a_failed_rerun_marks_the_summary_stale_until_a_complete_run(tiny_run: Path, tmp_path: Path) -> None:
     workdir = tmp_path / "copy"
     shutil.copytree(tiny_run, workdir, symlinks=True)
-    script = workdir / "scripts/train_ngram.py"
+    script = workdir / "scripts/sandbox/proxies/train_ngram.py"
     original = script.read_text()
     # every n-gram model reruns (Snakemake deletes their old outputs first), and fails
     script.write_text("raise SystemExit('broken on purpose')\n" + original)

@@ -76,7 +76,7 @@ def byte_scores(logprobs: Sequence[np.ndarray], greedy: Sequence[np.ndarray],
 
 @register_model("sandbox-gpt")
 class GPTLM(ProxyLM):
-    """The byte-level GPT of a model.pt (train_gpt.py)."""
+    """The byte-level GPT of a model.pt (its trainer: sandbox.proxies.train_gpt)."""
 
     name = "sandbox-gpt"
 
@@ -192,7 +192,7 @@ class NgramLM(ProxyLM):
 
 @register_model("sandbox-hf")
 class HFLM(ProxyLM):
-    """A causal LM trained by train_hf.py (its --save-model folder), with its tokenizer or bytes."""
+    """A causal LM trained by the hf trainer (its --save-model folder), with its tokenizer or bytes."""
 
     name = "sandbox-hf"
 
@@ -261,6 +261,30 @@ def hf_token_logprobs(model: torch.nn.Module, token_lists: Sequence[Sequence[int
     return logprobs, greedy
 
 
+class TrainerLM(ProxyLM):
+    """Any registered proxy without a wrapper of its own, through its trainer: the model its rule saved
+    (Trainer.load) and the trainer's own held-out scoring (Trainer.score_texts). A continuation's
+    log-probability is that of context + continuation less that of the context, every byte scored from
+    the document's start, as held-out scoring does; whether it was the greedy choice is unknown
+    (False), so loglikelihood tasks' greedy match reads 0 for such a proxy."""
+
+    def __init__(self, proxy: str, model: str, device: str = "auto", **_: Any) -> None:
+        super().__init__()
+        from sandbox.proxies.registry import trainer_class
+
+        self.name = f"sandbox-{proxy}"
+        self.trainer = trainer_class(proxy)()
+        self.trainer.load(Path(model), device)
+
+    def document_nats(self, texts: list[str]) -> list[float]:
+        return [bits * math.log(2) for bits, _ in self.trainer.score_texts(texts)]
+
+    def continuation_scores(self, pairs: list[tuple[str, str]]) -> list[tuple[float, bool]]:
+        contexts = self.document_nats([context for context, _ in pairs])
+        wholes = self.document_nats([context + continuation for context, continuation in pairs])
+        return [(context - whole, False) for context, whole in zip(contexts, wholes)]
+
+
 # --- running one task offline ---
 
 
@@ -314,7 +338,11 @@ def harness_model(proxy: str, model: Path, device: str, batch_size: int, greedy:
         arguments["greedy"] = greedy
     else:
         arguments.update(device=device, batch_size=batch_size)
-    return get_model(f"sandbox-{proxy}")(**arguments)
+    try:
+        wrapper = get_model(f"sandbox-{proxy}")
+    except ValueError:  # no wrapper of its own: its trainer scores
+        return TrainerLM(proxy, **arguments)
+    return wrapper(**arguments)
 
 
 def run_task(spec: TaskSpec, make_model: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:

@@ -19,21 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.io.jsonl import InputError
+from sandbox.proxies.registry import REGISTRY
 
 BASE = "x1"
 SCALE_PATTERN = r"(?:[a-z][a-z0-9_]*-)?x[0-9]+(?:\.[0-9]+)?"
-# Which proxy is the strongest (the default target) when several are on the ladder: your own trainer,
-# then any transformers model, then the GPT; the n-gram is the cheap rung.
-STRENGTH = ("command", "hf", "gpt", "ngram")
-# What a named size may override, per proxy (the other keys are not sizes).
-SIZE_KEYS = {
-    "ngram": ("order",),
-    "gpt": ("d_model", "n_layers", "n_heads"),
-    "hf": ("model",),
-    "command": (),
-}
-
-
 def multiplier_name(multiplier: float) -> str:
     """x0.25, x1, x2: the multiplier as it appears in a scale's name."""
     return f"x{multiplier:g}"
@@ -65,33 +54,17 @@ class Scale:
         return not self.size and self.multiplier == 1
 
 
-def gpt_parameters(train: dict[str, Any]) -> int:
-    """The byte GPT's parameter count for a shape (sandbox.proxies.gpt_model.ByteGPT: tied head,
-    learned positions)."""
-    width, layers, vocab = train["d_model"], train["n_layers"], 257
-    per_block = 4 * width + (3 * width * width + 3 * width) + (width * width + width) \
-        + (4 * width * width + 4 * width) + (4 * width * width + width)
-    return vocab * width + train["seq_len"] * width + layers * per_block + 2 * width
-
-
 def size_rank(proxy: str, settings: dict[str, Any], position: int) -> float:
-    """How large a size is: the GPT's parameters, the n-gram's order, else its place in the list."""
-    if proxy == "gpt":
-        return float(gpt_parameters(settings))
-    if proxy == "ngram":
-        return float(settings["order"])
-    return float(position)
+    """How large a size is: by the proxy's entry (the GPT's parameters, the n-gram's order), else its place
+    in the list."""
+    rank = REGISTRY[proxy].size_rank
+    return rank(settings) if rank else float(position)
 
 
 def own_settings(config: dict[str, Any], proxy: str) -> dict[str, Any]:
-    """The settings a proxy's size overrides start from: the main run's."""
-    if proxy == "gpt":
-        return dict(config["train"])
-    if proxy == "ngram":
-        return dict(config["ngram"])
-    if proxy == "hf":
-        return dict(config["hf"])
-    return {}
+    """The settings a proxy's size overrides start from: the main run's (its config section)."""
+    section = REGISTRY[proxy].config_section
+    return dict(config.get(section) or {}) if section else {}
 
 
 def ladder_proxies(config: dict[str, Any]) -> list[str]:
@@ -109,11 +82,12 @@ def proxy_scales(config: dict[str, Any], proxy: str) -> list[Scale]:
         overrides = dict(entry)
         size = overrides.pop("name")
         size_multipliers = overrides.pop("multipliers", None) or multipliers
-        unknown = sorted(set(overrides) - set(SIZE_KEYS[proxy]))
+        size_keys = REGISTRY[proxy].size_keys
+        unknown = sorted(set(overrides) - set(size_keys))
         if unknown:
             raise InputError(
                 f"ladder.{proxy}.sizes.{size}: {', '.join(unknown)} cannot be set per size (a {proxy} size "
-                f"sets {', '.join(SIZE_KEYS[proxy]) or 'nothing: it has only multipliers'}). Fix: remove "
+                f"sets {', '.join(size_keys) or 'nothing: it has only multipliers'}). Fix: remove "
                 "them, or set them for the whole run.")
         rank = size_rank(proxy, {**base, **overrides}, position)
         scales += [Scale(proxy, float(m), size, overrides, rank) for m in size_multipliers]
@@ -136,8 +110,8 @@ def largest(scales: list[Scale]) -> Scale:
 
 
 def strongest_proxy(proxies: list[str]) -> str:
-    """The strongest proxy on the ladder (STRENGTH; an unknown one ranks after the n-gram)."""
-    return min(proxies, key=lambda proxy: STRENGTH.index(proxy) if proxy in STRENGTH else len(STRENGTH))
+    """The strongest proxy on the ladder (the entries' strength; the first listed among equals)."""
+    return max(proxies, key=lambda proxy: REGISTRY[proxy].strength if proxy in REGISTRY else -1)
 
 
 def target_scale(config: dict[str, Any]) -> Scale:

@@ -34,7 +34,7 @@ from sandbox.ladder.stats import (
     trend_word,
     variant_pairs,
 )
-from sandbox.proxies.registry import read_train_meta
+from sandbox.proxies.contract import read_train_meta
 from sandbox.stats.bootstrap import paired_test, read_scores
 from sandbox.summary.table import Column, Table, markdown_rows, markdown_table
 from sandbox.summary.tables import byte_count

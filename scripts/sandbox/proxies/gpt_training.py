@@ -1,5 +1,5 @@
 """Train the tiny byte-level GPT from scratch on one data variant, with a fixed token budget
-(scripts/train_gpt.py; the model is sandbox.proxies.gpt_model).
+(its trainer is sandbox.proxies.train_gpt; the model is sandbox.proxies.gpt_model).
 
 The training documents are concatenated, each preceded by BOS, and cut into consecutive windows
 of seq_len targets (at a seeded offset, so the first and last may be shorter). Each step takes the
@@ -24,7 +24,6 @@ import collections
 import copy
 import functools
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -36,9 +35,9 @@ from tqdm import tqdm
 
 from sandbox.io.jsonl import read_texts, write_jsonl
 from sandbox.proxies import tracking
+from sandbox.proxies.contract import require_training_bytes
+from sandbox.proxies.contract import score_heldout as write_heldout
 from sandbox.proxies.gpt_model import BOS, ByteGPT, ModelConfig, score_documents
-from sandbox.proxies.registry import require_training_bytes
-from sandbox.proxies.registry import score_heldout as write_heldout
 
 PROXY = "gpt"
 EVAL_BATCH_SIZE = 64
@@ -47,86 +46,29 @@ Tracker = functools.partial(tracking.Tracker, proxy=PROXY)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """train_gpt.py's options, checked."""
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train", required=True, type=Path, help="training JSONL")
-    parser.add_argument("--eval", required=True, type=Path, help="held-out JSONL scored at the end")
-    parser.add_argument("--text-key", default="text")
-    parser.add_argument("--out-dir", required=True, type=Path)
-    parser.add_argument("--heldout-out", type=Path, default=None,
-                        help="also write per-document held-out scores")
-    parser.add_argument("--seed", type=int, default=0, help="initialisation and data order")
-    parser.add_argument("--steps", type=int, default=800)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--seq-len", type=int, default=64)
-    parser.add_argument("--d-model", type=int, default=96)
-    parser.add_argument("--n-layers", type=int, default=3)
-    parser.add_argument("--n-heads", type=int, default=4)
-    parser.add_argument("--lr", type=float, default=5e-3, help="peak learning rate")
-    parser.add_argument(
-        "--warmup-steps", type=int, default=80,
-        help="~10 %% of --steps; a much shorter warm-up leaves some seeds stuck"
-    )
-    parser.add_argument("--min-lr-ratio", type=float, default=0.1,
-                        help="the cosine decay ends at this fraction of --lr (0 decays to zero)")
-    parser.add_argument("--weight-decay", type=float, default=0.1)
-    parser.add_argument("--ema-decay", type=float, default=0.0,
-                        help="score and save an exponential moving average of the weights with this decay "
-                        "per step (e.g. 0.995); 0 = off, the last step's weights")
-    parser.add_argument("--average-last", type=int, default=0, metavar="K",
-                        help="score and save the mean of the weights at the last K log steps "
-                        "(every --log-every steps); 0 = off")
-    parser.add_argument("--score-final", action="store_true",
-                        help="with --ema-decay or --average-last, also score the last step's weights "
-                        "(heldout_bpb_final in train_meta.json)")
-    parser.add_argument("--device", default="auto",
-                        help="auto (CUDA if present, else CPU), cpu, cuda, cuda:N, mps")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
-    parser.add_argument("--log-every", type=int, default=10)
-    parser.add_argument("--tracking", choices=["wandb", "none"],
-                        default=os.environ.get("SANDBOX_TRACKING", "none"),
-                        help="default: $SANDBOX_TRACKING (the workflow sets it from the config), else none")
-    parser.add_argument("--wandb-dir", type=Path, default=Path("wandb"))
-    parser.add_argument("--wandb-project", default=os.environ.get("WANDB_PROJECT", "recipe-sandbox"),
-                        help="default: $WANDB_PROJECT (the workflow sets it from the config)")
-    parser.add_argument("--wandb-group", default=None)
-    parser.add_argument("--run-name", default=None)
-    parser.add_argument("--variant", default=None,
-                        help="the data variant trained on (wandb: config.variant, its training data "
-                        "as an artifact)")
-    args = parser.parse_args(argv)
-    for name in ("steps", "batch_size", "seq_len", "d_model", "n_layers", "n_heads", "threads", "log_every"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.d_model % args.n_heads:
-        parser.error(f"--n-heads {args.n_heads} must divide --d-model {args.d_model}")
-    if args.warmup_steps < 0:
-        parser.error("--warmup-steps must not be negative")
-    if not 0.0 <= args.min_lr_ratio <= 1.0:
-        parser.error("--min-lr-ratio must be between 0 and 1")
-    if not 0.0 <= args.ema_decay < 1.0:
-        parser.error("--ema-decay must be in [0, 1): 0 is off")
-    if args.average_last < 0:
-        parser.error("--average-last must not be negative")
-    if args.ema_decay > 0 and args.average_last > 0:
-        parser.error("--ema-decay and --average-last are alternatives: pass one of them")
-    return args
+    """The GPT trainer's options, checked (sandbox.proxies.train_gpt declares them)."""
+    from sandbox.proxies.train_gpt import GptTrainer
+
+    return GptTrainer().parse_args(argv)
 
 
 def token_stream(path: Path, text_key: str) -> tuple[torch.Tensor, int, int]:
     """(BOS doc1 BOS doc2 ... as int16 ids, documents, bytes); InputError if there is nothing to learn."""
     texts = read_texts(path, text_key)
     encoded = [text.encode("utf-8") for text in texts]
-    n_bytes = sum(len(data) for data in encoded)
     require_training_bytes(path, encoded, text_key)
-    stream = torch.empty(n_bytes + len(encoded), dtype=torch.int16)
+    return stream_of(encoded), len(encoded), sum(len(data) for data in encoded)
+
+
+def stream_of(documents: list[bytes]) -> torch.Tensor:
+    """BOS doc1 BOS doc2 ... as int16 ids."""
+    stream = torch.empty(sum(len(data) for data in documents) + len(documents), dtype=torch.int16)
     position = 0
-    for data in encoded:
+    for data in documents:
         stream[position] = BOS
         stream[position + 1 : position + 1 + len(data)] = torch.frombuffer(bytearray(data), dtype=torch.uint8)
         position += 1 + len(data)
-    return stream, len(texts), n_bytes
+    return stream
 
 
 IGNORE = -100  # cross_entropy's ignore_index: padding past the stream's end is never a target

@@ -24,8 +24,8 @@ from sandbox.io.jsonl import InputError
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-HUBS = ("transformers", "modelscope")
-INITS = ("scratch", "pretrained")
+from sandbox.proxies.train_hf import HUBS, INITS  # noqa: F401 (declared with the trainer's options)
+
 BYTE_VOCAB = 256
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                 "pytorch_model.bin.index.json")

@@ -275,7 +275,8 @@ def heldout_nll_bits(train_texts: Sequence[bytes], eval_texts: Sequence[bytes], 
     """Bits of each eval text under a model trained on at most budget_symbols of train_texts (seeded
     order, each document at most once).
 
-    The same training and scoring as train_ngram.py, for jobs that train many models in one process.
+    The same training and scoring as the n-gram trainer (sandbox.proxies.train_ngram), for jobs that
+    train many models in one process.
     """
     lm = KneserNeyLM.train(budget_documents(train_texts, budget_symbols, seed), order)
     return lm.document_nll_bits(eval_texts)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sandbox.proxies.registry import plain_config
+from sandbox.proxies.contract import plain_config
 
 
 class Tracker:

@@ -2,7 +2,7 @@
 
 Rules list these as inputs (rules/common.smk, `code=`), so editing a shared module reruns the jobs
 whose scripts import it, and only those. The scan is static (ast): every import statement, also
-those inside functions, resolved against the script's folder (sys.path[0] of `python scripts/x.py`),
+those inside functions, resolved against scripts/ (the jobs' PYTHONPATH; a script outside it: its folder),
 and every string constant that names an existing .py file of the workflow (Data-Juicer loads custom
 operators by path). Installed packages are not followed: the conda envs pin those.
 """
@@ -24,13 +24,16 @@ def code_files(script: str, workdir: Path) -> tuple[str, ...]:
     entry = Path(os.path.normpath(workdir / script))
     if not entry.is_file():
         raise FileNotFoundError(f"{script}: no such script in {workdir} (a rule's code input)")
+    # jobs import the package from scripts/ (PYTHONPATH), whichever file of it a rule names
+    scripts = workdir / "scripts"
+    import_root = scripts if entry.is_relative_to(scripts) else entry.parent
     seen: set[Path] = set()
     pending = [entry]
     while pending:
         path = pending.pop()
         if path not in seen:
             seen.add(path)
-            pending += local_dependencies(path, entry.parent, workdir)
+            pending += local_dependencies(path, import_root, workdir)
     return tuple(sorted(str(path.relative_to(workdir)) for path in seen))
 
 
