@@ -52,7 +52,7 @@ rule quality_scores:
     params:
         # how well the classifier alone separates noise from clean, where the pool carries tags
         separation=lambda wildcards: (
-            "--separation" if wildcards.variant == "raw" else ""
+            "--separation" if is_raw(wildcards.variant) else ""
         ),
         keep_fraction=FEEDBACK["keep_fraction"],
         confidence=config["compare"]["confidence"],

@@ -42,6 +42,25 @@ from sandbox.io.jsonl import InputError
 from sandbox.proxies.registry import REGISTRY as PROXY_REGISTRY
 from sandbox.proxies.registry import check_proxies, proxy_pattern, shared_budget
 from sandbox.workflow.stale import mark_summary_stale
+from sandbox.workflow.variants import (
+    K_SIGMA,
+    ORACLE,
+    PROCESSED_PATTERN,
+    RAW,
+    REFERENCES,
+    STAGE_PATTERN,
+    VARIANT_PATTERN,
+    feedback_method,
+    feedback_variant,
+    is_feedback,
+    is_oracle,
+    is_processed,
+    is_raw,
+    is_recipe_variant,
+    is_trial,
+    trial_number,
+    trial_variant,
+)
 from sandbox.hpo.sweep import load_sweep, stop_reason, trials_in_round
 from sandbox.downstream.tasks import (
     DEMO_TASK,
@@ -111,7 +130,7 @@ def first_record_has_origin(path: str) -> bool:
 def usable_variants(variants: list[str]) -> list[str]:
     """The configured variants, without oracle when the user's data carries no origin tags."""
     if (
-        "oracle" not in variants
+        ORACLE not in variants
         or USES_DEMO
         or first_record_has_origin(config["dataset_path"])
     ):
@@ -120,7 +139,7 @@ def usable_variants(variants: list[str]) -> list[str]:
         f"{config['dataset_path']}: no meta.origin tag on the first document, so the oracle variant "
         "is skipped (it needs a 'clean' or 'noise:<kind>' tag on every document)."
     )
-    return [variant for variant in variants if variant != "oracle"]
+    return [variant for variant in variants if not is_oracle(variant)]
 
 
 FEEDBACK = config["feedback"]
@@ -205,11 +224,11 @@ if CLASSIFIER["evaluate"] and not FEEDBACK_REFERENCE:
         "feedback.reference_path) to a few hundred clean documents, or classifier.evaluate: false."
     )
 VARIANTS = usable_variants(config["variants"]) + [
-    f"feedback_{method}" for method in FEEDBACK_METHODS
+    feedback_variant(method) for method in FEEDBACK_METHODS
 ]
 SEEDS = config["seeds"]
-PROCESSED = [v for v in VARIANTS if v in ("recipe", "k_sigma")]
-ANALYZED_STAGES = ["raw"] + PROCESSED
+PROCESSED = [v for v in VARIANTS if is_recipe_variant(v)]
+ANALYZED_STAGES = [RAW] + PROCESSED
 DJ_THREADS = config["data_juicer"]["np"]
 # The Data-Juicer chain gates every processed variant, so it is scheduled before training jobs.
 # Snakemake's scheduler maximises the sum of the selected jobs' priorities, so a Data-Juicer job (all
@@ -303,18 +322,18 @@ DM_RECIPE = f"{OUT}/recipes/{DM['recipe']}.yaml"
 # no stat for that filter, so the pool is analysed under that recipe (rule analyze_feedback).
 DM_ANALYSIS = (
     f"{OUT}/analysis/{DM['recipe']}"
-    if DM["recipe"].startswith("feedback_")
+    if is_feedback(DM["recipe"])
     else f"{OUT}/analysis/raw"
 )
 if (
     DM["group_by"] == "ops"
-    and DM["recipe"].startswith("feedback_")
-    and DM["recipe"].removeprefix("feedback_") not in FEEDBACK_METHODS
+    and is_feedback(DM["recipe"])
+    and feedback_method(DM["recipe"]) not in FEEDBACK_METHODS
 ):
     raise WorkflowError(
         f"datamodels.recipe: {DM['recipe']} is not a feedback variant of this run (feedback.methods: "
         f"{FEEDBACK_METHODS}; one that needs a trusted sample is skipped without one). Fix: add "
-        f"{DM['recipe'].removeprefix('feedback_')} to feedback.methods, or choose recipe or k_sigma."
+        f"{feedback_method(DM['recipe'])} to feedback.methods, or choose recipe or k_sigma."
     )
 
 
@@ -336,13 +355,13 @@ def datamodel_group_inputs(wildcards) -> dict[str, str]:
 
 
 wildcard_constraints:
-    variant=r"raw|recipe|k_sigma|oracle|trial\d+|feedback_[a-z_]+",
-    processed=r"recipe|k_sigma|trial\d+|feedback_[a-z_]+",
+    variant=VARIANT_PATTERN,
+    processed=PROCESSED_PATTERN,
     method=r"self_loss|reference_ppl|importance|classifier",
     lm=r"pool|reference",
     trial=r"\d+",
     round=r"\d+",
-    stage="raw|recipe|k_sigma",
+    stage=STAGE_PATTERN,
     seed=r"\d+",
     proxy=proxy_pattern(),
     scale=ladder_config.SCALE_PATTERN,
@@ -367,41 +386,29 @@ def eval_input(wildcards) -> list[str]:
 
 def analyzed_data(wildcards) -> str:
     """What an analysis stage reads: the raw pool, or a variant's processed data."""
-    if wildcards.stage == "raw":
+    if is_raw(wildcards.stage):
         return f"{OUT}/data/pool.jsonl"
     return f"{OUT}/processed/{wildcards.stage}/data.jsonl"
 
 
 def variant_recipe(wildcards) -> str:
-    """The recipe a processed variant runs: the user's (checked), the k-sigma one, or an HPO trial's."""
-    if wildcards.processed == "recipe":
-        return f"{OUT}/recipes/recipe.yaml"
-    if wildcards.processed == "k_sigma":
-        return f"{OUT}/recipes/k_sigma.yaml"
-    if wildcards.processed.startswith("feedback_"):
-        return f"{OUT}/recipes/{wildcards.processed}.yaml"
-    return f"{OUT}/hpo/trials/{wildcards.processed.removeprefix('trial')}/recipe.yaml"
-
-
-def is_processed(variant: str) -> bool:
-    """Variants made by Data-Juicer's executor (HPO trials included)."""
-    return (
-        variant in ("recipe", "k_sigma")
-        or variant.startswith("trial")
-        or variant.startswith("feedback_")
-    )
+    """The recipe a processed variant runs: the user's (checked), the k-sigma one, a feedback
+    variant's (recipes/<variant>.yaml), or an HPO trial's."""
+    if is_trial(wildcards.processed):
+        return f"{OUT}/hpo/trials/{trial_number(wildcards.processed)}/recipe.yaml"
+    return f"{OUT}/recipes/{wildcards.processed}.yaml"
 
 
 def seeds_of(variant: str) -> list[int]:
     """Training seeds of a variant: HPO trials use hpo.seeds, the rest `seeds`."""
-    return config["hpo"]["seeds"] if variant.startswith("trial") else SEEDS
+    return config["hpo"]["seeds"] if is_trial(variant) else SEEDS
 
 
 def training_data(wildcards) -> str:
     """A variant's training documents."""
-    if wildcards.variant == "raw":
+    if is_raw(wildcards.variant):
         return f"{OUT}/data/pool.jsonl"
-    if wildcards.variant == "oracle":
+    if is_oracle(wildcards.variant):
         return f"{OUT}/data/oracle.jsonl"
     return f"{OUT}/processed/{wildcards.variant}/data.jsonl"
 
@@ -413,7 +420,7 @@ def variant_data_metrics(wildcards) -> str:
 def quality_input(wildcards) -> list[str]:
     """A variant's quality scores, where the data evaluator runs (not for HPO trials: their data
     metrics are the search's, and a search does not read them)."""
-    if not QUALITY_SCORED or wildcards.variant.startswith("trial"):
+    if not QUALITY_SCORED or is_trial(wildcards.variant):
         return []
     return [f"{OUT}/quality/{wildcards.variant}.json"]
 
@@ -442,12 +449,16 @@ HPO_BASE = config["hpo"]["base"]
 HPO_BASE_RECIPE = f"{OUT}/recipes/{HPO_BASE}.yaml"
 # The raw analysis has no stats for a feedback filter, so a feedback base is analysed on its own
 # for the trials' mask path; recipe and k_sigma share the raw analysis (same ops).
-HPO_FEEDBACK_BASE = HPO_BASE.startswith("feedback_")
+HPO_FEEDBACK_BASE = is_feedback(HPO_BASE)
 HPO_ANALYSIS = f"{HPO}/analysis" if HPO_FEEDBACK_BASE else f"{OUT}/analysis/raw"
 HPO_ANALYZED_RECIPE = (
     HPO_BASE_RECIPE if HPO_FEEDBACK_BASE else f"{OUT}/recipes/recipe.yaml"
 )
-if HPO_BASE.removeprefix("feedback_") in NEEDS_REFERENCE and not FEEDBACK_REFERENCE:
+if (
+    HPO_FEEDBACK_BASE
+    and feedback_method(HPO_BASE) in NEEDS_REFERENCE
+    and not FEEDBACK_REFERENCE
+):
     raise WorkflowError(
         f"hpo.base: {HPO_BASE} scores documents against a model of a reference sample, and "
         "feedback.reference_path is empty. Fix: set feedback.reference_path to a JSONL of clean "
@@ -457,7 +468,7 @@ if HPO_BASE.removeprefix("feedback_") in NEEDS_REFERENCE and not FEEDBACK_REFERE
 
 def process_analysis(wildcards) -> dict[str, str]:
     """The analysis a processed variant's mask path reads: HPO trials of a feedback base read its own."""
-    trial = wildcards.processed.startswith("trial")
+    trial = is_trial(wildcards.processed)
     analysis = HPO_ANALYSIS if trial else f"{OUT}/analysis/raw"
     recipe = HPO_ANALYZED_RECIPE if trial else f"{OUT}/recipes/recipe.yaml"
     return {
@@ -577,10 +588,10 @@ def confirmed_trials(wildcards) -> list[int]:
 
 def confirmation_scores(wildcards) -> list[str]:
     """Held-out scores of the confirmed trials and of the references, every proxy and seed."""
-    variants = [f"trial{trial}" for trial in confirmed_trials(wildcards)]
+    variants = [trial_variant(trial) for trial in confirmed_trials(wildcards)]
     if not variants:
         return []
-    variants += [reference for reference in ("raw", "k_sigma") if reference in VARIANTS]
+    variants += [reference for reference in REFERENCES if reference in VARIANTS]
     return [
         path
         for proxy in PROXIES
@@ -678,7 +689,7 @@ def report_files() -> list[str]:
     """
     files = [f"{REPORT}/verdict.html"]
     files += [f"{REPORT}/bpb_{proxy}.png" for proxy in PROXIES]
-    if "k_sigma" in VARIANTS:
+    if K_SIGMA in VARIANTS:
         files.append(f"{REPORT}/thresholds.png")
     files += [f"{REPORT}/removals/{v}.png" for v in VARIANTS if is_processed(v)]
     files += [

@@ -70,7 +70,7 @@ rule summarize:
             f"{OUT}/eval/{{proxy}}/{{variant}}.json", proxy=PROXIES, variant=VARIANTS
         ),
         thresholds=(
-            [f"{OUT}/recipes/k_sigma_thresholds.tsv"] if "k_sigma" in VARIANTS else []
+            [f"{OUT}/recipes/k_sigma_thresholds.tsv"] if K_SIGMA in VARIANTS else []
         ),
         near_threshold=expand(
             f"{OUT}/processed/{{processed}}/near_threshold.json", processed=PROCESSED
