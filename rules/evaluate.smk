@@ -1,3 +1,15 @@
+import json
+import snakemake
+
+# mark_summary_stale: the Snakefile's onerror marks a summary whose sources are gone (summary_sources).
+from sandbox.workflow.stale import mark_summary_stale
+from sandbox.workflow.variants import K_SIGMA, is_processed
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/evaluate.smk"
+
+
 rule data_metrics:
     input:
         pool=f"{OUT}/data/pool.jsonl",
