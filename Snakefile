@@ -12,18 +12,23 @@ configfile: "config/config.yaml"
 report: "report/workflow.rst"
 
 
+# Each rules file opens with its feature's constants, then includes its functions (rules/functions/);
+# a name a rule reads when it is parsed must come from common.smk or a file included above it
+# (evaluate.smk's summary reads the datamodels', the ladder's and the downstream tasks' names,
+# report.smk reads HPO's, ladder.smk reads proxies.smk's). A function called only while the DAG is
+# built (inside an input function) may be defined later.
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/recipe.smk"
 include: "rules/proxies.smk"
-include: "rules/evaluate.smk"
-include: "rules/hpo.smk"
-include: "rules/datamodels.smk"
-include: "rules/feedback.smk"
 include: "rules/classifier.smk"
-include: "rules/report.smk"
+include: "rules/feedback.smk"
+include: "rules/datamodels.smk"
 include: "rules/ladder.smk"
 include: "rules/downstream.smk"
+include: "rules/evaluate.smk"
+include: "rules/hpo.smk"
+include: "rules/report.smk"
 
 
 rule all:

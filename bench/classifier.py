@@ -32,6 +32,7 @@ from sandbox.classifier import model as classifier  # noqa: E402
 from sandbox.classifier.quality import auc  # noqa: E402
 from sandbox.io.jsonl import iter_jsonl  # noqa: E402
 from sandbox.stats.intervals import wilson_interval  # noqa: E402
+from sandbox.workflow.variants import feedback_variant  # noqa: E402
 
 SETTINGS = [(classifier.HASHED_LR, 0.0), (classifier.HASHED_LR, 0.5), (classifier.FASTTEXT, 0.0),
             (classifier.FASTTEXT, 0.5)]
@@ -57,12 +58,12 @@ def versus(run: Path, proxy: str, method: str) -> None:
     from sandbox.stats.bootstrap import aligned, paired_comparison
     from sandbox.summary.verdict import scores_of
 
-    names = ["feedback_classifier", f"feedback_{method}"]
+    names = [feedback_variant("classifier"), feedback_variant(method)]
     evaluations = {name: json.loads((run / f"eval/{proxy}/{name}.json").read_text()) for name in names}
     scores = aligned({name: scores_of(evaluation) for name, evaluation in evaluations.items()})
     comparison = paired_comparison(*names, scores, 0.95, proxy)
     low, high = comparison["relative_ci_percent"]
-    print(f"{proxy}: feedback_classifier vs feedback_{method}: "
+    print(f"{proxy}: {names[0]} vs {names[1]}: "
           f"{comparison['relative_percent']:+.2f} % test bpb, "
           f"95 % CI [{low:+.2f}, {high:+.2f}], significant: {comparison['significant']}")
 

@@ -1,6 +1,23 @@
 # The quality classifier: the trusted sample against the raw pool, cross-fitted over feedback.folds
 # (sandbox/classifier/model.py). Its fold models are the `classifier` feedback filter's model
 # (feedback_recipe) and the data evaluator's (quality_scores: every variant's mean score).
+from sandbox.workflow.variants import is_raw
+
+CLASSIFIER = config["classifier"]
+CLASSIFIER_DIR = f"{OUT}/feedback/classifier"
+# The classifier's fold models: the suffix names the backend (sandbox/classifier/model.py).
+CLASSIFIER_MODELS = [
+    f"{CLASSIFIER_DIR}/fold{k}{'.npz' if CLASSIFIER['backend'] == 'hashed_lr' else '.bin'}"
+    for k in range(FEEDBACK["folds"])
+]
+# The data evaluator scores every variant with the classifier, which needs the trusted sample.
+QUALITY_SCORED = CLASSIFIER["evaluate"] and bool(FEEDBACK_REFERENCE)
+if CLASSIFIER["evaluate"] and not FEEDBACK_REFERENCE:
+    logger.warning(
+        "classifier: no trusted sample, so the data table's quality scores are skipped (the quality "
+        "classifier learns trusted documents against the pool). Fix: set trusted_path (or "
+        "feedback.reference_path) to a few hundred clean documents, or classifier.evaluate: false."
+    )
 
 
 rule feedback_classifier:
@@ -52,7 +69,7 @@ rule quality_scores:
     params:
         # how well the classifier alone separates noise from clean, where the pool carries tags
         separation=lambda wildcards: (
-            "--separation" if wildcards.variant == "raw" else ""
+            "--separation" if is_raw(wildcards.variant) else ""
         ),
         keep_fraction=FEEDBACK["keep_fraction"],
         confidence=config["compare"]["confidence"],

@@ -1,3 +1,18 @@
+# A reference file the user gave, checked against the eval set by prepare_input (the trusted
+# sample's halves are disjoint by construction, the demo's speeches by design).
+USER_REFERENCE = (
+    [FEEDBACK_REFERENCE]
+    if FEEDBACK_REFERENCE
+    and EVAL_SOURCE != "trusted"
+    and FEEDBACK_REFERENCE != DEMO_REFERENCE
+    else []
+)
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/data.smk"
+
+
 rule prepare_demo:
     input:
         # The recipe check (every op's resources included) runs before any job touches data;

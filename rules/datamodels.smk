@@ -1,3 +1,32 @@
+from sandbox.workflow.variants import feedback_method, is_feedback
+
+DM = config["datamodels"]
+# One folder per grouping, so switching between ops and a metadata field recomputes neither.
+DM_DIR = f"{OUT}/datamodels/{DM['group_by']}"
+DM_RECIPE = f"{OUT}/recipes/{DM['recipe']}.yaml"
+# A feedback variant's recipe makes its model filter one of the operator groups; the raw analysis has
+# no stat for that filter, so the pool is analysed under that recipe (rule analyze_feedback).
+DM_ANALYSIS = (
+    f"{OUT}/analysis/{DM['recipe']}"
+    if is_feedback(DM["recipe"])
+    else f"{OUT}/analysis/raw"
+)
+if (
+    DM["group_by"] == "ops"
+    and is_feedback(DM["recipe"])
+    and feedback_method(DM["recipe"]) not in FEEDBACK_METHODS
+):
+    raise WorkflowError(
+        f"datamodels.recipe: {DM['recipe']} is not a feedback variant of this run (feedback.methods: "
+        f"{FEEDBACK_METHODS}; one that needs a trusted sample is skipped without one). Fix: add "
+        f"{feedback_method(DM['recipe'])} to feedback.methods, or choose recipe or k_sigma."
+    )
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/datamodels.smk"
+
+
 rule datamodels:
     input:
         f"{DM_DIR}/summary.json",

@@ -1,6 +1,47 @@
 # Downstream tasks (lm-evaluation-harness): every trained model of ngram, gpt and hf scored on each
 # task's items, offline (config `tasks:`; sandbox/downstream/tasks.py, sandbox/downstream/harness.py). Each job is one task,
 # proxy, variant and seed, so adding a task runs only its own jobs (and the summaries they feed).
+from sandbox.downstream.tasks import (
+    DEMO_TASK,
+    DEMO_TASK_SETTINGS,
+    HARNESS_MODELS,
+    require_data,
+    resolve_tasks,
+)
+
+# A task whose data file is not on disk stops the run here, naming the task and the file (checked
+# before the DAG: a missing input of a finished run's summary would not say why).
+try:
+    TASK_SPECS = resolve_tasks(config["tasks"], Path(config["tasks_path"]))
+    require_data(TASK_SPECS)
+except InputError as error:
+    raise WorkflowError(str(error)) from None
+TASKS = list(TASK_SPECS)
+# a config entry (name or YAML path) per task name, as downstream.py takes it
+TASK_ENTRIES = dict(zip(TASKS, config["tasks"]))
+# the proxies whose trained models lm-eval can load (sandbox.downstream.harness): `command` keeps none it knows
+DOWNSTREAM_PROXIES = [proxy for proxy in PROXIES if proxy in HARNESS_MODELS]
+if TASKS and len(DOWNSTREAM_PROXIES) < len(PROXIES):
+    logger.warning(
+        f"tasks: {', '.join(set(PROXIES) - set(DOWNSTREAM_PROXIES))} keeps no model file the downstream "
+        f"tasks can load, so only {', '.join(DOWNSTREAM_PROXIES) or 'no proxy'} is scored on them."
+    )
+if USES_DEMO and DEMO_TASK in TASKS:
+    changed = {
+        key: config["demo"].get(key)
+        for key, value in DEMO_TASK_SETTINGS.items()
+        if config["demo"].get(key) != value
+    }
+    if changed:
+        logger.warning(
+            f"tasks: {DEMO_TASK} was built from paragraphs of the demo's eval speeches under the default "
+            f"demo settings ({DEMO_TASK_SETTINGS}); with {changed} the split of the speeches differs, so "
+            "some of its paragraphs may be in this pool. Keep those demo settings to measure it cleanly."
+        )
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/downstream.smk"
 
 
 # train_ngram keeps no model: this counts the same documents again and checks that the model

@@ -1,3 +1,15 @@
+import json
+import snakemake
+
+# mark_summary_stale: the Snakefile's onerror marks a summary whose sources are gone (summary_sources).
+from sandbox.workflow.stale import mark_summary_stale
+from sandbox.workflow.variants import K_SIGMA, is_processed
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/evaluate.smk"
+
+
 rule data_metrics:
     input:
         pool=f"{OUT}/data/pool.jsonl",
@@ -70,7 +82,7 @@ rule summarize:
             f"{OUT}/eval/{{proxy}}/{{variant}}.json", proxy=PROXIES, variant=VARIANTS
         ),
         thresholds=(
-            [f"{OUT}/recipes/k_sigma_thresholds.tsv"] if "k_sigma" in VARIANTS else []
+            [f"{OUT}/recipes/k_sigma_thresholds.tsv"] if K_SIGMA in VARIANTS else []
         ),
         near_threshold=expand(
             f"{OUT}/processed/{{processed}}/near_threshold.json", processed=PROCESSED

@@ -1,3 +1,7 @@
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/feedback.smk"
+
+
 # Cross-fitting: fold k's pool LM learns the pool minus fold k and scores only fold k (sandbox/feedback/crossfit.py).
 rule feedback_folds:
     input:

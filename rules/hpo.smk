@@ -1,3 +1,32 @@
+from sandbox.workflow.variants import feedback_method, is_feedback
+
+HPO = f"{OUT}/hpo"
+STUDY = f"{HPO}/study.journal"
+HPO_BASE = config["hpo"]["base"]
+HPO_BASE_RECIPE = f"{OUT}/recipes/{HPO_BASE}.yaml"
+# The raw analysis has no stats for a feedback filter, so a feedback base is analysed on its own
+# for the trials' mask path; recipe and k_sigma share the raw analysis (same ops).
+HPO_FEEDBACK_BASE = is_feedback(HPO_BASE)
+HPO_ANALYSIS = f"{HPO}/analysis" if HPO_FEEDBACK_BASE else f"{OUT}/analysis/raw"
+HPO_ANALYZED_RECIPE = (
+    HPO_BASE_RECIPE if HPO_FEEDBACK_BASE else f"{OUT}/recipes/recipe.yaml"
+)
+if (
+    HPO_FEEDBACK_BASE
+    and feedback_method(HPO_BASE) in NEEDS_REFERENCE
+    and not FEEDBACK_REFERENCE
+):
+    raise WorkflowError(
+        f"hpo.base: {HPO_BASE} scores documents against a model of a reference sample, and "
+        "feedback.reference_path is empty. Fix: set feedback.reference_path to a JSONL of clean "
+        "documents, or choose hpo.base: feedback_self_loss, recipe or k_sigma."
+    )
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/hpo.smk"
+
+
 rule hpo:
     input:
         f"{HPO}/summary.json",

@@ -1,6 +1,25 @@
 # The scale ladder (`snakemake ladder`): every variant at several scales per proxy, each an ordinary job
 # through the proxies' contract (heldout.jsonl, train_meta.json) in ladder/models/<proxy>/<scale>/; x1 at
 # a proxy's own size is the main run's models (models/<proxy>/), which these rules never retrain.
+import json
+from sandbox.ladder import config as ladder_config
+
+LADDER = f"{OUT}/ladder"
+LADDER_CONFIG = config["ladder"]
+try:
+    ladder_config.check_ladder(config)
+except InputError as error:
+    raise WorkflowError(str(error)) from None
+LADDER_PROXIES = ladder_config.ladder_proxies(config)
+LADDER_SCALES = ladder_config.all_scales(config)
+LADDER_TARGET = ladder_config.target_scale(config)
+LADDER_VARIANTS = [v for v in (LADDER_CONFIG["variants"] or VARIANTS) if v in VARIANTS]
+LADDER_SEEDS = LADDER_CONFIG["seeds"] or SEEDS
+LADDER_SUMMARY = f"{LADDER}/summary.json"
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/ladder.smk"
 
 
 use rule train_ngram as ladder_train_ngram with:

@@ -4,6 +4,13 @@
 # are spelled once, here.
 
 
+HF = config["hf"]
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/proxies.smk"
+
+
 rule train_gpt:
     input:
         data=training_data,

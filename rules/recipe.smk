@@ -1,3 +1,13 @@
+from sandbox.workflow.variants import RAW
+
+# The analyses `all` asks for: the raw pool and each configured recipe variant after processing.
+ANALYZED_STAGES = [RAW] + PROCESSED
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/recipe.smk"
+
+
 rule check_recipe:
     input:
         recipe=config["recipe"],

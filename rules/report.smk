@@ -1,5 +1,10 @@
 # The HTML report: `snakemake --report report.html` after a run. Each rule draws one figure (or the
 # verdict page) from files the run already made; report() gives it a caption and a category.
+REPORT = f"{OUT}/report"
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/report.smk"
 
 
 rule report_verdict:

@@ -16,13 +16,14 @@ from sandbox.hpo.sweep_check import check_dict_arguments, int_arguments
 from sandbox.io.cli import run_main
 from sandbox.recipe.dj import forbid_runtime_installs, register_custom_operators
 from sandbox.recipe.recipe_file import load_recipe, op_names
+from sandbox.workflow.variants import RECIPE
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sweep", required=True, type=Path)
     parser.add_argument("--recipe", required=True, type=Path)
-    parser.add_argument("--base", default="recipe", help="hpo.base: the recipe the sweep's parameters set")
+    parser.add_argument("--base", default=RECIPE, help="hpo.base: the recipe the sweep's parameters set")
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
 

@@ -18,7 +18,7 @@ from typing import Any
 from sandbox.data.eval_set import TEST, VALIDATION, read_split_labels
 from sandbox.io.cli import run_main
 from sandbox.stats.bootstrap import Scores, paired_comparison, read_scores
-from sandbox.workflow.variants import REFERENCES
+from sandbox.workflow.variants import REFERENCES, trial_number
 
 # The proxies' output contract: models/<proxy>/<variant>/seed<N>/heldout.jsonl
 SCORE_PATH = re.compile(r"models/(?P<proxy>\w+)/(?P<variant>\w+)/seed(?P<seed>\d+)/heldout\.jsonl$")
@@ -80,8 +80,8 @@ def main() -> None:
     by_proxy = {proxy: confirm_proxy(proxy, by_variant, labels, args)
                 for proxy, by_variant in grouped.items()}
     trials = []
-    for variant in sorted(by_proxy.get(args.proxy, {}), key=lambda name: int(name.removeprefix("trial"))):
-        number = int(variant.removeprefix("trial"))
+    for variant in sorted(by_proxy.get(args.proxy, {}), key=trial_number):
+        number = trial_number(variant)
         trials.append({"trial": number, "params": searched[number]["params"],
                        "search_value": searched[number]["value"],
                        "proxies": {proxy: results[variant] for proxy, results in by_proxy.items()}})

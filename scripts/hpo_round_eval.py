@@ -31,6 +31,7 @@ from sandbox.proxies.ngram import heldout_nll_bits
 from sandbox.recipe.dj import forbid_runtime_installs, job_scratch, register_custom_operators, run_executor
 from sandbox.recipe.masks import StatsCache, apply_ops, choose_path, read_stats_cache
 from sandbox.recipe.recipe_file import load_recipe
+from sandbox.workflow.variants import trial_variant
 
 
 def parse_args() -> argparse.Namespace:
@@ -110,7 +111,7 @@ def main() -> None:
         started = time.perf_counter()
         kept, path = kept_rows(recipe_path, analyzed, cache, args.pool, args.np, args.out.parent,
                                f".dj-{args.out.name}-")
-        evaluation: dict[str, Any] = {"variant": f"trial{trial}", "path": path, "pool_docs": len(pool),
+        evaluation: dict[str, Any] = {"variant": trial_variant(trial), "path": path, "pool_docs": len(pool),
                                       "docs": len(kept), "kept_fraction": len(kept) / len(pool)}
         if tagged:
             evaluation["noise_removal"] = noise_removal(origins, set(origins) - set(kept))

@@ -19,6 +19,7 @@ from typing import Any
 from sandbox.hpo.study import open_study, tell
 from sandbox.hpo.sweep import trial_metric
 from sandbox.io.cli import run_main
+from sandbox.workflow.variants import trial_variant
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,8 +44,9 @@ def parse_args() -> argparse.Namespace:
 
 def trial_seconds(benchmarks: Path, trial: int) -> float:
     """Wall seconds the trial's jobs took (process, train), from Snakemake's benchmark files."""
-    files = [benchmarks / "process" / f"trial{trial}.tsv",
-             *sorted(benchmarks.glob(f"train_*/trial{trial}_seed*.tsv"))]
+    variant = trial_variant(trial)
+    files = [benchmarks / "process" / f"{variant}.tsv",
+             *sorted(benchmarks.glob(f"train_*/{variant}_seed*.tsv"))]
     seconds = 0.0
     for path in files:
         if path.exists():
@@ -73,9 +75,9 @@ def log_to_wandb(args: argparse.Namespace, sweep: dict[str, Any], record: dict[s
     os.environ.setdefault("WANDB_MODE", "offline")
     os.environ.setdefault("WANDB_SILENT", "true")
     run = wandb.init(dir=str(args.wandb_dir), project=args.wandb_project, group=f"sweep-{sweep['name']}",
-                     name=f"{sweep['name']}-trial{record['trial']}", job_type="hpo-trial",
+                     name=f"{sweep['name']}-{trial_variant(record['trial'])}", job_type="hpo-trial",
                      config={"params": record["params"], "sweep": sweep, "trial": record["trial"],
-                             "variant": f"trial{record['trial']}"},
+                             "variant": trial_variant(record['trial'])},
                      settings=wandb.Settings(x_disable_stats=True))
     run.summary[sweep["metric"]] = record["value"]
     run.finish()

@@ -22,6 +22,7 @@ from typing import Any
 from sandbox.io.jsonl import InputError
 from sandbox.proxies.registry import REGISTRY
 from sandbox.recipe.recipe_file import read_yaml
+from sandbox.workflow.variants import RECIPE
 
 METHODS = ("random", "grid", "bayes")
 # W&B's distributions and the keys each may carry besides `distribution` (its sweep schema,
@@ -433,4 +434,4 @@ def trial_metric(evaluation: dict[str, Any], metric: str) -> float:
 def study_name(sweep_name: str, base: str) -> str:
     """The Optuna study of a sweep over a base recipe: trials sampled over another base recipe
     (hpo.base) live in a study of their own in the same journal, never mixed with these."""
-    return sweep_name if base == "recipe" else f"{sweep_name}@{base}"
+    return sweep_name if base == RECIPE else f"{sweep_name}@{base}"

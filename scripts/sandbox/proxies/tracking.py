@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.proxies.contract import plain_config
+from sandbox.workflow.variants import is_trial, trial_number
 
 
 class Tracker:
@@ -46,8 +47,8 @@ def start_wandb(args: argparse.Namespace, proxy: str) -> Any:
     args.wandb_dir.mkdir(parents=True, exist_ok=True)
     config = {**plain_config(args), "proxy": proxy}
     # an HPO trial's models carry its number, linking them to the trial's own run (hpo_tell.py)
-    if args.variant and args.variant.startswith("trial"):
-        config["trial"] = int(args.variant.removeprefix("trial"))
+    if args.variant and is_trial(args.variant):
+        config["trial"] = trial_number(args.variant)
     run = wandb.init(
         dir=str(args.wandb_dir),
         project=args.wandb_project,

@@ -22,6 +22,7 @@ from sandbox.summary.tables import (
     proxy_title,
     verdict_table,
 )
+from sandbox.workflow.variants import feedback_variant
 
 DATAMODEL_ROWS = 10
 
@@ -119,7 +120,7 @@ def feedback_markdown(feedback: dict[str, dict[str, Any]]) -> list[str]:
         cost = entry.get("cost") or {}
         bounds = ", ".join(f"{name} {value:.4g}" for name, value in entry["thresholds"].items())
         kept = entry["kept_fraction_by_this_filter_alone"]
-        rows.append([f"feedback_{method}", entry["op"], bounds, f"{kept:.3f}", fmt(cost.get("models")),
+        rows.append([feedback_variant(method), entry["op"], bounds, f"{kept:.3f}", fmt(cost.get("models")),
                      seconds(cost.get("train_seconds")), seconds(cost.get("score_pool_seconds"))])
     pool_docs = next(iter(feedback.values()))["pool_docs"]
     return ["", "## Model feedback: filters and their cost", "",

@@ -1,19 +1,92 @@
-"""The variants every verdict is measured against, by name: the one place these names are spelled.
+"""The variants every verdict is measured against, by name, and what kind each variant is: the one
+place a variant's kind is decided. The rules, the scripts and the Snakefile call these functions
+instead of testing names (rules' file patterns such as recipes/feedback_{method}.yaml follow them).
 
 raw is the pool as it came; k_sigma is the sandbox's own suggestion (the recipe with thresholds refined
 from the raw stats); oracle is the pool's clean documents only, the best a cleaning could do. raw and
 k_sigma are references (each variant is compared with them); oracle is the ceiling of the gain.
+
+Besides the configured variants (raw, recipe, k_sigma, oracle), a run makes feedback_<method> (the
+recipe plus a model-feedback filter, rules/feedback.smk) and trial<N> (HPO trial N's recipe,
+rules/hpo.smk). Imported by Snakemake at DAG time: standard library only.
 """
 
 from __future__ import annotations
 
 RAW = "raw"
+RECIPE = "recipe"
 K_SIGMA = "k_sigma"
 ORACLE = "oracle"
 # What every variant is compared with, in the order the tables and figures show them.
 REFERENCES = (RAW, K_SIGMA)
+# The recipe as given and its k-sigma refinement: the processed variants a config lists, each
+# analysed once more after processing (the analysis stages besides raw).
+RECIPE_VARIANTS = (RECIPE, K_SIGMA)
+
+_FEEDBACK = "feedback_"
+_TRIAL = "trial"
+
+# Wildcard constraints (rules/common.smk): every variant, those Data-Juicer processes, the analysed stages.
+VARIANT_PATTERN = rf"{RAW}|{RECIPE}|{K_SIGMA}|{ORACLE}|{_TRIAL}\d+|{_FEEDBACK}[a-z_]+"
+PROCESSED_PATTERN = rf"{RECIPE}|{K_SIGMA}|{_TRIAL}\d+|{_FEEDBACK}[a-z_]+"
+STAGE_PATTERN = f"{RAW}|{RECIPE}|{K_SIGMA}"
 
 
 def comparison_key(variant: str, reference: str) -> str:
     """The key of a comparison in summary.json, e.g. 'recipe_vs_raw'."""
     return f"{variant}_vs_{reference}"
+
+
+def is_raw(variant: str) -> bool:
+    """The pool as it came (also the analysis stage of the unprocessed pool)."""
+    return variant == RAW
+
+
+def is_oracle(variant: str) -> bool:
+    """The pool's clean-tagged documents only (data/oracle.jsonl), not a recipe's output."""
+    return variant == ORACLE
+
+
+def is_recipe_variant(variant: str) -> bool:
+    """The recipe as given or its k-sigma refinement (RECIPE_VARIANTS)."""
+    return variant in RECIPE_VARIANTS
+
+
+def is_feedback(variant: str) -> bool:
+    """A model-feedback variant, feedback_<method>: the base recipe plus the method's filter."""
+    return variant.startswith(_FEEDBACK)
+
+
+def feedback_variant(method: str) -> str:
+    """The variant of a feedback method, e.g. 'feedback_self_loss' for self_loss."""
+    return f"{_FEEDBACK}{method}"
+
+
+def feedback_method(variant: str) -> str:
+    """The feedback method of a feedback variant, e.g. 'self_loss' for feedback_self_loss."""
+    if not is_feedback(variant):
+        raise ValueError(f"{variant}: not a feedback variant ({_FEEDBACK}<method>)")
+    return variant.removeprefix(_FEEDBACK)
+
+
+def is_trial(variant: str) -> bool:
+    """An HPO trial's variant, trial<N>: its data and models are the search's (hpo.seeds)."""
+    return variant.startswith(_TRIAL)
+
+
+def trial_variant(number: int) -> str:
+    """The variant of HPO trial number, e.g. 'trial3' for 3."""
+    return f"{_TRIAL}{number}"
+
+
+def trial_number(variant: str) -> int:
+    """The trial number of an HPO trial's variant, e.g. 3 for trial3."""
+    if not is_trial(variant):
+        raise ValueError(f"{variant}: not an HPO trial variant ({_TRIAL}<N>)")
+    return int(variant.removeprefix(_TRIAL))
+
+
+def is_processed(variant: str) -> bool:
+    """Variants made by Data-Juicer's executor from a recipe (HPO trials and feedback variants
+    included): they have processed/<variant>/ and its removed documents; raw and oracle do not."""
+    return is_recipe_variant(variant) or is_trial(variant) or is_feedback(variant)
