@@ -111,7 +111,7 @@ class ToyTrainer(Trainer):
         self.bits = json.loads(Path(path).read_text())
 '''
 
-# ... and one rule (its ladder twin is the ladder's `use rule` of it)
+# ... and one rule
 TOY_RULE = '''
 
 rule train_toy:
@@ -135,7 +135,10 @@ rule train_toy:
     shell:
         "python scripts/train.py toy --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
         " --heldout-out {output.heldout} --seed {wildcards.seed} --budget-bytes {params.budget} > {log} 2>&1"
+'''
 
+# (its twin on the scale ladder, in rules/ladder.smk: the same rule with the ladder's outputs and budget)
+TOY_LADDER_RULE = '''
 
 use rule train_toy as ladder_train_toy with:
     output:
@@ -168,6 +171,8 @@ def test_a_fifth_proxy_is_one_trainer_module_and_one_rule(tmp_path: Path) -> Non
     (workdir / "scripts/sandbox/proxies/train_toy.py").write_text(TOY_TRAINER)
     with (workdir / "rules/proxies.smk").open("a") as rules:
         rules.write(TOY_RULE)
+    with (workdir / "rules/ladder.smk").open("a") as rules:
+        rules.write(TOY_LADDER_RULE)
     toy_task(workdir, 12)
     ladder = {"proxies": ["toy"], "toy": {"multipliers": [0.5, 1]}}
     overrides = {"variants": ["raw", "oracle"], "proxies": ["ngram", "toy"], "tasks": ["toy_task"],
