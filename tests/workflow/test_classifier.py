@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import BIN, REPO
 from sandbox.classifier import model as classifier
 from sandbox.data.eval_set import normalized
 from sandbox.demo.corpus import build_demo_with_reference
 from sandbox.feedback.crossfit import fold_of
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 OPS_FILE = REPO / "scripts/sandbox/dj_ops/quality_classifier.py"
 # the package first: the op file imports it (as feedback_recipe.py writes every recipe)
 OPS_PATHS = [str(REPO / "scripts/sandbox"), str(OPS_FILE)]

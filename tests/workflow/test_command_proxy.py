@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
+from conftest import REPO, TINY_CONFIG, planned_jobs, snakemake, write_config
 from sandbox.demo.corpus import build_demo
 from sandbox.io.jsonl import write_jsonl
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = ("python scripts/examples/bigram_proxy.py --train {train} --eval {eval} --out-dir {out_dir} "
            "--seed {seed} --budget-bytes {budget_bytes}")
 
