@@ -1,6 +1,7 @@
 """The `hf` proxy: any causal LM of transformers from a local folder (tiny GPT-2 and LLaMA configs
-built here), loaded through transformers or ModelScope, trained on the shared byte budget and
-scored over every byte of every held-out document."""
+built here), loaded through transformers or ModelScope, trained by train_hf.py on the shared byte
+budget and scored over every byte of every held-out document, and added to the tiny run.
+Its windows and scores in process are in unit/test_hf_scoring.py."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import torch
 from conftest import REPO, TINY_CONFIG, planned_jobs, snakemake, write_config
 from sandbox.demo.corpus import build_demo
 from sandbox.io.jsonl import write_jsonl
-from sandbox.proxies.hf import load_codec, load_model, score_documents, windows
+from sandbox.proxies.hf import load_codec, load_model, score_documents
+from test_hf_scoring import gpt2_folder
 
 TINY_LLAMA = REPO / "config" / "hf" / "tiny-llama"
 
@@ -30,19 +32,6 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
-def gpt2_folder(folder: Path, vocab_size: int = 257, with_weights: bool = False) -> Path:
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    config = GPT2Config(vocab_size=vocab_size, n_positions=64, n_embd=32, n_layer=2, n_head=2,
-                        bos_token_id=256, eos_token_id=256)
-    if with_weights:
-        torch.manual_seed(7)
-        GPT2LMHeadModel(config).save_pretrained(folder)
-    else:
-        config.save_pretrained(folder)
-    return folder
-
-
 def train_hf(data: dict[str, Path], out_dir: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(REPO / "scripts/train_hf.py"), "--train", str(data["train"]), "--eval",
@@ -50,30 +39,6 @@ def train_hf(data: dict[str, Path], out_dir: Path, *extra: str) -> subprocess.Co
          "--out-dir", str(out_dir), "--heldout-out", str(out_dir / "heldout.jsonl"), "--seed", "1",
          "--budget-bytes", "20000", "--seq-len", "32", "--batch-size", "8", *extra],
         cwd=REPO, capture_output=True, text=True)
-
-
-def test_windows_make_every_id_after_the_first_a_target_once() -> None:
-    ids = list(range(11))
-    chunks = windows(ids, 4)
-    assert chunks == [[0, 1, 2, 3, 4], [4, 5, 6, 7, 8], [8, 9, 10]]
-    assert [target for chunk in chunks for target in chunk[1:]] == ids[1:]
-    assert windows([5], 4) == [] and windows([], 4) == []
-
-
-def test_scores_equal_the_models_own_log_likelihood_of_every_byte(tmp_path: Path) -> None:
-    folder = gpt2_folder(tmp_path / "gpt2", with_weights=True)
-    model = load_model(folder, "pretrained", "transformers", seed=0)
-    codec = load_codec(folder, "transformers", model)
-    documents = [b"the cat sat", "caf\u00e9 au lait".encode(), b"x"]
-    scores = score_documents(model, codec, documents, seq_len=32, batch_size=2, device=torch.device("cpu"))
-    for data, (bits, n_bytes) in zip(documents, scores):
-        ids = torch.tensor([[256, *data]])
-        with torch.no_grad():
-            log_probs = torch.log_softmax(model(input_ids=ids).logits[0, :-1].double(), dim=-1)
-        expected = (-log_probs[torch.arange(len(data)), ids[0, 1:]].sum().item()
-                    / torch.log(torch.tensor(2.0)).item())
-        assert n_bytes == len(data)
-        assert bits == pytest.approx(expected, rel=1e-4)
 
 
 def test_the_shipped_llama_trains_on_the_budget_and_scores_every_eval_byte(data: dict[str, Path],

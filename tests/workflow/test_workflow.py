@@ -345,19 +345,6 @@ def test_every_path_removes_and_attributes_like_data_juicers_tracer(tiny_run: Pa
                                     / "masks")}) > 1, "the tiny k_sigma recipe should remove by several ops"
 
 
-def test_filter_decisions_explain_removals_only_when_filters_come_first() -> None:
-    from data_juicer.ops.load import load_ops
-
-    from sandbox.recipe.removals import filters_come_first
-
-    def ops(*names: str) -> list:
-        return load_ops([{name: {}} for name in names])
-
-    assert filters_come_first(ops("text_length_filter", "words_num_filter", "document_deduplicator"))
-    assert not filters_come_first(ops("text_length_filter", "document_deduplicator", "words_num_filter"))
-    assert not filters_come_first(ops("topk_specified_field_selector", "text_length_filter"))
-
-
 def test_a_failed_rerun_marks_the_summary_stale_until_a_complete_run(tiny_run: Path, tmp_path: Path) -> None:
     workdir = tmp_path / "copy"
     shutil.copytree(tiny_run, workdir, symlinks=True)
