@@ -3,6 +3,7 @@ torch."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -104,12 +105,42 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The whole workflow run once on the tiny config; later tests read its outputs and plans."""
+    """The whole workflow run once on the tiny config, shared by the session: tests only read its outputs
+    and plans (dry runs). A test that runs jobs there or edits a file takes `tiny_run_copy` instead."""
     workdir = copy_workflow(tmp_path_factory.mktemp("tiny-run"))
     config = write_config(workdir, TINY_CONFIG)
     result = snakemake(workdir, "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-10000:]
     return workdir
+
+
+def copy_run(run: Path, destination: Path) -> Path:
+    """A copy of a finished run that Snakemake sees as the run itself: sources, configs, results and
+    Snakemake's records (.snakemake) with their mtimes (copy2), and the one absolute path the records
+    hold (provenance's --repo param, the run's folder) moved to the copy's, so that nothing reruns there
+    that would not rerun in the run. Every file is copied, none hard-linked: jobs and tests rewrite some
+    files in place (summary.md marked stale, HPO's study journal, edited scripts and configs), which
+    would change the run through a shared inode; the tiny run is about 11 MB, a fraction of a second."""
+    shutil.copytree(run, destination, symlinks=True)
+    old = {json.dumps(str(path))[1:-1] for path in (run, run.resolve())}
+    new = json.dumps(str(destination.resolve()))[1:-1]
+    for record in (destination / ".snakemake" / "metadata").iterdir():
+        text = record.read_text()
+        moved = text
+        for path in old:
+            moved = moved.replace(path, new)
+        if moved != text:
+            kept = record.stat()
+            record.write_text(moved)
+            os.utime(record, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    return destination
+
+
+@pytest.fixture
+def tiny_run_copy(tiny_run: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the finished tiny run, for a test that runs jobs in it or edits its files:
+    what it leaves never reaches `tiny_run` or another test, whatever the order."""
+    return copy_run(tiny_run, tmp_path / "tiny-run")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -5,32 +5,27 @@ unit/test_code_deps.py)."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from conftest import TINY_CONFIG, planned_jobs
 
 CONFIG = "test-config.yaml"
-# Every trigger but params: a copy's own folder is a new --repo param of provenance, which would rerun it.
-TRIGGERS = ["--rerun-triggers", "mtime", "input", "code", "software-env"]
 
 
-def test_an_edited_module_reruns_the_jobs_that_import_it_and_no_others(tiny_run: Path,
-                                                                        tmp_path: Path) -> None:
-    workdir = tmp_path / "copy"
-    shutil.copytree(tiny_run, workdir, symlinks=True)  # mtimes kept, like the run left them
+def test_an_edited_module_reruns_the_jobs_that_import_it_and_no_others(tiny_run_copy: Path) -> None:
+    workdir = tiny_run_copy  # mtimes kept, like the run left them
     # a checkout that rewrites every file unchanged (newer mtimes): Snakemake compares the checksums
     for path in (workdir / "scripts").rglob("*.py"):
         os.utime(path)
-    assert planned_jobs(workdir, "--configfile", CONFIG, *TRIGGERS) == {}
+    assert planned_jobs(workdir, "--configfile", CONFIG) == {}
     # a module only Snakemake imports (the onerror handler's)
     stale = workdir / "scripts/sandbox/workflow/stale.py"
     stale.write_text(stale.read_text() + "\n# an edit\n")
-    assert planned_jobs(workdir, "--configfile", CONFIG, *TRIGGERS) == {}
+    assert planned_jobs(workdir, "--configfile", CONFIG) == {}
 
     k_sigma = workdir / "scripts/sandbox/recipe/k_sigma.py"
     k_sigma.write_text(k_sigma.read_text() + "\n# a fix\n")
-    jobs = planned_jobs(workdir, "--configfile", CONFIG, *TRIGGERS)
+    jobs = planned_jobs(workdir, "--configfile", CONFIG)
     seeds = len(TINY_CONFIG["seeds"])
     assert jobs["refine_k_sigma"] == 1
     # what follows from the k_sigma recipe: its data, analysis, models, scores, summary and report

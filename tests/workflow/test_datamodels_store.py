@@ -1,4 +1,4 @@
-"""The datamodels' store through Snakemake's own plan, in the tiny run: it resumes after a
+"""The datamodels' store through Snakemake's own plan, on a copy of the tiny run: it resumes after a
 killed run, extends when models are raised, and feeds the main summary (the fits themselves are checked
 in process in unit/test_datamodels.py)."""
 
@@ -17,13 +17,14 @@ from sandbox.datamodels.subsets import read_store
 TINY_DATAMODELS = TINY_CONFIG["datamodels"]
 
 
-def test_store_resumes_and_extends_through_snakemakes_plan(tiny_run: Path) -> None:
-    config = write_config(tiny_run, {**TINY_CONFIG, "datamodels": TINY_DATAMODELS}, name="dm-config.yaml")
-    result = snakemake(tiny_run, "datamodels", "--cores", "2", "--configfile", str(config))
+def test_store_resumes_and_extends_through_snakemakes_plan(tiny_run_copy: Path) -> None:
+    config = write_config(tiny_run_copy, {**TINY_CONFIG, "datamodels": TINY_DATAMODELS},
+                          name="dm-config.yaml")
+    result = snakemake(tiny_run_copy, "datamodels", "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    folder = tiny_run / "results/tiny/datamodels/ops"
+    folder = tiny_run_copy / "results/tiny/datamodels/ops"
     store = read_store(folder / "store")
-    recipe_ops = yaml.safe_load((tiny_run / "results/tiny/recipes/k_sigma.yaml").read_text())["process"]
+    recipe_ops = yaml.safe_load((tiny_run_copy / "results/tiny/recipes/k_sigma.yaml").read_text())["process"]
     assert store.masks.shape == (8, len(recipe_ops)) and store.margins.shape[0] == 8
     assert np.isfinite(store.bpb).all() and len({float(value) for value in store.bpb}) > 1
     first_masks, first_bpb = np.array(store.masks), np.array(store.bpb)
@@ -32,17 +33,17 @@ def test_store_resumes_and_extends_through_snakemakes_plan(tiny_run: Path) -> No
 
     # Nothing to do on a rerun. A run killed after the first chunk (the second chunk, the store and
     # the fit missing) resumes with the second chunk alone, then the store and fit.
-    assert planned_jobs(tiny_run, "datamodels", "--configfile", str(config)) == {}
+    assert planned_jobs(tiny_run_copy, "datamodels", "--configfile", str(config)) == {}
     for lost in ("chunks/4-8.npz", "store/index.json", "summary.json"):
         (folder / lost).unlink()
-    assert planned_jobs(tiny_run, "datamodels", "--configfile", str(config)) == {
+    assert planned_jobs(tiny_run_copy, "datamodels", "--configfile", str(config)) == {
         "datamodels_train": 1, "datamodels_store": 1, "datamodels_fit": 1, "datamodels": 1}
 
     # Raising models to 12 trains only models 8-11 (and redoes the lost chunk); the first 8 stay as they were.
-    more = write_config(tiny_run, {**TINY_CONFIG, "datamodels": {**TINY_DATAMODELS, "models": 12}},
+    more = write_config(tiny_run_copy, {**TINY_CONFIG, "datamodels": {**TINY_DATAMODELS, "models": 12}},
                         name="dm-config-12.yaml")
-    assert planned_jobs(tiny_run, "datamodels", "--configfile", str(more))["datamodels_train"] == 2
-    result = snakemake(tiny_run, "datamodels", "--cores", "2", "--configfile", str(more))
+    assert planned_jobs(tiny_run_copy, "datamodels", "--configfile", str(more))["datamodels_train"] == 2
+    result = snakemake(tiny_run_copy, "datamodels", "--cores", "2", "--configfile", str(more))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     extended = read_store(folder / "store")
     assert extended.masks.shape[0] == 12
@@ -51,12 +52,12 @@ def test_store_resumes_and_extends_through_snakemakes_plan(tiny_run: Path) -> No
 
     # The main summary reports the datamodels (in_summary); back at 8 models, the store and fit
     # follow and the summary is rewritten from them.
-    tiny = write_config(tiny_run, TINY_CONFIG)
-    result = snakemake(tiny_run, "--cores", "2", "--configfile", str(tiny))
+    tiny = write_config(tiny_run_copy, TINY_CONFIG)
+    result = snakemake(tiny_run_copy, "--cores", "2", "--configfile", str(tiny))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    main_summary = json.loads((tiny_run / "results/tiny/summary.json").read_text())
+    main_summary = json.loads((tiny_run_copy / "results/tiny/summary.json").read_text())
     assert main_summary["datamodels"]["models"]["total"] == 8
     assert main_summary["datamodels"]["groups"] == json.loads((folder / "summary.json").read_text())["groups"]
-    markdown = (tiny_run / "results/tiny/summary.md").read_text()
+    markdown = (tiny_run_copy / "results/tiny/summary.md").read_text()
     assert "## Which operators matter (linear datamodels)" in markdown
     assert f"| 1 | {main_summary['datamodels']['groups'][0]['group']} |" in markdown

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,14 +15,15 @@ from pathlib import Path
 import pytest
 from lm_eval.api.registry import get_model
 
-from conftest import REPO, TINY_CONFIG, planned_jobs, snakemake, write_config
+from conftest import REPO, TINY_CONFIG, copy_run, planned_jobs, snakemake, write_config
 from sandbox.demo.corpus import build_demo
 from sandbox.downstream.harness import load_task  # registers the sandbox-* models too
 from sandbox.downstream.tasks import resolve_task
 from sandbox.io.jsonl import InputError, write_jsonl
 from test_downstream import LN2, SHIPPED, peaked_gpt
 
-# Every trigger but params: a copy's own folder is a new --repo param of provenance.
+# Every trigger but params: the config in effect is a param of provenance, which every added task
+# would rerun.
 TRIGGERS = ["--rerun-triggers", "mtime", "input", "code", "software-env"]
 
 
@@ -88,8 +88,7 @@ def test_a_task_whose_data_is_not_on_disk_fails_naming_the_task_and_the_file(gpt
 @pytest.fixture(scope="module")
 def finished(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the finished tiny run (mtimes and Snakemake's records kept) with two small tasks."""
-    copy = tmp_path_factory.mktemp("downstream") / "run"
-    shutil.copytree(tiny_run, copy, symlinks=True)
+    copy = copy_run(tiny_run, tmp_path_factory.mktemp("downstream") / "run")
     for name in ("sotu_mini", "sotu_more"):
         mini_task(copy / "config/tasks" / name, name, 40)
     return copy

@@ -147,23 +147,24 @@ def test_cross_fitted_ops_never_score_a_document_with_an_lm_that_learned_it(demo
     assert new_loss == bits_per_byte(lms[fold_of(new, FOLDS)], [new])[0]
 
 
-def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Path, tmp_path: Path) -> None:
+def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run_copy: Path,
+                                                                    tmp_path: Path) -> None:
     from conftest import TINY_CONFIG, snakemake, write_config
 
     # the demo's own reference sample (reference_path left empty)
     methods = ["self_loss", "reference_ppl", "importance"]
-    config = write_config(tiny_run, {**TINY_CONFIG, "feedback": {
+    config = write_config(tiny_run_copy, {**TINY_CONFIG, "feedback": {
         "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
         "keep_fraction": 0.8, "folds": 3}}, name="feedback-config.yaml")
-    out = tiny_run / "results/tiny"
+    out = tiny_run_copy / "results/tiny"
     targets = [f"results/tiny/processed/feedback_{method}/op_counts.json" for method in methods]
     targets.append("results/tiny/eval/ngram/feedback_reference_ppl.json")
-    result = snakemake(tiny_run, *targets, "--cores", "2", "--configfile", str(config))
+    result = snakemake(tiny_run_copy, *targets, "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
 
     for method, op in zip(methods, ["ngram_loss_filter", "ngram_loss_filter", "ngram_importance_filter"]):
         recipe = yaml.safe_load((out / f"recipes/feedback_{method}.yaml").read_text())
-        assert recipe["custom_operator_paths"] == workflow_ops_paths(tiny_run)
+        assert recipe["custom_operator_paths"] == workflow_ops_paths(tiny_run_copy)
         assert next(iter(recipe["process"][-1])) == op
         counts = json.loads((out / f"processed/feedback_{method}/op_counts.json").read_text())
         assert counts["path"] == "executor" and counts["ops"][-1]["op"] == op
@@ -196,8 +197,8 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
         result = subprocess.run([str(BIN / "dj-process"), "--config",
                                  str(out / f"recipes/feedback_{method}.yaml"),
                                  "--dataset_path", str(out / "data/pool.jsonl"), "--export_path", str(export),
-                                 "--np", "2", "--open_monitor", "false"], cwd=tiny_run, capture_output=True,
-                                 text=True)
+                                 "--np", "2", "--open_monitor", "false"], cwd=tiny_run_copy,
+                                capture_output=True, text=True)
         assert result.returncode == 0, result.stderr[-3000:]
         rows = [json.loads(line)["sandbox_row"] for line in export.read_text().splitlines()]
         workflow_rows = [json.loads(line)["sandbox_row"]
@@ -211,18 +212,19 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
     # a user's data without a reference: the methods that need one are skipped with a note
     user_data = tmp_path / "user.jsonl"
     user_data.write_text((out / "demo/pool.jsonl").read_text())
-    no_reference = write_config(tiny_run, {**TINY_CONFIG, "dataset_path": str(user_data), "feedback": {
+    no_reference = write_config(tiny_run_copy, {**TINY_CONFIG, "dataset_path": str(user_data), "feedback": {
         "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
         "keep_fraction": 0.8}}, name="feedback-no-reference.yaml")
-    dry = snakemake(tiny_run, "-n", "--configfile", str(no_reference))
+    dry = snakemake(tiny_run_copy, "-n", "--configfile", str(no_reference))
     assert "no reference_path, so reference_ppl and importance are skipped" in dry.stdout + dry.stderr
     assert "feedback_reference_ppl" not in dry.stdout and "feedback_self_loss" in dry.stdout
 
 
-def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_path(tiny_run: Path) -> None:
+def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_path(
+        tiny_run_copy: Path) -> None:
     from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 
-    out = tiny_run / "results/tiny"
+    out = tiny_run_copy / "results/tiny"
     feedback = {"methods": ["reference_ppl"], "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
                 "keep_fraction": 0.8}
     sweep = {"name": "tiny-feedback", "method": "random",
@@ -230,21 +232,21 @@ def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_pat
              "parameters": {"ngram_loss_filter.max_value": {"min": 0.0, "max": 1.0},  # replaced below
                             "text_length_filter.min_len": {"min": 0, "max": 300}},
              "run_cap": 4, "parallel_trials": 2}
-    sweep_path = tiny_run / "feedback-sweep.yaml"
-    config = write_config(tiny_run, {**TINY_CONFIG, "seeds": [0], "feedback": feedback, "hpo": {
+    sweep_path = tiny_run_copy / "feedback-sweep.yaml"
+    config = write_config(tiny_run_copy, {**TINY_CONFIG, "seeds": [0], "feedback": feedback, "hpo": {
         "sweep": str(sweep_path), "seeds": [0], "sampler_seed": 0, "confirm_top": 1, "batched": True,
         "base": "feedback_reference_ppl"}}, name="feedback-hpo.yaml")
     sweep_path.write_text(yaml.safe_dump(sweep))
-    result = snakemake(tiny_run, "results/tiny/recipes/feedback_reference_ppl.json", "--cores", "2",
+    result = snakemake(tiny_run_copy, "results/tiny/recipes/feedback_reference_ppl.json", "--cores", "2",
                        "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     quantiles = json.loads((out / "recipes/feedback_reference_ppl.json").read_text())["stat"]["quantiles"]
     sweep["parameters"]["ngram_loss_filter.max_value"] = {"min": quantiles["0.25"], "max": quantiles["0.95"]}
     sweep_path.write_text(yaml.safe_dump(sweep))
 
-    first_round = planned_jobs(tiny_run, "hpo", "--configfile", str(config))
+    first_round = planned_jobs(tiny_run_copy, "hpo", "--configfile", str(config))
     assert first_round["hpo_analyze_base"] == 1 and first_round["hpo_round_eval"] == 1
-    result = snakemake(tiny_run, "hpo", "--cores", "2", "--configfile", str(config))
+    result = snakemake(tiny_run_copy, "hpo", "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
 
     hpo = out / "hpo"
@@ -269,4 +271,4 @@ def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_pat
     assert counts["path"] == "mask" and counts["output_docs"] == evaluations[str(confirmed)]["docs"]
     best = yaml.safe_load((hpo / "best_recipe.yaml").read_text())
     assert next(iter(best["process"][-1])) == "ngram_loss_filter"
-    assert best["custom_operator_paths"] == workflow_ops_paths(tiny_run)
+    assert best["custom_operator_paths"] == workflow_ops_paths(tiny_run_copy)

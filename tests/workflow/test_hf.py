@@ -1,11 +1,12 @@
 """The `hf` proxy: any causal LM of transformers from a local folder (tiny GPT-2 and LLaMA configs
 built here), loaded through transformers or ModelScope, trained by train_hf.py on the shared byte
-budget and scored over every byte of every held-out document, and added to the tiny run.
+budget and scored over every byte of every held-out document, and added to a copy of the tiny run.
 Its windows and scores in process are in unit/test_hf_scoring.py."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -114,36 +115,38 @@ def test_a_folder_that_cannot_serve_is_named_with_the_fix(data: dict[str, Path],
     assert "Fix:" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_adding_the_hf_proxy_runs_only_its_jobs(tiny_run: Path) -> None:
+def test_adding_the_hf_proxy_runs_only_its_jobs(tiny_run_copy: Path) -> None:
     hf = {"model": "config/hf/tiny-llama", "init": "scratch", "hub": "transformers", "seq_len": 32,
           "batch_size": 4,
           "lr": 0.003, "warmup_fraction": 0.1, "min_lr_ratio": 0.1, "weight_decay": 0.1, "threads": 1}
-    config = write_config(tiny_run, {**TINY_CONFIG, "proxies": ["ngram", "gpt", "hf"], "hf": hf},
+    config = write_config(tiny_run_copy, {**TINY_CONFIG, "proxies": ["ngram", "gpt", "hf"], "hf": hf},
                           name="hf-config.yaml")
-    jobs = planned_jobs(tiny_run, "--configfile", str(config))
+    jobs = planned_jobs(tiny_run_copy, "--configfile", str(config))
     assert jobs["train_hf"] == 8 and jobs["evaluate"] == 4 and jobs["summarize_proxy"] == 1, jobs
     # the report adds the new proxy's bpb figure and redraws the pages drawn from the summary
     assert set(jobs) <= {"train_hf", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
                          "report_verdict", "plot_bpb"}, jobs
-    result = snakemake(tiny_run, "results/tiny/eval/hf/k_sigma.json", "results/tiny/eval/hf/raw.json",
+    result = snakemake(tiny_run_copy, "results/tiny/eval/hf/k_sigma.json", "results/tiny/eval/hf/raw.json",
                        "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    evaluation = json.loads((tiny_run / "results/tiny/eval/hf/k_sigma.json").read_text())
+    evaluation = json.loads((tiny_run_copy / "results/tiny/eval/hf/k_sigma.json").read_text())
     assert evaluation["proxy"] == "hf" and set(evaluation["heldout_bpb_per_seed"]) == {"0", "1"}
     # the evaluation is each seed's model's own score of the whole eval set, not a number of its own
     for seed, bpb in evaluation["heldout_bpb_per_seed"].items():
-        meta_path = tiny_run / f"results/tiny/models/hf/k_sigma/seed{seed}/train_meta.json"
+        meta_path = tiny_run_copy / f"results/tiny/models/hf/k_sigma/seed{seed}/train_meta.json"
         meta = json.loads(meta_path.read_text())
         assert bpb == pytest.approx(meta["heldout_bpb"], rel=1e-9)
 
-    model_config = tiny_run / "config/hf/tiny-llama/config.json"
-    original = model_config.read_text()
-    model_config.write_text(original.replace('"num_hidden_layers": 3', '"num_hidden_layers": 2'))
+    # the copy's own model config (the repository's and the tiny run's stay as they are); left as it was
+    model_config = tiny_run_copy / "config/hf/tiny-llama/config.json"
+    before, original = model_config.stat(), model_config.read_bytes()
+    model_config.write_bytes(original.replace(b'"num_hidden_layers": 3', b'"num_hidden_layers": 2'))
     try:
         # an edited model config retrains the hf models only
-        rerun = planned_jobs(tiny_run, "--configfile", str(config))
+        rerun = planned_jobs(tiny_run_copy, "--configfile", str(config))
     finally:
-        model_config.write_text(original)
+        model_config.write_bytes(original)
+        os.utime(model_config, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert rerun["train_hf"] == 8, rerun
     assert set(rerun) <= {"train_hf", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
                           "report_verdict", "plot_bpb"}, rerun

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
+from conftest import TINY_CONFIG, copy_run, planned_jobs, snakemake, write_config
 from report_browser import check_report_renders, embedded
 from test_ladder import demo_config
 
@@ -29,8 +28,7 @@ def ladder_config_file(workdir: Path, ladder: dict[str, Any], name: str = "ladde
 @pytest.fixture(scope="module")
 def ladder_run(tiny_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the tiny run (mtimes and Snakemake's metadata kept), where `snakemake ladder` ran."""
-    workdir = tmp_path_factory.mktemp("ladder-run") / "run"
-    shutil.copytree(tiny_run, workdir, symlinks=True)
+    workdir = copy_run(tiny_run, tmp_path_factory.mktemp("ladder-run") / "run")
     config = ladder_config_file(workdir, LADDER)
     jobs = planned_jobs(workdir, "ladder", "--configfile", config)
     seeds = len(TINY_CONFIG["seeds"])
@@ -79,11 +77,11 @@ def test_hf_and_command_climb_the_ladder_too(ladder_run: Path) -> None:
     proxies = "proxies=[ngram,hf,command]"
     jobs = planned_jobs(ladder_run, "ladder", "--configfile", config, "--config", proxies)
     models = VARIANTS * len(TINY_CONFIG["seeds"])
-    # x1 is each proxy's main-run model, planned under its own rule (at most one per variant and seed:
-    # earlier tests of the session may have left some of them, current or stale, in the tiny run); the
-    # shipped hf and command ladders add x0.5 and x2 under the ladder's rules
+    # x1 is each proxy's main-run model, planned under its own rule, one per variant and seed (the tiny
+    # run trains ngram and gpt only, and no test leaves models in it); the shipped hf and command
+    # ladders add x0.5 and x2 under the ladder's rules
     for proxy in ("hf", "command"):
-        assert jobs.get(f"train_{proxy}", 0) <= models, (proxy, jobs)
+        assert jobs.get(f"train_{proxy}", 0) == models, (proxy, jobs)
     assert jobs["ladder_train_hf"] == jobs["ladder_train_command"] == 2 * models, jobs
     assert "ladder_train_ngram" not in jobs and "ladder_train_gpt" not in jobs
 
