@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import yaml
@@ -45,6 +45,20 @@ def workflow_env() -> dict[str, str]:
     env["WANDB_MODE"] = "offline"
     env.pop("PYTHONPATH", None)
     return env
+
+
+def can_install_system_packages() -> bool:
+    """Whether a test may install what it needs from Debian (Chromium, SLURM): root, with apt-get."""
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A system tool a test needs is missing or would not start. Where it could not be installed (not
+    root, or no apt-get) the test is skipped with the reason; where it could, a failed install or start
+    is a failure, never a skip."""
+    if can_install_system_packages():
+        pytest.fail(f"{reason} (root with apt-get: this must work here)", pytrace=False)
+    pytest.skip(reason)
 
 
 def copy_workflow(destination: Path) -> Path:
