@@ -1,7 +1,8 @@
 """A user's own data as it comes: no origin tags (one metadata field, or plain {"text": ...} lines) and
 no eval file. The whole default target runs (report figures included) and the report renders; an eval
 set split from the pool gives no verdict on cleaning; a trusted sample gives one, split into an eval
-half and the feedback reference half without leakage."""
+half and the feedback reference half without leakage. Each run is made once for the module; the
+report's rendering in Chromium is a test of its own, so that a skip there hides no other check."""
 
 from __future__ import annotations
 
@@ -87,10 +88,18 @@ def run_all(workdir: Path, overrides: dict) -> Path:
     return workdir / "results" / experiment
 
 
-def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(own_data: dict[str, Path],
-                                                                  tmp_path: Path) -> None:
-    out = run_all(tmp_path / "run", {"experiment": "untagged", "dataset_path": str(own_data["untagged"]),
-                                     "proxies": ["ngram"], "seeds": [0]})
+@pytest.fixture(scope="module")
+def untagged_run(own_data: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default target and the report on untagged data with no eval set (n-gram rung, one seed); the
+    run's folder. Its tests only read it or plan in it."""
+    workdir = tmp_path_factory.mktemp("untagged") / "run"
+    run_all(workdir, {"experiment": "untagged", "dataset_path": str(own_data["untagged"]),
+                      "proxies": ["ngram"], "seeds": [0]})
+    return workdir
+
+
+def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(untagged_run: Path) -> None:
+    out = untagged_run / "results/untagged"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["verdict"]["status"] == "no_clean_eval"
     assert summary["eval_set"]["source"] == "pool_split" and not summary["eval_set"]["judges_cleaning"]
@@ -110,28 +119,43 @@ def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(own_data: dict
     assert "No verdict on cleaning can be drawn" in verdict_page
     for variant in ("recipe", "k_sigma"):
         assert (out / f"report/removals/{variant}.png").stat().st_size > 5000
-    check_report_renders(tmp_path / "run/report.html", "untagged",
+
+
+def test_untagged_data_report_renders_in_chromium(untagged_run: Path, tmp_path: Path) -> None:
+    check_report_renders(untagged_run / "report.html", "untagged",
                          ["1. Verdict", "2. Held-out bpb", "3. Stats and thresholds",
                           "4. Removals per operator"],
                          ["ngram"], "4. Removals per operator", tmp_path)
+
+
+def test_hpo_on_a_model_metric_is_refused_without_a_clean_eval_set(untagged_run: Path) -> None:
     # HPO on a model metric would tune towards the pool's noise: refused before any job, with the fix
-    config = tmp_path / "run/test-config.yaml"
-    refused = snakemake(tmp_path / "run", "hpo", "-n", "--configfile", str(config))
+    config = untagged_run / "test-config.yaml"
+    refused = snakemake(untagged_run, "hpo", "-n", "--configfile", str(config))
     assert refused.returncode != 0
     assert "No verdict on cleaning can be drawn" in refused.stdout + refused.stderr
-    data_only = tmp_path / "run/data-sweep.yaml"
+    data_only = untagged_run / "data-sweep.yaml"
     data_only.write_text("method: random\nmetric: {name: kept_fraction, goal: maximize}\nrun_cap: 2\n"
                          "parameters:\n  text_length_filter.min_len: {min: 10, max: 60}\n")
-    planned = planned_jobs(tmp_path / "run", "hpo", "--configfile", str(config),
+    planned = planned_jobs(untagged_run, "hpo", "--configfile", str(config),
                            "--config", f"hpo={{sweep: {data_only}}}")
     assert planned.get("hpo_ask", 0) >= 1, planned
 
 
-def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path], tmp_path: Path) -> None:
-    out = run_all(tmp_path / "run", {"experiment": "plain", "dataset_path": str(own_data["plain"]),
-                                     "proxies": ["ngram"], "trusted_path": str(own_data["trusted"]),
-                                     "trusted_min_docs": 20, "feedback": {"methods": ["reference_ppl"]},
-                                     "datamodels": {**TINY_CONFIG["datamodels"], "in_summary": False}})
+@pytest.fixture(scope="module")
+def plain_run(own_data: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default target and the report on plain text lines with a trusted sample (n-gram rung, a
+    reference_ppl feedback variant); the run's folder. Its tests only read it."""
+    workdir = tmp_path_factory.mktemp("plain") / "run"
+    run_all(workdir, {"experiment": "plain", "dataset_path": str(own_data["plain"]), "proxies": ["ngram"],
+                      "trusted_path": str(own_data["trusted"]), "trusted_min_docs": 20,
+                      "feedback": {"methods": ["reference_ppl"]},
+                      "datamodels": {**TINY_CONFIG["datamodels"], "in_summary": False}})
+    return workdir
+
+
+def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path], plain_run: Path) -> None:
+    out = plain_run / "results/plain"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["verdict"]["status"] == "ok"
     eval_set = summary["eval_set"]
@@ -172,7 +196,10 @@ def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path
     in_pool = sum(normalized(text) in pool_normalized for text in reference)
     assert sum(fold["positives_left_out_as_pool_documents_of_this_fold"]
                for fold in classifier_meta["per_fold"]) == in_pool
-    check_report_renders(tmp_path / "run/report.html", "plain", ["1. Verdict", "2. Held-out bpb"], ["ngram"],
+
+
+def test_plain_text_report_renders_in_chromium(plain_run: Path, tmp_path: Path) -> None:
+    check_report_renders(plain_run / "report.html", "plain", ["1. Verdict", "2. Held-out bpb"], ["ngram"],
                          "2. Held-out bpb", tmp_path)
 
 
