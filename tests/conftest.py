@@ -1,5 +1,8 @@
-"""Shared fixtures: a copy of the workflow in a temp dir, run with the real Snakemake, Data-Juicer and
-torch."""
+"""Shared fixtures of tests/unit and tests/workflow: a copy of the workflow in a temp dir, run with the
+real Snakemake, Data-Juicer and torch, and the tiny run every workflow test reads (tests/README.md).
+
+The suite must pass in any order; `.venv/bin/pytest --random-order-bucket=module tests` shuffles the
+modules and the tests within each (pytest-random-order; `--random-order-seed=N` repeats an order)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Iterator, NoReturn
 
 import pytest
 import yaml
@@ -117,15 +120,35 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
     return jobs
 
 
+# What every Snakemake invocation rewrites, a dry run or a report included: its log and its IO cache.
+PER_INVOCATION = (".snakemake/log/", ".snakemake/iocache/")
+
+
+def run_state(workdir: Path) -> dict[str, tuple[int, int]]:
+    """Every file of a run (but what each Snakemake invocation rewrites) -> its size and mtime."""
+    state = {}
+    for path in workdir.rglob("*"):
+        relative = path.relative_to(workdir).as_posix()
+        if not relative.startswith(PER_INVOCATION) and (path.is_file() or path.is_symlink()):
+            stat = path.lstat()
+            state[relative] = (stat.st_size, stat.st_mtime_ns)
+    return state
+
+
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The whole workflow run once on the tiny config, shared by the session: tests only read its outputs
-    and plans (dry runs). A test that runs jobs there or edits a file takes `tiny_run_copy` instead."""
+    and plans (dry runs). A test that runs jobs there or edits a file takes `tiny_run_copy` instead; at
+    the end of the session every file of the run must be as the run left it, whatever the order."""
     workdir = copy_workflow(tmp_path_factory.mktemp("tiny-run"))
     config = write_config(workdir, TINY_CONFIG)
     result = snakemake(workdir, "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-10000:]
-    return workdir
+    before = run_state(workdir)
+    yield workdir
+    after = run_state(workdir)
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    assert not changed, f"tests changed the shared tiny run (use tiny_run_copy): {changed[:20]}"
 
 
 def copy_run(run: Path, destination: Path) -> Path:
