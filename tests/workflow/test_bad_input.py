@@ -1,5 +1,6 @@
 """Bad input fails clearly through the real workflow: the error names the file and the fix, the run
-exits non-zero, and the input file is left exactly as it was."""
+exits non-zero, and the input file is left exactly as it was (the checks in process:
+unit/test_bad_input_checks.py)."""
 
 from __future__ import annotations
 

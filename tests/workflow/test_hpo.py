@@ -1,5 +1,6 @@
 """Recipe HPO through the real workflow: Optuna trials in rounds, each round one batched job (mask
-path, n-gram proxy) or, with hpo.batched false or a GPT metric, process/train/evaluate jobs per trial."""
+path, n-gram proxy) or, with hpo.batched false or a GPT metric, process/train/evaluate jobs per trial
+(the sweep and the study in process: unit/test_hpo_study.py)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 no eval file. The whole default target runs (report figures included) and the report renders; an eval
 set split from the pool gives no verdict on cleaning; a trusted sample gives one, split into an eval
 half and the feedback reference half without leakage. Each run is made once for the module; the
-report's rendering in Chromium is a test of its own, so that a skip there hides no other check."""
+report's rendering in Chromium is a test of its own, so that a skip there hides no other check. The
+eval-set checks in process are in unit/test_own_data_eval_set.py."""
 
 from __future__ import annotations
 

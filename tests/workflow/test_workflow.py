@@ -1,6 +1,7 @@
 """The whole loop on a tiny config with real Snakemake, Data-Juicer and torch, and what reruns when.
 
-Rerun checks read Snakemake's own dry-run plan after the tiny run has finished.
+Rerun checks read Snakemake's own dry-run plan after the tiny run has finished (on the test's own copy
+where they change it). Removal attribution in process is in unit/test_removals.py.
 """
 
 from __future__ import annotations
