@@ -9,8 +9,8 @@ chosen one beats raw" is claimed when it is chosen and reported on the same docu
 validation and reported on test, and the same with the interval adjusted for the choice (what the
 summary's verdict of a seed-dependent proxy uses), with the power of each at 3 standard errors. Last,
 the same comparison on binary per-item accuracies of a downstream task (1000 items; `--items-only`
-runs only that table). The simulator is bench/simulate/calibration.py, which tests/test_calibration.py runs
-too.
+runs only that table). The simulator is bench/simulate/calibration.py, which
+tests/unit/test_calibration.py runs too.
 
 Run from the repository root: `.venv/bin/python bench/calibration.py [--experiments 4000] [--items-only]`.
 """

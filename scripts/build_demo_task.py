@@ -1,7 +1,7 @@
 """Build the demo's downstream task, sotu_hellaswag (sandbox.demo.task), into its lm-eval folder.
 
 Run once by the maintainers (the files are shipped in config/tasks/sotu_hellaswag/); the same
-arguments rebuild them byte for byte, which tests/test_downstream.py checks.
+arguments rebuild them byte for byte, which tests/unit/test_downstream.py checks.
 """
 
 from __future__ import annotations

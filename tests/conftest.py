@@ -1,15 +1,19 @@
-"""Shared fixtures: a copy of the workflow in a temp dir, run with the real Snakemake, Data-Juicer and
-torch."""
+"""Shared fixtures of tests/unit and tests/workflow: a copy of the workflow in a temp dir, run with the
+real Snakemake, Data-Juicer and torch, and the tiny run every workflow test reads (tests/README.md).
+
+The suite must pass in any order; `.venv/bin/pytest --random-order-bucket=module tests` shuffles the
+modules and the tests within each (pytest-random-order; `--random-order-seed=N` repeats an order)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, NoReturn
 
 import pytest
 import yaml
@@ -44,6 +48,20 @@ def workflow_env() -> dict[str, str]:
     env["WANDB_MODE"] = "offline"
     env.pop("PYTHONPATH", None)
     return env
+
+
+def can_install_system_packages() -> bool:
+    """Whether a test may install what it needs from Debian (Chromium, SLURM): root, with apt-get."""
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def unavailable(reason: str) -> NoReturn:
+    """A system tool a test needs is missing or would not start. Where it could not be installed (not
+    root, or no apt-get) the test is skipped with the reason; where it could, a failed install or start
+    is a failure, never a skip."""
+    if can_install_system_packages():
+        pytest.fail(f"{reason} (root with apt-get: this must work here)", pytrace=False)
+    pytest.skip(reason)
 
 
 def copy_workflow(destination: Path) -> Path:
@@ -102,14 +120,64 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
     return jobs
 
 
+# What every Snakemake invocation rewrites, a dry run or a report included: its log and its IO cache.
+PER_INVOCATION = (".snakemake/log/", ".snakemake/iocache/")
+
+
+def run_state(workdir: Path) -> dict[str, tuple[int, int]]:
+    """Every file of a run (but what each Snakemake invocation rewrites) -> its size and mtime."""
+    state = {}
+    for path in workdir.rglob("*"):
+        relative = path.relative_to(workdir).as_posix()
+        if not relative.startswith(PER_INVOCATION) and (path.is_file() or path.is_symlink()):
+            stat = path.lstat()
+            state[relative] = (stat.st_size, stat.st_mtime_ns)
+    return state
+
+
 @pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The whole workflow run once on the tiny config; later tests read its outputs and plans."""
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The whole workflow run once on the tiny config, shared by the session: tests only read its outputs
+    and plans (dry runs). A test that runs jobs there or edits a file takes `tiny_run_copy` instead; at
+    the end of the session every file of the run must be as the run left it, whatever the order."""
     workdir = copy_workflow(tmp_path_factory.mktemp("tiny-run"))
     config = write_config(workdir, TINY_CONFIG)
     result = snakemake(workdir, "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-10000:]
-    return workdir
+    before = run_state(workdir)
+    yield workdir
+    after = run_state(workdir)
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    assert not changed, f"tests changed the shared tiny run (use tiny_run_copy): {changed[:20]}"
+
+
+def copy_run(run: Path, destination: Path) -> Path:
+    """A copy of a finished run that Snakemake sees as the run itself: sources, configs, results and
+    Snakemake's records (.snakemake) with their mtimes (copy2), and the one absolute path the records
+    hold (provenance's --repo param, the run's folder) moved to the copy's, so that nothing reruns there
+    that would not rerun in the run. Every file is copied, none hard-linked: jobs and tests rewrite some
+    files in place (summary.md marked stale, HPO's study journal, edited scripts and configs), which
+    would change the run through a shared inode; the tiny run is about 11 MB, a fraction of a second."""
+    shutil.copytree(run, destination, symlinks=True)
+    old = {json.dumps(str(path))[1:-1] for path in (run, run.resolve())}
+    new = json.dumps(str(destination.resolve()))[1:-1]
+    for record in (destination / ".snakemake" / "metadata").iterdir():
+        text = record.read_text()
+        moved = text
+        for path in old:
+            moved = moved.replace(path, new)
+        if moved != text:
+            kept = record.stat()
+            record.write_text(moved)
+            os.utime(record, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    return destination
+
+
+@pytest.fixture
+def tiny_run_copy(tiny_run: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the finished tiny run, for a test that runs jobs in it or edits its files:
+    what it leaves never reaches `tiny_run` or another test, whatever the order."""
+    return copy_run(tiny_run, tmp_path / "tiny-run")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,5 +1,6 @@
 """Helpers of the report tests: Debian's headless Chromium (installed with apt-get when missing and
-root, else the test is skipped) and the moves through Snakemake's report page."""
+root; skipped where it cannot be installed, a failure where the install fails) and the moves through
+Snakemake's report page."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import can_install_system_packages, unavailable
 from webdriver import Browser, WebDriverError
 
 APP_READY = "const app = document.querySelector('#app'); return app !== null && app.innerText.length > 0;"
@@ -26,14 +28,15 @@ def embedded(html: str, name: str) -> dict:
 
 
 def browser_binaries() -> tuple[str, str]:
-    """Debian's chromium and chromedriver; installed with apt-get when missing and root, else skip."""
+    """Debian's chromium and chromedriver, installed with apt-get when missing. Skips only where they
+    cannot be installed (not root, or no apt-get); as root with apt-get, a failed install fails."""
     def found() -> tuple[str | None, str | None]:
         return shutil.which("chromium"), shutil.which("chromedriver")
 
     chromium, driver = found()
     if chromium and driver:
         return chromium, driver
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+    if not can_install_system_packages():
         pytest.skip("needs Debian's chromium and chromium-driver; installing them needs root and apt-get")
     environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     for command in (["apt-get", "update", "-qq"],
@@ -41,10 +44,10 @@ def browser_binaries() -> tuple[str, str]:
                      "chromium-driver"]):
         done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=900)
         if done.returncode != 0:
-            pytest.skip(f"could not install chromium: {' '.join(command)}: {done.stderr[-2000:]}")
+            unavailable(f"could not install chromium: {' '.join(command)}: {done.stderr[-2000:]}")
     chromium, driver = found()
     if not (chromium and driver):
-        pytest.skip("apt-get installed chromium and chromium-driver, yet neither is on PATH")
+        unavailable("apt-get installed chromium and chromium-driver, yet neither is on PATH")
     return chromium, driver
 
 

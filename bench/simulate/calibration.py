@@ -4,7 +4,7 @@ Each experiment is one comparison of two variants on one eval set: per-document 
 difference, per seed, built from three variance components of the bpb difference (each model's
 own offset, a per-document effect shared by the seeds, a per-seed-and-document interaction) and
 the demo eval set's document lengths. All experiments of a setting go through
-sandbox.stats.bootstrap.paired_test at once, so thousands take seconds. tests/test_calibration.py and
+sandbox.stats.bootstrap.paired_test at once, so thousands take seconds. tests/unit/test_calibration.py and
 bench/calibration.py both run these.
 
 The noise sizes come from the project: `ngram` from 3 demo-sized variants x 8 seeds (the demo pool,

@@ -1,6 +1,7 @@
 """Simulated ladders with a known truth, to check the coverage of the ladder's intervals
 (sandbox.ladder.stats):
-decision accuracy, the power-law exponent and the trend of a gain over raw. tests/test_ladder.py runs them.
+decision accuracy, the power-law exponent and the trend of a gain over raw. tests/unit/test_ladder.py runs
+them.
 
 Each simulated model's per-document bits are (true bpb + a per-seed model offset + a per-variant document
 effect + a seed x document interaction + a document difficulty shared by every model) x the document's

@@ -4,7 +4,7 @@ from clean text (sandbox.classifier.model scores; scripts/quality_scores.py writ
 
 The mean's interval is the Student-t interval over documents (the documents are the sample; the
 models are fixed): mean ± t(n-1) · sd / sqrt(n). Scores are bounded in [0, 1], so the central limit
-theorem holds well at the sizes the workflow sees; tests/test_quality_intervals.py checks coverage and
+theorem holds well at the sizes the workflow sees; tests/unit/test_quality_intervals.py checks coverage and
 power by simulation, on skewed and two-humped score distributions.
 """
 

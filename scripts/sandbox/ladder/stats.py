@@ -12,7 +12,7 @@ resampled with replacement (the same documents for every variant and scale: the 
 and the seeds are resampled jointly across scales (seed N of every model together, which keeps whatever a
 seed shares between scales, e.g. the n-gram's document order). Three seeds resampled as if they were
 many would understate the seed-to-seed variance by (S-1)/S, so each replicate's seed part is inflated by
-sqrt(S/(S-1)) around its document-resampled value. tests/test_ladder.py checks the coverage of both
+sqrt(S/(S-1)) around its document-resampled value. tests/unit/test_ladder.py checks the coverage of both
 intervals on simulated ladders with a known truth.
 """
 

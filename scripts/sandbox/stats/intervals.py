@@ -2,7 +2,7 @@
 
 A recall or precision is a share of documents: k of n. Its Wilson score interval (Wilson 1927) keeps
 close to nominal coverage for small n and for shares near 0 or 1, where the Wald interval (p ± z·se)
-collapses to a point; tests/test_quality_intervals.py checks its coverage and power by simulation.
+collapses to a point; tests/unit/test_quality_intervals.py checks its coverage and power by simulation.
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ import pytest
 
 from sandbox.demo import corpus as prepare_demo
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
-
 SMALL = {"pool_docs": 350, "eval_docs": 40, "noise_fraction": 0.35}
 
 

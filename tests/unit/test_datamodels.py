@@ -1,20 +1,14 @@
-"""Datamodels: linear fits recover known effects, the LDS tells signal from noise, and the store
-resumes and extends through Snakemake's own plan."""
+"""Datamodels: linear fits recover known effects, the LDS tells signal from noise (the store through
+Snakemake's own plan: workflow/test_datamodels_store.py)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 from sandbox.datamodels.linear import analyse, linear_datamodeling_score
 from sandbox.datamodels.subsets import read_store, subset_mask, write_store
-
-# the tiny run's own: its main target runs them and adds them to summary.md
-TINY_DATAMODELS = TINY_CONFIG["datamodels"]
 
 
 def synthetic_store(folder: Path, effects: np.ndarray, noise: float, models: int = 240,
@@ -65,51 +59,6 @@ def test_lasso_fits_too(tmp_path: Path) -> None:
     synthetic_store(tmp_path, np.array([-0.05, 0.0, 0.03]), noise=0.002, models=80, documents=5)
     result = analyse(read_store(tmp_path), "lasso", holdout_every=4, samples=20, confidence=0.95, seed=0)
     assert result["groups"][0]["group"] == "g0" and result["lds"]["mean_bpb"] > 0.9
-
-
-def test_store_resumes_and_extends_through_snakemakes_plan(tiny_run: Path) -> None:
-    config = write_config(tiny_run, {**TINY_CONFIG, "datamodels": TINY_DATAMODELS}, name="dm-config.yaml")
-    result = snakemake(tiny_run, "datamodels", "--cores", "2", "--configfile", str(config))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    folder = tiny_run / "results/tiny/datamodels/ops"
-    store = read_store(folder / "store")
-    recipe_ops = yaml.safe_load((tiny_run / "results/tiny/recipes/k_sigma.yaml").read_text())["process"]
-    assert store.masks.shape == (8, len(recipe_ops)) and store.margins.shape[0] == 8
-    assert np.isfinite(store.bpb).all() and len({float(value) for value in store.bpb}) > 1
-    first_masks, first_bpb = np.array(store.masks), np.array(store.bpb)
-    summary = json.loads((folder / "summary.json").read_text())
-    assert {group["group"] for group in summary["groups"]} == set(store.groups)
-
-    # Nothing to do on a rerun. A run killed after the first chunk (the second chunk, the store and
-    # the fit missing) resumes with the second chunk alone, then the store and fit.
-    assert planned_jobs(tiny_run, "datamodels", "--configfile", str(config)) == {}
-    for lost in ("chunks/4-8.npz", "store/index.json", "summary.json"):
-        (folder / lost).unlink()
-    assert planned_jobs(tiny_run, "datamodels", "--configfile", str(config)) == {
-        "datamodels_train": 1, "datamodels_store": 1, "datamodels_fit": 1, "datamodels": 1}
-
-    # Raising models to 12 trains only models 8-11 (and redoes the lost chunk); the first 8 stay as they were.
-    more = write_config(tiny_run, {**TINY_CONFIG, "datamodels": {**TINY_DATAMODELS, "models": 12}},
-                        name="dm-config-12.yaml")
-    assert planned_jobs(tiny_run, "datamodels", "--configfile", str(more))["datamodels_train"] == 2
-    result = snakemake(tiny_run, "datamodels", "--cores", "2", "--configfile", str(more))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    extended = read_store(folder / "store")
-    assert extended.masks.shape[0] == 12
-    assert np.array_equal(extended.masks[:8], first_masks)
-    assert np.array_equal(extended.bpb[:8], first_bpb)
-
-    # The main summary reports the datamodels (in_summary); back at 8 models, the store and fit
-    # follow and the summary is rewritten from them.
-    tiny = write_config(tiny_run, TINY_CONFIG)
-    result = snakemake(tiny_run, "--cores", "2", "--configfile", str(tiny))
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    main_summary = json.loads((tiny_run / "results/tiny/summary.json").read_text())
-    assert main_summary["datamodels"]["models"]["total"] == 8
-    assert main_summary["datamodels"]["groups"] == json.loads((folder / "summary.json").read_text())["groups"]
-    markdown = (tiny_run / "results/tiny/summary.md").read_text()
-    assert "## Which operators matter (linear datamodels)" in markdown
-    assert f"| 1 | {main_summary['datamodels']['groups'][0]['group']} |" in markdown
 
 
 def test_a_document_without_the_group_field_is_named_with_the_fix(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The quality classifier's intervals, by simulation (as tests/test_calibration.py does for the paired
+"""The quality classifier's intervals, by simulation (as unit/test_calibration.py does for the paired
 comparison): the mean score's t-interval over documents and the Wilson interval of a recall cover the
 true value at the nominal rate (known null), and find a known effect as often as they should (power)."""
 

@@ -1,4 +1,5 @@
-"""Model-feedback filters as Data-Juicer custom operators, run by `dj-process` itself."""
+"""Model-feedback filters as Data-Juicer custom operators, run by `dj-process` itself and in the
+workflow (their models in process: unit/test_feedback_models.py)."""
 
 from __future__ import annotations
 
@@ -12,41 +13,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from sandbox.demo.corpus import build_demo
-from sandbox.feedback.crossfit import fold_of, outside_fold
+from conftest import BIN, REPO
+from sandbox.feedback.crossfit import fold_of
 from sandbox.proxies.ngram import KneserNeyLM
 from sandbox.recipe.masks import STAT_PREFIX
-
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-OPS_FILE = REPO / "scripts/sandbox/dj_ops/ngram_filters.py"
-# the package first: the op file imports it (as feedback_recipe.py writes every recipe)
-OPS_PATHS = [str(REPO / "scripts/sandbox"), str(OPS_FILE)]
-FOLDS = 5
-
-
-def bits_per_byte(lm: KneserNeyLM, texts: list[str]) -> np.ndarray:
-    encoded = [text.encode("utf-8") for text in texts]
-    return lm.document_nll_bits(encoded) / np.array([len(data) for data in encoded])
+from test_feedback_models import FOLDS, OPS_PATHS, bits_per_byte, demo_models, load_ops
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    folder = tmp_path_factory.mktemp("feedback")
-    pool, eval_set = build_demo(0, pool_docs=400, eval_docs=60)
-    pool_path = folder / "pool.jsonl"
-    pool_path.write_text("".join(json.dumps(record) + "\n" for record in pool))
-    reference = KneserNeyLM.train([record["text"].encode() for record in eval_set], order=4)
-    reference.save(folder / "reference.npz")
-    # the pool's LM as the workflow builds it: cross-fitted, fold k's model never saw fold k
-    texts = [record["text"] for record in pool]
-    background = [KneserNeyLM.train([text.encode() for text in outside_fold(texts, k, FOLDS)], order=4)
-                  for k in range(FOLDS)]
-    for k, lm in enumerate(background):
-        lm.save(folder / f"background/fold{k}.npz")
-    return {"folder": folder, "pool": pool, "pool_path": pool_path, "reference": reference,
-            "background": background,
-            "background_paths": [str(folder / f"background/fold{k}.npz") for k in range(FOLDS)]}
+    return demo_models(tmp_path_factory.mktemp("feedback"))
 
 
 def workflow_ops_paths(workdir: Path) -> list[str]:
@@ -66,15 +42,6 @@ def dj_process(folder: Path, pool_path: Path, op: dict, name: str) -> list[dict]
                             cwd=folder, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return [json.loads(line) for line in export.read_text().splitlines()]
-
-
-def test_saved_model_scores_exactly_as_trained(demo: dict, tmp_path: Path) -> None:
-    texts = [record["text"] for record in demo["pool"][:50]]
-    loaded = KneserNeyLM.load(demo["folder"] / "reference.npz")
-    assert np.array_equal(bits_per_byte(loaded, texts), bits_per_byte(demo["reference"], texts))
-    (tmp_path / "not-a-model.npz").write_bytes(b"PK")
-    with pytest.raises(Exception):
-        KneserNeyLM.load(tmp_path / "not-a-model.npz")
 
 
 def test_loss_filter_through_dj_process_keeps_what_the_model_says(demo: dict) -> None:
@@ -118,37 +85,6 @@ def test_a_filter_without_its_model_is_refused(demo: dict) -> None:
                              str(demo["folder"] / "none/data.jsonl")],
                             cwd=demo["folder"], capture_output=True, text=True)
     assert result.returncode != 0 and "needs model_path" in result.stdout + result.stderr
-
-
-def load_ops(ops: list[dict]) -> list:
-    """The ops built in this process, as feedback_recipe.py builds them."""
-    from data_juicer.ops.load import load_ops as dj_load_ops
-
-    from sandbox.recipe.dj import register_custom_operators
-
-    register_custom_operators({"custom_operator_paths": OPS_PATHS})
-    return dj_load_ops(ops)
-
-
-def test_one_fold_model_is_refused(demo: dict) -> None:
-    with pytest.raises(ValueError, match="at least 2"):
-        load_ops([{"ngram_loss_filter": {"model_path": demo["background_paths"][:1]}}])
-    with pytest.raises(ValueError, match="needs model_path"):
-        load_ops([{"ngram_importance_filter": {"background_model_path": demo["background_paths"]}}])
-
-
-def test_fold_of_is_stable_balanced_and_keeps_copies_together() -> None:
-    texts = [f"document number {index}, with some words" for index in range(2000)]
-    folds = [fold_of(text, FOLDS) for text in texts]
-    assert folds == [fold_of(text, FOLDS) for text in texts]
-    counts = np.bincount(folds, minlength=FOLDS)
-    assert counts.min() > 0.8 * len(texts) / FOLDS and counts.max() < 1.2 * len(texts) / FOLDS
-    # a copy differing only in case and spacing lands in the same fold, so its original never trains
-    # the model that scores it
-    assert all(fold_of(text, FOLDS) == fold_of("  " + text.upper().replace(" ", "\t "), FOLDS)
-               for text in texts)
-    with pytest.raises(ValueError, match="at least 2"):
-        fold_of(texts[0], 1)
 
 
 def test_cross_fitted_ops_never_score_a_document_with_an_lm_that_learned_it(demo: dict,
@@ -211,23 +147,24 @@ def test_cross_fitted_ops_never_score_a_document_with_an_lm_that_learned_it(demo
     assert new_loss == bits_per_byte(lms[fold_of(new, FOLDS)], [new])[0]
 
 
-def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Path, tmp_path: Path) -> None:
+def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run_copy: Path,
+                                                                    tmp_path: Path) -> None:
     from conftest import TINY_CONFIG, snakemake, write_config
 
     # the demo's own reference sample (reference_path left empty)
     methods = ["self_loss", "reference_ppl", "importance"]
-    config = write_config(tiny_run, {**TINY_CONFIG, "feedback": {
+    config = write_config(tiny_run_copy, {**TINY_CONFIG, "feedback": {
         "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
         "keep_fraction": 0.8, "folds": 3}}, name="feedback-config.yaml")
-    out = tiny_run / "results/tiny"
+    out = tiny_run_copy / "results/tiny"
     targets = [f"results/tiny/processed/feedback_{method}/op_counts.json" for method in methods]
     targets.append("results/tiny/eval/ngram/feedback_reference_ppl.json")
-    result = snakemake(tiny_run, *targets, "--cores", "2", "--configfile", str(config))
+    result = snakemake(tiny_run_copy, *targets, "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
 
     for method, op in zip(methods, ["ngram_loss_filter", "ngram_loss_filter", "ngram_importance_filter"]):
         recipe = yaml.safe_load((out / f"recipes/feedback_{method}.yaml").read_text())
-        assert recipe["custom_operator_paths"] == workflow_ops_paths(tiny_run)
+        assert recipe["custom_operator_paths"] == workflow_ops_paths(tiny_run_copy)
         assert next(iter(recipe["process"][-1])) == op
         counts = json.loads((out / f"processed/feedback_{method}/op_counts.json").read_text())
         assert counts["path"] == "executor" and counts["ops"][-1]["op"] == op
@@ -260,8 +197,8 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
         result = subprocess.run([str(BIN / "dj-process"), "--config",
                                  str(out / f"recipes/feedback_{method}.yaml"),
                                  "--dataset_path", str(out / "data/pool.jsonl"), "--export_path", str(export),
-                                 "--np", "2", "--open_monitor", "false"], cwd=tiny_run, capture_output=True,
-                                 text=True)
+                                 "--np", "2", "--open_monitor", "false"], cwd=tiny_run_copy,
+                                capture_output=True, text=True)
         assert result.returncode == 0, result.stderr[-3000:]
         rows = [json.loads(line)["sandbox_row"] for line in export.read_text().splitlines()]
         workflow_rows = [json.loads(line)["sandbox_row"]
@@ -275,18 +212,19 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run: Pa
     # a user's data without a reference: the methods that need one are skipped with a note
     user_data = tmp_path / "user.jsonl"
     user_data.write_text((out / "demo/pool.jsonl").read_text())
-    no_reference = write_config(tiny_run, {**TINY_CONFIG, "dataset_path": str(user_data), "feedback": {
+    no_reference = write_config(tiny_run_copy, {**TINY_CONFIG, "dataset_path": str(user_data), "feedback": {
         "methods": methods, "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
         "keep_fraction": 0.8}}, name="feedback-no-reference.yaml")
-    dry = snakemake(tiny_run, "-n", "--configfile", str(no_reference))
+    dry = snakemake(tiny_run_copy, "-n", "--configfile", str(no_reference))
     assert "no reference_path, so reference_ppl and importance are skipped" in dry.stdout + dry.stderr
     assert "feedback_reference_ppl" not in dry.stdout and "feedback_self_loss" in dry.stdout
 
 
-def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_path(tiny_run: Path) -> None:
+def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_path(
+        tiny_run_copy: Path) -> None:
     from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 
-    out = tiny_run / "results/tiny"
+    out = tiny_run_copy / "results/tiny"
     feedback = {"methods": ["reference_ppl"], "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
                 "keep_fraction": 0.8}
     sweep = {"name": "tiny-feedback", "method": "random",
@@ -294,21 +232,21 @@ def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_pat
              "parameters": {"ngram_loss_filter.max_value": {"min": 0.0, "max": 1.0},  # replaced below
                             "text_length_filter.min_len": {"min": 0, "max": 300}},
              "run_cap": 4, "parallel_trials": 2}
-    sweep_path = tiny_run / "feedback-sweep.yaml"
-    config = write_config(tiny_run, {**TINY_CONFIG, "seeds": [0], "feedback": feedback, "hpo": {
+    sweep_path = tiny_run_copy / "feedback-sweep.yaml"
+    config = write_config(tiny_run_copy, {**TINY_CONFIG, "seeds": [0], "feedback": feedback, "hpo": {
         "sweep": str(sweep_path), "seeds": [0], "sampler_seed": 0, "confirm_top": 1, "batched": True,
         "base": "feedback_reference_ppl"}}, name="feedback-hpo.yaml")
     sweep_path.write_text(yaml.safe_dump(sweep))
-    result = snakemake(tiny_run, "results/tiny/recipes/feedback_reference_ppl.json", "--cores", "2",
+    result = snakemake(tiny_run_copy, "results/tiny/recipes/feedback_reference_ppl.json", "--cores", "2",
                        "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     quantiles = json.loads((out / "recipes/feedback_reference_ppl.json").read_text())["stat"]["quantiles"]
     sweep["parameters"]["ngram_loss_filter.max_value"] = {"min": quantiles["0.25"], "max": quantiles["0.95"]}
     sweep_path.write_text(yaml.safe_dump(sweep))
 
-    first_round = planned_jobs(tiny_run, "hpo", "--configfile", str(config))
+    first_round = planned_jobs(tiny_run_copy, "hpo", "--configfile", str(config))
     assert first_round["hpo_analyze_base"] == 1 and first_round["hpo_round_eval"] == 1
-    result = snakemake(tiny_run, "hpo", "--cores", "2", "--configfile", str(config))
+    result = snakemake(tiny_run_copy, "hpo", "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
 
     hpo = out / "hpo"
@@ -333,4 +271,4 @@ def test_hpo_moves_a_feedback_filters_threshold_with_the_recipes_on_the_mask_pat
     assert counts["path"] == "mask" and counts["output_docs"] == evaluations[str(confirmed)]["docs"]
     best = yaml.safe_load((hpo / "best_recipe.yaml").read_text())
     assert next(iter(best["process"][-1])) == "ngram_loss_filter"
-    assert best["custom_operator_paths"] == workflow_ops_paths(tiny_run)
+    assert best["custom_operator_paths"] == workflow_ops_paths(tiny_run_copy)

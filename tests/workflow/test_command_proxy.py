@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
+from conftest import REPO, TINY_CONFIG, planned_jobs, snakemake, write_config
 from sandbox.demo.corpus import build_demo
 from sandbox.io.jsonl import write_jsonl
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = ("python scripts/examples/bigram_proxy.py --train {train} --eval {eval} --out-dir {out_dir} "
            "--seed {seed} --budget-bytes {budget_bytes}")
 
@@ -66,25 +65,25 @@ def test_a_command_that_breaks_the_contract_is_named_with_the_fix(data: dict[str
     assert "Fix:" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_adding_the_command_proxy_runs_only_its_jobs(tiny_run: Path) -> None:
-    config = write_config(tiny_run, {**TINY_CONFIG, "proxies": ["ngram", "gpt", "command"],
+def test_adding_the_command_proxy_runs_only_its_jobs(tiny_run_copy: Path) -> None:
+    config = write_config(tiny_run_copy, {**TINY_CONFIG, "proxies": ["ngram", "gpt", "command"],
                                      "command": {"run": EXAMPLE, "threads": 1}}, name="command-config.yaml")
-    jobs = planned_jobs(tiny_run, "--configfile", str(config))
+    jobs = planned_jobs(tiny_run_copy, "--configfile", str(config))
     assert jobs["train_command"] == 8 and jobs["evaluate"] == 4 and jobs["summarize_proxy"] == 1, jobs
     # the report adds the new proxy's bpb figure and redraws the pages drawn from the summary
     assert set(jobs) <= {"train_command", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
                          "report_verdict", "plot_bpb"}, jobs
-    result = snakemake(tiny_run, "results/tiny/eval/command/k_sigma.json",
+    result = snakemake(tiny_run_copy, "results/tiny/eval/command/k_sigma.json",
                        "results/tiny/eval/command/raw.json", "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    evaluation = json.loads((tiny_run / "results/tiny/eval/command/k_sigma.json").read_text())
+    evaluation = json.loads((tiny_run_copy / "results/tiny/eval/command/k_sigma.json").read_text())
     assert evaluation["proxy"] == "command" and 0 < evaluation["heldout_bpb"] < 8
     assert set(evaluation["heldout_bpb_per_seed"]) == {"0", "1"}
 
-    empty = write_config(tiny_run,
+    empty = write_config(tiny_run_copy,
                          {**TINY_CONFIG, "proxies": ["ngram", "command"],
                           "command": {"run": "", "threads": 1}},
                          name="command-empty.yaml")
-    dry = snakemake(tiny_run, "-n", "--configfile", str(empty))
+    dry = snakemake(tiny_run_copy, "-n", "--configfile", str(empty))
     assert (dry.returncode != 0
             and "proxies lists command, but command.run is empty" in dry.stdout + dry.stderr)

@@ -1,7 +1,9 @@
 """A user's own data as it comes: no origin tags (one metadata field, or plain {"text": ...} lines) and
 no eval file. The whole default target runs (report figures included) and the report renders; an eval
 set split from the pool gives no verdict on cleaning; a trusted sample gives one, split into an eval
-half and the feedback reference half without leakage."""
+half and the feedback reference half without leakage. Each run is made once for the module; the
+report's rendering in Chromium is a test of its own, so that a skip there hides no other check. The
+eval-set checks in process are in unit/test_own_data_eval_set.py."""
 
 from __future__ import annotations
 
@@ -17,14 +19,11 @@ from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, 
 from report_browser import check_report_renders
 from sandbox.data.eval_set import (
     check_split_sizes,
-    decontaminate,
-    drop_eval_duplicates,
-    no_clean_eval_message,
     normalized,
-    split_trusted,
     validation_test_labels,
 )
 from sandbox.io.jsonl import InputError
+from test_own_data_eval_set import EVAL_TEXT
 
 # Five clean documents of the trusted sample are also in the plain pool, as when a user picks them there.
 TRUSTED_IN_POOL = 5
@@ -90,10 +89,18 @@ def run_all(workdir: Path, overrides: dict) -> Path:
     return workdir / "results" / experiment
 
 
-def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(own_data: dict[str, Path],
-                                                                  tmp_path: Path) -> None:
-    out = run_all(tmp_path / "run", {"experiment": "untagged", "dataset_path": str(own_data["untagged"]),
-                                     "proxies": ["ngram"], "seeds": [0]})
+@pytest.fixture(scope="module")
+def untagged_run(own_data: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default target and the report on untagged data with no eval set (n-gram rung, one seed); the
+    run's folder. Its tests only read it or plan in it."""
+    workdir = tmp_path_factory.mktemp("untagged") / "run"
+    run_all(workdir, {"experiment": "untagged", "dataset_path": str(own_data["untagged"]),
+                      "proxies": ["ngram"], "seeds": [0]})
+    return workdir
+
+
+def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(untagged_run: Path) -> None:
+    out = untagged_run / "results/untagged"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["verdict"]["status"] == "no_clean_eval"
     assert summary["eval_set"]["source"] == "pool_split" and not summary["eval_set"]["judges_cleaning"]
@@ -113,28 +120,43 @@ def test_untagged_data_without_eval_set_runs_and_gives_no_verdict(own_data: dict
     assert "No verdict on cleaning can be drawn" in verdict_page
     for variant in ("recipe", "k_sigma"):
         assert (out / f"report/removals/{variant}.png").stat().st_size > 5000
-    check_report_renders(tmp_path / "run/report.html", "untagged",
+
+
+def test_untagged_data_report_renders_in_chromium(untagged_run: Path, tmp_path: Path) -> None:
+    check_report_renders(untagged_run / "report.html", "untagged",
                          ["1. Verdict", "2. Held-out bpb", "3. Stats and thresholds",
                           "4. Removals per operator"],
                          ["ngram"], "4. Removals per operator", tmp_path)
+
+
+def test_hpo_on_a_model_metric_is_refused_without_a_clean_eval_set(untagged_run: Path) -> None:
     # HPO on a model metric would tune towards the pool's noise: refused before any job, with the fix
-    config = tmp_path / "run/test-config.yaml"
-    refused = snakemake(tmp_path / "run", "hpo", "-n", "--configfile", str(config))
+    config = untagged_run / "test-config.yaml"
+    refused = snakemake(untagged_run, "hpo", "-n", "--configfile", str(config))
     assert refused.returncode != 0
     assert "No verdict on cleaning can be drawn" in refused.stdout + refused.stderr
-    data_only = tmp_path / "run/data-sweep.yaml"
+    data_only = untagged_run / "data-sweep.yaml"
     data_only.write_text("method: random\nmetric: {name: kept_fraction, goal: maximize}\nrun_cap: 2\n"
                          "parameters:\n  text_length_filter.min_len: {min: 10, max: 60}\n")
-    planned = planned_jobs(tmp_path / "run", "hpo", "--configfile", str(config),
+    planned = planned_jobs(untagged_run, "hpo", "--configfile", str(config),
                            "--config", f"hpo={{sweep: {data_only}}}")
     assert planned.get("hpo_ask", 0) >= 1, planned
 
 
-def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path], tmp_path: Path) -> None:
-    out = run_all(tmp_path / "run", {"experiment": "plain", "dataset_path": str(own_data["plain"]),
-                                     "proxies": ["ngram"], "trusted_path": str(own_data["trusted"]),
-                                     "trusted_min_docs": 20, "feedback": {"methods": ["reference_ppl"]},
-                                     "datamodels": {**TINY_CONFIG["datamodels"], "in_summary": False}})
+@pytest.fixture(scope="module")
+def plain_run(own_data: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default target and the report on plain text lines with a trusted sample (n-gram rung, a
+    reference_ppl feedback variant); the run's folder. Its tests only read it."""
+    workdir = tmp_path_factory.mktemp("plain") / "run"
+    run_all(workdir, {"experiment": "plain", "dataset_path": str(own_data["plain"]), "proxies": ["ngram"],
+                      "trusted_path": str(own_data["trusted"]), "trusted_min_docs": 20,
+                      "feedback": {"methods": ["reference_ppl"]},
+                      "datamodels": {**TINY_CONFIG["datamodels"], "in_summary": False}})
+    return workdir
+
+
+def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path], plain_run: Path) -> None:
+    out = plain_run / "results/plain"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["verdict"]["status"] == "ok"
     eval_set = summary["eval_set"]
@@ -175,45 +197,11 @@ def test_plain_text_with_trusted_sample_gives_a_verdict(own_data: dict[str, Path
     in_pool = sum(normalized(text) in pool_normalized for text in reference)
     assert sum(fold["positives_left_out_as_pool_documents_of_this_fold"]
                for fold in classifier_meta["per_fold"]) == in_pool
-    check_report_renders(tmp_path / "run/report.html", "plain", ["1. Verdict", "2. Held-out bpb"], ["ngram"],
+
+
+def test_plain_text_report_renders_in_chromium(plain_run: Path, tmp_path: Path) -> None:
+    check_report_renders(plain_run / "report.html", "plain", ["1. Verdict", "2. Held-out bpb"], ["ngram"],
                          "2. Held-out bpb", tmp_path)
-
-
-def test_trusted_split_is_stable_keeps_copies_together_and_refuses_small_samples() -> None:
-    records = [{"body": f"clean document number {index}"} for index in range(200)]
-    records.append({"body": "Clean  DOCUMENT number 7"})  # a copy of one text, up to case and spaces
-    eval_half, reference_half = split_trusted(records, "body", 0.5, 50, "trusted.jsonl")
-    assert len(eval_half) + len(reference_half) == 201 and 70 < len(eval_half) < 130
-    assert split_trusted(list(reversed(records)), "body", 0.5, 50, "x")[0] == list(reversed(eval_half))
-    side_of_copy = [half for half in (eval_half, reference_half) if records[-1] in half][0]
-    assert records[7] in side_of_copy
-    with pytest.raises(InputError) as error:
-        split_trusted(records[:60], "body", 0.5, 50, "trusted.jsonl")
-    message = str(error.value)
-    assert message.startswith("trusted.jsonl: the trusted sample has 60 documents")
-    assert "trusted_min_docs=50" in message and "Fix:" in message
-
-
-def test_pool_duplicates_of_eval_documents_are_dropped() -> None:
-    pool = [{"text": "Alpha beta."}, {"text": "alpha   BETA."}, {"text": "gamma"}]
-    kept, dropped = drop_eval_duplicates(pool, ["ALPHA beta."])
-    assert kept == [{"text": "gamma"}] and len(dropped) == 2
-    assert no_clean_eval_message().startswith("No verdict on cleaning can be drawn: the eval set is a split")
-
-
-EVAL_TEXT = ("The Congress has before it a program of thirteen measures for the relief of farmers who lost "
-             "their crops in the floods of the spring.")
-
-
-def test_decontamination_drops_exact_and_near_copies_only() -> None:
-    words = EVAL_TEXT.split()
-    pool = [{"text": EVAL_TEXT.upper()},                                    # exact after normalisation
-            {"text": "Breaking: " + " ".join(words[3:16]) + " -- see more"},  # 13 shared words
-            {"text": "Breaking: " + " ".join(words[3:15]) + " -- see more"},  # 12: kept
-            {"text": "An unrelated paragraph about the budget of the navy in the coming year and the next."}]
-    kept, exact, near = decontaminate(pool, [EVAL_TEXT], 13)
-    assert exact == pool[:1] and near == pool[1:2] and kept == pool[2:]
-    assert decontaminate(pool, [EVAL_TEXT], 0) == (pool[1:], pool[:1], [])
 
 
 def test_the_validation_test_split_is_stable_and_keeps_near_duplicates_in_one_part(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The whole loop on a tiny config with real Snakemake, Data-Juicer and torch, and what reruns when.
 
-Rerun checks read Snakemake's own dry-run plan after the tiny run has finished.
+Rerun checks read Snakemake's own dry-run plan after the tiny run has finished (on the test's own copy
+where they change it). Removal attribution in process is in unit/test_removals.py.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import csv
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -141,24 +141,24 @@ def test_adding_a_seed_plans_only_that_seeds_jobs(tiny_run: Path) -> None:
     assert len(model_outputs) == 8 and all("/seed2/" in line for line in model_outputs)
 
 
-def test_adding_a_proxy_plans_only_that_proxys_jobs(tiny_run: Path, tmp_path: Path) -> None:
+def test_adding_a_proxy_plans_only_that_proxys_jobs(tiny_run_copy: Path, tmp_path: Path) -> None:
     # Without the GPT's outputs the tiny run looks like a run with proxies=[ngram]: nothing to train
     # for that config, and adding gpt plans the GPT's jobs and no n-gram job.
     gpt_outputs = [OUT / "models/gpt", OUT / "eval/gpt", OUT / "infer"]
     for index, path in enumerate(gpt_outputs):
-        (tiny_run / path).rename(tmp_path / str(index))
+        (tiny_run_copy / path).rename(tmp_path / str(index))
     try:
-        only_ngram = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "proxies=[ngram]")
+        only_ngram = planned_jobs(tiny_run_copy, "--configfile", CONFIG, "--config", "proxies=[ngram]")
         assert set(only_ngram) <= {"provenance", "summarize", "all", *REPORT_JOBS}, only_ngram
-        jobs = planned_jobs(tiny_run, "--configfile", CONFIG)
+        jobs = planned_jobs(tiny_run_copy, "--configfile", CONFIG)
         assert jobs.get("train_gpt") == jobs.get("infer") == 8 and jobs.get("evaluate") == 4, jobs
         assert set(jobs) - REPORT_JOBS == {"train_gpt", "infer", "evaluate", "provenance", "summarize",
                                            "summarize_proxy", "all"}, jobs
         assert jobs.get("plot_loss") == 1 and "plot_removals" not in jobs, jobs
     finally:
         for index, path in enumerate(gpt_outputs):
-            (tmp_path / str(index)).rename(tiny_run / path)
-    assert planned_jobs(tiny_run, "--configfile", CONFIG) == {}
+            (tmp_path / str(index)).rename(tiny_run_copy / path)
+    assert planned_jobs(tiny_run_copy, "--configfile", CONFIG) == {}
 
 
 def test_oracle_trains_on_clean_documents_only(tiny_run: Path) -> None:
@@ -272,13 +272,13 @@ def test_changed_k_reruns_refinement_downstream_but_not_raw_analysis(tiny_run: P
     assert "prepare_input" not in jobs and "check_recipe" not in jobs
 
 
-def test_edited_recipe_reruns_analysis_and_everything_downstream(tiny_run: Path) -> None:
-    recipe = tiny_run / "config/recipes/demo.yaml"
+def test_edited_recipe_reruns_analysis_and_everything_downstream(tiny_run_copy: Path) -> None:
+    recipe = tiny_run_copy / "config/recipes/demo.yaml"
     before = recipe.stat()
     original = recipe.read_text()
     try:
         recipe.write_text(original.replace("max_ratio: 0.4", "max_ratio: 0.35"))
-        jobs = planned_jobs(tiny_run, "--configfile", CONFIG)
+        jobs = planned_jobs(tiny_run_copy, "--configfile", CONFIG)
     finally:
         recipe.write_text(original)
         os.utime(recipe, ns=(before.st_atime_ns, before.st_mtime_ns))
@@ -287,7 +287,7 @@ def test_edited_recipe_reruns_analysis_and_everything_downstream(tiny_run: Path)
     assert jobs.get("process") == 2 and jobs.get("train_gpt") == jobs.get("train_ngram") == 4
     assert jobs.get("summarize") == 1
     assert "prepare_input" not in jobs and "prepare_demo" not in jobs
-    assert planned_jobs(tiny_run, "--configfile", CONFIG) == {}, "restoring the recipe restores the plan"
+    assert planned_jobs(tiny_run_copy, "--configfile", CONFIG) == {}, "restoring the recipe restores the plan"
 
 
 def run_process(tiny_run: Path, analyzed_recipe: Path, out: Path, *extra: str) -> dict:
@@ -345,22 +345,8 @@ def test_every_path_removes_and_attributes_like_data_juicers_tracer(tiny_run: Pa
                                     / "masks")}) > 1, "the tiny k_sigma recipe should remove by several ops"
 
 
-def test_filter_decisions_explain_removals_only_when_filters_come_first() -> None:
-    from data_juicer.ops.load import load_ops
-
-    from sandbox.recipe.removals import filters_come_first
-
-    def ops(*names: str) -> list:
-        return load_ops([{name: {}} for name in names])
-
-    assert filters_come_first(ops("text_length_filter", "words_num_filter", "document_deduplicator"))
-    assert not filters_come_first(ops("text_length_filter", "document_deduplicator", "words_num_filter"))
-    assert not filters_come_first(ops("topk_specified_field_selector", "text_length_filter"))
-
-
-def test_a_failed_rerun_marks_the_summary_stale_until_a_complete_run(tiny_run: Path, tmp_path: Path) -> None:
-    workdir = tmp_path / "copy"
-    shutil.copytree(tiny_run, workdir, symlinks=True)
+def test_a_failed_rerun_marks_the_summary_stale_until_a_complete_run(tiny_run_copy: Path) -> None:
+    workdir = tiny_run_copy
     script = workdir / "scripts/sandbox/proxies/train_ngram.py"
     original = script.read_text()
     # every n-gram model reruns (Snakemake deletes their old outputs first), and fails

@@ -1,6 +1,7 @@
 """`snakemake --report` after the tiny run: every figure and the verdict page are in the report with
 their captions, and the report renders in headless Chromium (Debian's chromium and chromium-driver,
-installed with apt-get when missing and root; otherwise that test is skipped with the reason)."""
+installed with apt-get when missing; that test is skipped, with the reason, only where they cannot be
+installed: not root, or no apt-get)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,12 @@
 """The `hf` proxy: any causal LM of transformers from a local folder (tiny GPT-2 and LLaMA configs
-built here), loaded through transformers or ModelScope, trained on the shared byte budget and
-scored over every byte of every held-out document."""
+built here), loaded through transformers or ModelScope, trained by `train.py hf` on the shared byte
+budget and scored over every byte of every held-out document, and added to a copy of the tiny run.
+Its windows and scores in process are in unit/test_hf_scoring.py."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +17,8 @@ import torch
 from conftest import REPO, TINY_CONFIG, planned_jobs, snakemake, write_config
 from sandbox.demo.corpus import build_demo
 from sandbox.io.jsonl import write_jsonl
-from sandbox.proxies.hf import load_codec, load_model, score_documents, windows
+from sandbox.proxies.hf import load_codec, load_model, score_documents
+from test_hf_scoring import gpt2_folder
 
 TINY_LLAMA = REPO / "config" / "hf" / "tiny-llama"
 
@@ -30,19 +33,6 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
-def gpt2_folder(folder: Path, vocab_size: int = 257, with_weights: bool = False) -> Path:
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    config = GPT2Config(vocab_size=vocab_size, n_positions=64, n_embd=32, n_layer=2, n_head=2,
-                        bos_token_id=256, eos_token_id=256)
-    if with_weights:
-        torch.manual_seed(7)
-        GPT2LMHeadModel(config).save_pretrained(folder)
-    else:
-        config.save_pretrained(folder)
-    return folder
-
-
 def train_hf(data: dict[str, Path], out_dir: Path, *extra: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, str(REPO / "scripts/train.py"), "hf", "--train", str(data["train"]), "--eval",
@@ -50,30 +40,6 @@ def train_hf(data: dict[str, Path], out_dir: Path, *extra: str) -> subprocess.Co
          "--out-dir", str(out_dir), "--heldout-out", str(out_dir / "heldout.jsonl"), "--seed", "1",
          "--budget-bytes", "20000", "--seq-len", "32", "--batch-size", "8", *extra],
         cwd=REPO, capture_output=True, text=True)
-
-
-def test_windows_make_every_id_after_the_first_a_target_once() -> None:
-    ids = list(range(11))
-    chunks = windows(ids, 4)
-    assert chunks == [[0, 1, 2, 3, 4], [4, 5, 6, 7, 8], [8, 9, 10]]
-    assert [target for chunk in chunks for target in chunk[1:]] == ids[1:]
-    assert windows([5], 4) == [] and windows([], 4) == []
-
-
-def test_scores_equal_the_models_own_log_likelihood_of_every_byte(tmp_path: Path) -> None:
-    folder = gpt2_folder(tmp_path / "gpt2", with_weights=True)
-    model = load_model(folder, "pretrained", "transformers", seed=0)
-    codec = load_codec(folder, "transformers", model)
-    documents = [b"the cat sat", "caf\u00e9 au lait".encode(), b"x"]
-    scores = score_documents(model, codec, documents, seq_len=32, batch_size=2, device=torch.device("cpu"))
-    for data, (bits, n_bytes) in zip(documents, scores):
-        ids = torch.tensor([[256, *data]])
-        with torch.no_grad():
-            log_probs = torch.log_softmax(model(input_ids=ids).logits[0, :-1].double(), dim=-1)
-        expected = (-log_probs[torch.arange(len(data)), ids[0, 1:]].sum().item()
-                    / torch.log(torch.tensor(2.0)).item())
-        assert n_bytes == len(data)
-        assert bits == pytest.approx(expected, rel=1e-4)
 
 
 def test_the_shipped_llama_trains_on_the_budget_and_scores_every_eval_byte(data: dict[str, Path],
@@ -149,36 +115,38 @@ def test_a_folder_that_cannot_serve_is_named_with_the_fix(data: dict[str, Path],
     assert "Fix:" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_adding_the_hf_proxy_runs_only_its_jobs(tiny_run: Path) -> None:
+def test_adding_the_hf_proxy_runs_only_its_jobs(tiny_run_copy: Path) -> None:
     hf = {"model": "config/hf/tiny-llama", "init": "scratch", "hub": "transformers", "seq_len": 32,
           "batch_size": 4,
           "lr": 0.003, "warmup_fraction": 0.1, "min_lr_ratio": 0.1, "weight_decay": 0.1, "threads": 1}
-    config = write_config(tiny_run, {**TINY_CONFIG, "proxies": ["ngram", "gpt", "hf"], "hf": hf},
+    config = write_config(tiny_run_copy, {**TINY_CONFIG, "proxies": ["ngram", "gpt", "hf"], "hf": hf},
                           name="hf-config.yaml")
-    jobs = planned_jobs(tiny_run, "--configfile", str(config))
+    jobs = planned_jobs(tiny_run_copy, "--configfile", str(config))
     assert jobs["train_hf"] == 8 and jobs["evaluate"] == 4 and jobs["summarize_proxy"] == 1, jobs
     # the report adds the new proxy's bpb figure and redraws the pages drawn from the summary
     assert set(jobs) <= {"train_hf", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
                          "report_verdict", "plot_bpb"}, jobs
-    result = snakemake(tiny_run, "results/tiny/eval/hf/k_sigma.json", "results/tiny/eval/hf/raw.json",
+    result = snakemake(tiny_run_copy, "results/tiny/eval/hf/k_sigma.json", "results/tiny/eval/hf/raw.json",
                        "--cores", "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    evaluation = json.loads((tiny_run / "results/tiny/eval/hf/k_sigma.json").read_text())
+    evaluation = json.loads((tiny_run_copy / "results/tiny/eval/hf/k_sigma.json").read_text())
     assert evaluation["proxy"] == "hf" and set(evaluation["heldout_bpb_per_seed"]) == {"0", "1"}
     # the evaluation is each seed's model's own score of the whole eval set, not a number of its own
     for seed, bpb in evaluation["heldout_bpb_per_seed"].items():
-        meta_path = tiny_run / f"results/tiny/models/hf/k_sigma/seed{seed}/train_meta.json"
+        meta_path = tiny_run_copy / f"results/tiny/models/hf/k_sigma/seed{seed}/train_meta.json"
         meta = json.loads(meta_path.read_text())
         assert bpb == pytest.approx(meta["heldout_bpb"], rel=1e-9)
 
-    model_config = tiny_run / "config/hf/tiny-llama/config.json"
-    original = model_config.read_text()
-    model_config.write_text(original.replace('"num_hidden_layers": 3', '"num_hidden_layers": 2'))
+    # the copy's own model config (the repository's and the tiny run's stay as they are); left as it was
+    model_config = tiny_run_copy / "config/hf/tiny-llama/config.json"
+    before, original = model_config.stat(), model_config.read_bytes()
+    model_config.write_bytes(original.replace(b'"num_hidden_layers": 3', b'"num_hidden_layers": 2'))
     try:
         # an edited model config retrains the hf models only
-        rerun = planned_jobs(tiny_run, "--configfile", str(config))
+        rerun = planned_jobs(tiny_run_copy, "--configfile", str(config))
     finally:
-        model_config.write_text(original)
+        model_config.write_bytes(original)
+        os.utime(model_config, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert rerun["train_hf"] == 8, rerun
     assert set(rerun) <= {"train_hf", "evaluate", "provenance", "summarize", "summarize_proxy", "all",
                           "report_verdict", "plot_bpb"}, rerun

@@ -2,7 +2,8 @@
 tests/slurm/cluster.sh. Every rule must run as a SLURM job (sacct says so), and the outputs of the
 deterministic steps must equal those of a local run of the same config.
 
-Runs as root only (the cluster needs it); elsewhere it is skipped with the reason.
+Runs as root only (the cluster needs it); elsewhere, or as root without apt-get and without SLURM, it is
+skipped with the reason. As root with apt-get, a cluster that cannot be installed or started fails it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, TINY_CONFIG, copy_workflow, snakemake, workflow_env, write_config
+from conftest import REPO, TINY_CONFIG, copy_workflow, snakemake, unavailable, workflow_env, write_config
 
 pytestmark = pytest.mark.slurm
 
@@ -49,7 +50,7 @@ def slurm_cluster():
         pytest.skip(f"SLURM cluster not started: {reason}")
     up = subprocess.run([str(CLUSTER), "up"], capture_output=True, text=True, timeout=900)
     if up.returncode != 0:
-        pytest.skip(f"SLURM cluster could not be started: {up.stderr[-2000:]}")
+        unavailable(f"SLURM cluster could not be started: {up.stderr[-2000:]}")
     print(up.stderr)
     yield
     subprocess.run([str(CLUSTER), "down"], capture_output=True, text=True, timeout=300)

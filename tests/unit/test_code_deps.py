@@ -1,22 +1,15 @@
 """Code edits rerun what they change: a rule's `code=` input (sandbox/workflow/code_deps.py) lists its script
-and
-the workflow modules the script imports, so Snakemake's own plan reruns exactly the jobs that run an
-edited module."""
+and the workflow modules the script imports, so Snakemake's own plan reruns exactly the jobs that run an
+edited module (that plan, on a copy of the tiny run: workflow/test_code_deps_rerun.py)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, TINY_CONFIG, planned_jobs
+from conftest import REPO
 from sandbox.workflow.code_deps import code_files
-
-CONFIG = "test-config.yaml"
-# Every trigger but params: a copy's own folder is a new --repo param of provenance, which would rerun it.
-TRIGGERS = ["--rerun-triggers", "mtime", "input", "code", "software-env"]
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -56,31 +49,3 @@ def test_only_the_refinement_runs_the_k_sigma_module() -> None:
     assert not any(map(runs_k_sigma, ["analyze.py", "process.py", "hpo_check.py", "prepare_demo.py"]))
     # the feedback filter reaches Data-Juicer by path, through the recipe the script writes
     assert "scripts/sandbox/dj_ops/ngram_filters.py" in code_files("scripts/feedback_recipe.py", REPO)
-
-
-def test_an_edited_module_reruns_the_jobs_that_import_it_and_no_others(tiny_run: Path,
-                                                                        tmp_path: Path) -> None:
-    workdir = tmp_path / "copy"
-    shutil.copytree(tiny_run, workdir, symlinks=True)  # mtimes kept, like the run left them
-    # a checkout that rewrites every file unchanged (newer mtimes): Snakemake compares the checksums
-    for path in (workdir / "scripts").rglob("*.py"):
-        os.utime(path)
-    assert planned_jobs(workdir, "--configfile", CONFIG, *TRIGGERS) == {}
-    # a module only Snakemake imports (the onerror handler's)
-    stale = workdir / "scripts/sandbox/workflow/stale.py"
-    stale.write_text(stale.read_text() + "\n# an edit\n")
-    assert planned_jobs(workdir, "--configfile", CONFIG, *TRIGGERS) == {}
-
-    k_sigma = workdir / "scripts/sandbox/recipe/k_sigma.py"
-    k_sigma.write_text(k_sigma.read_text() + "\n# a fix\n")
-    jobs = planned_jobs(workdir, "--configfile", CONFIG, *TRIGGERS)
-    seeds = len(TINY_CONFIG["seeds"])
-    assert jobs["refine_k_sigma"] == 1
-    # what follows from the k_sigma recipe: its data, analysis, models, scores, summary and report
-    assert jobs["process"] == jobs["analyze"] == jobs["data_metrics"] == jobs["plot_removals"] == 1
-    assert jobs["train_ngram"] == jobs["train_gpt"] == jobs["infer"] == seeds
-    assert {"evaluate", "summarize", "summarize_proxy", "provenance", "datamodels_fit",
-            "plot_thresholds"} <= set(jobs)
-    # nothing upstream of it or beside it: the raw and recipe variants keep their data and models
-    assert not {"check_recipe", "prepare_demo", "prepare_input", "split_eval", "select_probe",
-                "select_oracle"} & set(jobs)

@@ -1,4 +1,5 @@
-"""Paired intervals, oracle gain and provenance, checked against hand-computed values."""
+"""Paired intervals, oracle gain and provenance, checked against hand-computed values (the oracle in
+Snakemake's own plan: workflow/test_comparisons_plan.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import numpy as np
 import pytest
 from scipy.stats import t as student_t
 
-from conftest import TINY_CONFIG, copy_workflow, planned_jobs, write_config
 from sandbox.proxies.entry import Proxy
 from sandbox.proxies.registry import REGISTRY
 from sandbox.stats.bootstrap import (
@@ -213,16 +213,6 @@ def test_agreement_flags_proxies_that_disagree_in_sign() -> None:
                           "gpt": proxy({"raw": 2.9, "k_sigma": 3.0, "oracle": 2.7}, +0.1)})
     assert opposite["disagree"] and opposite["line"].startswith("Proxies DISAGREE")
     assert opposite["kendall_tau"]["ngram~gpt"] < 1.0
-
-
-def test_untagged_data_plans_no_oracle(tmp_path: Path) -> None:
-    workdir = copy_workflow(tmp_path / "wf")
-    data = workdir / "untagged.jsonl"
-    data.write_text("".join(json.dumps({"text": f"plain document {i} " * 20}) + "\n" for i in range(50)))
-    config = write_config(workdir, {**TINY_CONFIG, "dataset_path": str(data)})
-    jobs = planned_jobs(workdir, "--configfile", str(config))
-    assert "select_oracle" not in jobs
-    assert jobs["train_gpt"] == jobs["train_ngram"] == 2 * 3  # raw, recipe, k_sigma x 2 seeds
 
 
 def provenance_args(repo: Path, recipe: Path, data: Path, meta: Path, out: Path) -> argparse.Namespace:

@@ -17,9 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from conftest import TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
+from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
 
-REPO = Path(__file__).resolve().parents[1]
 RECORDS = [{"content": f"Document {i} on the budget of the nation, paragraph {i}. " * 3,
             "meta": {"origin": "clean" if i % 3 else "noise:spam", "source": f"s{i % 4}"}, "id": i}
            for i in range(40)]

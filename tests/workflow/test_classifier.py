@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import BIN, REPO
 from sandbox.classifier import model as classifier
 from sandbox.data.eval_set import normalized
 from sandbox.demo.corpus import build_demo_with_reference
 from sandbox.feedback.crossfit import fold_of
 
-REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 OPS_FILE = REPO / "scripts/sandbox/dj_ops/quality_classifier.py"
 # the package first: the op file imports it (as feedback_recipe.py writes every recipe)
 OPS_PATHS = [str(REPO / "scripts/sandbox"), str(OPS_FILE)]
@@ -145,10 +144,10 @@ def test_the_filter_runs_under_dj_process_and_keeps_what_the_classifier_says(tin
     assert np.allclose(exported, [value for value in values if value >= bound], rtol=1e-12)
 
 
-def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run: Path, tmp_path: Path) -> None:
+def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run_copy: Path, tmp_path: Path) -> None:
     from conftest import TINY_CONFIG, planned_jobs, snakemake, write_config
 
-    out = tiny_run / "results/tiny"
+    out = tiny_run_copy / "results/tiny"
     # the data evaluator ran with the default target: a quality score for every variant, and on the
     # tagged raw pool the classifier's own precision and recall
     summary = json.loads((out / "summary.json").read_text())
@@ -165,10 +164,10 @@ def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run: Path, t
 
     feedback = {"methods": ["classifier"], "reference_path": "", "base": "k_sigma", "order": 4, "k": 2.0,
                 "keep_fraction": 0.8, "folds": 3}
-    config = write_config(tiny_run, {**TINY_CONFIG, "feedback": feedback}, name="classifier-config.yaml")
+    config = write_config(tiny_run_copy, {**TINY_CONFIG, "feedback": feedback}, name="classifier-config.yaml")
     target = "results/tiny/processed/feedback_classifier/data.jsonl"
-    result = snakemake(tiny_run, target, "results/tiny/data_metrics/feedback_classifier.json", "--cores", "2",
-                       "--configfile", str(config))
+    result = snakemake(tiny_run_copy, target, "results/tiny/data_metrics/feedback_classifier.json", "--cores",
+                       "2", "--configfile", str(config))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     recipe_path = out / "recipes/feedback_classifier.yaml"
     recipe = yaml.safe_load(recipe_path.read_text())
@@ -186,34 +185,35 @@ def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run: Path, t
     export = tmp_path / "dj/data.jsonl"
     result = subprocess.run([str(BIN / "dj-process"), "--config", str(recipe_path), "--dataset_path",
                              str(out / "data/pool.jsonl"), "--export_path", str(export), "--np", "2",
-                             "--open_monitor", "false"], cwd=tiny_run, capture_output=True, text=True)
+                             "--open_monitor", "false"], cwd=tiny_run_copy, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = sorted(json.loads(line)["sandbox_row"] for line in export.read_text().splitlines())
-    workflow_rows = [json.loads(line)["sandbox_row"] for line in (tiny_run / target).read_text().splitlines()]
+    workflow_rows = [json.loads(line)["sandbox_row"]
+                     for line in (tiny_run_copy / target).read_text().splitlines()]
     assert rows == sorted(workflow_rows)
 
     # an HPO base: the sweep check accepts the classifier filter's threshold as a parameter
-    sweep = tiny_run / "classifier-sweep.yaml"
+    sweep = tiny_run_copy / "classifier-sweep.yaml"
     parameters = {"quality_classifier_filter.min_value": {"min": 0.3, "max": 0.6}}
     sweep.write_text(yaml.safe_dump({"method": "random", "run_cap": 2, "parameters": parameters,
                                      "metric": {"name": "kept_fraction", "goal": "maximize"}}))
-    hpo = write_config(tiny_run, {**TINY_CONFIG, "feedback": feedback, "hpo": {
+    hpo = write_config(tiny_run_copy, {**TINY_CONFIG, "feedback": feedback, "hpo": {
         "sweep": str(sweep), "seeds": [0], "sampler_seed": 0, "confirm_top": 0, "batched": True,
         "base": "feedback_classifier"}}, name="classifier-hpo.yaml")
-    result = snakemake(tiny_run, "results/tiny/hpo/sweep.json", "--cores", "1", "--configfile", str(hpo))
+    result = snakemake(tiny_run_copy, "results/tiny/hpo/sweep.json", "--cores", "1", "--configfile", str(hpo))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
 
     # a datamodels group: operator groups over its recipe read that recipe's own analysis of the pool
-    planned = planned_jobs(tiny_run, "datamodels", "--configfile", str(config), "--config",
+    planned = planned_jobs(tiny_run_copy, "datamodels", "--configfile", str(config), "--config",
                            "datamodels={recipe: feedback_classifier}")
     assert planned.get("analyze_feedback") == 1 and planned.get("datamodels_train", 0) >= 1, planned
 
     # without a trusted sample the classifier is skipped, with the fix
     user_data = tmp_path / "user.jsonl"
     user_data.write_text((out / "demo/pool.jsonl").read_text())
-    no_reference = write_config(tiny_run, {**TINY_CONFIG, "dataset_path": str(user_data),
+    no_reference = write_config(tiny_run_copy, {**TINY_CONFIG, "dataset_path": str(user_data),
                                            "feedback": feedback}, name="classifier-no-reference.yaml")
-    dry = snakemake(tiny_run, "-n", "--configfile", str(no_reference))
+    dry = snakemake(tiny_run_copy, "-n", "--configfile", str(no_reference))
     assert dry.returncode == 0, dry.stderr[-3000:]
     assert "no reference_path, so classifier is skipped" in dry.stdout + dry.stderr
     warnings = dry.stdout + dry.stderr
