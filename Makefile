@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CORES ?= 2
+# Extra pytest options for `make test`, e.g. PYTEST_ARGS='--random-order-bucket=module' (tests/README.md).
+PYTEST_ARGS ?=
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # Never reach the network from a run: wandb logs offline unless the user says otherwise.
 export WANDB_MODE ?= offline
@@ -26,7 +28,7 @@ demo: $(STAMP)
 	snakemake --cores $(CORES)
 
 test: $(STAMP)
-	$(PY) -m pytest -ra tests
+	$(PY) -m pytest -ra $(PYTEST_ARGS) tests
 
 print-pins:
 	@$(PINS)
