@@ -349,8 +349,11 @@ def test_a_failed_rerun_marks_the_summary_stale_until_a_complete_run(tiny_run_co
     workdir = tiny_run_copy
     script = workdir / "scripts/sandbox/proxies/train_ngram.py"
     original = script.read_text()
-    # every n-gram model reruns (Snakemake deletes their old outputs first), and fails
-    script.write_text("raise SystemExit('broken on purpose')\n" + original)
+    # every n-gram model reruns (Snakemake deletes their old outputs first), and fails while training
+    # (not on import: Snakemake imports the trainer modules while it builds the DAG)
+    fit = "    def fit(self, args: argparse.Namespace, documents: list[bytes]) -> dict[str, Any]:\n"
+    assert fit in original
+    script.write_text(original.replace(fit, fit + "        raise SystemExit('broken on purpose')\n"))
     result = snakemake(workdir, "--cores", "2", "--configfile", CONFIG, "--forcerun", "train_ngram")
     assert result.returncode != 0
     summary_md = (workdir / OUT / "summary.md").read_text()
