@@ -36,6 +36,7 @@ DEFAULT_CONFIG = yaml.safe_load((REPO / "config/config.yaml").read_text())
         ("9", {"type": "string"}, "9"),
         (9, {"type": "integer"}, 9),
         ("9", {}, "9"),
+        ("3", {"oneOf": [{"type": "integer"}, {"type": "array"}]}, 3),  # ngram.seeds: a count or a list
     ],
 )
 def test_coerce_scalar(value: object, spec: dict, expected: object) -> None:
@@ -54,9 +55,13 @@ def test_coerce_to_schema_walks_nested_objects_and_lists() -> None:
         "seeds": {"type": "array", "items": {"type": "integer"}},
         "experiment": {"type": "string"},
     }}
-    config = {"train": {"steps": "9", "lr": "0.1"}, "seeds": ["0", 1], "experiment": "7"}
+    schema["properties"]["ngram"] = {"type": "object", "properties": {"seeds": {"oneOf": [
+        {"type": "integer"}, {"type": "array", "items": {"type": "integer"}}]}}}
+    config = {"train": {"steps": "9", "lr": "0.1"}, "seeds": ["0", 1], "experiment": "7",
+              "ngram": {"seeds": ["4"]}}
     coerce_to_schema(config, schema)
-    assert config == {"train": {"steps": 9, "lr": 0.1}, "seeds": [0, 1], "experiment": "7"}
+    assert config == {"train": {"steps": 9, "lr": 0.1}, "seeds": [0, 1], "experiment": "7",
+                      "ngram": {"seeds": [4]}}
 
 
 def test_schema_problems_name_the_key_path() -> None:
@@ -72,7 +77,7 @@ def test_the_default_config_passes_and_gets_the_schemas_defaults() -> None:
     config["train"]["steps"] = "9"  # as --config train='{steps: 9}' gives it
     validate_config(config, SCHEMA_PATH)
     assert config["train"]["steps"] == 9
-    assert config["command"] == {"run": "", "threads": 1}
+    assert config["command"] == {"run": "", "threads": 1, "budget_bytes": 0}
 
 
 def test_an_invalid_value_fails_naming_key_problem_and_fix() -> None:

@@ -41,23 +41,35 @@ def coerce_to_schema(config: dict, schema: dict) -> None:
         value = config.get(key)
         if isinstance(value, dict):
             coerce_to_schema(value, spec)
-        elif isinstance(value, list) and isinstance(spec.get("items"), dict):
-            config[key] = [coerce_scalar(item, spec["items"]) for item in value]
+        elif isinstance(value, list):
+            items = next((alternative["items"] for alternative in alternatives(spec)
+                          if isinstance(alternative.get("items"), dict)), None)
+            if items is not None:
+                config[key] = [coerce_scalar(item, items) for item in value]
         elif key in config:
             config[key] = coerce_scalar(value, spec)
 
 
+def alternatives(spec: dict) -> list[dict]:
+    """The spec itself and the alternatives of its oneOf/anyOf (ngram.seeds: a count or a list)."""
+    return [spec, *spec.get("oneOf", []), *spec.get("anyOf", [])]
+
+
 def coerce_scalar(value: Any, spec: dict) -> Any:
-    """value as the schema's integer, number or boolean when it is a string that parses as one;
-    otherwise unchanged (the schema check then names it)."""
+    """value as the schema's integer, number or boolean (the first alternative that parses it) when it is
+    a string; otherwise unchanged (the schema check then names it)."""
     if not isinstance(value, str):
         return value
     parsers = {"integer": int, "number": float, "boolean": parse_boolean}
-    parser = parsers.get(spec.get("type"))
-    try:
-        return parser(value) if parser else value
-    except ValueError:
-        return value
+    for alternative in alternatives(spec):
+        parser = parsers.get(alternative.get("type"))
+        if parser is None:
+            continue
+        try:
+            return parser(value)
+        except ValueError:
+            continue
+    return value
 
 
 def parse_boolean(value: str) -> bool:
