@@ -1,8 +1,7 @@
-# What crosses features: config validation, the paths, code() and job_resources, the PYTHONPATH
-# block, the experiment's shape (eval source and feedback reference, variants, seeds, proxies, the
-# byte budget), the wildcard constraints, and the input functions several rules files call. Each
-# feature's own constants and input functions open its rules/<feature>.smk (the Snakefile's
-# include order puts each before the rules that read it).
+# What crosses features: config validation, the paths, code() and job_resources, the PYTHONPATH block,
+# the experiment's shape (eval source and feedback reference, variants, proxies and their seeds), the
+# wildcard constraints, and the input functions several rules files call. Each feature's constants and
+# input functions open its rules/<feature>.smk (the include order puts each before its readers).
 import os
 import sys
 from collections.abc import Callable
@@ -36,7 +35,7 @@ os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PAT
 from sandbox.io.formats import iter_dataset
 from sandbox.io.jsonl import InputError
 from sandbox.ladder.config import SCALE_PATTERN
-from sandbox.proxies.budget import shared_budget
+from sandbox.proxies.budget import proxy_seeds
 from sandbox.proxies.registry import REGISTRY as PROXY_REGISTRY
 from sandbox.proxies.registry import check_proxies, proxy_pattern
 from sandbox.workflow.code_deps import code_files
@@ -194,7 +193,6 @@ FEEDBACK_METHODS = usable_feedback_methods(FEEDBACK["methods"])
 VARIANTS = usable_variants(config["variants"]) + [
     feedback_variant(method) for method in FEEDBACK_METHODS
 ]
-SEEDS = config["seeds"]
 PROCESSED = [v for v in VARIANTS if is_recipe_variant(v)]
 DJ_THREADS = config["data_juicer"]["np"]
 # The Data-Juicer chain gates every processed variant, so it is scheduled before training jobs.
@@ -211,8 +209,11 @@ try:
     check_proxies(config)
 except InputError as error:
     raise WorkflowError(str(error)) from None
-# The one byte budget of every proxy, and of the feedback and datamodel n-grams.
-NGRAM_BUDGET = shared_budget(config)
+# Each proxy's seeds: its section's `seeds` (ngram.seeds), else `seeds`.
+PROXY_SEEDS = {
+    name: proxy_seeds(config, PROXY_REGISTRY[name].config_section)
+    for name in PROXY_REGISTRY
+}
 
 
 wildcard_constraints:
@@ -230,15 +231,20 @@ wildcard_constraints:
     stop=r"\d+",
 
 
-def seeds_of(variant: str) -> list[int]:
-    """Training seeds of a variant: HPO trials use hpo.seeds, the rest `seeds`."""
-    return config["hpo"]["seeds"] if is_trial(variant) else SEEDS
+def seeds_of(proxy: str, variant: str) -> list[int]:
+    """A proxy's training seeds of a variant: HPO trials use hpo.seeds, the rest the proxy's own."""
+    return config["hpo"]["seeds"] if is_trial(variant) else PROXY_SEEDS[proxy]
+
+
+def training_data_of(variant: str) -> str:
+    """A variant's training documents."""
+    if is_raw(variant):
+        return f"{OUT}/data/pool.jsonl"
+    if is_oracle(variant):
+        return f"{OUT}/data/oracle.jsonl"
+    return f"{OUT}/processed/{variant}/data.jsonl"
 
 
 def training_data(wildcards) -> str:
-    """A variant's training documents."""
-    if is_raw(wildcards.variant):
-        return f"{OUT}/data/pool.jsonl"
-    if is_oracle(wildcards.variant):
-        return f"{OUT}/data/oracle.jsonl"
-    return f"{OUT}/processed/{wildcards.variant}/data.jsonl"
+    """Input function: the job's variant's training documents."""
+    return training_data_of(wildcards.variant)

@@ -65,6 +65,7 @@ rule datamodels_train:
         unpack(datamodel_group_inputs),
         pool=f"{OUT}/data/pool.jsonl",
         eval=f"{OUT}/data/eval.jsonl",
+        budget=NGRAM_BUDGET_FILE,
         code=code("scripts/datamodels_train.py"),
     output:
         f"{DM_DIR}/chunks/{{start}}-{{stop}}.npz",
@@ -81,7 +82,6 @@ rule datamodels_train:
         group_by=DM["group_by"],
         alpha=DM["alpha"],
         seed=DM["seed"],
-        budget=NGRAM_BUDGET,
         order=config["ngram"]["order"],
         group_inputs=lambda wildcards, input: (
             f"--recipe {input.recipe} --stats-cache {input.stats_cache}"
@@ -92,13 +92,14 @@ rule datamodels_train:
         "python scripts/datamodels_train.py --pool {input.pool} --eval {input.eval} {params.group_inputs}"
         " --group-by {params.group_by} --alpha {params.alpha}"
         " --seed {params.seed} --start {wildcards.start} --stop {wildcards.stop}"
-        " --budget-bytes {params.budget} --order {params.order} --out {output} > {log} 2>&1"
+        " --budget-file {input.budget} --order {params.order} --out {output} > {log} 2>&1"
 
 
 rule datamodels_store:
     input:
         unpack(datamodel_group_inputs),
         chunks=datamodel_chunks(),
+        budget=NGRAM_BUDGET_FILE,
         code=code("scripts/datamodels_store.py"),
     output:
         index=f"{DM_DIR}/store/index.json",
@@ -114,7 +115,6 @@ rule datamodels_store:
         group_by=DM["group_by"],
         alpha=DM["alpha"],
         seed=DM["seed"],
-        budget=NGRAM_BUDGET,
         order=config["ngram"]["order"],
         out_dir=subpath(output.index, parent=True),
         recipe=lambda wildcards, input: (
@@ -122,7 +122,7 @@ rule datamodels_store:
         ),
     shell:
         "python scripts/datamodels_store.py --chunks {input.chunks} --group-by {params.group_by}"
-        " --alpha {params.alpha} --seed {params.seed} --budget-bytes {params.budget} --order {params.order}"
+        " --alpha {params.alpha} --seed {params.seed} --budget-file {input.budget} --order {params.order}"
         " {params.recipe} --out-dir {params.out_dir} > {log} 2>&1"
 
 

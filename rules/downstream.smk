@@ -51,6 +51,7 @@ rule ngram_model:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
         heldout=f"{OUT}/models/ngram/{{variant}}/seed{{seed}}/heldout.jsonl",
+        budget=NGRAM_BUDGET_FILE,
         code=code("scripts/ngram_model.py"),
     output:
         f"{OUT}/models/ngram/{{variant}}/seed{{seed}}/model.npz",
@@ -63,10 +64,9 @@ rule ngram_model:
         **job_resources("train"),
     params:
         order=config["ngram"]["order"],
-        budget=NGRAM_BUDGET,
     shell:
         "python scripts/ngram_model.py --train {input.data} --eval {input.eval} --heldout {input.heldout}"
-        " --seed {wildcards.seed} --budget-bytes {params.budget} --order {params.order}"
+        " --seed {wildcards.seed} --budget-file {input.budget} --order {params.order}"
         " --out {output} > {log} 2>&1"
 
 

@@ -2,8 +2,16 @@ import json
 import snakemake
 
 # mark_summary_stale: the Snakefile's onerror marks a summary whose sources are gone (summary_sources).
+from sandbox.proxies.budget import design
 from sandbox.workflow.stale import mark_summary_stale
 from sandbox.workflow.variants import K_SIGMA, is_processed
+
+# Where each proxy's budget and seeds come from, for the verdict's header (summarize_proxy gets its
+# proxy's alone, so adding or dropping another proxy leaves its early verdict as it is).
+DESIGN_BY_PROXY = design(
+    config, {proxy: PROXY_REGISTRY[proxy].config_section for proxy in PROXIES}
+)
+DESIGN = json.dumps(DESIGN_BY_PROXY)
 
 
 # This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
@@ -43,12 +51,16 @@ rule data_metrics:
 rule evaluate:
     input:
         heldout=lambda wildcards: heldout_scores(
-            wildcards.proxy, wildcards.variant, seeds_of(wildcards.variant)
+            wildcards.proxy,
+            wildcards.variant,
+            seeds_of(wildcards.proxy, wildcards.variant),
         ),
         train_meta=lambda wildcards: [
             path.replace("heldout.jsonl", "train_meta.json")
             for path in heldout_scores(
-                wildcards.proxy, wildcards.variant, seeds_of(wildcards.variant)
+                wildcards.proxy,
+                wildcards.variant,
+                seeds_of(wildcards.proxy, wildcards.variant),
             )
         ],
         data_metrics=f"{OUT}/data_metrics/{{variant}}.json",
@@ -71,6 +83,7 @@ rule evaluate:
 # What both summaries run; the last line of the log (the verdict and its file) goes to the console.
 SUMMARIZE = (
     "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
+    " --design {params.design:q} {params.ngram_budget_arg}"
     " --confidence {params.compare[confidence]} --max-seed-std {params.compare[max_seed_std]}"
     " --eval {input.eval} --eval-set {input.eval_set} --out-json {output.json} --out-md {output.md}"
 )
@@ -100,6 +113,7 @@ rule summarize:
         # the downstream tasks' per-item results (config tasks:), one table per proxy
         downstream=downstream_results(),
         downstream_items=downstream_results("items.jsonl"),
+        ngram_budget=[NGRAM_BUDGET_FILE] if "ngram" in PROXIES else [],
         code=code("scripts/summarize.py"),
     output:
         json=f"{OUT}/summary.json",
@@ -111,6 +125,8 @@ rule summarize:
     params:
         experiment=EXP,
         compare=config["compare"],
+        design=DESIGN,
+        ngram_budget_arg=ngram_budget_arg,
         near_arg=lambda wildcards, input: (
             f"--near-threshold {input.near_threshold}" if input.near_threshold else ""
         ),
@@ -150,6 +166,9 @@ rule summarize_proxy:
         ),
         eval=f"{OUT}/data/eval.jsonl",
         eval_set=f"{OUT}/data/eval_set.json",
+        ngram_budget=lambda wildcards: (
+            [NGRAM_BUDGET_FILE] if wildcards.proxy == "ngram" else []
+        ),
         code=code("scripts/summarize.py"),
     output:
         json=f"{OUT}/summary.{{proxy}}.json",
@@ -163,6 +182,8 @@ rule summarize_proxy:
     params:
         experiment=EXP,
         compare=config["compare"],
+        design=proxy_design_arg,
+        ngram_budget_arg=ngram_budget_arg,
     shell:
         f"{SUMMARIZE} > {{log}} 2>&1 && tail -n 1 {{log}}"
 
@@ -194,12 +215,12 @@ rule provenance:
         op_counts=expand(
             f"{OUT}/processed/{{processed}}/op_counts.json", processed=PROCESSED
         ),
-        train_meta=expand(
-            f"{OUT}/models/{{proxy}}/{{variant}}/seed{{seed}}/train_meta.json",
-            proxy=PROXIES,
-            variant=VARIANTS,
-            seed=SEEDS,
-        ),
+        train_meta=[
+            f"{OUT}/models/{proxy}/{variant}/seed{seed}/train_meta.json"
+            for proxy in PROXIES
+            for variant in VARIANTS
+            for seed in PROXY_SEEDS[proxy]
+        ],
         code=code("scripts/provenance.py"),
     output:
         f"{OUT}/provenance.json",

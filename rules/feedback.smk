@@ -1,3 +1,10 @@
+from sandbox.proxies.budget import base_budget
+
+# The feedback LMs' byte budget: ngram.budget_bytes, else the GPT's (not the n-gram proxy's, which is
+# known only once the feedback variants exist).
+FEEDBACK_BUDGET = base_budget(config)
+
+
 # This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
 include: "functions/feedback.smk"
 
@@ -40,7 +47,7 @@ rule feedback_lm:
         "../envs/ngram.yaml"
     params:
         order=FEEDBACK["order"],
-        budget=NGRAM_BUDGET,
+        budget=FEEDBACK_BUDGET,
         text_key=lambda wildcards: (
             REFERENCE_TEXT_KEY if wildcards.lm == "reference" else "text"
         ),

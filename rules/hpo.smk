@@ -112,6 +112,7 @@ rule hpo_round_eval:
         stats_cache=f"{HPO_ANALYSIS}/stats.parquet",
         eval=f"{OUT}/data/eval.jsonl",
         eval_split=EVAL_SPLIT,
+        budget=NGRAM_BUDGET_FILE,
         code=code("scripts/hpo_round_eval.py"),
     output:
         f"{HPO}/rounds/{{round}}.eval.json",
@@ -127,14 +128,13 @@ rule hpo_round_eval:
     params:
         train=lambda wildcards: "--train" if sweep().needs_training else "",
         seeds=" ".join(str(seed) for seed in config["hpo"]["seeds"]),
-        budget=NGRAM_BUDGET,
         order=config["ngram"]["order"],
     shell:
         "python scripts/hpo_round_eval.py --params {input.params} --recipes {input.recipes}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
         " --stats-cache {input.stats_cache} --eval {input.eval} --eval-split {input.eval_split}"
         " {params.train}"
-        " --seeds {params.seeds} --budget-bytes {params.budget} --order {params.order}"
+        " --seeds {params.seeds} --budget-file {input.budget} --order {params.order}"
         " --np {threads} --out {output} > {log} 2>&1"
 
 

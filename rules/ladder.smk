@@ -14,7 +14,10 @@ LADDER_PROXIES = ladder_config.ladder_proxies(config)
 LADDER_SCALES = ladder_config.all_scales(config)
 LADDER_TARGET = ladder_config.target_scale(config)
 LADDER_VARIANTS = [v for v in (LADDER_CONFIG["variants"] or VARIANTS) if v in VARIANTS]
-LADDER_SEEDS = LADDER_CONFIG["seeds"] or SEEDS
+# Each ladder proxy's seeds: ladder.seeds, else the proxy's own (ngram.seeds for the n-gram).
+LADDER_SEEDS = {
+    proxy: LADDER_CONFIG["seeds"] or PROXY_SEEDS[proxy] for proxy in LADDER_PROXIES
+}
 LADDER_SUMMARY = f"{LADDER}/summary.json"
 
 
@@ -33,7 +36,8 @@ use rule train_ngram as ladder_train_ngram with:
     priority: 0
     params:
         order=ladder_setting("ngram", "order"),
-        budget=ladder_budget("ngram"),
+        # a multiple of the n-gram's own budget (models/ngram/budget.json)
+        multiplier=lambda wildcards: ladder_scale("ngram", wildcards).multiplier,
         out_dir=subpath(output.meta, parent=True),
 
 
@@ -114,18 +118,20 @@ rule ladder_summarize:
         # results/<experiment>, where every scale's models are
         results=lambda wildcards, input: str(Path(input.eval_split).parent.parent),
         scales=json.dumps(
-            [ladder_config.scale_spec(scale, NGRAM_BUDGET) for scale in LADDER_SCALES]
+            [
+                ladder_config.scale_spec(scale, LADDER_SEEDS[scale.proxy])
+                for scale in LADDER_SCALES
+            ]
         ),
         target=LADDER_TARGET.label,
         variants=LADDER_VARIANTS,
-        seeds=LADDER_SEEDS,
         ladder=LADDER_CONFIG,
         confidence=config["compare"]["confidence"],
         oracle_arg="--oracle-in-pairs" if LADDER_CONFIG["oracle_in_pairs"] else "",
     shell:
         "python scripts/ladder_summarize.py --experiment {params.experiment} --results {params.results}"
         " --scales {params.scales:q} --target {params.target} --variants {params.variants}"
-        " --seeds {params.seeds} --eval-split {input.eval_split} --eval-set {input.eval_set}"
+        " --eval-split {input.eval_split} --eval-set {input.eval_set}"
         " {params.oracle_arg} --accuracy {params.ladder[accuracy]} --confidence {params.confidence}"
         " --bootstrap-samples {params.ladder[bootstrap_samples]}"
         " --out-json {output.json} --out-md {output.md} > {log} 2>&1 && tail -n 1 {log}"

@@ -4,7 +4,18 @@
 # are spelled once, here.
 
 
+from sandbox.proxies.budget import neural_budget
+from sandbox.workflow.variants import sizes_ngram_budget
+
 HF = config["hf"]
+NGRAM = config["ngram"]
+# The n-gram's byte budget, from the judged variants' sizes (sandbox/proxies/budget.py): every n-gram
+# job of the run (main, ladder, HPO rounds, datamodels, downstream models) reads this file.
+NGRAM_BUDGET_FILE = f"{OUT}/models/ngram/budget.json"
+# The variants whose sizes set it; none with an explicit ngram.budget_bytes.
+NGRAM_BUDGET_VARIANTS = (
+    [] if NGRAM["budget_bytes"] else [v for v in VARIANTS if sizes_ngram_budget(v)]
+)
 
 
 # This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
@@ -51,10 +62,34 @@ rule train_gpt:
         " > {log} 2>&1"
 
 
+rule ngram_budget:
+    input:
+        data=[training_data_of(variant) for variant in NGRAM_BUDGET_VARIANTS],
+        code=code("scripts/ngram_budget.py"),
+    output:
+        NGRAM_BUDGET_FILE,
+    log:
+        f"{LOGS}/ngram_budget.log",
+    priority: FIRST_ANSWER_PRIORITY
+    conda:
+        "../envs/ngram.yaml"
+    params:
+        data=" ".join(
+            f"{variant}={training_data_of(variant)}"
+            for variant in NGRAM_BUDGET_VARIANTS
+        ),
+        cap=NGRAM["max_budget_bytes"],
+        explicit=NGRAM["budget_bytes"],
+    shell:
+        "python scripts/ngram_budget.py --data {params.data} --cap {params.cap}"
+        " --explicit {params.explicit} --out {output} > {log} 2>&1 && tail -n 1 {log}"
+
+
 rule train_ngram:
     input:
         data=training_data,
         eval=f"{OUT}/data/eval.jsonl",
+        budget=NGRAM_BUDGET_FILE,
         code=proxy_code("ngram"),
     output:
         meta=f"{OUT}/models/ngram/{{variant}}/seed{{seed}}/train_meta.json",
@@ -70,13 +105,14 @@ rule train_ngram:
     resources:
         **job_resources("train"),
     params:
-        order=config["ngram"]["order"],
-        budget=NGRAM_BUDGET,
+        order=NGRAM["order"],
+        # the scale ladder's multiple of the budget
+        multiplier=1,
         out_dir=subpath(output.meta, parent=True),
     shell:
         "python scripts/train.py ngram --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
-        " --heldout-out {output.heldout} --seed {wildcards.seed} --budget-bytes {params.budget}"
-        " --order {params.order} > {log} 2>&1"
+        " --heldout-out {output.heldout} --seed {wildcards.seed} --budget-file {input.budget}"
+        " --budget-multiplier {params.multiplier} --order {params.order} > {log} 2>&1"
 
 
 rule train_command:
@@ -99,7 +135,7 @@ rule train_command:
     params:
         # a function: the line's {placeholders} are not wildcards
         run=lambda wildcards: config["command"]["run"],
-        budget=NGRAM_BUDGET,
+        budget=neural_budget(config, "command"),
         out_dir=subpath(output.meta, parent=True),
     shell:
         "python scripts/train.py command --command {params.run:q} --train {input.data} --eval {input.eval}"
@@ -130,7 +166,7 @@ rule train_hf:
     params:
         hf=HF,
         model=HF["model"],
-        budget=NGRAM_BUDGET,
+        budget=neural_budget(config, "hf"),
         device=TRAIN["device"],
         out_dir=subpath(output.meta, parent=True),
         # the trained weights, for the downstream tasks (the ladder keeps none)

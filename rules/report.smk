@@ -93,7 +93,7 @@ rule plot_loss:
         loss=lambda wildcards: [
             f"{OUT}/models/{wildcards.proxy}/{variant}/seed{seed}/loss.jsonl"
             for variant in VARIANTS
-            for seed in SEEDS
+            for seed in PROXY_SEEDS[wildcards.proxy]
         ],
         code=code("scripts/plot_loss.py"),
     output:

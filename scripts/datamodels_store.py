@@ -14,6 +14,7 @@ import numpy as np
 
 from sandbox.datamodels.subsets import write_store
 from sandbox.io.cli import run_main
+from sandbox.proxies.budget import add_budget_arguments, resolve_budget
 
 
 def parse_args() -> argparse.Namespace:
@@ -22,12 +23,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--group-by", required=True)
     parser.add_argument("--alpha", required=True, type=float)
     parser.add_argument("--seed", required=True, type=int)
-    parser.add_argument("--budget-bytes", required=True, type=int)
+    add_budget_arguments(parser, "the n-gram's byte budget")
     parser.add_argument("--order", required=True, type=int)
     parser.add_argument("--recipe", type=Path, default=None,
                         help="the recipe whose ops are groups (group-by ops)")
     parser.add_argument("--out-dir", required=True, type=Path)
-    return parser.parse_args()
+    args = parser.parse_args()
+    resolve_budget(parser, args, required=True)
+    return args
 
 
 def sha256(path: Path) -> str:

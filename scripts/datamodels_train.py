@@ -24,6 +24,7 @@ from sandbox.datamodels.subsets import subset_mask
 from sandbox.io.cli import run_main
 from sandbox.io.jsonl import iter_jsonl
 from sandbox.io.scoring import read_documents
+from sandbox.proxies.budget import add_budget_arguments, resolve_budget
 from sandbox.proxies.ngram import heldout_nll_bits
 from sandbox.recipe.dj import forbid_runtime_installs
 
@@ -41,10 +42,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", required=True, type=int, help="subset draws and training document order")
     parser.add_argument("--start", required=True, type=int)
     parser.add_argument("--stop", required=True, type=int)
-    parser.add_argument("--budget-bytes", required=True, type=int)
+    add_budget_arguments(parser, "the n-gram's byte budget")
     parser.add_argument("--order", required=True, type=int)
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args()
+    resolve_budget(parser, args, required=True)
     if args.group_by == "ops" and (args.recipe is None or args.stats_cache is None):
         parser.error("--group-by ops needs --recipe and --stats-cache")
     return args

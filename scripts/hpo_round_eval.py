@@ -27,6 +27,7 @@ from sandbox.io.cli import run_main
 from sandbox.io.jsonl import iter_jsonl
 from sandbox.io.origin import noise_removal, origin_of
 from sandbox.io.scoring import read_documents
+from sandbox.proxies.budget import add_budget_arguments, resolve_budget
 from sandbox.proxies.ngram import heldout_nll_bits
 from sandbox.recipe.dj import forbid_runtime_installs, job_scratch, register_custom_operators, run_executor
 from sandbox.recipe.masks import StatsCache, apply_ops, choose_path, read_stats_cache
@@ -47,12 +48,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--train", action="store_true",
                         help="train and score the n-gram proxy (model metrics)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--budget-bytes", type=int, default=1)
+    add_budget_arguments(parser, "the n-gram's byte budget")
     parser.add_argument("--order", type=int, default=5)
     parser.add_argument("--np", type=int, default=1,
                         help="executor processes for a trial the mask path refuses")
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args()
+    resolve_budget(parser, args, required=True)
     if len(args.params) != len(args.recipes):
         parser.error("--params and --recipes must list the same trials")
     return args

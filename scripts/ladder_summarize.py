@@ -23,7 +23,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scales", required=True, help="JSON list of the scales (sandbox.ladder.config)")
     parser.add_argument("--target", required=True, help="<proxy>@<scale>")
     parser.add_argument("--variants", required=True, nargs="+")
-    parser.add_argument("--seeds", required=True, nargs="+", type=int)
     parser.add_argument("--eval-split", required=True, type=Path, help="data/eval_split.json")
     parser.add_argument("--eval-set", type=Path, default=None, help="data/eval_set.json")
     parser.add_argument("--oracle-in-pairs", action="store_true")
@@ -38,7 +37,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     labels = read_split_labels(args.eval_split)
-    scales = [load_scale(spec, args.results, args.variants, args.seeds, labels)
+    scales = [load_scale(spec, args.results, args.variants, labels)
               for spec in json.loads(args.scales)]
     eval_set = json.loads(args.eval_set.read_text(encoding="utf-8")) if args.eval_set else None
     summary = build_ladder_summary(args.experiment, scales, args.target, args.variants, args.oracle_in_pairs,

@@ -16,6 +16,7 @@ import numpy as np
 from sandbox.io.cli import run_main
 from sandbox.io.formats import iter_dataset
 from sandbox.io.jsonl import InputError, iter_jsonl, text_of
+from sandbox.proxies.budget import add_budget_arguments, resolve_budget
 from sandbox.proxies.contract import require_training_bytes
 from sandbox.proxies.ngram import MAX_ORDER, KneserNeyLM, budget_documents
 
@@ -30,10 +31,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--eval", required=True, type=Path, help="the eval set train_ngram scored")
     parser.add_argument("--heldout", required=True, type=Path, help="train_ngram's heldout.jsonl")
     parser.add_argument("--seed", type=int, required=True)
-    parser.add_argument("--budget-bytes", type=int, required=True)
+    add_budget_arguments(parser, "the budget its train_ngram job used")
     parser.add_argument("--order", type=int, required=True, choices=range(1, MAX_ORDER + 1))
     parser.add_argument("--out", required=True, type=Path, help="the model (.npz)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    resolve_budget(parser, args, required=True)
+    return args
 
 
 def texts_of(path: Path) -> list[bytes]:

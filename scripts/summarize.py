@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from sandbox.io.cli import run_main
+from sandbox.proxies.budget import read_budget
 from sandbox.summary.markdown import markdown, read_thresholds
 from sandbox.summary.verdict import build_summary, read_evaluations
 
@@ -47,6 +48,9 @@ def parse_args() -> argparse.Namespace:
                         help="provenance.json; without it the summary is one proxy's early verdict")
     parser.add_argument("--downstream", nargs="*", type=Path, default=[],
                         help="downstream/<task>/<proxy>/<variant>/seed<N>/results.json (items.jsonl beside)")
+    parser.add_argument("--design", default=None,
+                        help="JSON: per proxy, where its budget and seeds come from (sandbox.proxies.budget)")
+    parser.add_argument("--ngram-budget", type=Path, default=None, help="models/ngram/budget.json")
     parser.add_argument("--out-json", required=True, type=Path)
     parser.add_argument("--out-md", required=True, type=Path)
     return parser.parse_args()
@@ -65,7 +69,9 @@ def main() -> None:
     summary = build_summary(args.experiment, read_evaluations(args.evaluations), args.confidence,
                             args.max_seed_std, eval_set=eval_set, eval_path=args.eval, k=args.k,
                             datamodels=datamodels, provenance=args.provenance, downstream=args.downstream,
-                            feedback=read_feedback(args.feedback))
+                            feedback=read_feedback(args.feedback),
+                            design=json.loads(args.design) if args.design else None,
+                            ngram_budget=read_budget(args.ngram_budget) if args.ngram_budget else None)
     if args.ladder is not None:
         ladder = json.loads(args.ladder.read_text(encoding="utf-8"))
         summary["ladder"] = {"path": str(args.ladder), "line": ladder["line"]}

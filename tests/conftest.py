@@ -27,6 +27,8 @@ BIN = Path(sys.executable).parent
 TINY_CONFIG: dict[str, Any] = {
     "experiment": "tiny",
     "seeds": [0, 1],
+    # the n-gram's own seeds (default 10) left empty: it follows `seeds`, which keeps tiny runs small
+    "ngram": {"seeds": []},
     "demo": {"seed": 0, "pool_docs": 300, "eval_docs": 40, "noise_fraction": 0.35, "reference_docs": 60},
     "train": {"steps": 8, "batch_size": 4, "seq_len": 64, "d_model": 32, "n_layers": 1, "n_heads": 2,
               "lr": 0.003, "warmup_steps": 2, "min_lr_ratio": 0.1, "weight_decay": 0.1, "ema_decay": 0.9,

@@ -14,10 +14,10 @@ def downstream_model(wildcards) -> str:
 
 def downstream_results(name: str = "results.json") -> list[str]:
     """Every downstream job's results.json (or items.jsonl): task x proxy x variant x seed."""
-    return expand(
-        f"{OUT}/downstream/{{task}}/{{proxy}}/{{variant}}/seed{{seed}}/{name}",
-        task=TASKS,
-        proxy=DOWNSTREAM_PROXIES,
-        variant=VARIANTS,
-        seed=SEEDS,
-    )
+    return [
+        f"{OUT}/downstream/{task}/{proxy}/{variant}/seed{seed}/{name}"
+        for task in TASKS
+        for proxy in DOWNSTREAM_PROXIES
+        for variant in VARIANTS
+        for seed in PROXY_SEEDS[proxy]
+    ]

@@ -26,7 +26,7 @@ def summary_sources() -> list[str]:
     files = [f"{OUT}/provenance.json"]
     for proxy in PROXIES:
         for variant in VARIANTS:
-            heldout = heldout_scores(proxy, variant, seeds_of(variant))
+            heldout = heldout_scores(proxy, variant, seeds_of(proxy, variant))
             files += heldout + [
                 path.replace("heldout.jsonl", "train_meta.json") for path in heldout
             ]
@@ -34,6 +34,16 @@ def summary_sources() -> list[str]:
     for variant in VARIANTS:
         files += [
             f"{OUT}/data_metrics/{variant}.json",
-            training_data(SimpleNamespace(variant=variant)),
+            training_data_of(variant),
         ]
     return files + downstream_results() + downstream_results("items.jsonl")
+
+
+def ngram_budget_arg(wildcards, input) -> str:
+    """Params function: summarize.py's --ngram-budget, where the summary has the n-gram."""
+    return f"--ngram-budget {input.ngram_budget}" if input.ngram_budget else ""
+
+
+def proxy_design_arg(wildcards) -> str:
+    """Params function: summarize.py's --design for one proxy's early verdict."""
+    return json.dumps({wildcards.proxy: DESIGN_BY_PROXY[wildcards.proxy]})

@@ -125,7 +125,7 @@ def confirmation_scores(wildcards) -> list[str]:
         path
         for proxy in PROXIES
         for variant in variants
-        for path in heldout_scores(proxy, variant, SEEDS)
+        for path in heldout_scores(proxy, variant, PROXY_SEEDS[proxy])
     ]
 
 

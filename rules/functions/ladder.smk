@@ -17,9 +17,9 @@ def ladder_setting(proxy: str, key: str) -> Callable[..., Any]:
 
 
 def ladder_budget(proxy: str) -> Callable[..., int]:
-    """Params function: the shared byte budget times the job's multiplier."""
+    """Params function: hf's or command's own byte budget times the job's multiplier."""
     return lambda wildcards: ladder_config.scaled_budget(
-        NGRAM_BUDGET, ladder_scale(proxy, wildcards).multiplier
+        neural_budget(config, proxy), ladder_scale(proxy, wildcards).multiplier
     )
 
 
@@ -29,7 +29,7 @@ def ladder_files(pattern_of: Callable[[ladder_config.Scale], str]) -> list[str]:
         pattern_of(scale).format(variant=variant, seed=seed)
         for scale in LADDER_SCALES
         for variant in LADDER_VARIANTS
-        for seed in LADDER_SEEDS
+        for seed in LADDER_SEEDS[scale.proxy]
     ]
 
 

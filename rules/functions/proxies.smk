@@ -26,5 +26,5 @@ def proxy_targets() -> list[str]:
         path
         for proxy in PROXIES
         for target in PROXY_REGISTRY[proxy].extra_targets
-        for path in expand(f"{OUT}/{target}", variant=VARIANTS, seed=SEEDS)
+        for path in expand(f"{OUT}/{target}", variant=VARIANTS, seed=PROXY_SEEDS[proxy])
     ]

@@ -50,9 +50,8 @@ def test_unknown_proxies_and_unusable_settings_are_named_with_the_fix() -> None:
         check_proxies(config(proxies=["ngram", "gtp"]))
     with pytest.raises(InputError, match="proxies lists command, but command.run is empty"):
         check_proxies(config(proxies=["command"]))
-    with pytest.raises(InputError, match="ngram.budget_bytes is 9, but the GPT trains on"):
-        check_proxies(config(ngram={"budget_bytes": 9}))
-    check_proxies(config(proxies=["ngram"], ngram={"budget_bytes": 9}))
+    # each proxy's budget is its own (issue 33): an n-gram budget the GPT does not share is usable
+    check_proxies(config(ngram={"budget_bytes": 9}))
 
 
 def test_the_writer_keeps_the_contract_and_the_checker_names_row_and_fix(tmp_path: Path) -> None:
@@ -130,7 +129,7 @@ rule train_toy:
     conda:
         "../envs/base.yaml"
     params:
-        budget=NGRAM_BUDGET,
+        budget=neural_budget(config, "toy"),
         out_dir=subpath(output.meta, parent=True),
     shell:
         "python scripts/train.py toy --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
@@ -200,7 +199,9 @@ def test_a_fifth_proxy_is_one_trainer_module_and_one_rule(tmp_path: Path) -> Non
     assert "## Proxy `toy`" in (results / "summary.md").read_text()
     assert (results / "report/bpb_toy.png").stat().st_size > 0
     provenance = json.loads((results / "provenance.json").read_text())
-    assert provenance["budgets"]["toy"]["budget"] == provenance["budgets"]["ngram"]["budget"]
+    # a proxy without a budget of its own trains on the GPT's (sandbox.proxies.budget.neural_budget)
+    train = TINY_CONFIG["train"]
+    assert provenance["budgets"]["toy"]["budget"] == [train["steps"] * train["batch_size"] * train["seq_len"]]
     # on the downstream task, scored through its trainer's own load and score_texts
     task = summary["downstream"]["toy_task"]
     assert task["n_items"] == 12 and set(task["proxies"]) == {"ngram", "toy"}

@@ -61,7 +61,12 @@ def test_seeds_are_paired_and_averaged(tiny_run: Path) -> None:
         for name, variant in result["variants"].items():
             per_seed = variant["heldout_bpb_per_seed"]
             assert set(per_seed) == {"0", "1"}, (proxy, name)
-            assert per_seed["0"] != per_seed["1"], f"{proxy} {name}: two seeds gave identical models"
+            seed0 = tiny_run / OUT / "models" / proxy / name / "seed0/train_meta.json"
+            if proxy == "ngram" and json.loads(seed0.read_text())["epochs"] == 1.0:
+                # a variant no larger than the n-gram's budget is used whole: every seed the same model
+                assert per_seed["0"] == per_seed["1"], f"{proxy} {name}: the whole variant, yet seeds differ"
+            else:
+                assert per_seed["0"] != per_seed["1"], f"{proxy} {name}: two seeds gave identical models"
             assert math.isclose(variant["heldout_bpb"], (per_seed["0"] + per_seed["1"]) / 2)
             for seed in ("0", "1"):
                 meta_path = tiny_run / OUT / "models" / proxy / name / f"seed{seed}" / "train_meta.json"
@@ -103,24 +108,45 @@ def test_the_best_variant_is_chosen_on_validation_and_reported_on_test(tiny_run:
         "| k_sigma (selected) |" in (tiny_run / OUT / "summary.md").read_text()
 
 
-def test_both_proxies_train_on_the_same_budget(tiny_run: Path) -> None:
+def data_size(path: Path) -> int:
+    """Stream symbols of a JSONL file, counted here: UTF-8 bytes plus one separator per document."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return sum(len(json.loads(line)["text"].encode("utf-8")) + 1 for line in lines if line.strip())
+
+
+def test_each_proxy_trains_on_its_own_budget(tiny_run: Path) -> None:
     train = TINY_CONFIG["train"]
-    budget = train["steps"] * train["batch_size"] * train["seq_len"]
+    gpt_budget = train["steps"] * train["batch_size"] * train["seq_len"]
+    # the n-gram's: the smallest judged variant (raw, recipe, k_sigma; not the oracle), under the cap
+    sizes = {"raw": data_size(tiny_run / OUT / "data/pool.jsonl"),
+             **{variant: data_size(tiny_run / OUT / f"processed/{variant}/data.jsonl")
+                for variant in ("recipe", "k_sigma")}}
+    budget_file = json.loads((tiny_run / OUT / "models/ngram/budget.json").read_text())
+    smallest = min(sizes, key=sizes.get)
+    assert budget_file["sizes"] == sizes and budget_file["smallest"] == smallest
+    ngram_budget = budget_file["budget_bytes"]
+    assert ngram_budget == sizes[smallest] < 8_000_000 and f"`{smallest}`" in budget_file["why"]
     metas = {proxy: json.loads((tiny_run / OUT / "models" / proxy
                                 / "k_sigma/seed0/train_meta.json").read_text())
              for proxy in ("ngram", "gpt")}
+    budgets = {"ngram": ngram_budget, "gpt": gpt_budget}
     for proxy, meta in metas.items():
-        assert meta["tokens_budget"] == budget, proxy
-        # what each model actually saw, against its own count of the data (larger than the budget here)
-        assert meta["train_symbols"] <= budget and meta["distinct_train_bytes"] <= meta["train_bytes"], proxy
+        assert meta["tokens_budget"] == budgets[proxy], proxy
+        # what each model actually saw, against its own count of the data
+        assert meta["train_symbols"] <= budgets[proxy], proxy
+        assert meta["distinct_train_bytes"] <= meta["train_bytes"], proxy
     ngram, gpt = metas["ngram"], metas["gpt"]
-    assert ngram["train_symbols"] == budget == ngram["distinct_train_bytes"] + ngram["budget_docs"]
-    assert ngram["epochs"] == pytest.approx(budget / (ngram["train_bytes"] + ngram["train_docs"]))
+    # the n-gram never repeats a document: at most the whole variant, once
+    assert ngram["train_symbols"] == min(ngram_budget, sizes["k_sigma"])
+    assert ngram["train_symbols"] == ngram["distinct_train_bytes"] + ngram["budget_docs"]
+    seen = ngram["train_bytes"] + ngram["train_docs"]
+    assert ngram["epochs"] == pytest.approx(ngram["train_symbols"] / seen)
     # the GPT's short first and last windows leave at most two windows' worth unfilled
-    assert budget - 2 * train["seq_len"] < gpt["train_symbols"]
+    assert gpt_budget - 2 * train["seq_len"] < gpt["train_symbols"]
     assert gpt["epochs"] == pytest.approx(gpt["train_symbols"] / (gpt["train_bytes"] + gpt["train_docs"] - 1))
     provenance = json.loads((tiny_run / OUT / "provenance.json").read_text())
-    assert provenance["budgets"]["ngram"]["budget"] == provenance["budgets"]["gpt"]["budget"] == [budget]
+    assert provenance["budgets"]["ngram"]["budget"] == [ngram_budget]
+    assert provenance["budgets"]["gpt"]["budget"] == [gpt_budget]
     # the summary's data table shows each proxy's distinct bytes and epochs
     summary = json.loads((tiny_run / OUT / "summary.json").read_text())
     for proxy in ("ngram", "gpt"):
@@ -139,6 +165,9 @@ def test_adding_a_seed_plans_only_that_seeds_jobs(tiny_run: Path) -> None:
     model_outputs = [line for line in result.stdout.splitlines()
                      if line.strip().startswith("output:") and "/models/" in line]
     assert len(model_outputs) == 8 and all("/seed2/" in line for line in model_outputs)
+    # the n-gram's own seeds (ngram.seeds, a count): its third seed plans only n-gram jobs
+    jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "ngram={seeds: 3}")
+    assert jobs["train_ngram"] == 4 and "train_gpt" not in jobs and "infer" not in jobs, jobs
 
 
 def test_adding_a_proxy_plans_only_that_proxys_jobs(tiny_run_copy: Path, tmp_path: Path) -> None:
@@ -248,10 +277,10 @@ def test_tracking_settings_retrain_nothing(tiny_run: Path, tracking: list[str]) 
 
 def test_changed_train_parameter_reruns_only_model_and_evaluation(tiny_run: Path) -> None:
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "train={steps: 9}")
-    # the n-gram's budget is the GPT's, so it retrains too, and so do the datamodels' n-gram models
-    assert jobs.get("train_gpt") == jobs.get("train_ngram") == 8
-    assert set(jobs) <= {"train_gpt", "train_ngram", "infer", "evaluate", "provenance", "summarize",
-                         "summarize_proxy", "all", *DATAMODEL_JOBS, *REPORT_JOBS}, jobs
+    # the n-gram's budget is its own (the data's), so no n-gram model retrains, nor the datamodels'
+    assert jobs.get("train_gpt") == 8 and "train_ngram" not in jobs
+    assert set(jobs) <= {"train_gpt", "infer", "evaluate", "provenance", "summarize", "summarize_proxy",
+                         "all", *REPORT_JOBS}, jobs
 
 
 def test_changed_ngram_order_reruns_only_ngram_models(tiny_run: Path) -> None:
@@ -265,7 +294,10 @@ def test_changed_k_reruns_refinement_downstream_but_not_raw_analysis(tiny_run: P
     result = snakemake(tiny_run, "-n", "--configfile", CONFIG, "--config", "k_sigma=2.5")
     jobs = planned_jobs(tiny_run, "--configfile", CONFIG, "--config", "k_sigma=2.5")
     assert jobs.get("refine_k_sigma") == 1 and jobs.get("process") == 1
-    assert jobs.get("train_gpt") == jobs.get("train_ngram") == 2
+    assert jobs.get("train_gpt") == 2
+    # k_sigma's size is one of those that set the n-gram's budget: it is measured again, and every
+    # n-gram model reads it (a model costs about a second)
+    assert jobs.get("ngram_budget") == 1 and jobs.get("train_ngram") == 8
     assert jobs.get("analyze") == 1, "only the k_sigma variant's analysis reruns"
     assert "analysis/raw/" not in "".join(line for line in result.stdout.splitlines()
                                           if line.strip().startswith("output:"))
@@ -283,8 +315,9 @@ def test_edited_recipe_reruns_analysis_and_everything_downstream(tiny_run_copy: 
         recipe.write_text(original)
         os.utime(recipe, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert jobs.get("check_recipe") == 1 and jobs.get("analyze") == 3 and jobs.get("refine_k_sigma") == 1
-    # Both processed variants retrain; raw's model does not depend on the recipe.
-    assert jobs.get("process") == 2 and jobs.get("train_gpt") == jobs.get("train_ngram") == 4
+    # Both processed variants retrain; raw's GPT does not depend on the recipe; the n-gram's budget is
+    # measured again and so every n-gram model retrains.
+    assert jobs.get("process") == 2 and jobs.get("train_gpt") == 4 and jobs.get("train_ngram") == 8
     assert jobs.get("summarize") == 1
     assert "prepare_input" not in jobs and "prepare_demo" not in jobs
     assert planned_jobs(tiny_run_copy, "--configfile", CONFIG) == {}, "restoring the recipe restores the plan"

@@ -2,10 +2,11 @@
 scale changes, where its models live, and which one is the target. Pure Python: Snakemake reads it at
 DAG time.
 
-A scale is a budget multiplier of the shared byte budget (sandbox.proxies.registry.shared_budget) at one model
-size: `x<m>` at the proxy's own size (the main run's settings), `<size>-x<m>` at a named size of
-`ladder.<proxy>.sizes` (a list, so that a config override replaces it whole: each entry a name and
-overrides of the proxy's settings, the n-gram's order, the GPT's width and depth, an hf model folder).
+A scale is a multiplier of the proxy's own byte budget (sandbox/proxies/budget.py: the n-gram's from
+models/ngram/budget.json, at run time) at one model size: `x<m>` at the proxy's own size (the main run's
+settings), `<size>-x<m>` at a named size of `ladder.<proxy>.sizes` (a list, so that a config override
+replaces it whole: each entry a name and overrides of the proxy's settings, the n-gram's order, the GPT's
+width and depth, an hf model folder).
 The base scale `x1` is the main run's models (models/<proxy>/<variant>/seed<N>/), never retrained; every
 other scale has its own folder, ladder/models/<proxy>/<scale>/<variant>/seed<N>/.
 """
@@ -170,11 +171,12 @@ def benchmark_file(out: str, scale: Scale) -> str:
     return f"{out}/ladder/benchmarks/{scale.proxy}/{scale.name}/{{variant}}_seed{{seed}}.tsv"
 
 
-def scale_spec(scale: Scale, budget: int) -> dict[str, Any]:
-    """What ladder_summarize is told of a scale: its name, multiplier, size, budget and overrides."""
+def scale_spec(scale: Scale, seeds: list[int]) -> dict[str, Any]:
+    """What ladder_summarize is told of a scale: its name, multiplier, size, overrides and seeds (its
+    budget comes from its models' train_meta.json: the n-gram's is known only once the data are)."""
     return {"proxy": scale.proxy, "scale": scale.name, "multiplier": scale.multiplier, "size": scale.size,
-            "size_rank": scale.size_rank, "overrides": scale.overrides, "budget_bytes": scaled_budget(
-                budget, scale.multiplier), "base": scale.is_base}
+            "size_rank": scale.size_rank, "overrides": scale.overrides, "seeds": list(seeds),
+            "base": scale.is_base}
 
 
 def write_specs(path: Path, specs: list[dict[str, Any]]) -> None:

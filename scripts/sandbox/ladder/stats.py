@@ -33,13 +33,23 @@ class Replicates:
 
     doc_counts: np.ndarray
     seed_counts: np.ndarray
+    seed: int = 0
 
     @classmethod
     def draw(cls, n_docs: int, n_seeds: int, samples: int, seed: int) -> Replicates:
         rng = np.random.default_rng(seed)
         docs = rng.multinomial(n_docs, np.full(n_docs, 1.0 / n_docs), size=samples)
         seeds = rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=samples)
-        return cls(docs.astype(np.float64), seeds.astype(np.float64))
+        return cls(docs.astype(np.float64), seeds.astype(np.float64), seed)
+
+    def seed_counts_for(self, n_seeds: int) -> np.ndarray:
+        """Seed resampling counts (B, n_seeds): the drawn ones, or for a proxy with another seed count
+        (ngram.seeds) its own draw, the same on every call."""
+        if n_seeds == self.seed_counts.shape[1]:
+            return self.seed_counts
+        rng = np.random.default_rng([self.seed, n_seeds])
+        counts = rng.multinomial(n_seeds, np.full(n_seeds, 1.0 / n_seeds), size=len(self.doc_counts))
+        return counts.astype(np.float64)
 
 
 def point_bpb(nll_bits: np.ndarray, n_bytes: np.ndarray) -> np.ndarray:
@@ -56,7 +66,7 @@ def replicate_bpb(nll_bits: np.ndarray, n_bytes: np.ndarray, replicates: Replica
     n_seeds = nll_bits.shape[1]
     if n_seeds == 1:
         return documents_only
-    resampled = np.einsum("bvs,bs->bv", per_seed, replicates.seed_counts) / n_seeds
+    resampled = np.einsum("bvs,bs->bv", per_seed, replicates.seed_counts_for(n_seeds)) / n_seeds
     return documents_only + math.sqrt(n_seeds / (n_seeds - 1)) * (resampled - documents_only)
 
 

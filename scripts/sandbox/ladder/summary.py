@@ -88,9 +88,10 @@ def exposure_of(metas: list[dict[str, Any]]) -> dict[str, Any]:
             "tokens_budget": budget, "n_params": mean("n_params"), "data_limited": limited}
 
 
-def load_scale(spec: dict[str, Any], out: str, variants: list[str], seeds: list[int],
-               labels: list[str]) -> ScaleData:
-    """A scale's test scores, exposures and cost from its models' files."""
+def load_scale(spec: dict[str, Any], out: str, variants: list[str], labels: list[str]) -> ScaleData:
+    """A scale's test scores, exposures, budget (its models' tokens_budget) and cost, from its models'
+    files."""
+    seeds = spec["seeds"]
     folder = scale_dir(out, scale_of(spec))
     bench = benchmark_file(out, scale_of(spec))
     rows, exposure, n_bytes, bench_paths = [], {}, None, []
@@ -106,7 +107,10 @@ def load_scale(spec: dict[str, Any], out: str, variants: list[str], seeds: list[
         exposure[variant] = exposure_of([read_train_meta(path.with_name("train_meta.json"))
                                          for path in paths.values()])
         bench_paths += [Path(bench.format(variant=variant, seed=seed)) for seed in seeds]
-    return ScaleData(spec, np.stack(rows), n_bytes, exposure, benchmark_cost(bench_paths))
+    # every model of a scale has the same budget (train_meta.json's tokens_budget)
+    budget = max(round(meta["tokens_budget"] or 0) for meta in exposure.values())
+    return ScaleData({**spec, "budget_bytes": budget}, np.stack(rows), n_bytes, exposure,
+                     benchmark_cost(bench_paths))
 
 
 def scale_of(spec: dict[str, Any]) -> Scale:

@@ -13,27 +13,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sandbox.proxies.budget import gpt_budget
 from sandbox.proxies.entry import Proxy, registered
 from sandbox.proxies.trainer import Trainer
 
 EVAL_BATCH_SIZE = 64
 SHAPE_KEYS = ("d_model", "n_layers", "n_heads")
-
-
-def gpt_budget_problem(config: dict[str, Any]) -> str | None:
-    """With the GPT in the run, a different ngram.budget_bytes would give the proxies different budgets."""
-    train, ngram_budget = config["train"], config["ngram"]["budget_bytes"]
-    budget = gpt_budget(config)
-    if not ngram_budget or ngram_budget == budget:
-        return None
-    return (
-        f"ngram.budget_bytes is {ngram_budget}, but the GPT trains on train.steps × train.batch_size × "
-        f"train.seq_len = {train['steps']} × {train['batch_size']} × {train['seq_len']} = {budget} "
-        "bytes, so the proxies would not share one budget. Fix: set ngram.budget_bytes: 0 (the GPT's "
-        f"budget for every proxy), or {budget}, or change train.steps so that the product is "
-        f"{ngram_budget}; or drop gpt from proxies."
-    )
 
 
 def gpt_parameters(train: dict[str, Any]) -> int:
@@ -57,7 +41,6 @@ def gpt_parameters(train: dict[str, Any]) -> int:
     loss_figure=True,
     # rule infer: the probe documents the GPT finds hardest
     extra_targets=("infer/{variant}/seed{seed}/hardest.jsonl",),
-    config_problem=gpt_budget_problem,
     harness_model="model.pt",
 ))
 class GptTrainer(Trainer):

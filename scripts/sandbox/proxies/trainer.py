@@ -2,9 +2,10 @@
 training and scoring.
 
 The base owns the command line every trainer takes (--train, --eval, --text-key, --eval-text-key,
---out-dir, --heldout-out, --seed, --budget-bytes), reading the training documents (any dataset format)
-and refusing data with no byte to learn, the eval file check, timing, held-out scoring through the
-proxy's own score_texts (heldout.jsonl) and train_meta.json (sandbox/proxies/contract.py). A subclass,
+--out-dir, --heldout-out, --seed, --budget-bytes or --budget-file [--budget-multiplier]), reading the
+training documents (any dataset format) and refusing data with no byte to learn, the eval file check,
+timing, held-out scoring through the proxy's own score_texts (heldout.jsonl) and train_meta.json
+(sandbox/proxies/contract.py). A subclass,
 in scripts/sandbox/proxies/train_<name>.py with its registry entry (sandbox/proxies/entry.py), adds its
 own options and implements:
   fit(args, documents)   train on the documents (UTF-8 bytes, in file order); return train_meta fields;
@@ -24,6 +25,7 @@ from typing import Any
 
 from sandbox.io.formats import iter_dataset
 from sandbox.io.jsonl import text_of
+from sandbox.proxies.budget import add_budget_arguments, resolve_budget
 from sandbox.proxies.contract import (
     TRAIN_META,
     require_eval_file,
@@ -105,8 +107,7 @@ class Trainer:
         parser.add_argument("--heldout-out", type=Path, default=None,
                             help="also write per-document held-out scores")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--budget-bytes", type=int, default=None,
-                            help="most bytes to learn from (plus one separator per document)")
+        add_budget_arguments(parser, "most bytes to learn from (plus one separator per document)")
         self.add_arguments(parser)
         return parser
 
@@ -114,6 +115,7 @@ class Trainer:
         """The checked options."""
         parser = self.parser()
         args = parser.parse_args(argv)
+        resolve_budget(parser, args)
         if args.budget_bytes is not None and args.budget_bytes < 1:
             parser.error("--budget-bytes must be at least 1")
         self.check_arguments(parser, args)

@@ -29,7 +29,8 @@ from sandbox.io.jsonl import iter_jsonl
 from sandbox.io.origin import is_noise, origin_of
 from sandbox.proxies.registry import is_deterministic
 from sandbox.stats.bootstrap import Scores, aligned, oracle_fraction, paired_comparison, selection_confidence
-from sandbox.summary.tables import fraction_text
+from sandbox.stats.power import seeds_config_line, seeds_to_detect
+from sandbox.summary.tables import byte_count, fraction_text
 from sandbox.workflow.variants import ORACLE, RAW, REFERENCES, comparison_key
 
 # An evaluation's data metrics (sandbox.summary.metrics), the same under every proxy: summary.json keeps
@@ -99,9 +100,49 @@ def compare_variants(evaluations: dict[str, dict[str, Any]], proxy: str,
     return comparisons, fractions
 
 
+def proxy_design(proxy: str, variants: dict[str, dict[str, Any]], entry: dict[str, Any] | None,
+                 ngram_budget: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a proxy's power rests on: its budget per model and its seed count, and where each comes from
+    (entry: sandbox.proxies.budget.design's; ngram_budget: models/ngram/budget.json)."""
+    entry = entry or {}
+    budgets = [variant["train_tokens"] for variant in variants.values() if variant.get("train_tokens")]
+    why = entry.get("budget_source", "")
+    if ngram_budget is not None and proxy == "ngram":
+        why = ngram_budget["why"]
+    section = entry.get("seeds_section")
+    return {"budget_bytes": max(budgets) if budgets else None, "budget_why": why,
+            "seeds": max((len(variant["seeds"]) for variant in variants.values()), default=0),
+            "seeds_from": f"{section}.seeds" if section else "seeds", "seeds_section": section}
+
+
+def design_line(proxies: dict[str, dict[str, Any]]) -> str:
+    """The verdict header's line on each proxy's budget and seeds, and why."""
+    parts = []
+    for proxy, result in proxies.items():
+        design = result["design"]
+        why = f" ({design['budget_why']})" if design["budget_why"] else ""
+        parts.append(f"{proxy} {byte_count(design['budget_bytes'])} a model{why}, {design['seeds']} seeds "
+                     f"({design['seeds_from']})")
+    return "Budgets and seeds: " + "; ".join(parts) + "."
+
+
+def resolution(comparison: dict[str, Any], design: dict[str, Any] | None) -> str:
+    """For a comparison that was not shown: the seed count at which its minimum detectable effect would
+    reach the effect observed, and the config line; or why seeds cannot (sandbox.stats.power)."""
+    projection = seeds_to_detect(comparison)
+    if projection is None:
+        return ""
+    if projection["seeds"] is None:
+        return (" More seeds would not resolve it: the eval documents alone put the minimum detectable "
+                f"effect at {projection['documents_floor_percent']:.2f} %; more eval documents would.")
+    section = (design or {}).get("seeds_section")
+    return (f" With {projection['seeds']} seeds the minimum detectable effect would reach the effect "
+            f"observed here: `{seeds_config_line(section, projection['seeds'])}`.")
+
+
 def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: dict[str, Any],
                   low_power: str | None, judges_cleaning: bool = True,
-                  adjusted: dict[str, Any] | None = None) -> str:
+                  adjusted: dict[str, Any] | None = None, design: dict[str, Any] | None = None) -> str:
     """One sentence per proxy: did the recipe variant validation selected beat raw on test, and could this
     proxy have seen it?
 
@@ -132,6 +173,7 @@ def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: 
         answer = f"{label}: Yes: {chosen} ({change})."
     else:
         answer = f"{label}: Not shown: {chosen} ({change}), but the interval includes 0."
+        answer += resolution(comparison, design)
     oracle = comparisons.get(comparison_key(ORACLE, RAW))
     fraction = variants[best].get("fraction_of_oracle_gain")
     if oracle:
@@ -153,7 +195,9 @@ def low_power_reason(variants: dict[str, dict[str, Any]], max_seed_std: float, p
 
 
 def summarize_proxy(proxy: str, evaluations: dict[str, dict[str, Any]], confidence: float,
-                    max_seed_std: float, judges_cleaning: bool = True) -> dict[str, Any]:
+                    max_seed_std: float, judges_cleaning: bool = True,
+                    design_entry: dict[str, Any] | None = None,
+                    ngram_budget: dict[str, Any] | None = None) -> dict[str, Any]:
     """One proxy's part of summary.json: its variants' bpb, comparisons, selection and verdict."""
     comparisons, fractions = compare_variants(evaluations, proxy, confidence)
     variants = {}
@@ -165,9 +209,11 @@ def summarize_proxy(proxy: str, evaluations: dict[str, dict[str, Any]], confiden
     low_power = low_power_reason(variants, max_seed_std, proxy)
     selected = selected_variant(variants)
     adjusted = selection_comparison(proxy, evaluations, selected, confidence)
+    design = proxy_design(proxy, variants, design_entry, ngram_budget)
     return {"variants": variants, "comparisons": comparisons, "low_power": low_power,
-            "selected_on_validation": selected, "selected_vs_raw_adjusted": adjusted,
-            "verdict": proxy_verdict(proxy, variants, comparisons, low_power, judges_cleaning, adjusted)}
+            "selected_on_validation": selected, "selected_vs_raw_adjusted": adjusted, "design": design,
+            "verdict": proxy_verdict(proxy, variants, comparisons, low_power, judges_cleaning, adjusted,
+                                     design)}
 
 
 def kendall_tau(first: dict[str, Any], second: dict[str, Any]) -> float | None:
@@ -243,6 +289,7 @@ def verdict_lines(proxies: dict[str, dict[str, Any]], agreement_result: dict[str
     """The summary's opening: a disagreement first when there is one, then each proxy's verdict and
     each downstream task's under each proxy."""
     lines = [result["verdict"] for result in proxies.values()]
+    lines += [design_line(proxies)] if all("design" in result for result in proxies.values()) else []
     lines += [result["verdict"] for entry in (downstream or {}).values()
               for result in entry["proxies"].values() if "verdict" in result]
     if agreement_result["disagree"]:
@@ -304,14 +351,18 @@ def build_summary(experiment: str, evaluations: dict[str, dict[str, dict[str, An
                   max_seed_std: float, eval_set: dict[str, Any] | None = None, eval_path: Path | None = None,
                   k: float | None = None, datamodels: tuple[Path, str] | None = None,
                   provenance: Path | None = None, downstream: list[Path] | None = None,
-                  feedback: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                  feedback: dict[str, dict[str, Any]] | None = None,
+                  design: dict[str, dict[str, Any]] | None = None,
+                  ngram_budget: dict[str, Any] | None = None) -> dict[str, Any]:
     """summary.json from the evaluations (read_evaluations); eval_set is data/eval_set.json, eval_path the
     working eval set (its origin tags are checked), datamodels the fit's summary.json and what its groups
     are, downstream the downstream jobs' results.json files, feedback each method's
-    recipes/feedback_<method>.json (its filter and cost). Without provenance the summary is one proxy's
-    early verdict."""
+    recipes/feedback_<method>.json (its filter and cost), design where each proxy's budget and seeds come
+    from (sandbox.proxies.budget.design) and ngram_budget models/ngram/budget.json. Without provenance the
+    summary is one proxy's early verdict."""
     judges_cleaning = eval_set is None or eval_set["judges_cleaning"]
-    proxies = {proxy: summarize_proxy(proxy, by_variant, confidence, max_seed_std, judges_cleaning)
+    proxies = {proxy: summarize_proxy(proxy, by_variant, confidence, max_seed_std, judges_cleaning,
+                                      (design or {}).get(proxy), ngram_budget)
                for proxy, by_variant in evaluations.items()}
     first_proxy = next(iter(evaluations.values()))
     tasks = downstream_block(downstream, proxies, confidence) if downstream else None

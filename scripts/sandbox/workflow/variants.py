@@ -57,6 +57,12 @@ def is_feedback(variant: str) -> bool:
     return variant.startswith(_FEEDBACK)
 
 
+def sizes_ngram_budget(variant: str) -> bool:
+    """Whether the variant is one of the judged variants whose size sets the n-gram's budget (raw, recipe,
+    k_sigma, feedback_<method>); not the oracle (a ceiling, not a recipe) or an HPO trial."""
+    return is_raw(variant) or is_recipe_variant(variant) or is_feedback(variant)
+
+
 def feedback_variant(method: str) -> str:
     """The variant of a feedback method, e.g. 'feedback_self_loss' for self_loss."""
     return f"{_FEEDBACK}{method}"
