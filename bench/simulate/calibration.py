@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.stats.bootstrap import detectable_in_se, paired_test
+from sandbox.stats.bootstrap import detectable_in_se, detectable_on_binary, paired_test
 
 # The demo eval set's document lengths in bytes: mean 592, sd 313, 201 to 1496.
 LENGTH_MEAN, LENGTH_SD, LENGTH_RANGE = 592.0, 313.0, (200.0, 1500.0)
@@ -294,19 +294,23 @@ class ItemRates:
     setting: ItemSetting
     experiments: int
     false_positive: float
-    mde: float  # the minimum detectable effect at the null runs' median df, with the true standard error
+    # the stated minimum detectable effect (detectable_on_binary) at the null runs' median df, with the
+    # true standard error
+    mde: float
     power_at_mde: float
 
 
 def calibrate_items(setting: ItemSetting, experiments: int, seed: int = 0,
                     confidence: float = 0.95) -> ItemRates:
     """False-positive rate of the item comparison, and its power at the minimum detectable effect it
-    states (as calibrate: at the null runs' median df, with the true standard error, here the spread of
-    the null estimates) for a true accuracy difference of that size (shift_for)."""
+    states (sandbox.stats.bootstrap.detectable_on_binary, as the downstream summary computes it; as
+    calibrate: at the null runs' median df, with the true standard error, here the spread of the null
+    estimates) for a true accuracy difference of that size (shift_for)."""
     rng = np.random.default_rng(seed)
     weights = np.ones(setting.items)
     null = paired_test(simulate_items(rng, setting, experiments), weights, confidence)
-    mde = float(detectable_in_se(np.median(null.df), confidence)) * float(null.estimate.std())
+    mde = float(detectable_on_binary(float(null.estimate.std()), np.median(null.df), setting.items,
+                                     confidence))
     effect = paired_test(simulate_items(rng, setting, experiments, shift_for(setting, mde)), weights,
                          confidence)
     return ItemRates(setting, experiments, float(null.significant.mean()), mde,
