@@ -9,10 +9,11 @@ chosen one beats raw" is claimed when it is chosen and reported on the same docu
 validation and reported on test, and the same with the interval adjusted for the choice (what the
 summary's verdict of a seed-dependent proxy uses), with the power of each at 3 standard errors. Last,
 the same comparison on binary per-item accuracies of a downstream task (1000 items; `--items-only`
-runs only that table). The simulator is bench/simulate/calibration.py, which
-tests/unit/test_calibration.py runs too.
+runs only that table; `--only TEXT...` keeps the settings whose label holds one of the texts). The
+simulator is bench/simulate/calibration.py, which tests/unit/test_calibration.py runs too.
 
-Run from the repository root: `.venv/bin/python bench/calibration.py [--experiments 4000] [--items-only]`.
+Run from the repository root:
+`.venv/bin/python bench/calibration.py [--experiments 4000] [--items-only] [--only TEXT ...]`.
 """
 
 from __future__ import annotations
@@ -45,18 +46,28 @@ def main() -> None:
                         help="bootstrap replicates of the old method")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--items-only", action="store_true", help="only the per-item accuracy table")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="only the settings whose label holds one of these texts (e.g. '10 seeds')")
     args = parser.parse_args()
     started = time.perf_counter()
-    if not args.items_only:
+
+    def kept(settings: tuple) -> list:
+        """(index, setting) of the settings --only keeps; the index (the seed's offset) is the full list's,
+        so a setting's figures do not depend on --only."""
+        return [(index, setting) for index, setting in enumerate(settings)
+                if not args.only or any(text in setting.label for text in args.only)]
+
+    if not args.items_only and kept(SETTINGS):
         rows = [calibrate(setting, args.experiments, seed=args.seed + index, old_samples=args.old_samples)
-                for index, setting in enumerate(SETTINGS)]
+                for index, setting in kept(SETTINGS)]
         print(markdown(rows))
         chosen = [selection_rates(setting, args.experiments, seed=args.seed + index)
-                  for index, setting in enumerate(SETTINGS)]
+                  for index, setting in kept(SETTINGS)]
         print("\n" + selection_markdown(chosen) + "\n")
     items = [calibrate_items(setting, args.experiments, seed=args.seed + index)
-             for index, setting in enumerate(ITEM_SETTINGS)]
-    print(items_markdown(items))
+             for index, setting in kept(ITEM_SETTINGS)]
+    if items:
+        print(items_markdown(items))
     print(f"\n{args.experiments} experiments per setting, {time.perf_counter() - started:.0f} s")
 
 

@@ -11,6 +11,19 @@ The noise sizes come from the project: `ngram` from 3 demo-sized variants x 8 se
 it less a random 10 %, its clean documents; 400 eval documents, budget 1.23 MB), `gpt` takes the
 per-model offset of issue 24 (0.02 bpb, the GPT rung's seed std) and, as an assumption, per-document
 spreads somewhat above the n-gram's.
+
+`ngram, pool >> budget` is the n-gram where each seed trains on its own small sample of a pool several
+times its budget, so a model's offset is larger. Its sizes come from bench/power_curve.py's heldout
+files on the demo at a budget of 307200 symbols (every variant 3.4-5.7 times that, so each a seeded
+subsample; 20 seeds, 400 eval documents; each variant minus raw, per-document bpb d[seed, doc]): the
+interaction is the residual of d after its document and seed means (sd 0.069-0.073 bpb over the seven
+variants), the document part the spread of d's seed means less the interaction's share (0.012-0.022;
+0 for the recipe), the model part half the variance of the per-seed differences less the
+interaction's share (sd 0.006-0.008). A real documentation corpus agrees: the seed std of the paired
+difference importance-filter minus raw was 0.0123 bpb at a 1.23 MB budget (6 seeds) and 0.0036 at
+4.2 MB (4 seeds); with the interaction above, 0.0123 gives a model sd of 0.0082. Taken: model sd 0.008
+(the smaller budget's, the harder case), document sd 0.015 (as `ngram`), interaction sd 0.07. With
+3 seeds the seeds dominate as the GPT's do; the n-gram's default of 10 seeds is what it is checked at.
 """
 
 from __future__ import annotations
@@ -20,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sandbox.stats.bootstrap import detectable_in_se, paired_test
+from sandbox.stats.bootstrap import PairedTest, detectable_in_se, detectable_on_binary, paired_test
 
 # The demo eval set's document lengths in bytes: mean 592, sd 313, 201 to 1496.
 LENGTH_MEAN, LENGTH_SD, LENGTH_RANGE = 592.0, 313.0, (200.0, 1500.0)
@@ -37,6 +50,8 @@ class Noise:
 
 
 NGRAM = Noise("ngram", model_sd=0.0023, document_sd=0.015, interaction_sd=0.03)
+# each seed its own sample of a pool several times the budget (the module docstring says how measured)
+NGRAM_LARGE_POOL = Noise("ngram, pool >> budget", model_sd=0.008, document_sd=0.015, interaction_sd=0.07)
 GPT = Noise("gpt", model_sd=0.02, document_sd=0.02, interaction_sd=0.05)
 # a proxy whose seed changes nothing, with the n-gram's per-document spread of one seed
 DETERMINISTIC = Noise("deterministic", model_sd=0.0, document_sd=math.hypot(0.015, 0.03), interaction_sd=0.0)
@@ -53,7 +68,9 @@ class Setting:
         return f"{self.noise.name}, {self.seeds} seed{'s' if self.seeds > 1 else ''}, {self.docs} documents"
 
 
+# ngram.seeds' default is 10; 3 seeds of the large pool shows what the old default cost there
 SETTINGS = (Setting(GPT, 3), Setting(GPT, 5), Setting(NGRAM, 2), Setting(NGRAM, 3), Setting(NGRAM, 5),
+            Setting(NGRAM, 10), Setting(NGRAM_LARGE_POOL, 3), Setting(NGRAM_LARGE_POOL, 10),
             Setting(DETERMINISTIC, 1))
 
 
@@ -147,11 +164,16 @@ def markdown(rows: list[Rates], confidence: float = 0.95) -> str:
 CANDIDATES = 5  # the demo's recipe variants (recipe, k_sigma, two threshold variants, feedback)
 
 
+# simulate_variants draws at most this many cells at once (more experiments go in batches), so that 10
+# seeds of 6 variants fit in memory; the tests' 3-seed settings are drawn in one batch, as before
+MAX_CELLS = 16_000_000
+
+
 @dataclass(frozen=True)
 class SelectionRates:
     """How often "the selected variant beats raw" is claimed when no variant does (per way of choosing),
-    and how often a variant truly better by 3 standard errors (of one comparison on test) is both chosen
-    and claimed, with the choice-adjusted interval."""
+    and how often a variant truly better by 3 standard errors (of one comparison on test), and by the
+    adjusted comparison's stated minimum detectable effect, is both chosen and claimed."""
 
     setting: Setting
     experiments: int
@@ -160,6 +182,8 @@ class SelectionRates:
     adjusted: float  # chosen on validation, claimed on test with the interval adjusted for the choice
     power: float  # a candidate better by 3 SE chosen on validation and claimed on test, nominal interval
     power_adjusted: float  # the same with the adjusted interval
+    mde_adjusted_in_se: float  # the adjusted comparison's MDE at the null runs' median df, in true SE
+    power_at_mde_adjusted: float  # a candidate better by that MDE chosen and claimed, adjusted interval
 
 
 def simulate_variants(rng: np.random.Generator, setting: Setting, n_bytes: np.ndarray, experiments: int,
@@ -175,20 +199,27 @@ def simulate_variants(rng: np.random.Generator, setting: Setting, n_bytes: np.nd
     return (bpb[:, 1:] - bpb[:, :1]) * n_bytes
 
 
+def batches(experiments: int, cells_per_experiment: int) -> list[int]:
+    """Experiments per simulate_variants call, each call at most MAX_CELLS cells."""
+    size = max(1, MAX_CELLS // cells_per_experiment)
+    return [min(size, experiments - start) for start in range(0, experiments, size)]
+
+
 def claimed_better(cells: np.ndarray, n_bytes: np.ndarray, choose: np.ndarray, report: np.ndarray,
-                   confidence: float) -> np.ndarray:
-    """Per experiment: the candidate with the lowest bpb on the `choose` documents, and whether its
-    interval on the `report` documents lies below 0."""
+                   confidence: float) -> tuple[np.ndarray, PairedTest]:
+    """Per experiment: the candidate with the lowest bpb on the `choose` documents, and its paired test
+    on the `report` documents (it is claimed better where the interval lies below 0: test.high < 0)."""
     seeds = cells.shape[2]
     chosen = (cells[..., choose].sum(axis=(-1, -2)) / (seeds * n_bytes[choose].sum())).argmin(axis=1)
     picked = cells[np.arange(len(cells)), chosen][..., report]
-    return chosen, paired_test(picked, n_bytes[report], confidence).high < 0
+    return chosen, paired_test(picked, n_bytes[report], confidence)
 
 
 def selection_rates(setting: Setting, experiments: int, candidates: int = CANDIDATES, seed: int = 0,
                     confidence: float = 0.95, validation_fraction: float = 0.5) -> SelectionRates:
     """False "better" claims for the chosen variant when none is better, three ways, and the power of the
-    choice-adjusted claim (sandbox.stats.bootstrap.selection_confidence)."""
+    choice-adjusted claim (sandbox.stats.bootstrap.selection_confidence) at 3 SE and at the minimum
+    detectable effect it states."""
     from sandbox.stats.bootstrap import selection_confidence
 
     rng = np.random.default_rng(seed)
@@ -196,28 +227,47 @@ def selection_rates(setting: Setting, experiments: int, candidates: int = CANDID
     validation = rng.random(setting.docs) < validation_fraction
     everything = np.ones(setting.docs, dtype=bool)
     adjusted = selection_confidence(confidence, candidates)
-    null = simulate_variants(rng, setting, n_bytes, experiments, candidates)
-    rates = [float(claimed_better(null, n_bytes, choose, report, level)[1].mean())
-             for choose, report, level in ((everything, everything, confidence),
-                                           (validation, ~validation, confidence),
-                                           (validation, ~validation, adjusted))]
-    gain = 3 * true_se(Setting(setting.noise, setting.seeds, int((~validation).sum())), n_bytes[~validation])
-    effect = simulate_variants(rng, setting, n_bytes, experiments, candidates, gain)
-    powers = []
-    for level in (confidence, adjusted):
-        chosen, claimed = claimed_better(effect, n_bytes, validation, ~validation, level)
-        powers.append(float(((chosen == 0) & claimed).mean()))
-    return SelectionRates(setting, experiments, *rates, *powers)
+    ways = ((everything, everything, confidence), (validation, ~validation, confidence),
+            (validation, ~validation, adjusted))
+    sizes = batches(experiments, (candidates + 1) * setting.seeds * setting.docs)
+    claims: list[list[np.ndarray]] = [[] for _ in ways]
+    adjusted_df = []
+    for size in sizes:
+        null = simulate_variants(rng, setting, n_bytes, size, candidates)
+        tests = [claimed_better(null, n_bytes, choose, report, level)[1] for choose, report, level in ways]
+        for found, test in zip(claims, tests):
+            found.append(test.high < 0)
+        adjusted_df.append(tests[-1].df)  # the last way's: validation, test, adjusted
+    rates = [float(np.concatenate(found).mean()) for found in claims]
+    se = true_se(Setting(setting.noise, setting.seeds, int((~validation).sum())), n_bytes[~validation])
+    # the minimum detectable effect the adjusted comparison states, with the true standard error in it
+    mde_in_se = float(detectable_in_se(np.median(np.concatenate(adjusted_df)), adjusted))
+
+    def found_by(gain: float, levels: tuple[float, ...]) -> list[float]:
+        """Per level: the share of experiments that choose the better candidate and claim it."""
+        found: list[list[np.ndarray]] = [[] for _ in levels]
+        for size in sizes:
+            effect = simulate_variants(rng, setting, n_bytes, size, candidates, gain)
+            for hits, level in zip(found, levels):
+                chosen, test = claimed_better(effect, n_bytes, validation, ~validation, level)
+                hits.append((chosen == 0) & (test.high < 0))
+        return [float(np.concatenate(hits).mean()) for hits in found]
+
+    powers = found_by(3 * se, (confidence, adjusted))
+    at_mde = found_by(mde_in_se * se, (adjusted,))
+    return SelectionRates(setting, experiments, *rates, *powers, mde_in_se, *at_mde)
 
 
 def selection_markdown(rows: list[SelectionRates], candidates: int = CANDIDATES) -> str:
     """The winner's-curse table."""
     lines = [f"| setting | nominal (one-sided) | chosen and claimed on all documents | chosen on validation, "
              f"claimed on test | same, interval adjusted for the choice of 1 in {candidates} "
-             "| power at 3 SE: test | power at 3 SE: adjusted |", "|---|---|---|---|---|---|---|"]
+             "| power at 3 SE: test | power at 3 SE: adjusted | adjusted minimum detectable effect "
+             "| power at it: adjusted |", "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         lines.append(f"| {row.setting.label} | 2.5% | {row.same_documents:.1%} | {row.validation_test:.1%} "
-                     f"| {row.adjusted:.1%} | {row.power:.0%} | {row.power_adjusted:.0%} |")
+                     f"| {row.adjusted:.1%} | {row.power:.0%} | {row.power_adjusted:.0%} "
+                     f"| {row.mde_adjusted_in_se:.2f} SE | {row.power_at_mde_adjusted:.0%} |")
     return "\n".join(lines)
 
 
@@ -294,19 +344,23 @@ class ItemRates:
     setting: ItemSetting
     experiments: int
     false_positive: float
-    mde: float  # the minimum detectable effect at the null runs' median df, with the true standard error
+    # the stated minimum detectable effect (detectable_on_binary) at the null runs' median df, with the
+    # true standard error
+    mde: float
     power_at_mde: float
 
 
 def calibrate_items(setting: ItemSetting, experiments: int, seed: int = 0,
                     confidence: float = 0.95) -> ItemRates:
     """False-positive rate of the item comparison, and its power at the minimum detectable effect it
-    states (as calibrate: at the null runs' median df, with the true standard error, here the spread of
-    the null estimates) for a true accuracy difference of that size (shift_for)."""
+    states (sandbox.stats.bootstrap.detectable_on_binary, as the downstream summary computes it; as
+    calibrate: at the null runs' median df, with the true standard error, here the spread of the null
+    estimates) for a true accuracy difference of that size (shift_for)."""
     rng = np.random.default_rng(seed)
     weights = np.ones(setting.items)
     null = paired_test(simulate_items(rng, setting, experiments), weights, confidence)
-    mde = float(detectable_in_se(np.median(null.df), confidence)) * float(null.estimate.std())
+    mde = float(detectable_on_binary(float(null.estimate.std()), np.median(null.df), setting.items,
+                                     confidence))
     effect = paired_test(simulate_items(rng, setting, experiments, shift_for(setting, mde)), weights,
                          confidence)
     return ItemRates(setting, experiments, float(null.significant.mean()), mde,

@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 
 from sandbox.io.jsonl import iter_jsonl
-from sandbox.stats.bootstrap import Scores, aligned, no_claim_reason, paired_comparison, paired_test
+from sandbox.stats.bootstrap import (
+    Scores,
+    aligned,
+    detectable_on_binary,
+    no_claim_reason,
+    paired_comparison,
+    paired_test,
+)
 from sandbox.stats.paired_t import mean_and_std
 from sandbox.workflow.variants import RAW, REFERENCES, comparison_key
 
@@ -81,7 +88,9 @@ def variant_metrics(scores: ItemScores) -> dict[str, Any]:
 
 def accuracy_comparison(treated: Scores, baseline: Scores, confidence: float, proxy: str) -> dict[str, Any]:
     """Difference of an accuracy (treated - baseline) in points, with its paired interval over items
-    and seeds and the minimum detectable effect; no interval for one seed of a seed-dependent proxy."""
+    and seeds and the minimum detectable effect (detectable_on_binary: under the variance a true effect
+    adds to binary answers, which the null's standard error leaves out); no interval for one seed of a
+    seed-dependent proxy."""
     cells = treated.nll_bits - baseline.nll_bits
     n_seeds, n_items = cells.shape
     test = paired_test(cells, baseline.n_bytes, confidence)
@@ -92,7 +101,8 @@ def accuracy_comparison(treated: Scores, baseline: Scores, confidence: float, pr
     if reason is not None:
         return {**result, "ci_points": None, "mde_points": None, "significant": None}
     return {**result, "ci_points": [100 * float(test.low), 100 * float(test.high)],
-            "mde_points": 100 * float(test.mde), "significant": bool(test.significant)}
+            "mde_points": 100 * float(detectable_on_binary(test.se, test.df, n_items, confidence)),
+            "significant": bool(test.significant)}
 
 
 def compare(treated: ItemScores, baseline: ItemScores, confidence: float, proxy: str,

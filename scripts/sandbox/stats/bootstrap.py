@@ -180,6 +180,28 @@ def detectable_in_se(df: np.ndarray, confidence: float, power: float = POWER) ->
     return high
 
 
+def detectable_on_binary(se: np.ndarray, df: np.ndarray, items: int, confidence: float,
+                         power: float = POWER) -> np.ndarray:
+    """The minimum detectable effect of a difference of binary outcomes (an accuracy, in its own units):
+    the true difference d a two-sided t-test finds with the given power when the effect brings its own
+    variance.
+
+    Where answers are nearly fixed per item, equal variants disagree on few items, so the null's standard
+    error `se` is small; a true difference d makes about d of the items newly discordant, and with them
+    variance. Counted at its largest, the new discordance the same for every seed (one Bernoulli(d)
+    indicator per item, variance d(1 - d) / items; discordance that differs by seed adds 1/seeds of
+    that), the standard error under the alternative is sqrt(se^2 + d(1 - d) / items), and d = k * that
+    (k: detectable_in_se at df) is the root of (1 + k^2/items) d^2 - (k^2/items) d - k^2 se^2 = 0. It is
+    larger than k * se: the power at it is about the nominal one where the items' variance sets the
+    interval (one seed) and above it where the effect adds less (items that are toss-ups, effects that
+    differ by seed, few seeds whose seed-only interval binds). bench/simulate/calibration.py's
+    calibrate_items and tests/unit/test_calibration.py check it.
+    """
+    k = detectable_in_se(df, confidence, power)
+    share = k**2 / items
+    return (share + np.sqrt(share**2 + 4 * (1 + share) * k**2 * np.asarray(se) ** 2)) / (2 * (1 + share))
+
+
 def paired_test(cells: np.ndarray, n_bytes: np.ndarray, confidence: float) -> PairedTest:
     """Two-sided test of a contrast's mean on cells (..., seeds, docs) in bits; vectorised over
     leading axes."""
