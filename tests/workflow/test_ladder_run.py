@@ -54,9 +54,12 @@ def test_the_ladder_summary_has_every_scale_against_the_target(ladder_run: Path)
         assert row["jobs"] == VARIANTS * len(TINY_CONFIG["seeds"]) and row["wall_seconds"] > 0
     raw = summary["scaling"]["ngram@own"]["variants"]["raw"]
     assert [point["multiplier"] for point in raw["points"]] == [0.5, 1.0, 2.0]
-    # the tiny budget (2 kB at x1) is far below the tiny pool: every point is fresh data and fitted
-    assert [point["data_limited"] for point in raw["points"]] == [False, False, False]
-    assert raw["fit"]["points"] == 3 and raw["fit"]["interval"][0] <= raw["fit"]["exponent"]
+    # x1 is the smallest judged variant's size (models/ngram/budget.json): raw fills x0.5 and x1 with
+    # fresh data, and x2 only if it is at least twice that size
+    budget = json.loads((ladder_run / OUT / "models/ngram/budget.json").read_text())
+    beyond_raw = budget["sizes"]["raw"] < 2 * budget["budget_bytes"]
+    assert [point["data_limited"] for point in raw["points"]] == [False, False, beyond_raw]
+    assert raw["fit"]["points"] == 3 - beyond_raw and raw["fit"]["interval"][0] <= raw["fit"]["exponent"]
     md = (ladder_run / OUT / "ladder/summary.md").read_text()
     assert "Decision accuracy against the target" in md and "`gpt@x1` (target)" in md
     main = (ladder_run / OUT / "summary.md").read_text()
