@@ -30,7 +30,10 @@ def test_an_edited_module_reruns_the_jobs_that_import_it_and_no_others(tiny_run_
     assert jobs["refine_k_sigma"] == 1
     # what follows from the k_sigma recipe: its data, analysis, models, scores, summary and report
     assert jobs["process"] == jobs["analyze"] == jobs["data_metrics"] == jobs["plot_removals"] == 1
-    assert jobs["train_ngram"] == jobs["train_gpt"] == jobs["infer"] == seeds
+    assert jobs["train_gpt"] == jobs["infer"] == seeds
+    # k_sigma's size is one that sets the n-gram's budget: it is measured again and every n-gram model
+    # (4 variants here) reads it
+    assert jobs["ngram_budget"] == 1 and jobs["train_ngram"] == 4 * seeds
     assert {"evaluate", "summarize", "summarize_proxy", "provenance", "datamodels_fit",
             "plot_thresholds"} <= set(jobs)
     # nothing upstream of it or beside it: the raw and recipe variants keep their data and models
