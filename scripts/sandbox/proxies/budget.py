@@ -26,7 +26,7 @@ def gpt_budget(config: dict[str, Any]) -> int:
 
 
 def base_budget(config: dict[str, Any]) -> int:
-    """The feedback and datamodel LMs' budget before issue 33: ngram.budget_bytes when set, else the GPT's."""
+    """The feedback LMs' budget (as before issue 33): ngram.budget_bytes when set, else the GPT's."""
     return config["ngram"]["budget_bytes"] or gpt_budget(config)
 
 
