@@ -136,8 +136,11 @@ def resolution(comparison: dict[str, Any], design: dict[str, Any] | None) -> str
         return (" More seeds would not resolve it: the eval documents alone put the minimum detectable "
                 f"effect at {projection['documents_floor_percent']:.2f} %; more eval documents would.")
     section = (design or {}).get("seeds_section")
-    return (f" With {projection['seeds']} seeds the minimum detectable effect would reach the effect "
-            f"observed here: `{seeds_config_line(section, projection['seeds'])}`.")
+    # projected from this run's own seed spread, an estimate on n_seeds - 1 df: from 3 seeds it scatters
+    # about twofold (tests/unit/test_calibration.py), hence "about"
+    return (f" With about {projection['seeds']} seeds (projected from the seed spread of this run's "
+            f"{comparison['n_seeds']}) the minimum detectable effect would reach the effect observed here: "
+            f"`{seeds_config_line(section, projection['seeds'])}`.")
 
 
 def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: dict[str, Any],
