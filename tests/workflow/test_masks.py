@@ -1,9 +1,10 @@
 """The mask path (threshold-only variants from cached stats) against Data-Juicer's own executor.
 
 On the demo pool (every demo filter and the exact deduplicator), random thresholds and bound
-options must give the same kept rows and the same per-op removal counts as the executor. The 50
-random draws run on the pool's first 1000 documents (an executor run costs ~6 s there, ~13 s on
-all 3000); dj-process on the whole plain pool checks the cached stats and hashes themselves.
+options must give the same kept rows and the same per-op removal counts as the executor. The 20
+random draws run on the pool's first 400 documents (an executor run costs about 3 s there, 6 s on 1000,
+13 s on all 3000: 50 draws on 1000 documents took 6 minutes of CI); dj-process on the whole plain pool
+checks the cached stats and hashes themselves.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from conftest import REPO, workflow_env
 
 DEMO_RECIPE = REPO / "config/recipes/demo.yaml"
 MAPPER_FIRST = "whitespace_normalization_mapper"
-SLICE_DOCS = 1000
+SLICE_DOCS = 400
 
 
 def run_script(*args: str, cwd: Path = REPO) -> None:
@@ -155,7 +156,7 @@ def test_stats_cache_holds_every_stat_and_the_dedup_hash(demo_pool: Path) -> Non
     assert len(set(cache.hashes[dedup_index])) < 3000, "the demo pool has exact duplicates"
 
 
-@settings(max_examples=50, deadline=None, derandomize=True, database=None,
+@settings(max_examples=20, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_mask_path_matches_the_executor_on_random_thresholds(
