@@ -81,8 +81,11 @@ def test_profile_runs_every_rule_as_a_slurm_job(slurm_cluster, tmp_path: Path) -
     started = subprocess.run(["date", "+%Y-%m-%dT%H:%M:%S"], capture_output=True, text=True).stdout.strip()
 
     config = write_config(slurm_dir, SLURM_CONFIG)
+    # The plugin waits its init seconds (default 40) after each check that saw a job finish, and 10 s
+    # more after each that saw none (up to 180): on a dependency chain of ~12 short jobs that is most of
+    # the run's wall time. A one-node test cluster can be polled every 2 s; a shared cluster should not.
     run = snakemake(slurm_dir, "--profile", "profiles/slurm", "--configfile", str(config), "--jobs", "4",
-                    "--slurm-no-account", timeout=1500)
+                    "--slurm-no-account", "--slurm-init-seconds-before-status-checks", "2", timeout=1500)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-8000:]
 
     log_lines = (run.stdout + run.stderr).splitlines()
