@@ -308,3 +308,27 @@ def test_the_data_table_shows_each_proxys_distinct_training_bytes_and_epochs() -
     # without proxies (older callers), the table is as it was
     assert (data_markdown(variants)[3]
             == "| variant | documents | kept fraction | noise precision | noise recall |")
+
+
+def test_the_verdict_says_when_the_oracle_had_less_text_than_the_selected_variant() -> None:
+    from sandbox.summary.verdict import proxy_verdict
+
+    # pgdoc's case: the oracle's 4.14 MB of clean text against a 4.81 MB budget the filter fills
+    n_bytes = [100] * 20
+    variants = {"raw": scores([[200.0] * 20, [201.0] * 20], n_bytes),
+                "recipe": scores([[190.0] * 20, [191.0] * 20], n_bytes),
+                "oracle": scores([[195.0] * 20, [195.0] * 20], n_bytes)}
+    comparisons = {f"{name}_vs_raw": paired_comparison(name, "raw", variants, 0.95, "ngram")
+                   for name in ("recipe", "oracle")}
+    budget = 4_814_067
+    table = {"raw": {"validation_bpb": 2.0, "test_bpb": 2.0, "seeds": [0, 1], "train_distinct_bytes": budget},
+             "recipe": {"validation_bpb": 1.9, "test_bpb": 1.9, "seeds": [0, 1],
+                        "train_distinct_bytes": budget,
+                        "fraction_of_oracle_gain": {"value": 2.0, "ci_low": 1.5, "ci_high": 2.5}},
+             "oracle": {"validation_bpb": 1.95, "test_bpb": 1.95, "seeds": [0, 1],
+                        "train_distinct_bytes": 4_144_231}}
+    verdict = proxy_verdict("ngram", table, comparisons, None)
+    assert ("The oracle trained on 4.14 MB, all the clean text there is, against 4.81 MB for `recipe`: "
+            "with less data its gain is not a ceiling here.") in verdict
+    table["oracle"]["train_distinct_bytes"] = budget
+    assert "not a ceiling" not in proxy_verdict("ngram", table, comparisons, None)

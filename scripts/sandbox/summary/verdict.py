@@ -182,7 +182,20 @@ def proxy_verdict(proxy: str, variants: dict[str, dict[str, Any]], comparisons: 
     if oracle:
         answer += f" The oracle (clean documents only) reaches {oracle['relative_percent']:+.2f} %"
         answer += f"; `{best}` gets {fraction_text(fraction, '.0%')} of that gain." if fraction else "."
+        answer += oracle_shortfall(variants, best)
     return answer
+
+
+def oracle_shortfall(variants: dict[str, dict[str, Any]], best: str) -> str:
+    """Where the oracle's clean text is smaller than what the selected variant trained on, its gain is
+    not a ceiling at this budget (a data-sized budget that excludes the oracle makes this common on a
+    real pool): say so, with both sizes."""
+    oracle_bytes = variants.get(ORACLE, {}).get("train_distinct_bytes")
+    best_bytes = variants.get(best, {}).get("train_distinct_bytes")
+    if not oracle_bytes or not best_bytes or oracle_bytes >= 0.98 * best_bytes:
+        return ""
+    return (f" The oracle trained on {byte_count(oracle_bytes)}, all the clean text there is, against "
+            f"{byte_count(best_bytes)} for `{best}`: with less data its gain is not a ceiling here.")
 
 
 def low_power_reason(variants: dict[str, dict[str, Any]], max_seed_std: float, proxy: str) -> str | None:
