@@ -55,6 +55,12 @@ rule ladder:
         f"{OUT}/summary.md",
 
 
+# The run's last lines: the verdicts and where to look (sandbox/workflow/run_end.py).
+onsuccess:
+    for line in run_end_lines(Path(OUT)):
+        logger.info(line)
+
+
 # After a failed run, a summary that describes files Snakemake has since removed says so (sandbox/workflow/stale.py).
 onerror:
     missing = mark_summary_stale(

@@ -1,9 +1,11 @@
 import json
 import snakemake
 
-# mark_summary_stale: the Snakefile's onerror marks a summary whose sources are gone (summary_sources).
+# mark_summary_stale: the Snakefile's onerror marks a summary whose sources are gone (summary_sources);
+# run_end_lines: its onsuccess prints the verdicts and where to look.
 from sandbox.proxies.budget import design
 from sandbox.workflow.stale import mark_summary_stale
+from sandbox.workflow.run_end import run_end_lines
 from sandbox.workflow.variants import K_SIGMA, is_processed
 
 # Where each proxy's budget and seeds come from, for the verdict's header (summarize_proxy gets its
