@@ -166,10 +166,20 @@ elif EVAL_SOURCE == "trusted":
 else:
     FEEDBACK_REFERENCE = config["trusted_path"] or FEEDBACK["reference_path"]
 DEMO_REFERENCE = f"{OUT}/demo/reference.jsonl"
-# The pool is normalised to "text"; a user's reference (whole or the trusted half) keeps text_key.
-REFERENCE_TEXT_KEY = (
-    config["text_key"] if FEEDBACK_REFERENCE != DEMO_REFERENCE else "text"
+# A reference file the user gave is read by prepare_input alone, which leaves out what overlaps the eval
+# set (the trusted sample's halves are disjoint by construction, the demo's speeches by design); every
+# later step reads its cleaned copy, whose text is under "text" as the pool's.
+USER_REFERENCE = (
+    [FEEDBACK_REFERENCE]
+    if FEEDBACK_REFERENCE
+    and EVAL_SOURCE != "trusted"
+    and FEEDBACK_REFERENCE != DEMO_REFERENCE
+    else []
 )
+if USER_REFERENCE:
+    FEEDBACK_REFERENCE = f"{OUT}/data/reference.jsonl"
+# The trusted sample's reference half keeps text_key.
+REFERENCE_TEXT_KEY = config["text_key"] if EVAL_SOURCE == "trusted" else "text"
 
 
 def usable_feedback_methods(methods: list[str]) -> list[str]:

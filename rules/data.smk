@@ -1,14 +1,3 @@
-# A reference file the user gave, checked against the eval set by prepare_input (the trusted
-# sample's halves are disjoint by construction, the demo's speeches by design).
-USER_REFERENCE = (
-    [FEEDBACK_REFERENCE]
-    if FEEDBACK_REFERENCE
-    and EVAL_SOURCE != "trusted"
-    and FEEDBACK_REFERENCE != DEMO_REFERENCE
-    else []
-)
-
-
 # This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
 include: "functions/data.smk"
 
@@ -79,6 +68,7 @@ rule prepare_input:
         pool=f"{OUT}/data/pool.jsonl",
         eval=f"{OUT}/data/eval.jsonl",
         eval_set=f"{OUT}/data/eval_set.json",
+        reference=[FEEDBACK_REFERENCE] if USER_REFERENCE else [],
     log:
         f"{LOGS}/prepare_input.log",
     priority: FIRST_ANSWER_PRIORITY
@@ -92,8 +82,10 @@ rule prepare_input:
         split_arg=lambda wildcards, input: (
             f"--trusted-split {input.trusted_split}" if input.trusted_split else ""
         ),
-        reference_arg=lambda wildcards, input: (
-            f"--reference {input.reference} --reference-text-key {REFERENCE_TEXT_KEY}"
+        reference_arg=lambda wildcards, input, output: (
+            f"--reference {input.reference} --reference-text-key {config['text_key']}"
+            f" --reference-min-docs {config['trusted_min_docs']}"
+            f" --out-reference {output.reference}"
             if input.reference
             else ""
         ),

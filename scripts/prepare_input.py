@@ -10,8 +10,9 @@ null or []) is written as text in every line, "" where missing (sandbox/io/forma
 
 Pool documents that duplicate an eval document (after normalisation) or share a run of
 --decontamination-words words with one (as datatrove and DCLM decontaminate) are dropped from the
-pool; a feedback reference sample that overlaps the eval set so is refused. The eval set's source and
-counts go to --out-eval-set (sandbox/data/eval_set.py: what each source can judge).
+pool; a feedback reference sample loses its overlapping documents the same way (--out-reference, refused
+only when fewer than --reference-min-docs are left). The eval set's source and counts, the reference's
+among them, go to --out-eval-set (sandbox/data/eval_set.py: what each source can judge).
 """
 
 from __future__ import annotations
@@ -41,8 +42,12 @@ def parse_args() -> argparse.Namespace:
                         help="a pool document sharing this many consecutive words with an eval document is "
                              "dropped (0: exact duplicates only)")
     parser.add_argument("--reference", type=Path, default=None,
-                        help="the feedback reference sample: refused if it overlaps the eval set")
+                        help="the feedback reference sample: what overlaps the eval set is left out")
     parser.add_argument("--reference-text-key", default="text")
+    parser.add_argument("--reference-min-docs", type=int, default=1,
+                        help="refuse the reference when fewer documents than this are left")
+    parser.add_argument("--out-reference", type=Path, default=None,
+                        help="the reference without its overlap with the eval set (text under \"text\")")
     parser.add_argument("--out-pool", required=True, type=Path)
     parser.add_argument("--out-eval", required=True, type=Path)
     parser.add_argument("--out-eval-set", type=Path, default=None,
@@ -52,6 +57,8 @@ def parse_args() -> argparse.Namespace:
         args.eval_source = "eval_path" if args.eval is not None else "pool_split"
     if (args.eval_source == "pool_split") != (args.eval is None):
         parser.error("--eval-source pool_split is the one source without --eval")
+    if (args.reference is None) != (args.out_reference is None):
+        parser.error("--reference and --out-reference go together")
     return args
 
 
@@ -70,7 +77,7 @@ def read_records(path: Path, text_key: str) -> list[dict[str, Any]]:
                          "line or row.")
     uniform, as_text = uniform_records(records, path)
     if as_text:
-        print(f"{path}: some documents lack {', '.join(as_text)}; written as text in the working pool, "
+        print(f"{path}: some documents lack {', '.join(as_text)}; written as text in the working copy, "
               "\"\" where missing (your file is unchanged)")
     return uniform
 
@@ -90,8 +97,10 @@ def main() -> None:
                 "`eval_fraction:`."
             )
     eval_texts = [record["text"] for record in held_out]
+    reference = None
     if args.reference is not None:
-        check_reference(args.reference, args.reference_text_key, eval_texts, args.decontamination_words)
+        reference, reference_report = clean_reference(args.reference, args.reference_text_key, eval_texts,
+                                                      args.decontamination_words, args.reference_min_docs)
     pool, duplicates, near_duplicates = decontaminate(pool, eval_texts, args.decontamination_words)
     for kind, dropped in (("duplicate", duplicates), ("near-duplicate", near_duplicates)):
         if dropped:
@@ -106,27 +115,40 @@ def main() -> None:
     eval_count = write_jsonl(args.out_eval, held_out)
     print(f"pool: {pool_count} documents -> {args.out_pool}")
     print(f"eval: {eval_count} documents ({args.eval_source}) -> {args.out_eval}")
+    if reference is not None:
+        print(f"reference: {write_jsonl(args.out_reference, reference)} documents -> {args.out_reference}")
     if args.out_eval_set is None:
         return
     eval_set = eval_set_record(args, eval_count, pool_count, duplicates, near_duplicates)
+    if reference is not None:
+        eval_set["reference"] = reference_report
     args.out_eval_set.write_text(json.dumps(eval_set, indent=2) + "\n", encoding="utf-8")
 
 
-def check_reference(path: Path, text_key: str, eval_texts: list[str], words: int) -> None:
-    """Refuse a feedback reference that shares documents (or runs of `words` words) with the eval set:
-    a filter tuned to it would select for the eval documents themselves."""
-    records = [{"line": line, "text": text_of(record, text_key, path, line)}
-               for line, record in iter_dataset(path)]
-    _, exact, near = decontaminate(records, eval_texts, words)
-    overlapping = sorted(record["line"] for record in exact + near)
-    if overlapping:
+def clean_reference(path: Path, text_key: str, eval_texts: list[str], words: int,
+                    min_docs: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(the feedback reference without the documents that duplicate or share a run of `words` words with
+    an eval document, what was dropped): a filter tuned to those would select for the eval set itself.
+    InputError naming the file and the fix when fewer than min_docs documents are left."""
+    records = read_records(path, text_key)
+    kept, exact, near = decontaminate(records, eval_texts, words)
+    examples = [record["text"][:200] for record in exact + near][:3]
+    if exact or near:
+        print(f"{path}: {len(exact)} reference documents duplicate an eval document and {len(near)} share "
+              f"{words} consecutive words with one; left out of the reference (your file is unchanged); "
+              f"first: {examples[0][:120]!r}")
+    if len(kept) < min_docs:
         raise InputError(
-            f"{path}: {len(overlapping)} reference documents duplicate or share {words} consecutive words "
-            f"with an eval document (first at line {overlapping[0]}). A feedback filter tuned to them would "
-            "select for the eval set itself. Fix: remove them from the reference sample, or give a reference "
-            "disjoint from eval_path (or use trusted_path alone, which splits one sample into disjoint "
-            "halves)."
+            f"{path}: {len(exact) + len(near)} of its {len(records)} reference documents duplicate or share "
+            f"{words} consecutive words with an eval document, which leaves {len(kept)}, fewer than "
+            f"trusted_min_docs={min_docs}. A feedback filter tuned to them would select for the eval set "
+            "itself. Fix: add clean documents disjoint from eval_path to the reference sample (or use "
+            "trusted_path alone, which splits one sample into disjoint halves)."
         )
+    report = {"path": str(path), "docs": len(records), "kept_docs": len(kept),
+              "duplicates_of_eval_dropped": len(exact), "near_duplicates_of_eval_dropped": len(near),
+              "examples": examples}
+    return kept, report
 
 
 def eval_set_record(args: argparse.Namespace, eval_count: int, pool_count: int,

@@ -226,19 +226,37 @@ def test_the_validation_test_split_is_stable_and_keeps_near_duplicates_in_one_pa
             and "Fix:" in str(error.value))
 
 
-def test_a_reference_overlapping_the_eval_set_is_refused(tmp_path: Path) -> None:
+def test_a_reference_overlapping_the_eval_set_loses_the_overlap(tmp_path: Path) -> None:
+    """The reference's documents that share text with the eval set are left out and counted, as the
+    pool's are; it is refused only when fewer than --reference-min-docs are left."""
     pool = write_jsonl(tmp_path / "pool.jsonl",
                        [{"body": f"pool document {i} about roads"} for i in range(5)])
     evaluation = write_jsonl(tmp_path / "eval.jsonl", [{"body": EVAL_TEXT}])
-    reference = write_jsonl(tmp_path / "reference.jsonl",
-                            [{"body": "a clean reference text"}, {"body": "Quote: " + EVAL_TEXT}])
-    done = subprocess.run([sys.executable, str(REPO / "scripts/prepare_input.py"), "--dataset", str(pool),
-                           "--eval", str(evaluation), "--text-key", "body", "--reference", str(reference),
-                           "--reference-text-key", "body", "--out-pool", str(tmp_path / "p.jsonl"),
-                           "--out-eval", str(tmp_path / "e.jsonl")], capture_output=True, text=True)
-    assert done.returncode != 0 and not (tmp_path / "p.jsonl").exists()
-    assert f"{reference}: 1 reference documents duplicate or share 13 consecutive words" in done.stderr
-    assert "(first at line 2)" in done.stderr and "Fix:" in done.stderr
+    rows = [{"body": "a clean reference text", "id": 1}, {"body": "Quote: " + EVAL_TEXT, "id": 2}]
+    reference = write_jsonl(tmp_path / "reference.jsonl", rows)
+    before = reference.read_bytes()
+
+    def prepare(min_docs: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(REPO / "scripts/prepare_input.py"), "--dataset", str(pool), "--eval",
+             str(evaluation), "--text-key", "body", "--reference", str(reference), "--reference-text-key",
+             "body", "--reference-min-docs", str(min_docs), "--out-reference", str(tmp_path / "r.jsonl"),
+             "--out-pool", str(tmp_path / "p.jsonl"), "--out-eval", str(tmp_path / "e.jsonl"),
+             "--out-eval-set", str(tmp_path / "eval_set.json")], capture_output=True, text=True)
+
+    done = prepare(min_docs=1)
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()] == [
+        {"text": "a clean reference text", "id": 1}]
+    report = json.loads((tmp_path / "eval_set.json").read_text())["reference"]
+    assert report["docs"] == 2 and report["kept_docs"] == 1 and report["duplicates_of_eval_dropped"] == 0
+    assert report["near_duplicates_of_eval_dropped"] == 1 and report["examples"][0].startswith("Quote: ")
+    assert reference.read_bytes() == before  # the user's file is only read
+    refused = prepare(min_docs=2)
+    assert refused.returncode != 0
+    assert (f"{reference}: 1 of its 2 reference documents duplicate or share 13 consecutive words"
+            in refused.stderr)
+    assert "leaves 1, fewer than trusted_min_docs=2" in refused.stderr and "Fix:" in refused.stderr
 
 
 def test_early_proxy_verdict_waits_for_no_other_proxy(tiny_run: Path) -> None:
