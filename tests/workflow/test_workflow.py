@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from conftest import TINY_CONFIG, planned_jobs, snakemake, workflow_env
+from sandbox.summary.table import inline_html
 
 OUT = Path("results") / TINY_CONFIG["experiment"]
 CONFIG = "test-config.yaml"
@@ -53,6 +54,30 @@ def test_summary_has_finite_metrics_for_every_variant_and_proxy(tiny_run: Path) 
     assert set(summary["agreement"]["kendall_tau"]) == {"ngram~gpt"}
     markdown = (tiny_run / OUT / "summary.md").read_text()
     assert "| k_sigma |" in markdown and "## Proxy `ngram`" in markdown and "## Proxy `gpt`" in markdown
+
+
+def test_summary_and_verdict_page_open_with_the_verdicts(tiny_run: Path) -> None:
+    """summary.md and the report's verdict page: the first heading's next line is the first proxy's
+    verdict, the agreement follows the verdicts, the method notes come after the tables, and code spans
+    render as code on the page (no raw backticks)."""
+    summary = json.loads((tiny_run / OUT / "summary.json").read_text())
+    opening = summary["verdict"]["text"].splitlines()
+    # a disagreement opens the text (sandbox.summary.verdict.verdict_lines); otherwise the first proxy
+    first_proxy = next(iter(summary["proxies"].values()))["verdict"]
+    disagree = summary["agreement"]["disagree"]
+    assert opening[0] == (summary["agreement"]["line"] if disagree else first_proxy)
+    assert disagree or opening[-1] == summary["agreement"]["line"]
+    markdown = (tiny_run / OUT / "summary.md").read_text().splitlines()
+    assert markdown[0].startswith("# ") and markdown[2] == f"**{opening[0]}**"
+    assert markdown[3:2 + len(opening)] == opening[1:]
+    text = "\n".join(markdown)
+    assert text.index("## Proxy `gpt`") < text.index("Intervals are paired intervals")
+    page = (tiny_run / OUT / "report/verdict.html").read_text(encoding="utf-8")
+    after_heading = page.split("</h1>", 1)[1]
+    assert after_heading.startswith("<p class='verdict'>" + inline_html(opening[0]) + "</p>")
+    assert page.index("<h2>") < page.index("Intervals are paired intervals")
+    body = page.split("<body>", 1)[1]
+    assert "`" not in body, "raw backticks on the verdict page"
 
 
 def test_seeds_are_paired_and_averaged(tiny_run: Path) -> None:

@@ -45,7 +45,7 @@ def proxy_section(name: str, proxy: dict[str, Any], judges_cleaning: bool = True
     table = downstream_table(name, downstream or {}, proxy.get("selected_on_validation"))
     tasks = "" if table is None else f"<h3>{inline_html(downstream_title(name))}</h3>{html_table(table)}"
     return (f"<h2>{inline_html(proxy_title(name, proxy, judges_cleaning))}</h2>"
-            f"<p class='verdict'><b>{escape(proxy['verdict'])}</b></p>{html_table(verdict_table(proxy))}"
+            f"<p class='verdict'><b>{inline_html(proxy['verdict'])}</b></p>{html_table(verdict_table(proxy))}"
             f"{paragraph(note) if note else ''}{tasks}")
 
 
@@ -63,8 +63,18 @@ def no_verdict_banner(verdict: dict[str, Any]) -> str:
             f"Fix: {escape(verdict['fix'])}.</p>")
 
 
+def opening_lines(verdict: dict[str, Any]) -> list[str]:
+    """summary.md's opening (one verdict per proxy, then the agreement), without the no-verdict sentence
+    that the banner already states."""
+    lines = verdict["text"].splitlines()
+    if verdict.get("status") == NO_CLEAN_EVAL:
+        lines = lines[1:]
+    return [line for line in lines if line.strip()]
+
+
 def render(summary: dict[str, Any]) -> str:
-    """The page; a stale summary (the workflow's error handler marks it) and warnings open it."""
+    """The page: a stale summary (the workflow's error handler marks it) and warnings, then the verdicts
+    as summary.md opens with them, the tables, and the method notes last."""
     stale = summary.get("stale")
     banner = f"<p class='stale'>Stale: {escape(stale['reason'])}</p>" if stale else ""
     banner += "".join(f"<p class='stale'>Warning: {escape(warning)}</p>"
@@ -73,15 +83,12 @@ def render(summary: dict[str, Any]) -> str:
     banner += no_verdict_banner(verdict)
     judges_cleaning = verdict.get("status") != NO_CLEAN_EVAL
     downstream = summary.get("downstream")
+    verdicts = "".join(f"<p class='verdict'>{inline_html(line)}</p>" for line in opening_lines(verdict))
     sections = [proxy_section(name, proxy, judges_cleaning, downstream)
                 for name, proxy in summary["proxies"].items()]
     notes = paragraph(INTERVALS_NOTE) + (paragraph(DOWNSTREAM_NOTE) if downstream else "")
-    verdicts = "".join(f"<p class='verdict'>{inline_html(result['verdict'])}</p>"
-                       for entry in (downstream or {}).values()
-                       for result in entry["proxies"].values() if "verdict" in result)
-    agreement = summary.get("agreement") or {}
-    agreement_line = f"<p>{escape(agreement['line'])}</p>" if agreement.get("line") else ""
+    data = data_section(summary["variants"], summary["proxies"])
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Verdict: "
             f"{escape(summary['experiment'])}</title><style>{STYLE}</style></head><body>{banner}"
-            f"<h1>Verdict: {escape(summary['experiment'])}</h1>{agreement_line}{verdicts}{notes}"
-            f"{''.join(sections)}{data_section(summary['variants'], summary['proxies'])}</body></html>\n")
+            f"<h1>Verdict: {escape(summary['experiment'])}</h1>{verdicts}"
+            f"{''.join(sections)}{notes}{data}</body></html>\n")

@@ -1,5 +1,6 @@
-"""summary.md: summary.json (sandbox.summary.verdict) as a Markdown page, the verdict first, then a table per
-proxy, the data table, the k-sigma thresholds, the documents nearest them and the datamodels."""
+"""summary.md: summary.json (sandbox.summary.verdict) as a Markdown page: the verdicts first (one line per
+proxy, then the agreement), then a table per proxy, the method notes and the eval set, the data table, the
+k-sigma thresholds, the documents nearest them and the datamodels."""
 
 from __future__ import annotations
 
@@ -169,7 +170,22 @@ def eval_set_markdown(eval_set: dict[str, Any] | None) -> list[str]:
         line += (f" Left out of the pool as leakage: {exact} exact duplicates of eval documents (after "
                  f"normalisation) and {near} near-duplicates (a shared run of "
                  f"{eval_set['decontamination_words']} words); first: \"{first}…\"")
-    return ["", line]
+    return ["", line + reference_overlap_sentence(eval_set)]
+
+
+def reference_overlap_sentence(eval_set: dict[str, Any]) -> str:
+    """What the feedback reference the user gave lost to the eval set (prepare_input), if anything."""
+    reference = eval_set.get("reference")
+    if not reference:
+        return ""
+    exact, near = reference["duplicates_of_eval_dropped"], reference["near_duplicates_of_eval_dropped"]
+    sentence = f" Feedback reference: `{reference['path']}`, {reference['kept_docs']} documents used"
+    if not exact and not near:
+        return sentence + ", none shares text with the eval set."
+    first = " ".join(reference["examples"][0].split())[:100]
+    return (sentence + f" of {reference['docs']}; left out as sharing text with the eval set: {exact} exact "
+            f"duplicates and {near} near-duplicates (a shared run of {eval_set['decontamination_words']} "
+            f"words); first: \"{first}…\"")
 
 
 def eval_split_markdown(split: dict[str, Any] | None) -> list[str]:
@@ -220,13 +236,14 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
     lines += [f"\n> **Warning**: {warning}" for warning in summary.get("warnings", [])]
     if summary.get("ladder"):
         lines += ["", summary["ladder"]["line"]]
-    lines += eval_set_markdown(summary.get("eval_set"))
-    lines += eval_split_markdown(summary.get("eval_split"))
+    for proxy, result in summary["proxies"].items():
+        lines += proxy_markdown(proxy, result, judges_cleaning, summary.get("downstream"))
+    # The method comes after the tables it explains, so the page opens with the verdicts.
     lines += ["", INTERVALS_NOTE]
     if summary.get("downstream"):
         lines += ["", DOWNSTREAM_NOTE]
-    for proxy, result in summary["proxies"].items():
-        lines += proxy_markdown(proxy, result, judges_cleaning, summary.get("downstream"))
+    lines += eval_set_markdown(summary.get("eval_set"))
+    lines += eval_split_markdown(summary.get("eval_split"))
     lines += data_markdown(summary["variants"], summary["proxies"])
     lines += feedback_markdown(summary.get("feedback") or {})
     lines += thresholds_markdown(thresholds, summary.get("k"))
