@@ -1,10 +1,18 @@
 # recipe-sandbox: did the data recipe make better data for a model?
 # analyze -> refine_k_sigma -> process -> train -> infer -> evaluate, on the demo or your JSONL.
+from pathlib import Path
 from snakemake.utils import min_version
 
 min_version("9.0")
 
+# This workflow's own folder, captured while its Snakefile is parsed: every path to its scripts, package
+# and default config files is built from it (rules/common.smk), so it also runs as a module imported by
+# another workflow, where workflow.basedir is the importer's folder and jobs run in the importer's.
+WORKFLOW_ROOT = Path(str(workflow.current_basedir))
 
+
+# Imported as a module with `config:`, this file is not read; rules/common.smk lays the caller's config
+# over it instead.
 configfile: "config/config.yaml"
 
 

@@ -43,7 +43,7 @@ rule feedback_classifier:
         seed=CLASSIFIER["seed"],
         text_key=REFERENCE_TEXT_KEY,
     shell:
-        "python scripts/train_classifier.py --pool {input.pool} --reference {input.reference}"
+        f"{PYTHON_SCRIPTS}train_classifier.py --pool {{input.pool}} --reference {{input.reference}}"
         " --reference-text-key {params.text_key:q} --backend {params.backend}"
         " --shuffled-negatives {params.shuffled} --seed {params.seed}"
         " --out-models {output.models} --out-meta {output.meta} > {log} 2>&1"
@@ -74,7 +74,7 @@ rule quality_scores:
         keep_fraction=FEEDBACK["keep_fraction"],
         confidence=config["compare"]["confidence"],
     shell:
-        "python scripts/quality_scores.py --variant {wildcards.variant} --data {input.data}"
+        f"{PYTHON_SCRIPTS}quality_scores.py --variant {{wildcards.variant}} --data {{input.data}}"
         " --models {input.models} --meta {input.meta} {params.separation}"
         " --keep-fraction {params.keep_fraction} --confidence {params.confidence}"
         " --out {output} > {log} 2>&1"

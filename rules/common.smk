@@ -2,19 +2,73 @@
 # the experiment's shape (eval source and feedback reference, variants, proxies and their seeds), the
 # wildcard constraints, and the input functions several rules files call. Each feature's constants and
 # input functions open its rules/<feature>.smk (the include order puts each before its readers).
+import copy
 import os
+import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
+import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
+from snakemake.utils import update_config
+
+# Where the workflow's own files are (the Snakefile's WORKFLOW_ROOT) and how jobs, which run in the
+# run's folder, reach them: by the usual relative paths when the run's folder is the workflow's (so a
+# standalone run's commands and params read as always), else by absolute ones (a module's importer).
+AT_ROOT = Path.cwd().resolve() == WORKFLOW_ROOT.resolve()
+
+
+def from_root(path: str) -> str:
+    """A path relative to the workflow's folder as jobs and Snakemake see it from the run's folder."""
+    return path if AT_ROOT else str(WORKFLOW_ROOT / path)
+
+
+# The start of every rule's command: `f"{PYTHON_SCRIPTS}prepare_input.py --dataset ..."`.
+PYTHON_SCRIPTS = (
+    "python scripts/"
+    if AT_ROOT
+    else f"python {shlex.quote(str(WORKFLOW_ROOT / 'scripts'))}/"
+)
+
+
+def default_config() -> dict:
+    """The workflow's own config/config.yaml: the defaults under a caller's `config:`."""
+    return yaml.safe_load(
+        (WORKFLOW_ROOT / "config/config.yaml").read_text(encoding="utf-8")
+    )
+
+
+def root_default_paths(merged: dict, defaults: dict) -> None:
+    """Point the default paths to the workflow's own files (config/recipes/demo.yaml, ...) where the
+    caller kept them; a path the caller set stays relative to the caller's folder."""
+    for key, default in defaults.items():
+        if isinstance(default, dict) and isinstance(merged.get(key), dict):
+            root_default_paths(merged[key], default)
+        elif (
+            isinstance(default, str)
+            and default.startswith("config/")
+            and merged.get(key) == default
+        ):
+            merged[key] = from_root(default)
+
+
+# As a module the caller's `config:` replaces config/config.yaml; laid over it here, keys it leaves out
+# keep their defaults. In place: the caller's dict is this workflow's config. A standalone run has read
+# the file already, so this changes nothing there.
+DEFAULT_CONFIG = default_config()
+MERGED_CONFIG = copy.deepcopy(DEFAULT_CONFIG)
+update_config(MERGED_CONFIG, config)
+if not AT_ROOT:
+    root_default_paths(MERGED_CONFIG, DEFAULT_CONFIG)
+config.update(MERGED_CONFIG)
 
 # The scripts' shared package (scripts/sandbox) is found through PYTHONPATH, set once here for every
 # job: local, SLURM (envvars below), --use-conda (activation keeps it) and Ray's workers
 # (sandbox/recipe/ray_mode.py passes it on). It is never pip-installed: an installed copy would hide
 # edits from the code() inputs. It also serves Snakemake at DAG time: the config check, the scripts'
 # code inputs and the sweep files.
-SCRIPTS_DIR = str(Path(workflow.basedir).resolve() / "scripts")
+SCRIPTS_DIR = str(WORKFLOW_ROOT.resolve() / "scripts")
 OTHER_PYTHONPATH = [
     entry
     for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
@@ -52,7 +106,7 @@ from sandbox.workflow.variants import (
     is_trial,
 )
 
-SCHEMA_PATH = Path(workflow.basedir) / "config/schemas/config.schema.yaml"
+SCHEMA_PATH = WORKFLOW_ROOT / "config/schemas/config.schema.yaml"
 validate_config(config, SCHEMA_PATH, skip_validation=workflow.modifier.skip_validation)
 
 
@@ -86,7 +140,9 @@ def code(script: str) -> Callable[..., list[str]]:
     """Input function: the script a rule runs and the workflow modules it imports, transitively
     (sandbox/workflow/code_deps.py), so that editing a shared module reruns the jobs that run it, no others.
     """
-    return lambda wildcards: list(code_files(script, Path(workflow.basedir)))
+    return lambda wildcards: [
+        from_root(path) for path in code_files(script, WORKFLOW_ROOT)
+    ]
 
 
 def proxy_code(proxy: str) -> Callable[..., list[str]]:

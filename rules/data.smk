@@ -20,7 +20,7 @@ rule prepare_demo:
     params:
         demo=config["demo"],
     shell:
-        "python scripts/prepare_demo.py --pool {output.pool} --eval {output.eval}"
+        f"{PYTHON_SCRIPTS}prepare_demo.py --pool {{output.pool}} --eval {{output.eval}}"
         " --seed {params.demo[seed]} --pool-docs {params.demo[pool_docs]}"
         " --eval-docs {params.demo[eval_docs]} --noise-fraction {params.demo[noise_fraction]}"
         " --reference {output.reference} --reference-docs {params.demo[reference_docs]}"
@@ -47,7 +47,7 @@ rule split_trusted:
         min_docs=config["trusted_min_docs"],
         words=config["decontamination_words"],
     shell:
-        "python scripts/split_trusted.py --trusted {input.trusted} --text-key {params.text_key:q}"
+        f"{PYTHON_SCRIPTS}split_trusted.py --trusted {{input.trusted}} --text-key {{params.text_key:q}}"
         " --eval-fraction {params.eval_fraction} --min-docs {params.min_docs}"
         " --decontamination-words {params.words} --out-eval {output.eval}"
         " --out-reference {output.reference} --out-split {output.split}"
@@ -91,7 +91,7 @@ rule prepare_input:
         ),
         words=config["decontamination_words"],
     shell:
-        "python scripts/prepare_input.py --dataset {input.dataset} {params.eval_arg}"
+        f"{PYTHON_SCRIPTS}prepare_input.py --dataset {{input.dataset}} {{params.eval_arg}}"
         " --eval-source {params.eval_source} {params.split_arg} {params.reference_arg}"
         " --decontamination-words {params.words}"
         " --eval-fraction {params.eval_fraction} --text-key {params.text_key:q}"
@@ -114,7 +114,7 @@ rule split_eval:
         fraction=config["eval_split"],
         words=config["decontamination_words"],
     shell:
-        "python scripts/split_eval.py --eval {input.eval} --validation-fraction {params.fraction}"
+        f"{PYTHON_SCRIPTS}split_eval.py --eval {{input.eval}} --validation-fraction {{params.fraction}}"
         " --decontamination-words {params.words} --out {output} > {log} 2>&1"
 
 
@@ -131,7 +131,7 @@ rule select_probe:
     params:
         limit=config["infer"]["probe_docs"],
     shell:
-        "python scripts/select_docs.py --data {input.pool} --out {output} --probe {params.limit} > {log} 2>&1"
+        f"{PYTHON_SCRIPTS}select_docs.py --data {{input.pool}} --out {{output}} --probe {{params.limit}} > {{log}} 2>&1"
 
 
 rule select_oracle:
@@ -146,4 +146,4 @@ rule select_oracle:
     conda:
         "../envs/base.yaml"
     shell:
-        "python scripts/select_docs.py --data {input.pool} --out {output} --oracle > {log} 2>&1"
+        f"{PYTHON_SCRIPTS}select_docs.py --data {{input.pool}} --out {{output}} --oracle > {{log}} 2>&1"

@@ -89,7 +89,7 @@ rule datamodels_train:
             else ""
         ),
     shell:
-        "python scripts/datamodels_train.py --pool {input.pool} --eval {input.eval} {params.group_inputs}"
+        f"{PYTHON_SCRIPTS}datamodels_train.py --pool {{input.pool}} --eval {{input.eval}} {{params.group_inputs}}"
         " --group-by {params.group_by} --alpha {params.alpha}"
         " --seed {params.seed} --start {wildcards.start} --stop {wildcards.stop}"
         " --budget-file {input.budget} --order {params.order} --out {output} > {log} 2>&1"
@@ -121,7 +121,7 @@ rule datamodels_store:
             f"--recipe {input.recipe}" if DM["group_by"] == "ops" else ""
         ),
     shell:
-        "python scripts/datamodels_store.py --chunks {input.chunks} --group-by {params.group_by}"
+        f"{PYTHON_SCRIPTS}datamodels_store.py --chunks {{input.chunks}} --group-by {{params.group_by}}"
         " --alpha {params.alpha} --seed {params.seed} --budget-file {input.budget} --order {params.order}"
         " {params.recipe} --out-dir {params.out_dir} > {log} 2>&1"
 
@@ -147,7 +147,7 @@ rule datamodels_fit:
         confidence=config["compare"]["confidence"],
         seed=DM["seed"],
     shell:
-        "python scripts/datamodels_fit.py --store {params.store} --estimator {params.estimator}"
+        f"{PYTHON_SCRIPTS}datamodels_fit.py --store {{params.store}} --estimator {{params.estimator}}"
         " --holdout-every {params.holdout_every} --bootstrap-samples {params.samples}"
         " --confidence {params.confidence} --seed {params.seed}"
         " --out-json {output.json} --out-md {output.md} --out-effects {output.effects} > {log} 2>&1"

@@ -65,7 +65,7 @@ rule ngram_model:
     params:
         order=config["ngram"]["order"],
     shell:
-        "python scripts/ngram_model.py --train {input.data} --eval {input.eval} --heldout {input.heldout}"
+        f"{PYTHON_SCRIPTS}ngram_model.py --train {{input.data}} --eval {{input.eval}} --heldout {{input.heldout}}"
         " --seed {wildcards.seed} --budget-file {input.budget} --order {params.order}"
         " --out {output} > {log} 2>&1"
 
@@ -96,7 +96,7 @@ rule downstream:
         tasks_path=config["tasks_path"],
         device=TRAIN["device"],
     shell:
-        "python scripts/downstream.py --task {params.entry:q} --tasks-path {params.tasks_path:q}"
+        f"{PYTHON_SCRIPTS}downstream.py --task {{params.entry:q}} --tasks-path {{params.tasks_path:q}}"
         " --proxy {wildcards.proxy} --model {input.model} --variant {wildcards.variant}"
         " --seed {wildcards.seed} --items-out {output.item_rows} --results-out {output.results}"
         " --device {params.device} --threads {threads} > {log} 2>&1"

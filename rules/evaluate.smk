@@ -46,7 +46,7 @@ rule data_metrics:
             f"--quality {input.quality}" if input.quality else ""
         ),
     shell:
-        "python scripts/data_metrics.py --variant {wildcards.variant} --pool {input.pool}"
+        f"{PYTHON_SCRIPTS}data_metrics.py --variant {{wildcards.variant}} --pool {{input.pool}}"
         " --data {input.data} {params.removed_arg} {params.quality_arg} --out {output} > {log} 2>&1"
 
 
@@ -76,7 +76,7 @@ rule evaluate:
     conda:
         "../envs/tracking.yaml"
     shell:
-        "python scripts/evaluate.py --variant {wildcards.variant} --proxy {wildcards.proxy}"
+        f"{PYTHON_SCRIPTS}evaluate.py --variant {{wildcards.variant}} --proxy {{wildcards.proxy}}"
         " --heldout {input.heldout} --train-meta {input.train_meta}"
         " --data-metrics {input.data_metrics} --eval-split {input.eval_split}"
         " --out {output} > {log} 2>&1"
@@ -84,7 +84,7 @@ rule evaluate:
 
 # What both summaries run; the last line of the log (the verdict and its file) goes to the console.
 SUMMARIZE = (
-    "python scripts/summarize.py --experiment {params.experiment} --evaluations {input.evaluations}"
+    f"{PYTHON_SCRIPTS}summarize.py --experiment {{params.experiment}} --evaluations {{input.evaluations}}"
     " --design {params.design:q} {params.ngram_budget_arg}"
     " --confidence {params.compare[confidence]} --max-seed-std {params.compare[max_seed_std]}"
     " --eval {input.eval} --eval-set {input.eval_set} --out-json {output.json} --out-md {output.md}"
@@ -205,7 +205,7 @@ rule inspect_thresholds:
     conda:
         "../envs/base.yaml"
     shell:
-        "python scripts/inspect_thresholds.py --counts {input.counts} --removed {input.removed}"
+        f"{PYTHON_SCRIPTS}inspect_thresholds.py --counts {{input.counts}} --removed {{input.removed}}"
         " --data {input.data} --pool {input.pool} --raw-stats {input.raw_stats}"
         " --out {output} > {log} 2>&1"
 
@@ -231,14 +231,14 @@ rule provenance:
     conda:
         "../envs/base.yaml"
     params:
-        repo=workflow.basedir,
+        repo=str(WORKFLOW_ROOT),
         config_json=lambda wildcards: json.dumps(config, sort_keys=True),
         snakemake_version=snakemake.__version__,
         op_counts_arg=lambda wildcards, input: (
             f"--op-counts {input.op_counts}" if input.op_counts else ""
         ),
     shell:
-        "python scripts/provenance.py --repo {params.repo} --config-json {params.config_json:q}"
+        f"{PYTHON_SCRIPTS}provenance.py --repo {{params.repo}} --config-json {{params.config_json:q}}"
         " --recipe {input.recipe} --inputs {input.data} {params.op_counts_arg}"
         " --train-meta {input.train_meta} --snakemake-version {params.snakemake_version}"
         " --out {output} > {log} 2>&1"

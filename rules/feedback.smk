@@ -26,7 +26,7 @@ rule feedback_folds:
     params:
         folds=FEEDBACK["folds"],
     shell:
-        "python scripts/feedback_folds.py --pool {input.pool} --folds {params.folds}"
+        f"{PYTHON_SCRIPTS}feedback_folds.py --pool {{input.pool}} --folds {{params.folds}}"
         " --out-train {output.train} --out-counts {output.counts} > {log} 2>&1"
 
 
@@ -53,7 +53,7 @@ rule feedback_lm:
         ),
         out_dir=subpath(output.meta, parent=True),
     shell:
-        "python scripts/train.py ngram --train {input.data} --eval {input.eval}"
+        f"{PYTHON_SCRIPTS}train.py ngram --train {{input.data}} --eval {{input.eval}}"
         " --text-key {params.text_key:q} --eval-text-key text --out-dir {params.out_dir}"
         " --budget-bytes {params.budget}"
         " --order {params.order} --save-model {output.model} > {log} 2>&1"
@@ -80,7 +80,7 @@ rule feedback_recipe:
         keep_fraction=FEEDBACK["keep_fraction"],
         models=feedback_model_args,
     shell:
-        "python scripts/feedback_recipe.py --method {wildcards.method} --base {input.base}"
+        f"{PYTHON_SCRIPTS}feedback_recipe.py --method {{wildcards.method}} --base {{input.base}}"
         " --pool {input.pool} {params.models} --model-meta {input.meta}"
         " --k {params.k} --keep-fraction {params.keep_fraction}"
         " --out-recipe {output.recipe} --out-stats {output.stats} > {log} 2>&1"

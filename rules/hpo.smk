@@ -52,7 +52,7 @@ rule hpo_check:
     params:
         base=config["hpo"]["base"],
     shell:
-        "python scripts/hpo_check.py --sweep {input.sweep} --recipe {input.recipe}"
+        f"{PYTHON_SCRIPTS}hpo_check.py --sweep {{input.sweep}} --recipe {{input.recipe}}"
         " --base {params.base} --out {output} > {log} 2>&1"
 
 
@@ -98,7 +98,7 @@ rule hpo_ask:
         study=STUDY,
         sampler_seed=config["hpo"]["sampler_seed"],
     shell:
-        "python scripts/hpo_ask.py --sweep-json {input.sweep} --recipe {input.recipe}"
+        f"{PYTHON_SCRIPTS}hpo_ask.py --sweep-json {{input.sweep}} --recipe {{input.recipe}}"
         " --study {params.study} --trial {wildcards.trial} --sampler-seed {params.sampler_seed}"
         " --out-recipe {output.recipe} --out-params {output.params} > {log} 2>&1"
 
@@ -130,7 +130,7 @@ rule hpo_round_eval:
         seeds=" ".join(str(seed) for seed in config["hpo"]["seeds"]),
         order=config["ngram"]["order"],
     shell:
-        "python scripts/hpo_round_eval.py --params {input.params} --recipes {input.recipes}"
+        f"{PYTHON_SCRIPTS}hpo_round_eval.py --params {{input.params}} --recipes {{input.recipes}}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
         " --stats-cache {input.stats_cache} --eval {input.eval} --eval-split {input.eval_split}"
         " {params.train}"
@@ -156,7 +156,7 @@ checkpoint hpo_tell:
         benchmarks=f"{OUT}/benchmarks",
         wandb_dir=f"{OUT}/wandb",
     shell:
-        "python scripts/hpo_tell.py --sweep-json {input.sweep} --study {params.study}"
+        f"{PYTHON_SCRIPTS}hpo_tell.py --sweep-json {{input.sweep}} --study {{params.study}}"
         " --round {wildcards.round} --params {input.params} --evaluations {input.evaluations}"
         " --benchmarks {params.benchmarks} --sampler-seed {params.sampler_seed}"
         " --wandb-dir {params.wandb_dir}"
@@ -180,7 +180,7 @@ rule hpo_confirm:
         proxy=lambda wildcards: sweep_proxy(),
         compare=config["compare"],
     shell:
-        "python scripts/hpo_confirm.py --sweep-json {input.sweep} --rounds {input.rounds}"
+        f"{PYTHON_SCRIPTS}hpo_confirm.py --sweep-json {{input.sweep}} --rounds {{input.rounds}}"
         " --scores {input.scores} --proxy {params.proxy}"
         " --confidence {params.compare[confidence]} --eval-split {input.eval_split}"
         " --out {output} > {log} 2>&1"
@@ -208,7 +208,7 @@ rule hpo_export:
     conda:
         "../envs/hpo.yaml"
     shell:
-        "python scripts/hpo_export.py --sweep {input.sweep} --rounds {input.rounds}"
+        f"{PYTHON_SCRIPTS}hpo_export.py --sweep {{input.sweep}} --rounds {{input.rounds}}"
         " --confirmed {input.confirmed} --trial-recipes {input.trial_recipes} --out-trials {output.trials}"
         " --out-recipe {output.recipe} --out-history {output.history}"
         " --out-summary {output.summary} > {log} 2>&1"

@@ -129,7 +129,7 @@ rule ladder_summarize:
         confidence=config["compare"]["confidence"],
         oracle_arg="--oracle-in-pairs" if LADDER_CONFIG["oracle_in_pairs"] else "",
     shell:
-        "python scripts/ladder_summarize.py --experiment {params.experiment} --results {params.results}"
+        f"{PYTHON_SCRIPTS}ladder_summarize.py --experiment {{params.experiment}} --results {{params.results}}"
         " --scales {params.scales:q} --target {params.target} --variants {params.variants}"
         " --eval-split {input.eval_split} --eval-set {input.eval_set}"
         " {params.oracle_arg} --accuracy {params.ladder[accuracy]} --confidence {params.confidence}"
@@ -153,5 +153,5 @@ rule plot_ladder:
     conda:
         "../envs/report.yaml"
     shell:
-        "python scripts/plot_ladder.py --summary {input.summary} --proxy {wildcards.proxy}"
+        f"{PYTHON_SCRIPTS}plot_ladder.py --summary {{input.summary}} --proxy {{wildcards.proxy}}"
         " --out {output} > {log} 2>&1"

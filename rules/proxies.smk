@@ -49,7 +49,7 @@ rule train_gpt:
         # the wandb run's name after variant-seed (the ladder's: its scale)
         run_suffix="",
     shell:
-        "python scripts/train.py gpt --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        f"{PYTHON_SCRIPTS}train.py gpt --train {{input.data}} --eval {{input.eval}} --out-dir {{params.out_dir}}"
         " --heldout-out {output.heldout}"
         " --seed {wildcards.seed} --steps {params.train[steps]} --batch-size {params.train[batch_size]}"
         " --seq-len {params.train[seq_len]} --d-model {params.train[d_model]}"
@@ -81,7 +81,7 @@ rule ngram_budget:
         cap=NGRAM["max_budget_bytes"],
         explicit=NGRAM["budget_bytes"],
     shell:
-        "python scripts/ngram_budget.py --data {params.data} --cap {params.cap}"
+        f"{PYTHON_SCRIPTS}ngram_budget.py --data {{params.data}} --cap {{params.cap}}"
         " --explicit {params.explicit} --out {output} > {log} 2>&1 && tail -n 1 {log}"
 
 
@@ -110,7 +110,7 @@ rule train_ngram:
         multiplier=1,
         out_dir=subpath(output.meta, parent=True),
     shell:
-        "python scripts/train.py ngram --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        f"{PYTHON_SCRIPTS}train.py ngram --train {{input.data}} --eval {{input.eval}} --out-dir {{params.out_dir}}"
         " --heldout-out {output.heldout} --seed {wildcards.seed} --budget-file {input.budget}"
         " --budget-multiplier {params.multiplier} --order {params.order} > {log} 2>&1"
 
@@ -138,7 +138,7 @@ rule train_command:
         budget=neural_budget(config, "command"),
         out_dir=subpath(output.meta, parent=True),
     shell:
-        "python scripts/train.py command --command {params.run:q} --train {input.data} --eval {input.eval}"
+        f"{PYTHON_SCRIPTS}train.py command --command {{params.run:q}} --train {{input.data}} --eval {{input.eval}}"
         " --out-dir {params.out_dir} --seed {wildcards.seed} --budget-bytes {params.budget} > {log} 2>&1"
 
 
@@ -172,7 +172,7 @@ rule train_hf:
         # the trained weights, for the downstream tasks (the ladder keeps none)
         save_model=lambda wildcards, output: f" --save-model {output.model}",
     shell:
-        "python scripts/train.py hf --model {params.model} --init {params.hf[init]} --hub {params.hf[hub]}"
+        f"{PYTHON_SCRIPTS}train.py hf --model {{params.model}} --init {{params.hf[init]}} --hub {{params.hf[hub]}}"
         " --train {input.data} --eval {input.eval} --out-dir {params.out_dir} --heldout-out {output.heldout}"
         "{params.save_model}"
         " --seed {wildcards.seed} --budget-bytes {params.budget} --seq-len {params.hf[seq_len]}"
@@ -200,7 +200,7 @@ rule infer:
         infer=config["infer"],
         device=TRAIN["device"],
     shell:
-        "python scripts/infer.py --model {input.model} --data {input.probe} --out {output.per_sample}"
+        f"{PYTHON_SCRIPTS}infer.py --model {{input.model}} --data {{input.probe}} --out {{output.per_sample}}"
         " --hardest-out {output.hardest} --hardest {params.infer[hardest]}"
         " --max-bytes {params.infer[max_bytes]} --device {params.device} --threads {threads}"
         " > {log} 2>&1"

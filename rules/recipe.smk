@@ -20,12 +20,12 @@ rule check_recipe:
     conda:
         "../envs/data-juicer.yaml"
     shell:
-        "python scripts/check_recipe.py --recipe {input.recipe} --out {output} > {log} 2>&1"
+        f"{PYTHON_SCRIPTS}check_recipe.py --recipe {{input.recipe}} --out {{output}} > {{log}} 2>&1"
 
 
 # What every analysis runs: of the pool, of a processed variant, and of the HPO base recipe (hpo.smk).
 ANALYZE = (
-    "python scripts/analyze.py --recipe {input.recipe} --data {input.data}"
+    f"{PYTHON_SCRIPTS}analyze.py --recipe {{input.recipe}} --data {{input.data}}"
     " --out-stats {output.stats} --out-overall {output.overall} --out-plots {output.plots}"
     " --out-dataset {output.with_stats} --out-stats-cache {output.stats_cache}"
     " --np {threads} > {log} 2>&1"
@@ -73,7 +73,7 @@ rule refine_k_sigma:
     params:
         k=config["k_sigma"],
     shell:
-        "python scripts/refine_k_sigma.py --recipe {input.recipe} --overall {input.overall}"
+        f"{PYTHON_SCRIPTS}refine_k_sigma.py --recipe {{input.recipe}} --overall {{input.overall}}"
         " --k {params.k} --out-recipe {output.recipe} --out-table {output.table} > {log} 2>&1"
 
 
@@ -98,7 +98,7 @@ rule process:
     resources:
         **job_resources("data_juicer"),
     shell:
-        "python scripts/process.py --variant {wildcards.processed} --recipe {input.recipe}"
+        f"{PYTHON_SCRIPTS}process.py --variant {{wildcards.processed}} --recipe {{input.recipe}}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
         " --pool-with-stats {input.pool_with_stats} --stats-cache {input.stats_cache}"
         " --out-data {output.data}"

@@ -23,7 +23,7 @@ rule report_verdict:
     conda:
         "../envs/base.yaml"
     shell:
-        "python scripts/report_verdict.py --summary {input.summary} --out {output} > {log} 2>&1"
+        f"{PYTHON_SCRIPTS}report_verdict.py --summary {{input.summary}} --out {{output}} > {{log}} 2>&1"
 
 
 rule plot_bpb:
@@ -42,7 +42,7 @@ rule plot_bpb:
     conda:
         "../envs/report.yaml"
     shell:
-        "python scripts/plot_bpb.py --summary {input.summary} --proxy {wildcards.proxy}"
+        f"{PYTHON_SCRIPTS}plot_bpb.py --summary {{input.summary}} --proxy {{wildcards.proxy}}"
         " --out {output} > {log} 2>&1"
 
 
@@ -65,7 +65,7 @@ rule plot_thresholds:
     params:
         k=config["k_sigma"],
     shell:
-        "python scripts/plot_thresholds.py --stats {input.stats} --thresholds {input.thresholds}"
+        f"{PYTHON_SCRIPTS}plot_thresholds.py --stats {{input.stats}} --thresholds {{input.thresholds}}"
         " --k {params.k} --out {output} > {log} 2>&1"
 
 
@@ -85,7 +85,7 @@ rule plot_removals:
     conda:
         "../envs/report.yaml"
     shell:
-        "python scripts/plot_removals.py --metrics {input.metrics} --out {output} > {log} 2>&1"
+        f"{PYTHON_SCRIPTS}plot_removals.py --metrics {{input.metrics}} --out {{output}} > {{log}} 2>&1"
 
 
 rule plot_loss:
@@ -108,7 +108,7 @@ rule plot_loss:
     conda:
         "../envs/report.yaml"
     shell:
-        "python scripts/plot_loss.py --loss {input.loss} --proxy {wildcards.proxy} --out {output}"
+        f"{PYTHON_SCRIPTS}plot_loss.py --loss {{input.loss}} --proxy {{wildcards.proxy}} --out {{output}}"
         " > {log} 2>&1"
 
 
@@ -128,4 +128,4 @@ rule plot_hpo_confirmed:
     conda:
         "../envs/report.yaml"
     shell:
-        "python scripts/plot_hpo_confirmed.py --confirmed {input.confirmed} --out {output} > {log} 2>&1"
+        f"{PYTHON_SCRIPTS}plot_hpo_confirmed.py --confirmed {{input.confirmed}} --out {{output}} > {{log}} 2>&1"

@@ -33,7 +33,7 @@ def config(**overrides) -> dict:
 def test_each_entry_matches_its_rule_its_trainer_and_its_ladder_twin(name: str) -> None:
     proxy = REGISTRY[name]
     block = rule_blocks()[proxy.rule]
-    assert f"python scripts/train.py {name} " in block and (REPO / proxy.module).is_file()
+    assert f'f"{{PYTHON_SCRIPTS}}train.py {name} ' in block and (REPO / proxy.module).is_file()
     assert env_of(block) == REPO / "envs" / proxy.env
     outputs = {file for folder, file in OUTPUT.findall(block) if folder == name}
     assert outputs == {"heldout.jsonl", "train_meta.json", *proxy.extra_files}
@@ -132,7 +132,8 @@ rule train_toy:
         budget=neural_budget(config, "toy"),
         out_dir=subpath(output.meta, parent=True),
     shell:
-        "python scripts/train.py toy --train {input.data} --eval {input.eval} --out-dir {params.out_dir}"
+        f"{PYTHON_SCRIPTS}train.py toy --train {{input.data}} --eval {{input.eval}}"
+        " --out-dir {params.out_dir}"
         " --heldout-out {output.heldout} --seed {wildcards.seed} --budget-bytes {params.budget} > {log} 2>&1"
 '''
 
