@@ -16,12 +16,36 @@ from sandbox.recipe.ray_mode import Executor
 from sandbox.recipe.recipe_file import load_recipe
 
 # The executor logs one line per op: "[2/9] OP [words_num_filter] Done in 0.1s. Left 812 samples."
+# Data-Juicer 1.6.1 has no public per-op count (its tracer, monitor and event log give none for every
+# op), so this log line is read; tests/unit/test_dj_canary.py checks it against the installed version.
 OP_DONE_LINE = re.compile(r"\[(\d+)/(\d+)\] OP \[([\w.]+)\] Done in [\d.]+s\. Left (\d+) samples\.")
+
+
+def internal_changed(internal: str, ours: str, fix: str) -> RuntimeError:
+    """The error for a Data-Juicer internal this project relies on that the installed version changed.
+
+    Raised where the internal is used, so an upgrade fails at the cause, not steps later.
+    """
+    import importlib.metadata
+
+    version = importlib.metadata.version("py-data-juicer")
+    return RuntimeError(
+        f"py-data-juicer {version} changed {internal}, which {ours} relies on. Fix: {fix}; then run "
+        "`.venv/bin/pytest tests/unit/test_dj_canary.py`, which checks every Data-Juicer internal we use."
+    )
 
 
 def forbid_runtime_installs() -> None:
     """Make Data-Juicer's lazy loader fail instead of pip-installing a missing package mid-run."""
     from data_juicer.utils.lazy_loader import LazyLoader
+
+    # Patching a name the loader no longer calls would silently let installs through again.
+    if not isinstance(vars(LazyLoader).get("_install_package"), classmethod):
+        raise internal_changed(
+            "LazyLoader._install_package (the classmethod its lazy loader installs packages with)",
+            "forbid_runtime_installs in scripts/sandbox/recipe/dj.py",
+            "find where data_juicer/utils/lazy_loader.py now installs a missing package and refuse there",
+        )
 
     def refuse(cls: type, package_spec: str, pip_args: Any = None) -> None:
         raise ImportError(
@@ -58,6 +82,15 @@ def register_custom_operators(recipe: dict[str, Any]) -> None:
     import sys
 
     from data_juicer.config import config as dj_config
+
+    for name in ("_generate_module_name", "load_custom_operators"):
+        if not callable(getattr(dj_config, name, None)):
+            raise internal_changed(
+                f"data_juicer.config.config.{name} (how init_configs loads custom_operator_paths)",
+                "register_custom_operators in scripts/sandbox/recipe/dj.py",
+                "find where init_configs now loads custom_operator_paths and names their modules, "
+                "and make register_custom_operators skip modules already loaded there",
+            )
 
     def module_name(path: str) -> str:  # as Data-Juicer names a file, or a package folder
         path = os.path.abspath(path)

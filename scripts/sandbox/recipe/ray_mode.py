@@ -150,6 +150,16 @@ def stats_only_analyzer(ray_analyzer: type) -> type:
     export; summarise_stats computes the overall stats from the export instead (with quantiles,
     which the aggregation lacks).
     """
+    # An override of a method the class no longer has would be silently ignored.
+    if not callable(getattr(ray_analyzer, "_compute_overall", None)):
+        from sandbox.recipe.dj import internal_changed
+
+        raise internal_changed(
+            "RayAnalyzer._compute_overall (its Ray aggregation of the overall stats)",
+            "stats_only_analyzer in scripts/sandbox/recipe/ray_mode.py",
+            "find the method RayAnalyzer.run now computes the overall stats with "
+            "(data_juicer/core/ray_analyzer.py) and override that one",
+        )
 
     class StatsOnlyRayAnalyzer(ray_analyzer):
         def _compute_overall(self, dataset: Any) -> None:

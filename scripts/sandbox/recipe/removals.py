@@ -41,6 +41,16 @@ def counts_from_executor_log(process: Process, left_after_op: Sequence[tuple[str
     """Per-op counts from the executor's 'Left N samples' line after each op."""
     names = op_names(process)
     logged = [name for name, _ in left_after_op]
+    if names and not logged:
+        # No line matched at all: the executor ran, so its log line changed, not the recipe.
+        from sandbox.recipe.dj import OP_DONE_LINE, internal_changed
+
+        raise internal_changed(
+            f"the executor's per-op log line (none matched OP_DONE_LINE /{OP_DONE_LINE.pattern}/)",
+            "counts_from_executor_log in scripts/sandbox/recipe/removals.py",
+            "update OP_DONE_LINE in scripts/sandbox/recipe/dj.py to the line this version logs after each "
+            "op (NestedDataset.process in data_juicer/core/data/dj_dataset.py)",
+        )
     if logged != names:
         raise RuntimeError(f"executor reported ops {logged}, expected {names}")
     lefts = [left for _, left in left_after_op]
