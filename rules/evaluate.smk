@@ -223,6 +223,11 @@ rule provenance:
             for variant in VARIANTS
             for seed in PROXY_SEEDS[proxy]
         ],
+        # the environment locks (`make lock`): a new lock records its sha256
+        locks=sorted(
+            from_root(f"envs/locks/{path.name}")
+            for path in (WORKFLOW_ROOT / "envs/locks").glob("*.txt")
+        ),
         code=code("scripts/provenance.py"),
     output:
         f"{OUT}/provenance.json",
@@ -241,4 +246,4 @@ rule provenance:
         f"{PYTHON_SCRIPTS}provenance.py --repo {{params.repo}} --config-json {{params.config_json:q}}"
         " --recipe {input.recipe} --inputs {input.data} {params.op_counts_arg}"
         " --train-meta {input.train_meta} --snakemake-version {params.snakemake_version}"
-        " --out {output} > {log} 2>&1"
+        " --locks {input.locks} --out {output} > {log} 2>&1"

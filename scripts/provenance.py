@@ -1,5 +1,6 @@
 """Record where the experiment's numbers came from: code version, input hashes, library versions,
-seeds, and the definition of every metric.
+the environment locks' sha256 (envs/locks: every package of every env, `make lock`), seeds, and the
+definition of every metric.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--op-counts", nargs="*", type=Path, default=[])
     parser.add_argument("--train-meta", nargs="+", type=Path, required=True)
     parser.add_argument("--snakemake-version", required=True)
+    parser.add_argument("--locks", nargs="*", type=Path, default=[], help="envs/locks/*.txt")
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
 
@@ -100,6 +102,7 @@ def build_provenance(args: argparse.Namespace) -> dict[str, Any]:
         "recipe": {"path": str(args.recipe), "sha256": sha256_of_file(args.recipe)},
         "inputs": {str(path): sha256_of_file(path) for path in args.inputs},
         "versions": library_versions(args.op_counts, args.train_meta, args.snakemake_version),
+        "locks": {f"envs/locks/{path.name}": sha256_of_file(path) for path in args.locks},
         "seeds": config["seeds"],
         "proxies": config["proxies"],
         "budgets": proxy_budgets(args.train_meta),

@@ -1,12 +1,12 @@
 """The conda env files are right even though --use-conda cannot run here (no conda channels):
-every rule names a pinned env, and each env provides every module its rule's script imports."""
+every rule names a pinned env, each env provides every module its rule's script imports, and the
+locks (envs/locks, `make lock`) agree with the env files and with what the venv holds."""
 
 from __future__ import annotations
 
 import ast
 import importlib.metadata
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,11 +14,25 @@ import pytest
 import yaml
 
 from conftest import REPO
+from sandbox.workflow.locks import (
+    VENV_LOCK,
+    canonical,
+    conda_pip_version,
+    generated_pins,
+    installed_versions,
+    lock_path,
+    lock_pins,
+    marker_sha256,
+    named_pins,
+    public_version,
+    sha256_text,
+)
 
 RULE_HEADER = re.compile(r"^(?:rule|checkpoint) (\w+):", re.MULTILINE)
 PIP_PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([A-Za-z0-9_.+\-]+)$")
 CONDA_PIN = re.compile(r"^([A-Za-z0-9_.\-]+)=([0-9][A-Za-z0-9_.*]*)$")
-SCRIPT_IN_SHELL = re.compile(r"python (scripts/\w+\.py)")
+SCRIPT_IN_SHELL = re.compile(r"\{PYTHON_SCRIPTS\}(\w+\.py)")
+ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
 
 
 def normalise(name: str) -> str:
@@ -42,15 +56,8 @@ def env_of(block: str) -> Path | None:
 
 
 def pip_pins(env_file: Path) -> dict[str, str]:
-    """Normalised package name -> pinned version of an env file's pip section."""
-    env = yaml.safe_load(env_file.read_text())
-    pins: dict[str, str] = {}
-    for dependency in env["dependencies"]:
-        if isinstance(dependency, dict):
-            for requirement in dependency["pip"]:
-                name, version = PIP_PIN.match(requirement).groups()
-                pins[normalise(name)] = version
-    return pins
+    """Normalised package name -> pinned version of the pins an env file names (not its locked block)."""
+    return {normalise(pin.split("==")[0]): pin.split("==")[1] for pin in named_pins(env_file.read_text())}
 
 
 def imported_modules(script: Path, seen: set[Path] | None = None) -> set[str]:
@@ -112,7 +119,7 @@ def test_each_rule_env_provides_what_its_script_imports() -> None:
             continue
         provided = set(pip_pins(env))
         for script in scripts:
-            for module in sorted(imported_modules(REPO / script) - stdlib - {"__future__"}):
+            for module in sorted(imported_modules(REPO / "scripts" / script) - stdlib - {"__future__"}):
                 owners = {normalise(owner) for owner in distributions.get(module, [])}
                 assert owners, f"rule {name}: {script} imports {module}, which no installed package provides"
                 assert owners & provided, (
@@ -123,14 +130,44 @@ def test_each_rule_env_provides_what_its_script_imports() -> None:
     assert checked >= 10
 
 
-def test_venv_installs_exactly_the_union_of_env_pins() -> None:
-    union: dict[str, str] = {}
-    for env_file in sorted((REPO / "envs").glob("*.yaml")):
-        for name, version in pip_pins(env_file).items():
-            assert union.setdefault(name, version) == version, f"{name} pinned twice with different versions"
-    printed = subprocess.run(["make", "-s", "--no-print-directory", "print-pins"], cwd=REPO,
-                             capture_output=True, text=True, check=True).stdout.split()
-    assert {normalise(line.split("==")[0]): line.split("==")[1] for line in printed} == union
-    for name, version in union.items():
-        installed = importlib.metadata.version(name)
-        assert installed.split("+")[0] == version, f"{name}: venv has {installed}, envs pin {version}"
+@pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda path: path.name)
+def test_each_env_file_carries_its_lock(env_file: Path) -> None:
+    """The lock holds the env file's pins; the file's generated block is the rest of the lock and names
+    the lock's sha256 (what makes --use-conda rebuild the env when the lock changes)."""
+    text = env_file.read_text()
+    lock = lock_path(REPO, env_file.stem)
+    assert lock.is_file(), f"{env_file.name}: no {lock.relative_to(REPO)}. Fix: make lock"
+    locked = lock_pins(lock.read_text())
+    for pin in named_pins(text):
+        name, version = pin.split("==")
+        assert public_version(locked.get(canonical(name), "")) == version, (
+            f"{env_file.name} pins {pin}, {lock.name} holds {locked.get(canonical(name))}. Fix: make lock")
+    named = {canonical(pin.split("==")[0]) for pin in named_pins(text)}
+    rest = {canonical(pin.split("==")[0]): pin.split("==")[1] for pin in generated_pins(text)}
+    assert rest == {name: version for name, version in locked.items() if name not in named}, (
+        f"{env_file.name}: its locked block differs from {lock.name}. Fix: make lock")
+    assert marker_sha256(text) == sha256_text(lock.read_text()), (
+        f"{env_file.name}: stale sha256. Fix: make lock")
+    assert conda_pip_version(text) == conda_pip_version((REPO / "envs/workflow.yaml").read_text())
+
+
+def test_every_env_lock_agrees_with_the_venv_lock() -> None:
+    venv = lock_pins(lock_path(REPO, VENV_LOCK).read_text())
+    for env_file in ENV_FILES:
+        for name, version in lock_pins(lock_path(REPO, env_file.stem).read_text()).items():
+            assert venv.get(name) == version, f"{env_file.stem}.txt locks {name}=={version}, venv.txt " \
+                f"{venv.get(name)}. Fix: make lock"
+    union = {name for env_file in ENV_FILES for name in pip_pins(env_file)}
+    assert union <= set(venv), f"pins missing from venv.txt: {sorted(union - set(venv))}. Fix: make lock"
+
+
+def test_venv_installs_exactly_the_venv_lock() -> None:
+    """What `make` installed is the lock, no more and no less (pip itself: the env files' pip pin)."""
+    locked = lock_pins(lock_path(REPO, VENV_LOCK).read_text())
+    installed = installed_versions()
+    assert importlib.metadata.version("pip") == conda_pip_version((REPO / "envs/workflow.yaml").read_text())
+    assert installed == locked, (
+        f"the venv differs from envs/locks/venv.txt: extra {sorted(set(installed) - set(locked))}, missing "
+        f"{sorted(set(locked) - set(installed))}, other versions "
+        f"{sorted(name for name in set(installed) & set(locked) if installed[name] != locked[name])}. "
+        "Fix: make venv")

@@ -233,6 +233,10 @@ def test_summary_names_its_provenance(tiny_run: Path) -> None:
     assert provenance["versions"]["data_juicer"] == ["1.6.1"]
     assert provenance["versions"]["torch"][0].startswith("2.13.0")
     assert provenance["versions"]["numpy"][0] == "2.4.6", "the n-gram jobs report their numpy"
+    locks = {f"envs/locks/{path.name}": hashlib.sha256(path.read_bytes()).hexdigest()
+             for path in (tiny_run / "envs/locks").glob("*.txt")}
+    assert len(locks) == len(list((tiny_run / "envs").glob("*.yaml"))) + 1  # one per env, and venv.txt
+    assert provenance["locks"] == locks
     assert provenance["metrics"]["heldout_bpb"]["version"] == "v3"
     assert provenance["metrics"]["paired_comparison"]["version"] == "v2"
     # the eval split's labels decide which documents every reported number covers
