@@ -4,6 +4,7 @@ Snakemake's own plan: workflow/test_comparisons_plan.py)."""
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import subprocess
@@ -215,10 +216,11 @@ def test_agreement_flags_proxies_that_disagree_in_sign() -> None:
     assert opposite["kendall_tau"]["ngram~gpt"] < 1.0
 
 
-def provenance_args(repo: Path, recipe: Path, data: Path, meta: Path, out: Path) -> argparse.Namespace:
+def provenance_args(repo: Path, recipe: Path, data: Path, meta: Path, out: Path,
+                    locks: list[Path] | None = None) -> argparse.Namespace:
     return argparse.Namespace(repo=repo, config_json=json.dumps({"seeds": [0], "proxies": ["gpt"]}),
-                              recipe=recipe, inputs=[data],
-                              op_counts=[], train_meta=[meta], snakemake_version="9", out=out)
+                              recipe=recipe, inputs=[data], op_counts=[], train_meta=[meta],
+                              snakemake_version="9", locks=locks or [], out=out)
 
 
 def test_provenance_hashes_the_recipe_and_flags_a_dirty_tree(tmp_path: Path) -> None:
@@ -234,9 +236,12 @@ def test_provenance_hashes_the_recipe_and_flags_a_dirty_tree(tmp_path: Path) -> 
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)
     subprocess.run([*git, "commit", "-qm", "init"], check=True)
-    args = provenance_args(repo, recipe, data, meta, tmp_path / "p.json")
+    lock = repo / "venv.txt"
+    lock.write_text("pyyaml==6.0.3 \\\n    --hash=sha256:00\n")
+    args = provenance_args(repo, recipe, data, meta, tmp_path / "p.json", locks=[lock])
 
     clean = build_provenance(args)
+    assert clean["locks"] == {"envs/locks/venv.txt": hashlib.sha256(lock.read_bytes()).hexdigest()}
     assert clean["git"]["dirty"] is False and len(clean["git"]["commit"]) == 40
     recipe.write_text("process:\n  - text_length_filter: {min_len: 20}\n")
     dirty = build_provenance(args)
