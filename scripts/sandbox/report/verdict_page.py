@@ -22,6 +22,7 @@ from sandbox.summary.tables import (
     proxy_title,
     verdict_table,
 )
+from sandbox.workflow.stale import STALE_KEY
 
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em; color: #111; }
@@ -75,7 +76,7 @@ def opening_lines(verdict: dict[str, Any]) -> list[str]:
 def render(summary: dict[str, Any]) -> str:
     """The page: a stale summary (the workflow's error handler marks it) and warnings, then the verdicts
     as summary.md opens with them, the tables, and the method notes last."""
-    stale = summary.get("stale")
+    stale = summary.get(STALE_KEY)
     banner = f"<p class='stale'>Stale: {escape(stale['reason'])}</p>" if stale else ""
     banner += "".join(f"<p class='stale'>Warning: {escape(warning)}</p>"
                       for warning in summary.get("warnings", []))

@@ -35,6 +35,9 @@ from sandbox.workflow.variants import ORACLE, RAW, REFERENCES, comparison_key
 
 # An evaluation's data metrics (sandbox.summary.metrics), the same under every proxy: summary.json keeps
 # them once, under "variants", not per proxy.
+# An oracle with less than this share of the selected variant's training text is called smaller: within
+# 2 % the two budgets are the same for the comparison.
+ORACLE_SHORTFALL = 0.98
 DATA_KEYS = ("docs", "kept_fraction", "origin_tags", "noise_removal", "removed_by_op", "quality")
 
 
@@ -192,7 +195,7 @@ def oracle_shortfall(variants: dict[str, dict[str, Any]], best: str) -> str:
     real pool): say so, with both sizes."""
     oracle_bytes = variants.get(ORACLE, {}).get("train_distinct_bytes")
     best_bytes = variants.get(best, {}).get("train_distinct_bytes")
-    if not oracle_bytes or not best_bytes or oracle_bytes >= 0.98 * best_bytes:
+    if not oracle_bytes or not best_bytes or oracle_bytes >= ORACLE_SHORTFALL * best_bytes:
         return ""
     return (f" The oracle trained on {byte_count(oracle_bytes)}, all the clean text there is, against "
             f"{byte_count(best_bytes)} for `{best}`: with less data its gain is not a ceiling here.")

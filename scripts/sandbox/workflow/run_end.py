@@ -9,6 +9,8 @@ so standard library only (as the rest of sandbox.workflow).
 import json
 from pathlib import Path
 
+from sandbox.workflow.stale import STALE_KEY
+
 
 def verdict_lines(out_dir: Path) -> list[str]:
     """The verdict of summary.json, or of each proxy's early summary.<proxy>.json that is newer than it
@@ -28,7 +30,7 @@ def verdict_lines(out_dir: Path) -> list[str]:
             continue
         summary = json.loads(source.read_text(encoding="utf-8"))
         text = summary.get("verdict", {}).get("text", "")
-        stale = " (marked stale: a later run failed)" if "stale" in summary else ""
+        stale = " (marked stale: a later run failed)" if STALE_KEY in summary else ""
         lines.append(f"Verdict ({markdown}){stale}:")
         lines += [f"  {line}" for line in text.splitlines() if line.strip()]
     return lines

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 STALE_BANNER_START = "> **Stale**"
+# summary.json's key of the mark (run_end and the report's verdict page read it)
+STALE_KEY = "stale"
 
 
 def mark_summary_stale(summary_json: Path, summary_md: Path, sources: list[str]) -> list[str]:
@@ -22,7 +24,7 @@ def mark_summary_stale(summary_json: Path, summary_md: Path, sources: list[str])
     if not missing:
         return []
     summary = json.loads(summary_json.read_text(encoding="utf-8"))
-    summary["stale"] = {
+    summary[STALE_KEY] = {
         "reason": "a later run failed after Snakemake removed files this summary describes",
         "missing": missing,
     }
