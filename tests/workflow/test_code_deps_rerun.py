@@ -18,9 +18,10 @@ def test_an_edited_module_reruns_the_jobs_that_import_it_and_no_others(tiny_run_
     for path in (workdir / "scripts").rglob("*.py"):
         os.utime(path)
     assert planned_jobs(workdir, "--configfile", CONFIG) == {}
-    # a module only Snakemake imports (the onerror handler's)
-    stale = workdir / "scripts/sandbox/workflow/stale.py"
-    stale.write_text(stale.read_text() + "\n# an edit\n")
+    # a module only Snakemake imports (the onsuccess handler's; the onerror handler's stale.py also
+    # gives the verdict page its key)
+    run_end = workdir / "scripts/sandbox/workflow/run_end.py"
+    run_end.write_text(run_end.read_text() + "\n# an edit\n")
     assert planned_jobs(workdir, "--configfile", CONFIG) == {}
 
     k_sigma = workdir / "scripts/sandbox/recipe/k_sigma.py"
