@@ -35,10 +35,6 @@ SCRIPT_IN_SHELL = re.compile(r"\{PYTHON_SCRIPTS\}(\w+\.py)")
 ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
 
 
-def normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def rule_blocks() -> dict[str, str]:
     """Rule name -> its text, from every rules/*.smk and the Snakefile."""
     blocks: dict[str, str] = {}
@@ -57,7 +53,7 @@ def env_of(block: str) -> Path | None:
 
 def pip_pins(env_file: Path) -> dict[str, str]:
     """Normalised package name -> pinned version of the pins an env file names (not its locked block)."""
-    return {normalise(pin.split("==")[0]): pin.split("==")[1] for pin in named_pins(env_file.read_text())}
+    return {canonical(pin.split("==")[0]): pin.split("==")[1] for pin in named_pins(env_file.read_text())}
 
 
 def imported_modules(script: Path, seen: set[Path] | None = None) -> set[str]:
@@ -120,7 +116,7 @@ def test_each_rule_env_provides_what_its_script_imports() -> None:
         provided = set(pip_pins(env))
         for script in scripts:
             for module in sorted(imported_modules(REPO / "scripts" / script) - stdlib - {"__future__"}):
-                owners = {normalise(owner) for owner in distributions.get(module, [])}
+                owners = {canonical(owner) for owner in distributions.get(module, [])}
                 assert owners, f"rule {name}: {script} imports {module}, which no installed package provides"
                 assert owners & provided, (
                     f"rule {name}: {script} imports {module} (from {sorted(owners)}), "

@@ -34,26 +34,25 @@ def public_version(version: str) -> str:
     return version.split("+")[0]
 
 
+def marker_row(lines: list[str]) -> int:
+    """The row of the generated block's marker line, or len(lines) where the file has none."""
+    return next((row for row, line in enumerate(lines) if line.strip().startswith(MARKER)), len(lines))
+
+
+def pins_of(lines: list[str]) -> list[str]:
+    return [f"{match.group(1)}=={match.group(2)}" for line in lines if (match := ENV_PIN.match(line))]
+
+
 def named_pins(env_text: str) -> list[str]:
     """The env file's own pins ("name==version"), those above the generated block."""
-    pins = []
-    for line in env_text.splitlines():
-        if line.strip().startswith(MARKER):
-            break
-        match = ENV_PIN.match(line)
-        if match:
-            pins.append(f"{match.group(1)}=={match.group(2)}")
-    return pins
+    lines = env_text.splitlines()
+    return pins_of(lines[:marker_row(lines)])
 
 
 def generated_pins(env_text: str) -> list[str]:
     """The pins of the env file's generated block (below the marker)."""
     lines = env_text.splitlines()
-    start = next((row for row, line in enumerate(lines) if line.strip().startswith(MARKER)), None)
-    if start is None:
-        return []
-    return [f"{match.group(1)}=={match.group(2)}" for line in lines[start + 1:]
-            if (match := ENV_PIN.match(line))]
+    return pins_of(lines[marker_row(lines) + 1:])
 
 
 def marker_sha256(env_text: str) -> str | None:
@@ -98,9 +97,7 @@ def with_locked_block(env_text: str, env: str, lock_text: str) -> str:
     """The env file with its generated block (re)written from the lock: the marker with the lock's
     sha256, then every locked package the file does not name, at the pip list's indentation."""
     lines = env_text.rstrip("\n").splitlines()
-    start = next((row for row, line in enumerate(lines) if line.strip().startswith(MARKER)), None)
-    if start is not None:
-        lines = lines[:start]
+    lines = lines[:marker_row(lines)]
     named = {canonical(pin.split("==")[0]) for pin in named_pins(env_text)}
     indent = next(re.match(r"^(\s+)- ", line).group(1) for line in lines if ENV_PIN.match(line))
     locked = lock_pins(lock_text)
