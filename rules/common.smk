@@ -100,6 +100,7 @@ from sandbox.workflow.variants import (
     STAGE_PATTERN,
     VARIANT_PATTERN,
     feedback_variant,
+    is_mixture_variant,
     is_oracle,
     is_raw,
     is_recipe_variant,
@@ -308,6 +309,8 @@ def training_data_of(variant: str) -> str:
         return f"{OUT}/data/pool.jsonl"
     if is_oracle(variant):
         return f"{OUT}/data/oracle.jsonl"
+    if is_mixture_variant(variant):
+        return f"{OUT}/pools/variants/{variant}/data.jsonl"
     return f"{OUT}/processed/{variant}/data.jsonl"
 
 

@@ -7,12 +7,9 @@ SHA-256 are listed in the index, so the store says exactly which training runs i
 from __future__ import annotations
 
 import argparse
-import hashlib
 from pathlib import Path
 
-import numpy as np
-
-from sandbox.datamodels.subsets import write_store
+from sandbox.datamodels.subsets import assemble_chunks, write_store
 from sandbox.io.cli import run_main
 from sandbox.proxies.budget import add_budget_arguments, resolve_budget
 
@@ -33,28 +30,13 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main() -> None:
     args = parse_args()
-    chunks = sorted(((path, np.load(path)) for path in args.chunks),
-                    key=lambda item: int(item[1]["models"][0]))
-    groups = chunks[0][1]["groups"].tolist()
-    expected_start = 0
-    for path, chunk in chunks:
-        if chunk["groups"].tolist() != groups:
-            raise ValueError(f"{path}: its groups differ from {chunks[0][0]}'s; rerun the datamodels chunks")
-        if int(chunk["models"][0]) != expected_start:
-            raise ValueError(f"{path}: starts at model {int(chunk['models'][0])}, expected {expected_start}")
-        expected_start = int(chunk["models"][-1]) + 1
-    arrays = {name: np.concatenate([chunk[name] for _, chunk in chunks]) for name in
-              ("masks", "margins", "bpb", "train_docs")}
+    groups, arrays, chunks = assemble_chunks(args.chunks)
     index = {
         "groups": groups,
         "group_by": args.group_by,
-        "models": expected_start,
+        "models": int(len(arrays["bpb"])),
         "eval_docs": int(arrays["margins"].shape[1]),
         "alpha": args.alpha,
         "seed": args.seed,
@@ -62,9 +44,7 @@ def main() -> None:
         "recipe": str(args.recipe) if args.recipe else None,
         "outputs": {"margins": "held-out bits per byte of each eval document",
                     "bpb": "held-out bits per byte of the whole eval set"},
-        "chunks": [{"file": str(path), "sha256": sha256(path), "models": [int(chunk["models"][0]),
-                                                                          int(chunk["models"][-1]) + 1]}
-                   for path, chunk in chunks],
+        "chunks": chunks,
     }
     write_store(args.out_dir, arrays, index)
     print(f"store {args.out_dir}: {index['models']} models x {len(groups)} groups x {index['eval_docs']} "

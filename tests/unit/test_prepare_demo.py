@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.demo import corpus as prepare_demo
+from sandbox.demo.corpus import ERAS
 
 SMALL = {"pool_docs": 350, "eval_docs": 40, "noise_fraction": 0.35}
 
@@ -84,6 +85,9 @@ def test_record_shape(demo: tuple[list[dict], list[dict]]) -> None:
         assert isinstance(record["text"], str) and record["text"]
         assert isinstance(record["meta"]["origin"], str)
         assert isinstance(record["meta"]["source"], str)
+        assert record["meta"]["era"] in {name for _, name in ERAS}
+    # the demo's pools split by era, so every era must be there
+    assert {record["meta"]["era"] for record in pool} == {name for _, name in ERAS}
 
 
 def test_clean_paragraphs_are_substantive(demo: tuple[list[dict], list[dict]]) -> None:

@@ -58,10 +58,11 @@ class Store:
 
 
 def write_store(folder: Path, arrays: dict[str, np.ndarray], index: dict[str, Any]) -> None:
-    """Write each array as .npy and index.json last, so a store with an index is complete."""
+    """Write each array as .npy and index.json last, so a store with an index is complete (the mixture
+    swarm's store holds weights where a datamodels store holds masks)."""
     folder.mkdir(parents=True, exist_ok=True)
     shapes = {}
-    for name in ARRAYS:
+    for name in arrays:
         target = np.lib.format.open_memmap(folder / f"{name}.npy", mode="w+", dtype=arrays[name].dtype,
                                            shape=arrays[name].shape)
         target[...] = arrays[name]
@@ -74,13 +75,39 @@ def write_store(folder: Path, arrays: dict[str, np.ndarray], index: dict[str, An
     partial.replace(folder / "index.json")
 
 
-def read_store(folder: Path) -> Store:
-    """The store in folder, arrays memory-mapped read-only."""
+def read_arrays(folder: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A store's index and every array it lists, memory-mapped read-only."""
     index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
     if index.get("format") != STORE_FORMAT:
         raise ValueError(f"{folder}: not a datamodels store (format {index.get('format')!r})")
-    arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS}
-    return Store(index=index, **arrays)
+    return index, {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in index["arrays"]}
+
+
+def read_store(folder: Path) -> Store:
+    """The datamodels store in folder, arrays memory-mapped read-only."""
+    index, arrays = read_arrays(folder)
+    return Store(index=index, **{name: arrays[name] for name in ARRAYS})
+
+
+def assemble_chunks(paths: list[Path]) -> tuple[list[str], dict[str, np.ndarray], list[dict[str, Any]]]:
+    """The chunks' groups, their arrays concatenated in model order (every array but models and groups),
+    and each chunk's file, SHA-256 and model range; ValueError on a gap or on chunks whose groups differ."""
+    import hashlib
+
+    chunks = sorted(((path, np.load(path)) for path in paths), key=lambda item: int(item[1]["models"][0]))
+    groups = chunks[0][1]["groups"].tolist()
+    names = [name for name in chunks[0][1].files if name not in ("models", "groups")]
+    expected_start = 0
+    for path, chunk in chunks:
+        if chunk["groups"].tolist() != groups:
+            raise ValueError(f"{path}: its groups differ from {chunks[0][0]}'s; rerun the chunks")
+        if int(chunk["models"][0]) != expected_start:
+            raise ValueError(f"{path}: starts at model {int(chunk['models'][0])}, expected {expected_start}")
+        expected_start = int(chunk["models"][-1]) + 1
+    arrays = {name: np.concatenate([chunk[name] for _, chunk in chunks]) for name in names}
+    entries = [{"file": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                "models": [int(chunk["models"][0]), int(chunk["models"][-1]) + 1]} for path, chunk in chunks]
+    return groups, arrays, entries
 
 
 def holdout_models(n_models: int, every: int) -> np.ndarray:

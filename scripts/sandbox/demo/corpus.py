@@ -3,8 +3,9 @@
 The pool mixes clean paragraphs with noise documents; the eval set holds clean paragraphs from
 speeches that never enter the pool. With --reference, a trusted reference sample (for the model-
 feedback methods) holds clean paragraphs from a third set of speeches, in neither pool nor eval.
-Every record is {"text": ..., "meta": {"origin", "source"}}. The same seed and arguments give
-byte-identical files.
+Every record is {"text": ..., "meta": {"origin", "source", "era"}}: era is the period of the speech a
+document comes from (a generator's document gets one from a hash of its text), the meta field the
+demo's data pools split by. The same seed and arguments give byte-identical files.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import random
 import re
 import sys
+import zlib
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
@@ -92,9 +94,22 @@ def sample_paragraphs(
     return rng.sample(candidates, count)
 
 
+# The periods of the demo's meta.era: (first year, name), in order.
+ERAS = ((1790, "1790-1860"), (1861, "1861-1932"), (1933, "1933-1980"), (1981, "1981-2026"))
+
+
+def era_of(source: str, text: str) -> str:
+    """The period of a speech id's year ("1913-Wilson-1"); a generator's document (no year) gets one
+    from a CRC of its text, so eras split the noise as they split the speeches, with no draw from the rng."""
+    year = re.match(r"(\d{4})-", source)
+    if year is None:
+        return ERAS[zlib.crc32(text.encode("utf-8")) % len(ERAS)][1]
+    return [name for first, name in ERAS if int(year.group(1)) >= first][-1]
+
+
 def record(text: str, origin: str, source: str) -> Record:
     """One output line."""
-    return {"text": text, "meta": {"origin": origin, "source": source}}
+    return {"text": text, "meta": {"origin": origin, "source": source, "era": era_of(source, text)}}
 
 
 # --- noise generators ---------------------------------------------------------------------------

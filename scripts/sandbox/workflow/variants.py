@@ -8,7 +8,9 @@ k_sigma are references (each variant is compared with them); oracle is the ceili
 
 Besides the configured variants (raw, recipe, k_sigma, oracle), a run makes feedback_<method> (the
 recipe plus a model-feedback filter, rules/feedback.smk) and trial<N> (HPO trial N's recipe,
-rules/hpo.smk). Imported by Snakemake at DAG time: standard library only.
+rules/hpo.smk); the mixture search (rules/pools.smk) makes mixture (the searched mixture of the data
+pools, sampled by dj-process), its baselines natural and uniform, and best_pool (the top-ranked pool).
+Imported by Snakemake at DAG time: standard library only.
 """
 
 from __future__ import annotations
@@ -23,11 +25,23 @@ REFERENCES = (RAW, K_SIGMA)
 # analysed once more after processing (the analysis stages besides raw).
 RECIPE_VARIANTS = (RECIPE, K_SIGMA)
 
+# The mixture search's candidate and its references (rules/pools.smk).
+MIXTURE = "mixture"
+NATURAL = "natural"
+UNIFORM = "uniform"
+BEST_POOL = "best_pool"
+# The variants dj-process samples from the pools by an exported dataset config.
+MIXTURES = (MIXTURE, NATURAL, UNIFORM)
+MIXTURE_VARIANTS = (*MIXTURES, BEST_POOL)
+
 _FEEDBACK = "feedback_"
 _TRIAL = "trial"
 
 # Wildcard constraints (rules/common.smk): every variant, those Data-Juicer processes, the analysed stages.
-VARIANT_PATTERN = rf"{RAW}|{RECIPE}|{K_SIGMA}|{ORACLE}|{_TRIAL}\d+|{_FEEDBACK}[a-z_]+"
+VARIANT_PATTERN = (
+    rf"{RAW}|{RECIPE}|{K_SIGMA}|{ORACLE}|{_TRIAL}\d+|{_FEEDBACK}[a-z_]+|{MIXTURE}|{NATURAL}|{UNIFORM}|{BEST_POOL}"
+)
+MIXTURE_PATTERN = f"{MIXTURE}|{NATURAL}|{UNIFORM}"
 PROCESSED_PATTERN = rf"{RECIPE}|{K_SIGMA}|{_TRIAL}\d+|{_FEEDBACK}[a-z_]+"
 STAGE_PATTERN = f"{RAW}|{RECIPE}|{K_SIGMA}"
 
@@ -55,6 +69,12 @@ def is_recipe_variant(variant: str) -> bool:
 def is_feedback(variant: str) -> bool:
     """A model-feedback variant, feedback_<method>: the base recipe plus the method's filter."""
     return variant.startswith(_FEEDBACK)
+
+
+def is_mixture_variant(variant: str) -> bool:
+    """A variant of the mixture search: mixture, natural, uniform (sampled from the pools by dj-process)
+    or best_pool."""
+    return variant in MIXTURE_VARIANTS
 
 
 def sizes_ngram_budget(variant: str) -> bool:

@@ -1,0 +1,122 @@
+# The input, params and path functions of rules/pools.smk, which includes this file after its constants.
+import json
+
+
+def pool_splitters() -> tuple[list[str], int, str]:
+    """pools.by and pools.buckets resolved (auto: the demo's era crossed with quality buckets; on the
+    user's data quality buckets alone), and why the search cannot run ("" when it can).
+    """
+    by = POOLS["by"]
+    problem = ""
+    if by == "auto":
+        if USES_DEMO:
+            by = ["meta.era", QUALITY] if FEEDBACK_REFERENCE else ["meta.era"]
+        elif FEEDBACK_REFERENCE:
+            by = [QUALITY]
+        else:
+            by = []
+            problem = (
+                "pools.by: auto splits by the quality classifier's score, which needs a trusted sample. "
+                "Fix: set trusted_path (or feedback.reference_path), or set pools.by to a meta field "
+                "of your documents (pools.by=meta.source)."
+            )
+    by = [by] if isinstance(by, str) else list(by)
+    if QUALITY in by and not FEEDBACK_REFERENCE:
+        problem = (
+            "pools.by: quality needs the quality classifier, which needs a trusted sample. Fix: set "
+            "trusted_path (or feedback.reference_path), or split by a meta field."
+        )
+    scores = [s for s in by if s == QUALITY or s.startswith(STAT_PREFIX)]
+    buckets = POOLS["buckets"] or (4 if len(by) == 1 else 2)
+    if (
+        is_feedback(POOLS["base"])
+        and feedback_method(POOLS["base"]) not in FEEDBACK_METHODS
+    ):
+        problem = (
+            f"pools.base: {POOLS['base']} is not a feedback variant of this run (feedback.methods: "
+            f"{FEEDBACK_METHODS}). Fix: add {feedback_method(POOLS['base'])} to feedback.methods, "
+            "or set pools.base to k_sigma."
+        )
+    return by, buckets, problem
+
+
+def mixture_target(wildcards) -> list[str]:
+    """Input function of `mixture`: the pools' summary, or the reason the search cannot run."""
+    if POOLS_PROBLEM:
+        raise WorkflowError(POOLS_PROBLEM)
+    return [f"{POOLS_DIR}/summary.md", f"{POOLS_DIR}/summary.json"]
+
+
+def pools_split_inputs(wildcards) -> dict[str, list[str] | str]:
+    """The scores the splitters read: the quality classifier's fold models, the raw stats cache."""
+    inputs: dict[str, list[str] | str] = {}
+    if QUALITY in POOL_SPLITTERS:
+        inputs["models"] = CLASSIFIER_MODELS
+    if any(s.startswith(STAT_PREFIX) for s in POOL_SPLITTERS):
+        inputs["stats_cache"] = f"{OUT}/analysis/raw/stats.parquet"
+    return inputs
+
+
+def pools_score_args(wildcards, input) -> str:
+    """Params function: pools_split.py's score inputs."""
+    args = ""
+    if "models" in input.keys():
+        args += f" --classifier-models {' '.join(input.models)}"
+    if "stats_cache" in input.keys():
+        args += f" --stats-cache {input.stats_cache}"
+    return args
+
+
+def pools_index() -> dict:
+    """pools/index.json, once the checkpoint wrote it (Snakemake re-plans after it)."""
+    return json.loads(
+        Path(checkpoints.pools_split.get().output.index).read_text(encoding="utf-8")
+    )
+
+
+def search_pools() -> list[str]:
+    """The pools the search uses: the index's, narrowed to pools.only."""
+    names = [entry["name"] for entry in pools_index()["pools"]]
+    if not POOLS["only"]:
+        return names
+    unknown = sorted(set(POOLS["only"]) - set(names))
+    if unknown:
+        raise WorkflowError(
+            f"pools.only: {unknown} are not pools of {POOLS_INDEX} (it has {names}). Fix: name pools "
+            "from the index."
+        )
+    if len(POOLS["only"]) < 2:
+        raise WorkflowError(
+            "pools.only: a mixture needs two pools. Fix: name two or more."
+        )
+    return [name for name in names if name in POOLS["only"]]
+
+
+def pool_file_of(pool: str) -> str:
+    """A pool's documents (inside the checkpoint's parts folder)."""
+    return f"{checkpoints.pools_split.get().output.parts}/{pool}.jsonl"
+
+
+def pool_file(wildcards) -> str:
+    """Input function: the job's pool's documents."""
+    return pool_file_of(wildcards.pool)
+
+
+def ranking_budget() -> int:
+    """The ranking's byte budget: the smallest pool of the search (every pool judged on as much)."""
+    sizes = {entry["name"]: entry["bytes"] for entry in pools_index()["pools"]}
+    return min(sizes[name] for name in search_pools())
+
+
+def swarm_members() -> int:
+    """pools.swarm.members, or max(10 x pools, 64) (every 4th held out: at least 16)."""
+    return POOLS["swarm"]["members"] or max(10 * len(search_pools()), 64)
+
+
+def swarm_chunks(wildcards) -> list[str]:
+    """The swarm's chunk files, members_per_job members each (the last may be shorter)."""
+    size, total = POOLS["swarm"]["members_per_job"], swarm_members()
+    return [
+        f"{POOLS_DIR}/swarm/chunks/{start}-{min(start + size, total)}.npz"
+        for start in range(0, total, size)
+    ]

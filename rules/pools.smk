@@ -1,0 +1,248 @@
+# Data pools and the mixture search (sandbox/pools, sandbox/mixture): the base variant split into pools
+# (checkpoint pools_split), each pool ranked by the n-gram, a swarm of n-gram models on mixtures, the
+# regression that picks the mixture, its Data-Juicer config run by dj-process, and the confirmation of
+# mixture against natural, uniform, the best pool and the main variants (`snakemake mixture`).
+from sandbox.pools.split import POOL_PATTERN, QUALITY, STAT_PREFIX
+from sandbox.workflow.variants import (
+    BEST_POOL,
+    MIXTURE_PATTERN,
+    MIXTURE_VARIANTS,
+    MIXTURES,
+    feedback_method,
+    is_feedback,
+)
+
+POOLS = config["pools"]
+POOLS_DIR = f"{OUT}/pools"
+POOLS_INDEX = f"{POOLS_DIR}/index.json"
+# The proxies that confirm the mixture on test (each trains mixture, natural, uniform and best_pool).
+POOL_PROXIES = POOLS["proxies"] or PROXIES
+
+
+# This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
+include: "functions/pools.smk"
+
+
+POOL_SPLITTERS, POOL_BUCKETS, POOLS_PROBLEM = pool_splitters()
+
+
+wildcard_constraints:
+    pool=POOL_PATTERN,
+    mix=MIXTURE_PATTERN,
+
+
+rule mixture:
+    input:
+        mixture_target,
+
+
+checkpoint pools_split:
+    input:
+        unpack(pools_split_inputs),
+        base=training_data_of(POOLS["base"]),
+        code=code("scripts/pools_split.py"),
+    output:
+        index=POOLS_INDEX,
+        parts=directory(f"{POOLS_DIR}/parts"),
+    log:
+        f"{LOGS}/pools/split.log",
+    conda:
+        "../envs/classifier.yaml"
+    resources:
+        **job_resources("infer"),
+    params:
+        base=POOLS["base"],
+        by=" ".join(POOL_SPLITTERS),
+        buckets=POOL_BUCKETS,
+        min_docs=POOLS["min_docs"],
+        scores=pools_score_args,
+    shell:
+        f"{PYTHON_SCRIPTS}pools_split.py --base {{input.base}} --base-variant {{params.base}} --by {{params.by}}"
+        " --buckets {params.buckets} --min-docs {params.min_docs} {params.scores}"
+        " --out-dir {output.parts} --out-index {output.index} > {log} 2>&1"
+
+
+# Every pool's n-gram models at the smallest pool's size (a params value: a pool added later reruns
+# these only when it is the new smallest).
+rule pool_rank_train:
+    input:
+        pool=pool_file,
+        eval=f"{OUT}/data/eval.jsonl",
+        code=code("scripts/pool_rank_train.py"),
+    output:
+        f"{POOLS_DIR}/rank/ngram/{{pool}}.npz",
+    log:
+        f"{LOGS}/pools/rank_{{pool}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/pools/rank_{{pool}}.tsv"
+    conda:
+        "../envs/ngram.yaml"
+    resources:
+        **job_resources("train"),
+    params:
+        budget=lambda wildcards: ranking_budget(),
+        seeds=" ".join(str(seed) for seed in PROXY_SEEDS["ngram"]),
+        order=config["ngram"]["order"],
+    shell:
+        f"{PYTHON_SCRIPTS}pool_rank_train.py --pool {{input.pool}} --name {{wildcards.pool}} --eval {{input.eval}}"
+        " --budget-bytes {params.budget} --seeds {params.seeds} --order {params.order}"
+        " --out {output} > {log} 2>&1"
+
+
+rule pools_rank:
+    input:
+        index=POOLS_INDEX,
+        scores=lambda wildcards: expand(
+            f"{POOLS_DIR}/rank/ngram/{{pool}}.npz", pool=search_pools()
+        ),
+        eval_split=EVAL_SPLIT,
+        code=code("scripts/pools_rank.py"),
+    output:
+        json=f"{POOLS_DIR}/ranking.json",
+        best=training_data_of(BEST_POOL),
+    log:
+        f"{LOGS}/pools/rank.log",
+    conda:
+        "../envs/base.yaml"
+    params:
+        confidence=config["compare"]["confidence"],
+    shell:
+        f"{PYTHON_SCRIPTS}pools_rank.py --index {{input.index}} --scores {{input.scores}}"
+        " --eval-split {input.eval_split} --confidence {params.confidence}"
+        " --out-json {output.json} --out-best {output.best} > {log} 2>&1"
+
+
+rule mixture_swarm:
+    input:
+        index=POOLS_INDEX,
+        pools=lambda wildcards: [pool_file_of(pool) for pool in search_pools()],
+        eval=f"{OUT}/data/eval.jsonl",
+        eval_split=EVAL_SPLIT,
+        budget=NGRAM_BUDGET_FILE,
+        code=code("scripts/mixture_train.py"),
+    output:
+        f"{POOLS_DIR}/swarm/chunks/{{start}}-{{stop}}.npz",
+    log:
+        f"{LOGS}/pools/swarm_{{start}}-{{stop}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/pools/swarm_{{start}}-{{stop}}.tsv"
+    conda:
+        "../envs/ngram.yaml"
+    resources:
+        **job_resources("train"),
+    params:
+        names=lambda wildcards: " ".join(search_pools()),
+        swarm=POOLS["swarm"],
+        order=config["ngram"]["order"],
+    shell:
+        f"{PYTHON_SCRIPTS}mixture_train.py --index {{input.index}} --pools {{params.names}} --eval {{input.eval}}"
+        " --eval-split {input.eval_split} --seed {params.swarm[seed]}"
+        " --start {wildcards.start} --stop {wildcards.stop}"
+        " --concentration {params.swarm[concentration]} --zero-probability {params.swarm[zero_probability]}"
+        " --budget-file {input.budget} --order {params.order} --out {output} > {log} 2>&1"
+
+
+rule mixture_fit:
+    input:
+        chunks=swarm_chunks,
+        index=POOLS_INDEX,
+        budget=NGRAM_BUDGET_FILE,
+        code=code("scripts/mixture_fit.py"),
+    output:
+        fit=f"{POOLS_DIR}/fit.json",
+        store=expand(
+            f"{POOLS_DIR}/swarm/store/{{array}}.npy",
+            array=["weights", "margins", "bpb", "train_docs"],
+        ),
+    log:
+        f"{LOGS}/pools/fit.log",
+    conda:
+        "../envs/datamodels.yaml"
+    params:
+        store=lambda wildcards, output: str(Path(output.store[0]).parent),
+        estimator=POOLS["estimator"],
+        holdout_every=POOLS["holdout_every"],
+        samples=POOLS["bootstrap_samples"],
+        confidence=config["compare"]["confidence"],
+        seed=POOLS["swarm"]["seed"],
+        order=config["ngram"]["order"],
+    shell:
+        f"{PYTHON_SCRIPTS}mixture_fit.py --chunks {{input.chunks}} --index {{input.index}}"
+        " --estimator {params.estimator} --holdout-every {params.holdout_every}"
+        " --bootstrap-samples {params.samples} --confidence {params.confidence} --seed {params.seed}"
+        " --budget-file {input.budget} --order {params.order} --store {params.store} --out {output.fit}"
+        " > {log} 2>&1 && tail -n 1 {log}"
+
+
+rule mixture_export:
+    input:
+        fit=rules.mixture_fit.output.fit,
+        index=POOLS_INDEX,
+        code=code("scripts/mixture_export.py"),
+    output:
+        configs=expand(f"{POOLS_DIR}/mixtures/{{mix}}.yaml", mix=MIXTURES),
+        claims=expand(f"{POOLS_DIR}/mixtures/{{mix}}.json", mix=MIXTURES),
+    log:
+        f"{LOGS}/pools/export.log",
+    conda:
+        "../envs/data-juicer.yaml"
+    params:
+        out_dir=lambda wildcards, output: str(Path(output.configs[0]).parent),
+        export_dir=f"{POOLS_DIR}/variants",
+    shell:
+        f"{PYTHON_SCRIPTS}mixture_export.py --fit {{input.fit}} --index {{input.index}}"
+        " --export-dir {params.export_dir} --out-dir {params.out_dir} > {log} 2>&1"
+
+
+# What the user's own pipeline makes from the exported config: dj-process samples the pools.
+rule mixture_process:
+    input:
+        config=f"{POOLS_DIR}/mixtures/{{mix}}.yaml",
+        claim=f"{POOLS_DIR}/mixtures/{{mix}}.json",
+        pools=lambda wildcards: [pool_file_of(pool) for pool in search_pools()],
+        code=code("scripts/mixture_process.py"),
+    output:
+        data=f"{POOLS_DIR}/variants/{{mix}}/data.jsonl",
+        counts=f"{POOLS_DIR}/variants/{{mix}}/counts.json",
+    log:
+        f"{LOGS}/pools/process_{{mix}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/pools/process_{{mix}}.tsv"
+    priority: DJ_PRIORITY
+    conda:
+        "../envs/data-juicer.yaml"
+    resources:
+        **job_resources("data_juicer"),
+    shell:
+        f"{PYTHON_SCRIPTS}mixture_process.py --config {{input.config}} --claim {{input.claim}}"
+        " --out-counts {output.counts} > {log} 2>&1"
+
+
+rule pools_summary:
+    input:
+        ranking=rules.pools_rank.output.json,
+        index=POOLS_INDEX,
+        fit=rules.mixture_fit.output.fit,
+        claims=rules.mixture_export.output.claims,
+        counts=expand(f"{POOLS_DIR}/variants/{{mix}}/counts.json", mix=MIXTURES),
+        evaluations=expand(
+            f"{OUT}/eval/{{proxy}}/{{variant}}.json",
+            proxy=POOL_PROXIES,
+            variant=VARIANTS + list(MIXTURE_VARIANTS),
+        ),
+        eval_set=f"{OUT}/data/eval_set.json",
+        code=code("scripts/pools_summarize.py"),
+    output:
+        json=f"{POOLS_DIR}/summary.json",
+        md=f"{POOLS_DIR}/summary.md",
+    log:
+        f"{LOGS}/pools/summary.log",
+    conda:
+        "../envs/tracking.yaml"
+    params:
+        confidence=config["compare"]["confidence"],
+    shell:
+        f"{PYTHON_SCRIPTS}pools_summarize.py --index {{input.index}} --ranking {{input.ranking}} --fit {{input.fit}}"
+        " --claims {input.claims} --counts {input.counts} --evaluations {input.evaluations}"
+        " --eval-set {input.eval_set} --confidence {params.confidence}"
+        " --out-json {output.json} --out-md {output.md} > {log} 2>&1 && cat {output.md} | head -n 3"
