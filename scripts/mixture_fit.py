@@ -16,7 +16,7 @@ import numpy as np
 from sandbox.datamodels.subsets import assemble_chunks, write_store
 from sandbox.io.cli import run_main
 from sandbox.mixture.fit import ESTIMATORS, analyse
-from sandbox.mixture.swarm import natural_weights, weight_caps
+from sandbox.mixture.swarm import natural_weights, swarm_budget, weight_caps
 from sandbox.proxies.budget import add_budget_arguments, resolve_budget
 
 
@@ -41,18 +41,20 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     names, arrays, chunks = assemble_chunks(args.chunks)
+    entries = {entry["name"]: entry for entry in json.loads(args.index.read_text(encoding="utf-8"))["pools"]}
+    pool_bytes = [entries[name]["bytes"] for name in names]
+    budget = swarm_budget(pool_bytes, args.budget_bytes)
     write_store(args.store, arrays, {
         "groups": names, "group_by": "pools", "models": int(len(arrays["bpb"])), "seed": args.seed,
-        "proxy": {"name": "ngram", "order": args.order, "budget_bytes": args.budget_bytes},
+        "proxy": {"name": "ngram", "order": args.order, "budget_bytes": budget},
         "outputs": {"margins": "held-out bits per byte of each validation document",
                     "bpb": "held-out bits per byte of the validation part", "weights": "byte shares"},
         "chunks": chunks})
-    entries = {entry["name"]: entry for entry in json.loads(args.index.read_text(encoding="utf-8"))["pools"]}
-    pool_bytes = [entries[name]["bytes"] for name in names]
     result = analyse(np.asarray(arrays["weights"]), np.asarray(arrays["bpb"]), names,
-                     weight_caps(pool_bytes, args.budget_bytes), natural_weights(pool_bytes), args.estimator,
+                     weight_caps(pool_bytes, budget), natural_weights(pool_bytes), args.estimator,
                      args.holdout_every, args.bootstrap_samples, args.confidence, args.seed)
-    result["budget_bytes"] = args.budget_bytes
+    result["budget_bytes"] = budget
+    result["ngram_budget_bytes"] = args.budget_bytes
     result["store"] = str(args.store)
     result["versions"] = {name: importlib.metadata.version(name)
                           for name in ("scikit-learn", "numpy", "scipy")}

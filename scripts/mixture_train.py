@@ -22,7 +22,7 @@ from sandbox.data.eval_set import VALIDATION, read_split_labels
 from sandbox.io.cli import run_main
 from sandbox.io.jsonl import iter_jsonl
 from sandbox.io.scoring import read_documents
-from sandbox.mixture.swarm import draw_weights, mixture_documents, natural_weights, weight_caps
+from sandbox.mixture.swarm import draw_weights, mixture_documents, natural_weights, swarm_budget, weight_caps
 from sandbox.proxies.budget import add_budget_arguments, resolve_budget
 from sandbox.proxies.ngram import heldout_nll_bits
 
@@ -53,7 +53,8 @@ def main() -> None:
     pools = [[record["text"].encode("utf-8") for _, record in iter_jsonl(entries[name]["path"])]
              for name in args.pools]
     pool_bytes = [entries[name]["bytes"] for name in args.pools]
-    natural, caps = natural_weights(pool_bytes), weight_caps(pool_bytes, args.budget_bytes)
+    budget = swarm_budget(pool_bytes, args.budget_bytes)
+    natural, caps = natural_weights(pool_bytes), weight_caps(pool_bytes, budget)
     labels = np.array(read_split_labels(args.eval_split))
     eval_texts = [record["text"].encode("utf-8") for record in read_documents(args.eval, "text")]
     validation = [text for text, label in zip(eval_texts, labels) if label == VALIDATION]
@@ -67,9 +68,9 @@ def main() -> None:
     train_docs = np.zeros(len(members), dtype=np.int64)
     for row, member in tqdm(list(enumerate(members)), desc="swarm", mininterval=10, file=sys.stderr):
         started = time.perf_counter()
-        documents = mixture_documents(pools, weights[row], args.budget_bytes, args.seed + member)
+        documents = mixture_documents(pools, weights[row], budget, args.seed + member)
         train_docs[row] = len(documents)
-        bits = heldout_nll_bits(documents, validation, args.budget_bytes, args.seed + member, args.order)
+        bits = heldout_nll_bits(documents, validation, budget, args.seed + member, args.order)
         margins[row] = bits / eval_bytes
         bpb[row] = bits.sum() / eval_bytes.sum()
         shown = " ".join(f"{weight:.2f}" for weight in weights[row])

@@ -77,6 +77,17 @@ def verdict_line(proxy: str, result: dict[str, Any]) -> str:
     return f"**{proxy}**: `mixture` " + "; ".join(parts) + gain + "."
 
 
+def smaller_budget_note(fit: dict[str, Any], index: dict[str, Any]) -> str:
+    """Why the mixtures train on less than the n-gram's budget, and what that leaves comparable."""
+    searched = {pool["pool"] for pool in fit["pools"]}
+    held = sum(entry["bytes"] for entry in index["pools"] if entry["name"] in searched)
+    return (f"The search pools hold {byte_count(held)}: the mixtures use at most "
+            f"{byte_count(fit['budget_bytes'])} of it (so that each has a choice to make), less than the "
+            f"n-gram's budget of {byte_count(fit['ngram_budget_bytes'])}. `mixture`, `natural` and `uniform` "
+            "train on less text than the main variants: only their comparisons with each other are like "
+            "for like.")
+
+
 def markdown(summary: dict[str, Any]) -> str:
     """pools/summary.md: the verdicts first, then the ranking, the fit, the weights and the config."""
     confidence = round(100 * summary["confidence"])
@@ -84,6 +95,9 @@ def markdown(summary: dict[str, Any]) -> str:
     if not summary["judges_cleaning"]:
         lines += [no_clean_eval_message(), ""]
     lines += [verdict_line(proxy, result) for proxy, result in summary["proxies"].items()]
+    fit, index = summary["fit"], summary["index"]
+    if fit["budget_bytes"] < fit["ngram_budget_bytes"]:
+        lines += ["", smaller_budget_note(fit, index)]
     lines += ["", f"Test part of the eval set, paired over documents and seeds, {confidence} % intervals "
               "(✓: the interval excludes 0; negative: mixture has the lower bpb). Only `mixture` is a "
               "candidate; the rest are references.", ""]
@@ -98,11 +112,9 @@ def markdown(summary: dict[str, Any]) -> str:
         versus = interval_cell(entry["vs_top"]) if "vs_top" in entry else "(top)"
         lines.append(f"| {entry['rank']} | {entry['pool']} | {entry['docs']} | {byte_count(entry['bytes'])} "
                      f"| {noise} | {entry['test_bpb']:.4f} | {versus} |")
-    index = summary["index"]
     if index["left_out"]:
         lines += ["", "Left out as smaller than min_docs: " + ", ".join(
             f"{entry['name']} ({entry['docs']} documents)" for entry in index["left_out"]) + "."]
-    fit = summary["fit"]
     check = fit["out_of_sample"]
     lines += ["", "## The swarm and its fit", "",
               f"{fit['members']['usable']} n-gram models, one per mixture, each at "

@@ -13,8 +13,18 @@ from typing import Sequence
 
 import numpy as np
 
+# The most of the search pools' bytes a mixture may use: below all of it, so that every member has a
+# choice to make (at all of it every mixture is the same, the pools whole).
+MAX_POOL_SHARE = 0.8
 # Redraws of the zero pattern before giving up on zeros for a member (its caps could not hold 1).
 ZERO_REDRAWS = 100
+
+
+def swarm_budget(pool_bytes: Sequence[int], budget_bytes: int) -> int:
+    """The mixtures' byte budget: the n-gram's, unless the search pools hold less than 1/MAX_POOL_SHARE of
+    it (pools.only narrowed to a few, or a base variant smaller than the budget); then MAX_POOL_SHARE of
+    their bytes, and the mixture variants train on less text than the main variants (the summary says so)."""
+    return int(min(budget_bytes, MAX_POOL_SHARE * sum(pool_bytes)))
 
 
 def natural_weights(pool_bytes: Sequence[int]) -> np.ndarray:

@@ -1,0 +1,124 @@
+"""The mixture search on a user's plain text lines with a trusted sample (quality buckets, no tags): the
+whole `mixture` target runs, adding a pool plans only that pool's jobs and the search's, and the
+exported Data-Juicer config gives, under plain dj-process, the counts it claims (a pool of weight 0
+none). Without a trusted sample the target is refused with the fix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BIN, REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
+from sandbox.mixture.export import dj_config, dj_sample_numbers
+
+# A count vector for which the counts themselves, as weights, make Data-Juicer give other counts.
+ROUNDED_UP = [1910, 1533, 809, 923, 122, 225, 49, 525]
+
+
+def write_lines(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+def test_exported_config_under_dj_process_gives_the_claimed_counts(tmp_path: Path) -> None:
+    counts = [*ROUNDED_UP, 0]
+    assert dj_sample_numbers([float(count) for count in counts], sum(counts)) != counts
+    paths = [str(write_lines(tmp_path / f"pool{k}.jsonl",
+                             [{"text": f"pool {k} document {i}", "meta": {"pool": k}}
+                              for i in range(count + 7)]))
+             for k, count in enumerate(counts)]
+    config = dj_config("test", paths, counts, str(tmp_path / "out/data.jsonl"), str(tmp_path / "work"))
+    config_path = tmp_path / "mixture.yaml"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = subprocess.run([str(BIN / "dj-process"), "--config", str(config_path)], capture_output=True,
+                            text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = (tmp_path / "out/data.jsonl").read_text(encoding="utf-8").splitlines()
+    found = Counter(json.loads(line)["meta"]["pool"] for line in lines)
+    assert [found.get(k, 0) for k in range(len(counts))] == counts
+    assert len(set(lines)) == len(lines)  # no document twice: counts never exceed a pool
+
+
+@pytest.fixture(scope="module")
+def plain_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The tiny demo's pool as plain {"text"} lines, and its eval and reference documents as the trusted
+    sample."""
+    folder = tmp_path_factory.mktemp("mixture-data")
+    demo = TINY_CONFIG["demo"]
+    subprocess.run([sys.executable, str(REPO / "scripts/prepare_demo.py"),
+                    "--pool", str(folder / "pool.jsonl"),
+                    "--eval", str(folder / "eval.jsonl"), "--reference", str(folder / "reference.jsonl"),
+                    "--seed", str(demo["seed"]), "--pool-docs", "600", "--eval-docs", str(demo["eval_docs"]),
+                    "--noise-fraction", str(demo["noise_fraction"]),
+                    "--reference-docs", str(demo["reference_docs"])], check=True, capture_output=True)
+
+    def texts(name: str) -> list[str]:
+        return [json.loads(line)["text"] for line in (folder / f"{name}.jsonl").read_text().splitlines()]
+
+    return {"plain": write_lines(folder / "plain.jsonl", [{"text": text} for text in texts("pool")]),
+            "trusted": write_lines(folder / "trusted.jsonl",
+                                   [{"text": text} for text in texts("eval") + texts("reference")])}
+
+
+def mixture_config(workdir: Path, data: dict[str, Path], only: list[str]) -> Path:
+    return write_config(workdir, {
+        **TINY_CONFIG, "experiment": "plainmix", "dataset_path": str(data["plain"]),
+        "trusted_path": str(data["trusted"]), "trusted_min_docs": 20, "proxies": ["ngram"],
+        "datamodels": {**TINY_CONFIG["datamodels"], "in_summary": False},
+        "pools": {"base": "k_sigma", "by": "auto", "buckets": 0, "min_docs": 20, "only": only,
+                  "swarm": {"members": 0, "members_per_job": 32, "concentration": 1.0,
+                            "zero_probability": 0.2, "seed": 0},
+                  "estimator": "loglinear", "holdout_every": 4, "bootstrap_samples": 200, "proxies": []}})
+
+
+def test_mixture_on_plain_text_runs_and_adding_a_pool_plans_only_its_jobs(
+        plain_data: dict[str, Path], tmp_path: Path) -> None:
+    workdir = copy_workflow(tmp_path / "run")
+    out = workdir / "results/plainmix/pools"
+    config = mixture_config(workdir, plain_data, [])
+    result = snakemake(workdir, "--cores", "2", "--configfile", str(config), "--",
+                       "results/plainmix/pools/index.json")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    index = json.loads((out / "index.json").read_text())
+    pools = {entry["name"]: entry["bytes"] for entry in index["pools"]}
+    # untagged text, a trusted sample: auto splits by the quality classifier's score, four buckets
+    assert index["by"] == ["quality"] and sorted(pools) == [f"quality_q{k}" for k in range(1, 5)]
+    assert all("noise_share" not in entry for entry in index["pools"])
+    largest = max(pools, key=pools.get)
+    config = mixture_config(workdir, plain_data, sorted(set(pools) - {largest}))
+    result = snakemake(workdir, "mixture", "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    summary = json.loads((out / "summary.json").read_text())
+    markdown = (out / "summary.md").read_text()
+    assert markdown.splitlines()[2].startswith("**ngram**: `mixture` ")
+    for reference in ("natural", "uniform", "best_pool", "raw", "k_sigma"):
+        assert summary["proxies"]["ngram"]["comparisons"][reference]["ci_low"] is not None, reference
+    assert [entry["pool"] for entry in summary["fit"]["pools"]] == sorted(set(pools) - {largest})
+    assert summary["fit"]["members"]["held_out"] >= 16 and "Spearman" in markdown
+    for counts in summary["counts"]:
+        assert all(row["claimed"] == row["found"] for row in counts["pools"]), counts
+    config_file = Path(workdir / summary["configs"]["mixture"])
+    assert "max_sample_num" in yaml.safe_load(config_file.read_text())["dataset"]
+    # the largest pool joins: its ranking job, the search and the confirmation rerun, nothing upstream
+    config = mixture_config(workdir, plain_data, [])
+    planned = planned_jobs(workdir, "mixture", "--configfile", str(config))
+    assert planned.get("pool_rank_train") == 1, planned
+    assert not {"pools_split", "process", "analyze", "prepare_input", "feedback_classifier"} & set(planned)
+    assert planned.get("train_ngram", 0) <= 4 * len(TINY_CONFIG["seeds"]), planned
+
+
+def test_mixture_without_trusted_sample_on_untagged_data_is_refused(plain_data: dict[str, Path],
+                                                                    tmp_path: Path) -> None:
+    workdir = copy_workflow(tmp_path / "run")
+    config = write_config(workdir, {**TINY_CONFIG, "experiment": "notrust",
+                                    "dataset_path": str(plain_data["plain"])})
+    result = snakemake(workdir, "mixture", "-n", "--configfile", str(config))
+    assert result.returncode != 0
+    assert "pools.by: auto splits by the quality classifier's score" in result.stdout + result.stderr
+    assert "Fix: set trusted_path" in result.stdout + result.stderr
