@@ -94,7 +94,9 @@ from sandbox.proxies.registry import REGISTRY as PROXY_REGISTRY
 from sandbox.proxies.registry import check_proxies, proxy_pattern
 from sandbox.workflow.code_deps import code_files
 from sandbox.workflow.config_check import validate_config
+from sandbox.pools.plan import plan_pools
 from sandbox.workflow.variants import (
+    MIXTURE,
     ORACLE,
     PROCESSED_PATTERN,
     STAGE_PATTERN,
@@ -257,9 +259,20 @@ def usable_feedback_methods(methods: list[str]) -> list[str]:
 
 
 FEEDBACK_METHODS = usable_feedback_methods(FEEDBACK["methods"])
-VARIANTS = usable_variants(config["variants"]) + [
-    feedback_variant(method) for method in FEEDBACK_METHODS
-]
+# The mixture search's plan (rules/pools.smk): its splitters, and whether it can run on this data.
+POOLS = config["pools"]
+POOL_PLAN = plan_pools(POOLS, USES_DEMO, bool(FEEDBACK_REFERENCE), FEEDBACK_METHODS)
+# `mixture` joins the main summary as one more candidate where the search can run (pools.in_summary).
+MIXTURE_IN_SUMMARY = POOLS["in_summary"] and not POOL_PLAN.problem
+if POOLS["in_summary"] and POOL_PLAN.problem:
+    logger.warning(
+        f"pools.in_summary: the mixture search is skipped. {POOL_PLAN.problem}"
+    )
+VARIANTS = (
+    usable_variants(config["variants"])
+    + [feedback_variant(method) for method in FEEDBACK_METHODS]
+    + ([MIXTURE] if MIXTURE_IN_SUMMARY else [])
+)
 PROCESSED = [v for v in VARIANTS if is_recipe_variant(v)]
 DJ_THREADS = config["data_juicer"]["np"]
 # The Data-Juicer chain gates every processed variant, so it is scheduled before training jobs.

@@ -104,6 +104,8 @@ rule summarize:
         ),
         provenance=f"{OUT}/provenance.json",
         datamodels=[f"{DM_DIR}/summary.json"] if DM["in_summary"] else [],
+        # the mixture search's confirmation by its cheap proxy (pools.in_summary)
+        pools=[POOLS_EARLY_SUMMARY] if MIXTURE_IN_SUMMARY else [],
         # the ladder's line, once `snakemake ladder` made one
         ladder=ladder_summary_input,
         # each feedback filter's threshold and cost
@@ -143,6 +145,9 @@ rule summarize:
         ladder_arg=lambda wildcards, input: (
             f"--ladder {input.ladder}" if input.ladder else ""
         ),
+        pools_arg=lambda wildcards, input: (
+            f"--pools {input.pools}" if input.pools else ""
+        ),
         k_args=(
             lambda wildcards, input: (
                 f"--thresholds {input.thresholds} --k {config['k_sigma']}"
@@ -155,7 +160,7 @@ rule summarize:
         ),
     shell:
         f"{SUMMARIZE} {{params.k_args}} {{params.near_arg}} {{params.datamodels_args}}"
-        " {params.downstream_arg} {params.feedback_arg} {params.ladder_arg}"
+        " {params.downstream_arg} {params.feedback_arg} {params.ladder_arg} {params.pools_arg}"
         " --provenance {input.provenance} > {log} 2>&1 && tail -n 1 {log}"
 
 

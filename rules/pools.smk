@@ -8,22 +8,26 @@ from sandbox.workflow.variants import (
     MIXTURE_PATTERN,
     MIXTURE_VARIANTS,
     MIXTURES,
-    feedback_method,
-    is_feedback,
 )
 
-POOLS = config["pools"]
 POOLS_DIR = f"{OUT}/pools"
 POOLS_INDEX = f"{POOLS_DIR}/index.json"
 # The proxies that confirm the mixture on test (each trains mixture, natural, uniform and best_pool).
 POOL_PROXIES = POOLS["proxies"] or PROXIES
+# The cheap proxy whose confirmation the main summary shows (pools/summary.<proxy>.json).
+EARLY_POOL_PROXY = "ngram" if "ngram" in POOL_PROXIES else POOL_PROXIES[0]
+POOLS_EARLY_SUMMARY = f"{POOLS_DIR}/summary.{EARLY_POOL_PROXY}.json"
 
 
 # This feature's functions, in a file of their own (snakemake --lint keeps functions apart from rules).
 include: "functions/pools.smk"
 
 
-POOL_SPLITTERS, POOL_BUCKETS, POOLS_PROBLEM = pool_splitters()
+POOL_SPLITTERS, POOL_BUCKETS, POOLS_PROBLEM = (
+    POOL_PLAN.splitters,
+    POOL_PLAN.buckets,
+    POOL_PLAN.problem,
+)
 
 
 wildcard_constraints:
@@ -228,7 +232,7 @@ rule pools_summary:
         evaluations=expand(
             f"{OUT}/eval/{{proxy}}/{{variant}}.json",
             proxy=POOL_PROXIES,
-            variant=VARIANTS + list(MIXTURE_VARIANTS),
+            variant=VARIANTS + [v for v in MIXTURE_VARIANTS if v not in VARIANTS],
         ),
         eval_set=f"{OUT}/data/eval_set.json",
         code=code("scripts/pools_summarize.py"),
@@ -246,3 +250,24 @@ rule pools_summary:
         " --claims {input.claims} --counts {input.counts} --evaluations {input.evaluations}"
         " --eval-set {input.eval_set} --confidence {params.confidence}"
         " --out-json {output.json} --out-md {output.md} > {log} 2>&1 && cat {output.md} | head -n 3"
+
+
+# The confirmation by one cheap proxy alone: the main summary's section (pools.in_summary).
+use rule pools_summary as pools_summary_early with:
+    input:
+        ranking=rules.pools_rank.output.json,
+        index=POOLS_INDEX,
+        fit=rules.mixture_fit.output.fit,
+        claims=rules.mixture_export.output.claims,
+        counts=expand(f"{POOLS_DIR}/variants/{{mix}}/counts.json", mix=MIXTURES),
+        evaluations=expand(
+            f"{OUT}/eval/{EARLY_POOL_PROXY}/{{variant}}.json",
+            variant=VARIANTS + [v for v in MIXTURE_VARIANTS if v not in VARIANTS],
+        ),
+        eval_set=f"{OUT}/data/eval_set.json",
+        code=code("scripts/pools_summarize.py"),
+    output:
+        json=POOLS_EARLY_SUMMARY,
+        md=POOLS_EARLY_SUMMARY.replace(".json", ".md"),
+    log:
+        f"{LOGS}/pools/summary_{EARLY_POOL_PROXY}.log",

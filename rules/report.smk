@@ -88,6 +88,25 @@ rule plot_removals:
         f"{PYTHON_SCRIPTS}plot_removals.py --metrics {{input.metrics}} --out {{output}} > {{log}} 2>&1"
 
 
+rule plot_mixture:
+    input:
+        summary=POOLS_EARLY_SUMMARY,
+        code=code("scripts/plot_mixture.py"),
+    output:
+        report(
+            f"{REPORT}/mixture.png",
+            caption="../report/mixture.rst",
+            category="8. Mixture of data pools",
+            labels={"figure": "weights and the swarm's fit"},
+        ),
+    log:
+        f"{LOGS}/report/mixture.log",
+    conda:
+        "../envs/report.yaml"
+    shell:
+        f"{PYTHON_SCRIPTS}plot_mixture.py --summary {{input.summary}} --out {{output}} > {{log}} 2>&1"
+
+
 rule plot_loss:
     input:
         loss=lambda wildcards: [

@@ -141,7 +141,8 @@ def main() -> None:
     if len(pools) < 2:
         raise InputError(f"{args.base}: pools.by {args.by} gives {len(pools)} pool(s) of at least "
                          f"{args.min_docs} documents; a mixture needs two. Fix: split by another field, "
-                         "raise pools.buckets, or lower pools.min_docs.")
+                         "raise pools.buckets, lower pools.min_docs, or leave the mixture out of the main "
+                         "summary (pools.in_summary: false).")
     index = {"format": INDEX_FORMAT, "base": args.base_variant, "base_path": str(args.base),
              "by": args.by, "buckets": args.buckets, "min_docs": args.min_docs,
              "edges": edges, "docs": len(records), "pools": pools, "left_out": left_out}

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 
 from sandbox.io.cli import run_main
-from sandbox.mixture.summary import confirm, markdown
+from sandbox.mixture.page import markdown
+from sandbox.mixture.summary import confirm
 from sandbox.summary.verdict import read_evaluations
 from sandbox.workflow.variants import MIXTURE
 

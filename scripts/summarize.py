@@ -38,6 +38,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--datamodels-group-by", default="ops", help="what the datamodels' groups are")
     parser.add_argument("--ladder", type=Path, default=None,
                         help="ladder/summary.json: adds its line (decision accuracy of the cheap scales)")
+    parser.add_argument("--pools", type=Path, default=None,
+                        help="pools/summary.<proxy>.json: adds the mixture search's section")
     parser.add_argument("--feedback", nargs="*", type=Path, default=[],
                         help="recipes/feedback_<method>.json files: each filter's threshold and cost")
     parser.add_argument("--eval", type=Path, default=None,
@@ -75,6 +77,8 @@ def main() -> None:
     if args.ladder is not None:
         ladder = json.loads(args.ladder.read_text(encoding="utf-8"))
         summary["ladder"] = {"path": str(args.ladder), "line": ladder["line"]}
+    if args.pools is not None:
+        summary["pools"] = {"path": str(args.pools), **json.loads(args.pools.read_text(encoding="utf-8"))}
     args.out_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     near = [json.loads(path.read_text(encoding="utf-8")) for path in args.near_threshold]
     args.out_md.write_text(markdown(summary, read_thresholds(args.thresholds), near), encoding="utf-8")

@@ -39,6 +39,12 @@ TINY_CONFIG: dict[str, Any] = {
                    "in_summary": True},
     # the feedback variants have their own tests (test_feedback_ops.py)
     "feedback": {"methods": []},
+    # the mixture search joins the summary: 8 pools (4 eras x 2 quality buckets) of about 30 documents
+    "pools": {"base": "k_sigma", "by": "auto", "buckets": 0, "min_docs": 10, "only": [],
+              "swarm": {"members": 0, "members_per_job": 40, "concentration": 1.0, "zero_probability": 0.2,
+                        "seed": 0},
+              "estimator": "loglinear", "holdout_every": 4, "bootstrap_samples": 200, "proxies": [],
+              "in_summary": True},
     "tracking": "none",
 }
 

@@ -2,44 +2,6 @@
 import json
 
 
-def pool_splitters() -> tuple[list[str], int, str]:
-    """pools.by and pools.buckets resolved (auto: the demo's era crossed with quality buckets; on the
-    user's data quality buckets alone), and why the search cannot run ("" when it can).
-    """
-    by = POOLS["by"]
-    problem = ""
-    if by == "auto":
-        if USES_DEMO:
-            by = ["meta.era", QUALITY] if FEEDBACK_REFERENCE else ["meta.era"]
-        elif FEEDBACK_REFERENCE:
-            by = [QUALITY]
-        else:
-            by = []
-            problem = (
-                "pools.by: auto splits by the quality classifier's score, which needs a trusted sample. "
-                "Fix: set trusted_path (or feedback.reference_path), or set pools.by to a meta field "
-                "of your documents (pools.by=meta.source)."
-            )
-    by = [by] if isinstance(by, str) else list(by)
-    if QUALITY in by and not FEEDBACK_REFERENCE:
-        problem = (
-            "pools.by: quality needs the quality classifier, which needs a trusted sample. Fix: set "
-            "trusted_path (or feedback.reference_path), or split by a meta field."
-        )
-    scores = [s for s in by if s == QUALITY or s.startswith(STAT_PREFIX)]
-    buckets = POOLS["buckets"] or (4 if len(by) == 1 else 2)
-    if (
-        is_feedback(POOLS["base"])
-        and feedback_method(POOLS["base"]) not in FEEDBACK_METHODS
-    ):
-        problem = (
-            f"pools.base: {POOLS['base']} is not a feedback variant of this run (feedback.methods: "
-            f"{FEEDBACK_METHODS}). Fix: add {feedback_method(POOLS['base'])} to feedback.methods, "
-            "or set pools.base to k_sigma."
-        )
-    return by, buckets, problem
-
-
 def mixture_target(wildcards) -> list[str]:
     """Input function of `mixture`: the pools' summary, or the reason the search cannot run."""
     if POOLS_PROBLEM:

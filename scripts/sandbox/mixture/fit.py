@@ -101,7 +101,9 @@ def analyse(weights: np.ndarray, bpb: np.ndarray, names: list[str], caps: np.nda
         raise ValueError(f"{int(training.sum())} training and {int(held_out.sum())} held-out swarm members "
                          f"are too few for {len(names)} pools. Fix: raise pools.swarm.members")
     fitted = fit_regression(estimator, weights[training], bpb[training])
-    check = out_of_sample(fitted.predict(weights[held_out]), bpb[held_out], samples, confidence, seed)
+    predicted_held_out = fitted.predict(weights[held_out])
+    check = out_of_sample(predicted_held_out, bpb[held_out], samples, confidence, seed)
+    check["points"] = {"predicted": predicted_held_out.tolist(), "measured": bpb[held_out].tolist()}
     best = best_within_caps(fitted.coefficients, caps)
     uniform = np.full(len(names), 1.0 / len(names))
     return {

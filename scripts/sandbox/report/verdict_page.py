@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from sandbox.data.eval_set import NO_CLEAN_EVAL
+from sandbox.mixture import page as mixture_page
 from sandbox.summary.table import html_table, inline_html
 from sandbox.summary.tables import (
     DOWNSTREAM_NOTE,
@@ -89,6 +90,8 @@ def render(summary: dict[str, Any]) -> str:
                 for name, proxy in summary["proxies"].items()]
     notes = paragraph(INTERVALS_NOTE) + (paragraph(DOWNSTREAM_NOTE) if downstream else "")
     data = data_section(summary["variants"], summary["proxies"])
+    if "pools" in summary:
+        data += mixture_page.html(summary["pools"])
     return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Verdict: "
             f"{escape(summary['experiment'])}</title><style>{STYLE}</style></head><body>{banner}"
             f"<h1>Verdict: {escape(summary['experiment'])}</h1>{verdicts}"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.data.eval_set import NO_CLEAN_EVAL
+from sandbox.mixture import page as mixture_page
 from sandbox.summary.table import markdown_rows, markdown_table
 from sandbox.summary.tables import (
     DOWNSTREAM_NOTE,
@@ -224,6 +225,14 @@ def datamodels_markdown(block: dict[str, Any]) -> list[str]:
     return lines
 
 
+def pools_markdown(block: dict[str, Any]) -> list[str]:
+    """The mixture search's section: its confirmation by the cheap proxy, ranking, fit and weights."""
+    body = mixture_page.markdown_lines(mixture_page.blocks(block), 3)
+    return ["", f"## {mixture_page.TITLE}", "", *body,
+            "The confirmation by every proxy: `snakemake mixture` "
+            f"(`{Path(block['path']).parent}/summary.md`)."]
+
+
 def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: list[dict[str, Any]]) -> str:
     """summary.md; thresholds are k_sigma_thresholds.tsv's rows, near the near_threshold.json reports."""
     verdict = summary["verdict"]
@@ -250,6 +259,8 @@ def markdown(summary: dict[str, Any], thresholds: list[dict[str, str]], near: li
     lines += near_threshold_markdown(near)
     if "datamodels" in summary:
         lines += datamodels_markdown(summary["datamodels"])
+    if "pools" in summary:
+        lines += pools_markdown(summary["pools"])
     provenance = summary.get("provenance")
     if provenance:
         lines += ["", f"Provenance: `{provenance['path']}` (sha256 {provenance['sha256'][:16]}…): code "

@@ -1,0 +1,176 @@
+"""The mixture search's page, as Markdown (pools/summary.md, and the section of the main summary.md) and
+as HTML (the report's verdict page): the verdict on `mixture` per proxy first, then the pools' ranking,
+the swarm's out-of-sample fit with predicted against achieved bpb, the weights and the exported
+Data-Juicer config. Plain Python only: the verdict page is drawn in the base environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.data.eval_set import no_clean_eval_message
+from sandbox.summary.table import html_table, inline_html, markdown_rows
+from sandbox.summary.tables import byte_count, fraction_text, interval_cell
+
+BEST_FEEDBACK = "best feedback"
+TITLE = "Mixture of data pools: does the searched mixture make better data?"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of the page: a heading (level 1 is the page's own sections), a paragraph or a table."""
+
+    kind: str
+    text: str = ""
+    headers: tuple[str, ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
+
+
+def verdict_line(proxy: str, result: dict[str, Any]) -> str:
+    """One proxy's verdict on mixture: which references it beats, ties or loses to, with intervals."""
+    parts = []
+    for label, comparison in result["comparisons"].items():
+        if comparison["significant"] is None:
+            word = "no interval against"
+        elif comparison["significant"]:
+            word = "beats" if comparison["mean_difference"] < 0 else "loses to"
+        else:
+            word = "cannot be told from"
+        name = f"{label} (`{comparison['variant']}`)" if label == BEST_FEEDBACK else f"`{label}`"
+        parts.append(f"{word} {name}: {interval_cell(comparison)}")
+    fraction = result["fraction_of_oracle_gain"]
+    gain = f"; {fraction_text(fraction, '.2f')} of the oracle gain" if fraction else ""
+    return f"{proxy}: `mixture` " + "; ".join(parts) + gain + "."
+
+
+def smaller_budget_note(fit: dict[str, Any], index: dict[str, Any]) -> str:
+    """Why the mixtures train on less than the n-gram's budget, and what that leaves comparable."""
+    searched = {pool["pool"] for pool in fit["pools"]}
+    held = sum(entry["bytes"] for entry in index["pools"] if entry["name"] in searched)
+    return (f"The search pools hold {byte_count(held)}: the mixtures use at most "
+            f"{byte_count(fit['budget_bytes'])} of it (so that each has a choice to make), less than the "
+            f"n-gram's budget of {byte_count(fit['ngram_budget_bytes'])}. `mixture`, `natural` and `uniform` "
+            "train on less text than the main variants: only their comparisons with each other are like "
+            "for like.")
+
+
+def verdict_blocks(summary: dict[str, Any]) -> list[Block]:
+    blocks = [] if summary["judges_cleaning"] else [Block("p", no_clean_eval_message())]
+    blocks += [Block("verdict", verdict_line(proxy, result)) for proxy, result in summary["proxies"].items()]
+    fit = summary["fit"]
+    if fit["budget_bytes"] < fit["ngram_budget_bytes"]:
+        blocks.append(Block("p", smaller_budget_note(fit, summary["index"])))
+    confidence = round(100 * summary["confidence"])
+    blocks.append(Block("p", f"Test part of the eval set, paired over documents and seeds, {confidence} "
+                             "% intervals (✓: the interval excludes 0; negative: mixture has the lower bpb). "
+                             "Only `mixture` is a candidate; the rest are references."))
+    return blocks
+
+
+def ranking_blocks(summary: dict[str, Any]) -> list[Block]:
+    ranking = summary["ranking"]
+    rows = []
+    for entry in ranking["ranking"]:
+        noise = f"{entry['noise_share']:.1%}" if "noise_share" in entry else "–"
+        versus = interval_cell(entry["vs_top"]) if "vs_top" in entry else "(top)"
+        rows.append((str(entry["rank"]), entry["pool"], str(entry["docs"]), byte_count(entry["bytes"]), noise,
+                     f"{entry['test_bpb']:.4f}", versus))
+    blocks = [Block("h", f"The pools, ranked by the n-gram at {byte_count(ranking['budget_bytes'])} each "
+                         "(the smallest pool's size)"),
+              Block("p", f"Ordered on validation; test bpb over seeds {ranking['seeds']}; each against the "
+                         "top pool on test."),
+              Block("table", rows=tuple(rows),
+                    headers=("rank", "pool", "documents", "bytes", "noise", "test bpb", "vs top pool"))]
+    left_out = summary["index"]["left_out"]
+    if left_out:
+        blocks.append(Block("p", "Left out as smaller than min_docs: " + ", ".join(
+            f"{entry['name']} ({entry['docs']} documents)" for entry in left_out) + "."))
+    return blocks
+
+
+def fit_blocks(summary: dict[str, Any]) -> list[Block]:
+    fit = summary["fit"]
+    check = fit["out_of_sample"]
+    confidence = round(100 * check["bootstrap"]["confidence"])
+    achieved = summary["achieved_validation_bpb"]
+    rows = tuple((name, f"{fit['predicted_bpb'][name]:.4f}",
+                  f"{achieved[name]:.4f}" if name in achieved else "–")
+                 for name in ("mixture", "natural", "uniform"))
+    return [Block("h", "The swarm and its fit"),
+            Block("p", f"{fit['members']['usable']} n-gram models, one per mixture, each at "
+                       f"{byte_count(fit['budget_bytes'])} and scored on validation; the {fit['estimator']} "
+                       f"regression fits {fit['members']['training']} of them. Out of sample "
+                       f"({check['members']} held-out members): Spearman {check['spearman']:.3f} "
+                       f"[{check['interval'][0]:.3f}, {check['interval'][1]:.3f}] ({confidence} % bootstrap "
+                       f"over members), mean absolute error {check['mean_absolute_error_bpb']:.4f} bpb."),
+            Block("table", rows=rows,
+                  headers=("mixture", "predicted validation bpb", "n-gram validation bpb"))]
+
+
+def weight_blocks(summary: dict[str, Any]) -> list[Block]:
+    claims = {claim["name"]: {pool["pool"]: pool for pool in claim["pools"]} for claim in summary["claims"]}
+    rows = tuple((pool["pool"], f"{claims['natural'][pool['pool']]['weight']:.3f}",
+                  f"{claims['uniform'][pool['pool']]['weight']:.3f}", f"{pool['weight']:.3f}",
+                  f"{pool['cap']:.3f}", f"{pool['coefficient']:+.4f}",
+                  str(claims["mixture"][pool["pool"]]["docs"]))
+                 for pool in summary["fit"]["pools"])
+    return [Block("h", "The weights (byte shares of the budget) and the documents dj-process took"),
+            Block("table", headers=("pool", "natural", "uniform", "mixture", "cap", "coefficient",
+                                    "mixture documents"), rows=rows),
+            Block("p", f"The mixture as a Data-Juicer dataset config: `{summary['configs']['mixture']}` "
+                       "(`dj-process --config` it; its weights give exactly these counts under Data-Juicer "
+                       "1.6.1's sampling, checked on this run's output).")]
+
+
+def blocks(summary: dict[str, Any]) -> list[Block]:
+    """The whole page, verdicts first."""
+    return verdict_blocks(summary) + ranking_blocks(summary) + fit_blocks(summary) + weight_blocks(summary)
+
+
+def markdown_lines(page: list[Block], level: int) -> list[str]:
+    """The blocks as Markdown, headings at `level` (## for 2)."""
+    lines: list[str] = []
+    for block in page:
+        if block.kind == "h":
+            lines += ["", f"{'#' * level} {block.text}", ""]
+        elif block.kind == "table":
+            lines += [*markdown_rows(block.headers, block.rows), ""]
+        elif block.kind == "verdict":
+            proxy, rest = block.text.split(": ", 1)
+            lines += [f"**{proxy}**: {rest}"]
+        else:
+            lines += ["", block.text, ""]
+    collapsed: list[str] = []
+    for line in lines:
+        if not (line == "" and (not collapsed or collapsed[-1] == "")):
+            collapsed.append(line)
+    return collapsed
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """pools/summary.md."""
+    return "\n".join([f"# {TITLE}", "", *markdown_lines(blocks(summary), 2)]).rstrip() + "\n"
+
+
+def html(summary: dict[str, Any]) -> str:
+    """The verdict page's section."""
+    parts = [f"<h2>{inline_html(TITLE)}</h2>"]
+    for block in blocks(summary):
+        if block.kind == "h":
+            parts.append(f"<h3>{inline_html(block.text)}</h3>")
+        elif block.kind == "table":
+            parts.append(html_rows(block.headers, block.rows))
+        elif block.kind == "verdict":
+            parts.append(f"<p class='verdict'><b>{inline_html(block.text)}</b></p>")
+        else:
+            parts.append(f"<p>{inline_html(block.text)}</p>")
+    return "".join(parts)
+
+
+def html_rows(headers: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> str:
+    from sandbox.summary.table import Column, Table
+
+    columns = [Column(header, lambda row, position=position: row[position])
+               for position, header in enumerate(headers)]
+    return html_table(Table(columns, rows))
