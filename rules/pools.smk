@@ -2,7 +2,7 @@
 # (checkpoint pools_split), each pool ranked by the n-gram, a swarm of n-gram models on mixtures, the
 # regression that picks the mixture, its Data-Juicer config run by dj-process, and the confirmation of
 # mixture against natural, uniform, the best pool and the main variants (`snakemake mixture`).
-from sandbox.pools.split import POOL_PATTERN, QUALITY, STAT_PREFIX
+from sandbox.pools.split import FEEDBACK_PREFIX, POOL_PATTERN, QUALITY, STAT_PREFIX
 from sandbox.workflow.variants import (
     BEST_POOL,
     MIXTURE_PATTERN,

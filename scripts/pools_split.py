@@ -5,7 +5,8 @@ smaller than --min-docs (their documents stay in no pool, and the index says how
 
 Scores: `quality` is each document's P(trusted) from the quality classifier's fold model that never
 learned it (cross-fitted, as the data evaluator scores); `stat:<name>` is the raw analysis's stat of
-the document (its sandbox_row in the stats cache).
+the document (its sandbox_row in the stats cache); `feedback:<method>` is the score the method's op gives
+the document (the pool analysed under feedback_<method>'s recipe, cross-fitted where the method is).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sandbox.io.cli import run_main
 from sandbox.io.jsonl import InputError, iter_jsonl, text_of, write_jsonl
 from sandbox.io.origin import is_noise, origin_of
 from sandbox.pools.split import (
+    FEEDBACK_PREFIX,
     QUALITY,
     STAT_PREFIX,
     SplitError,
@@ -44,6 +46,9 @@ def parse_args() -> argparse.Namespace:
                         help="the quality classifier's fold models (by: quality)")
     parser.add_argument("--stats-cache", type=Path, default=None,
                         help="the raw analysis's stats.parquet (by: stat:<name>)")
+    parser.add_argument("--feedback-stats", nargs="*", default=[],
+                        help="method=stats.parquet: the pool analysed under feedback_<method>'s recipe "
+                             "(by: feedback:<method>)")
     parser.add_argument("--out-dir", required=True, type=Path)
     parser.add_argument("--out-index", required=True, type=Path)
     return parser.parse_args()
@@ -80,12 +85,32 @@ def stat_keys(records: list[dict[str, Any]], name: str, stats_cache: Path | None
     return keys
 
 
+def feedback_keys(records: list[dict[str, Any]], method: str, args: argparse.Namespace) -> list[float]:
+    """A feedback op's score per document: the one stat the feedback analysis has and the raw one lacks."""
+    from sandbox.recipe.masks import read_stats_cache
+
+    caches = dict(entry.split("=", 1) for entry in args.feedback_stats)
+    if method not in caches or args.stats_cache is None:
+        raise InputError(f"pools.by: feedback:{method} needs the pool analysed under feedback_{method}'s "
+                         "recipe and the raw analysis. Fix: run the workflow's rule (it passes both).")
+    feedback, raw = read_stats_cache(Path(caches[method])), read_stats_cache(args.stats_cache)
+    added = sorted(set(feedback.stats[0]) - set(raw.stats[0])) if feedback.stats and raw.stats else []
+    if len(added) != 1:
+        raise InputError(f"{caches[method]}: expected one stat the raw analysis lacks (the feedback op's), "
+                         f"found {added}. Fix: rerun the feedback analysis (snakemake --forcerun "
+                         "analyze_feedback).")
+    by_row = dict(zip(feedback.rows.tolist(), feedback.stats))
+    return [float(by_row[record["sandbox_row"]][added[0]]) for record in records]
+
+
 def split_keys(records: list[dict[str, Any]], texts: list[str], args: argparse.Namespace,
                splitter_specs: list[str]) -> dict[str, list[Any]]:
     keys: dict[str, list[Any]] = {}
     for spec in splitter_specs:
         if spec == QUALITY:
             keys[spec] = quality_keys(texts, args.classifier_models)
+        elif spec.startswith(FEEDBACK_PREFIX):
+            keys[spec] = feedback_keys(records, spec.removeprefix(FEEDBACK_PREFIX), args)
         elif spec.startswith(STAT_PREFIX):
             keys[spec] = stat_keys(records, spec.removeprefix(STAT_PREFIX), args.stats_cache)
         else:

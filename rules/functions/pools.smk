@@ -14,8 +14,17 @@ def pools_split_inputs(wildcards) -> dict[str, list[str] | str]:
     inputs: dict[str, list[str] | str] = {}
     if QUALITY in POOL_SPLITTERS:
         inputs["models"] = CLASSIFIER_MODELS
-    if any(s.startswith(STAT_PREFIX) for s in POOL_SPLITTERS):
+    if any(s.startswith((STAT_PREFIX, FEEDBACK_PREFIX)) for s in POOL_SPLITTERS):
         inputs["stats_cache"] = f"{OUT}/analysis/raw/stats.parquet"
+    feedback = [
+        s.removeprefix(FEEDBACK_PREFIX)
+        for s in POOL_SPLITTERS
+        if s.startswith(FEEDBACK_PREFIX)
+    ]
+    if feedback:
+        inputs["feedback_stats"] = [
+            f"{OUT}/analysis/feedback_{method}/stats.parquet" for method in feedback
+        ]
     return inputs
 
 
@@ -26,6 +35,12 @@ def pools_score_args(wildcards, input) -> str:
         args += f" --classifier-models {' '.join(input.models)}"
     if "stats_cache" in input.keys():
         args += f" --stats-cache {input.stats_cache}"
+    if "feedback_stats" in input.keys():
+        pairs = [
+            f"{Path(path).parent.name.removeprefix('feedback_')}={path}"
+            for path in input.feedback_stats
+        ]
+        args += f" --feedback-stats {' '.join(pairs)}"
     return args
 
 

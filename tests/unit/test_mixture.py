@@ -150,3 +150,18 @@ def test_bad_splitters_and_clashing_values_name_the_fix() -> None:
         parse_splitters(["source"], 2)
     with pytest.raises(SplitError, match="Fix"):
         pool_names(parse_splitters("meta.source", 2), {"meta.source": ["A b", "a-B"]}, {})
+
+
+def test_plan_resolves_auto_and_says_when_the_search_cannot_run() -> None:
+    from sandbox.pools.plan import plan_pools
+
+    pools = {"by": "auto", "buckets": 0, "base": "k_sigma"}
+    assert plan_pools(pools, True, True, []).splitters == ["meta.era", "quality"]
+    assert plan_pools(pools, True, True, []).buckets == 2
+    own = plan_pools(pools, False, True, [])
+    assert (own.splitters, own.buckets, own.problem) == (["quality"], 4, "")
+    assert "Fix: set trusted_path" in plan_pools(pools, False, False, []).problem
+    by_feedback = {**pools, "by": ["feedback:self_loss"]}
+    assert "Fix: add self_loss to feedback.methods" in plan_pools(by_feedback, False, True, []).problem
+    assert plan_pools(by_feedback, False, True, ["self_loss"]).problem == ""
+    assert parse_splitters(["feedback:self_loss", "meta.source"], 2)[0].label == "self_loss"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from sandbox.pools.split import QUALITY
+from sandbox.pools.split import FEEDBACK_PREFIX, QUALITY
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,12 @@ def plan_pools(pools: dict[str, Any], uses_demo: bool, has_reference: bool,
     if QUALITY in by and not has_reference:
         problem = ("pools.by: quality needs the quality classifier, which needs a trusted sample. Fix: set "
                    "trusted_path (or feedback.reference_path), or split by a meta field.")
+    for spec in by:
+        method = spec.removeprefix(FEEDBACK_PREFIX)
+        if spec.startswith(FEEDBACK_PREFIX) and method not in feedback_methods:
+            problem = (f"pools.by: {spec} needs feedback_{method}, which is not a "
+                       f"feedback variant of this run (feedback.methods: {list(feedback_methods)}). Fix: add "
+                       f"{method} to feedback.methods.")
     base = pools["base"]
     if base.startswith("feedback_") and base.removeprefix("feedback_") not in feedback_methods:
         problem = (f"pools.base: {base} is not a feedback variant of this run (feedback.methods: "

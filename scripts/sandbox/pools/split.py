@@ -3,10 +3,12 @@ classifier's score, a Data-Juicer stat) gives every document a part; the pools a
 cells of all splitters crossed, so they never overlap and together hold every document.
 
 A splitter is `meta.<field>` (one part per value), `quality` (buckets of the cross-fitted P(trusted)),
-or `stat:<name>` (buckets of a stat of the raw analysis). Buckets are quantiles over the base
-variant's documents, q1 the lowest. A pool's name joins its parts, e.g. `era_1790_1860-quality_q2`:
-it is stable (the same cell keeps its name when other pools come or go), so its files and models are
-reused. Imported by Snakemake at DAG time: standard library only.
+`stat:<name>` (buckets of a stat of the raw analysis) or `feedback:<method>` (buckets of a model-feedback
+op's per-document score: the stat its op adds when the pool is analysed under feedback_<method>'s
+recipe). Buckets are quantiles over the base variant's documents, q1 the lowest. A pool's name joins
+its parts, e.g. `era_1790_1860-quality_q2`: it is stable (the same cell keeps its name when other pools
+come or go), so its files and models are reused. Imported by Snakemake at DAG time: standard library
+only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Sequence
 
 QUALITY = "quality"
 STAT_PREFIX = "stat:"
+FEEDBACK_PREFIX = "feedback:"
 META_PREFIX = "meta."
 # A pool's name: its parts (lowercase letters, digits, _) joined by "-".
 POOL_PATTERN = r"[a-z0-9_]+(-[a-z0-9_]+)*"
@@ -36,13 +39,15 @@ class Splitter:
 
     @property
     def is_score(self) -> bool:
-        return self.spec == QUALITY or self.spec.startswith(STAT_PREFIX)
+        return self.spec == QUALITY or self.spec.startswith((STAT_PREFIX, FEEDBACK_PREFIX))
 
     @property
     def label(self) -> str:
         """The part names' prefix: the field's last part, quality, or the stat's name."""
         if self.spec.startswith(META_PREFIX):
             return slug(self.spec.rsplit(".", 1)[-1])
+        if self.spec.startswith(FEEDBACK_PREFIX):
+            return slug(self.spec.removeprefix(FEEDBACK_PREFIX))
         return QUALITY if self.spec == QUALITY else slug(self.spec.removeprefix(STAT_PREFIX))
 
 
@@ -54,9 +59,10 @@ def parse_splitters(by: str | Sequence[str], buckets: int) -> list[Splitter]:
     splitters = []
     for spec in specs:
         if not (spec == QUALITY or spec.startswith(STAT_PREFIX) or
+                re.fullmatch(r"feedback:(self_loss|reference_ppl|importance|classifier)", spec) or
                 re.fullmatch(r"meta\.[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", spec)):
-            raise SplitError(f"pools.by: {spec!r} is not a splitter. Fix: use meta.<field>, quality or "
-                             "stat:<name of a Data-Juicer stat>.")
+            raise SplitError(f"pools.by: {spec!r} is not a splitter. Fix: use meta.<field>, quality, "
+                             "stat:<name of a Data-Juicer stat> or feedback:<method>.")
         splitters.append(Splitter(spec, buckets))
     if len({splitter.label for splitter in splitters}) < len(splitters):
         raise SplitError(f"pools.by: {specs} names one thing twice. Fix: list each splitter once.")
