@@ -33,6 +33,8 @@ POOL_SPLITTERS, POOL_BUCKETS, POOLS_PROBLEM = (
 wildcard_constraints:
     pool=POOL_PATTERN,
     mix=MIXTURE_PATTERN,
+    top=r"\d+",
+    times=r"\d+",
 
 
 rule mixture:
@@ -50,8 +52,9 @@ checkpoint pools_split:
         parts=directory(f"{POOLS_DIR}/parts"),
     log:
         f"{LOGS}/pools/split.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
-        "../envs/classifier.yaml"
+        "../envs/data-juicer.yaml"
     resources:
         **job_resources("infer"),
     params:
@@ -107,7 +110,7 @@ rule pools_rank:
     log:
         f"{LOGS}/pools/rank.log",
     conda:
-        "../envs/base.yaml"
+        "../envs/tracking.yaml"
     params:
         confidence=config["compare"]["confidence"],
     shell:
@@ -130,6 +133,7 @@ rule mixture_swarm:
         f"{LOGS}/pools/swarm_{{start}}-{{stop}}.log",
     benchmark:
         f"{OUT}/benchmarks/pools/swarm_{{start}}-{{stop}}.tsv"
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/ngram.yaml"
     resources:
@@ -160,6 +164,7 @@ rule mixture_fit:
         ),
     log:
         f"{LOGS}/pools/fit.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/datamodels.yaml"
     params:
@@ -188,6 +193,7 @@ rule mixture_export:
         claims=expand(f"{POOLS_DIR}/mixtures/{{mix}}.json", mix=MIXTURES),
     log:
         f"{LOGS}/pools/export.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/data-juicer.yaml"
     params:
@@ -271,3 +277,78 @@ use rule pools_summary as pools_summary_early with:
         md=POOLS_EARLY_SUMMARY.replace(".json", ".md"),
     log:
         f"{LOGS}/pools/summary_{EARLY_POOL_PROXY}.log",
+
+
+# DJ-Sandbox's pool manipulations (target `pools`): the top-N pools combined, a pool duplicated, a pool
+# downsampled to the smallest pool's documents, every pool merged.
+rule pools:
+    input:
+        rules.pools_rank.output.json,
+        f"{POOLS_DIR}/combined/top2.jsonl",
+        f"{POOLS_DIR}/merged.jsonl",
+        lambda wildcards: expand(
+            f"{POOLS_DIR}/downsampled/{{pool}}.jsonl", pool=search_pools()
+        ),
+
+
+rule pools_combine:
+    input:
+        ranking=rules.pools_rank.output.json,
+        pools=lambda wildcards: [pool_file_of(pool) for pool in search_pools()],
+        code=code("scripts/pools_manipulate.py"),
+    output:
+        f"{POOLS_DIR}/combined/top{{top}}.jsonl",
+    log:
+        f"{LOGS}/pools/combine_top{{top}}.log",
+    conda:
+        "../envs/base.yaml"
+    shell:
+        f"{PYTHON_SCRIPTS}pools_manipulate.py combine --pools {{input.pools}} --ranking {{input.ranking}}"
+        " --top {wildcards.top} --out {output} > {log} 2>&1"
+
+
+rule pools_duplicate:
+    input:
+        pool=pool_file,
+        code=code("scripts/pools_manipulate.py"),
+    output:
+        f"{POOLS_DIR}/duplicated/{{pool}}.x{{times}}.jsonl",
+    log:
+        f"{LOGS}/pools/duplicate_{{pool}}.x{{times}}.log",
+    conda:
+        "../envs/base.yaml"
+    shell:
+        f"{PYTHON_SCRIPTS}pools_manipulate.py duplicate --pools {{input.pool}} --times {{wildcards.times}}"
+        " --out {output} > {log} 2>&1"
+
+
+rule pools_downsample:
+    input:
+        pool=pool_file,
+        code=code("scripts/pools_manipulate.py"),
+    output:
+        f"{POOLS_DIR}/downsampled/{{pool}}.jsonl",
+    log:
+        f"{LOGS}/pools/downsample_{{pool}}.log",
+    conda:
+        "../envs/base.yaml"
+    params:
+        docs=lambda wildcards: smallest_pool_docs(),
+        seed=POOLS["swarm"]["seed"],
+    shell:
+        f"{PYTHON_SCRIPTS}pools_manipulate.py downsample --pools {{input.pool}} --docs {{params.docs}}"
+        " --seed {params.seed} --out {output} > {log} 2>&1"
+
+
+rule pools_merge:
+    input:
+        pools=lambda wildcards: [pool_file_of(pool) for pool in search_pools()],
+        code=code("scripts/pools_manipulate.py"),
+    output:
+        f"{POOLS_DIR}/merged.jsonl",
+    log:
+        f"{LOGS}/pools/merge.log",
+    conda:
+        "../envs/base.yaml"
+    shell:
+        f"{PYTHON_SCRIPTS}pools_manipulate.py merge --pools {{input.pools}} --out {{output}} > {{log}} 2>&1"

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from sandbox.data.eval_set import VALIDATION, read_split_labels
 from sandbox.io.cli import run_main
@@ -66,7 +64,7 @@ def main() -> None:
     margins = np.full((len(members), len(validation)), np.nan, dtype=np.float32)
     bpb = np.full(len(members), np.nan)
     train_docs = np.zeros(len(members), dtype=np.int64)
-    for row, member in tqdm(list(enumerate(members)), desc="swarm", mininterval=10, file=sys.stderr):
+    for row, member in enumerate(members):
         started = time.perf_counter()
         documents = mixture_documents(pools, weights[row], budget, args.seed + member)
         train_docs[row] = len(documents)

@@ -36,15 +36,16 @@ TINY_CONFIG: dict[str, Any] = {
     "infer": {"probe_docs": 50, "max_bytes": 256, "hardest": 5},
     "datamodels": {"group_by": "ops", "recipe": "k_sigma", "models": 8, "alpha": 0.5, "models_per_job": 4,
                    "seed": 0, "estimator": "ridge", "holdout_every": 2, "bootstrap_samples": 50,
-                   "in_summary": True},
+                   "in_summary": False},
     # the feedback variants have their own tests (test_feedback_ops.py)
     "feedback": {"methods": []},
-    # the mixture search joins the summary: 8 pools (4 eras x 2 quality buckets) of about 30 documents
+    # the mixture search (8 pools of about 30 documents: 4 eras x 2 quality buckets) stays out of the
+    # tiny run's summary; tests/workflow/test_mixture_run.py runs it and its place in the summary
     "pools": {"base": "k_sigma", "by": "auto", "buckets": 0, "min_docs": 10, "only": [],
               "swarm": {"members": 0, "members_per_job": 40, "concentration": 1.0, "zero_probability": 0.2,
                         "seed": 0},
               "estimator": "loglinear", "holdout_every": 4, "bootstrap_samples": 200, "proxies": [],
-              "in_summary": True},
+              "in_summary": False},
     "tracking": "none",
 }
 
@@ -126,6 +127,15 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
         if line.startswith("Reasons:"):
             break
     return jobs
+
+
+def rule_priority_declared(rule: str) -> bool:
+    """Whether the rule's block in rules/*.smk (snakefmt's layout) sets a priority."""
+    for path in (REPO / "rules").glob("*.smk"):
+        block = re.search(rf"^(?:rule|checkpoint) {rule}:\n(.*?)(?=^\S|\Z)", path.read_text(), re.S | re.M)
+        if block:
+            return "\n    priority:" in block.group(1)
+    raise AssertionError(f"rule {rule} not found in rules/*.smk")
 
 
 # What every Snakemake invocation rewrites, a dry run or a report included: its log and its IO cache.

@@ -85,6 +85,12 @@ def ranking_budget() -> int:
     return min(sizes[name] for name in search_pools())
 
 
+def smallest_pool_docs() -> int:
+    """The documents of the search's smallest pool (by documents): what pools_downsample keeps."""
+    docs = {entry["name"]: entry["docs"] for entry in pools_index()["pools"]}
+    return min(docs[name] for name in search_pools())
+
+
 def swarm_members() -> int:
     """pools.swarm.members, or max(10 x pools, 64) (every 4th held out: at least 16)."""
     return POOLS["swarm"]["members"] or max(10 * len(search_pools()), 64)

@@ -165,3 +165,20 @@ def test_plan_resolves_auto_and_says_when_the_search_cannot_run() -> None:
     assert "Fix: add self_loss to feedback.methods" in plan_pools(by_feedback, False, True, []).problem
     assert plan_pools(by_feedback, False, True, ["self_loss"]).problem == ""
     assert parse_splitters(["feedback:self_loss", "meta.source"], 2)[0].label == "self_loss"
+
+
+def test_pool_manipulations_keep_documents_unchanged() -> None:
+    from sandbox.pools import manipulate
+
+    first = [{"text": f"a{i}", "sandbox_row": 2 * i} for i in range(6)]
+    second = [{"text": f"b{i}", "sandbox_row": 2 * i + 1} for i in range(3)]
+    assert manipulate.combine([second, first])[:3] == second
+    assert manipulate.duplicate(second, 2) == second + second
+    sample = manipulate.downsample(first, 3, seed=1)
+    assert len(sample) == 3 and all(record in first for record in sample)
+    assert sample == manipulate.downsample(first, 3, seed=1)  # seeded
+    assert manipulate.downsample(second, 10, seed=1) == second  # a smaller pool whole
+    merged = manipulate.merge([second, first, second])
+    assert [record["sandbox_row"] for record in merged] == [0, 1, 2, 3, 4, 5, 6, 8, 10]
+    with pytest.raises(ValueError):
+        manipulate.duplicate(first, 0)

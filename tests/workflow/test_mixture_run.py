@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BIN, REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
+from conftest import (
+    BIN,
+    REPO,
+    TINY_CONFIG,
+    copy_workflow,
+    planned_jobs,
+    rule_priority_declared,
+    snakemake,
+    write_config,
+)
 from sandbox.mixture.export import dj_config, dj_sample_numbers
 
 # A count vector for which the counts themselves, as weights, make Data-Juicer give other counts.
@@ -66,7 +75,7 @@ def plain_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                                    [{"text": text} for text in texts("eval") + texts("reference")])}
 
 
-def mixture_config(workdir: Path, data: dict[str, Path], only: list[str]) -> Path:
+def mixture_config(workdir: Path, data: dict[str, Path], only: list[str], in_summary: bool = False) -> Path:
     return write_config(workdir, {
         **TINY_CONFIG, "experiment": "plainmix", "dataset_path": str(data["plain"]),
         "trusted_path": str(data["trusted"]), "trusted_min_docs": 20, "proxies": ["ngram"],
@@ -74,7 +83,8 @@ def mixture_config(workdir: Path, data: dict[str, Path], only: list[str]) -> Pat
         "pools": {"base": "k_sigma", "by": "auto", "buckets": 0, "min_docs": 20, "only": only,
                   "swarm": {"members": 0, "members_per_job": 32, "concentration": 1.0,
                             "zero_probability": 0.2, "seed": 0},
-                  "estimator": "loglinear", "holdout_every": 4, "bootstrap_samples": 200, "proxies": []}})
+                  "estimator": "loglinear", "holdout_every": 4, "bootstrap_samples": 200, "proxies": [],
+                  "in_summary": in_summary}})
 
 
 def test_mixture_on_plain_text_runs_and_adding_a_pool_plans_only_its_jobs(
@@ -105,6 +115,41 @@ def test_mixture_on_plain_text_runs_and_adding_a_pool_plans_only_its_jobs(
         assert all(row["claimed"] == row["found"] for row in counts["pools"]), counts
     config_file = Path(workdir / summary["configs"]["mixture"])
     assert "max_sample_num" in yaml.safe_load(config_file.read_text())["dataset"]
+    # DJ-Sandbox's manipulations: the top two combined, every pool merged, downsampled, one duplicated
+    searched = sorted(set(pools) - {largest})
+    result = snakemake(workdir, "--cores", "2", "--configfile", str(config), "--", "pools",
+                       f"results/plainmix/pools/duplicated/{searched[0]}.x2.jsonl")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+
+    def lines(path: Path) -> list[str]:
+        return path.read_text().splitlines()
+
+    top = [entry["pool"] for entry in summary["ranking"]["ranking"][:2]]
+    assert lines(out / "combined/top2.jsonl") == lines(out / f"parts/{top[0]}.jsonl") + lines(
+        out / f"parts/{top[1]}.jsonl")
+    assert sorted(lines(out / "merged.jsonl")) == sorted(
+        line for name in searched for line in lines(out / f"parts/{name}.jsonl"))
+    smallest = min(len(lines(out / f"parts/{name}.jsonl")) for name in searched)
+    assert {len(lines(out / f"downsampled/{name}.jsonl")) for name in searched} == {smallest}
+    assert lines(out / f"duplicated/{searched[0]}.x2.jsonl") == 2 * lines(out / f"parts/{searched[0]}.jsonl")
+    # pools.in_summary: `mixture` is a candidate of the main summary, which gains the search's section
+    config = mixture_config(workdir, plain_data, searched, in_summary=True)
+    early = planned_jobs(workdir, "--forceall", "--configfile", str(config), "--",
+                         "results/plainmix/summary.ngram.md")
+    assert early.get("pools_split") == 1, early  # the rest of the chain comes after the checkpoint
+    after_checkpoint = ["mixture_swarm", "mixture_fit", "mixture_export", "mixture_process"]
+    unprioritised = sorted(rule for rule in [*early, *after_checkpoint] if not rule_priority_declared(rule))
+    assert unprioritised == [], f"rules the early verdict waits for, with no priority: {unprioritised}"
+    result = snakemake(workdir, "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    main = json.loads((workdir / "results/plainmix/summary.json").read_text())
+    assert "mixture" in main["proxies"]["ngram"]["variants"] and "natural" not in main["variants"]
+    assert main["pools"]["fit"]["pools"] == summary["fit"]["pools"]
+    markdown = (workdir / "results/plainmix/summary.md").read_text()
+    assert "| mixture |" in markdown and "## Mixture of data pools" in markdown
+    assert "**ngram**: `mixture` " in markdown
+    assert "Mixture of data pools" in (workdir / "results/plainmix/report/verdict.html").read_text()
+    assert (workdir / "results/plainmix/report/mixture.png").stat().st_size > 10_000
     # the largest pool joins: its ranking job, the search and the confirmation rerun, nothing upstream
     config = mixture_config(workdir, plain_data, [])
     planned = planned_jobs(workdir, "mixture", "--configfile", str(config))

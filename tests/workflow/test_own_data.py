@@ -8,14 +8,21 @@ eval-set checks in process are in unit/test_own_data_eval_set.py."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, TINY_CONFIG, copy_workflow, planned_jobs, snakemake, write_config
+from conftest import (
+    REPO,
+    TINY_CONFIG,
+    copy_workflow,
+    planned_jobs,
+    rule_priority_declared,
+    snakemake,
+    write_config,
+)
 from report_browser import check_report_renders
 from sandbox.data.eval_set import (
     check_split_sizes,
@@ -270,12 +277,3 @@ def test_early_proxy_verdict_waits_for_no_other_proxy(tiny_run: Path) -> None:
     # and the demo's first verdict came after 12 min instead of 2).
     unprioritised = sorted(rule for rule in jobs if not rule_priority_declared(rule))
     assert unprioritised == [], f"rules the early verdict waits for, with no priority: {unprioritised}"
-
-
-def rule_priority_declared(rule: str) -> bool:
-    """Whether the rule's block in rules/*.smk (snakefmt's layout) sets a priority."""
-    for path in (REPO / "rules").glob("*.smk"):
-        block = re.search(rf"^rule {rule}:\n(.*?)(?=^\S|\Z)", path.read_text(), re.S | re.M)
-        if block:
-            return "\n    priority:" in block.group(1)
-    raise AssertionError(f"rule {rule} not found in rules/*.smk")
