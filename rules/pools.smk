@@ -82,6 +82,7 @@ rule pool_rank_train:
         f"{LOGS}/pools/rank_{{pool}}.log",
     benchmark:
         f"{OUT}/benchmarks/pools/rank_{{pool}}.tsv"
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/ngram.yaml"
     resources:
@@ -109,6 +110,7 @@ rule pools_rank:
         best=training_data_of(BEST_POOL),
     log:
         f"{LOGS}/pools/rank.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/tracking.yaml"
     params:
@@ -247,6 +249,7 @@ rule pools_summary:
         md=f"{POOLS_DIR}/summary.md",
     log:
         f"{LOGS}/pools/summary.log",
+    priority: FIRST_ANSWER_PRIORITY
     conda:
         "../envs/tracking.yaml"
     params:
