@@ -167,3 +167,11 @@ def test_mixture_without_trusted_sample_on_untagged_data_is_refused(plain_data: 
     assert result.returncode != 0
     assert "pools.by: auto splits by the quality classifier's score" in result.stdout + result.stderr
     assert "Fix: set trusted_path" in result.stdout + result.stderr
+    # the main target goes on without `mixture`, and says why
+    config = write_config(workdir, {**TINY_CONFIG, "experiment": "notrust",
+                                    "dataset_path": str(plain_data["plain"]),
+                                    "pools": {**TINY_CONFIG["pools"], "in_summary": True}})
+    result = snakemake(workdir, "-n", "--configfile", str(config))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "pools.in_summary: the mixture search is skipped" in result.stdout + result.stderr
+    assert "variant=mixture" not in result.stdout
