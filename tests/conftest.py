@@ -36,7 +36,7 @@ TINY_CONFIG: dict[str, Any] = {
     "infer": {"probe_docs": 50, "max_bytes": 256, "hardest": 5},
     "datamodels": {"group_by": "ops", "recipe": "k_sigma", "models": 8, "alpha": 0.5, "models_per_job": 4,
                    "seed": 0, "estimator": "ridge", "holdout_every": 2, "bootstrap_samples": 50,
-                   "in_summary": False},
+                   "in_summary": True},
     # the feedback variants have their own tests (test_feedback_ops.py)
     "feedback": {"methods": []},
     # the mixture search (8 pools of about 30 documents: 4 eras x 2 quality buckets) stays out of the
