@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from sandbox.datamodels.groups import DocumentGroups, MetaGroups, OpGroups
-from sandbox.datamodels.subsets import subset_mask
+from sandbox.datamodels.subsets import subset_mask, write_chunk
 from sandbox.io.cli import run_main
 from sandbox.io.jsonl import iter_jsonl
 from sandbox.io.scoring import read_documents
@@ -87,11 +87,8 @@ def main() -> None:
         bpb[row] = bits.sum() / eval_bytes.sum()
         print(f"model {model}: {int(mask.sum())}/{len(mask)} groups, {len(kept)} documents, "
               f"held-out bpb {bpb[row]:.5f} ({time.perf_counter() - started:.1f} s)", flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.out.with_name(args.out.name + ".partial.npz")
-    np.savez(partial, models=np.array(list(models)), masks=masks, margins=margins, bpb=bpb,
-             train_docs=train_docs, groups=np.array(groups.names, dtype=str))
-    partial.replace(args.out)
+    write_chunk(args.out, models=np.array(list(models)), masks=masks, margins=margins, bpb=bpb,
+                train_docs=train_docs, groups=np.array(groups.names, dtype=str))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from sandbox.data.eval_set import VALIDATION, read_split_labels
+from sandbox.datamodels.subsets import write_chunk
 from sandbox.io.cli import run_main
 from sandbox.io.jsonl import iter_jsonl
 from sandbox.io.scoring import read_documents
@@ -75,11 +76,8 @@ def main() -> None:
         print(f"member {member}: weights [{shown}], {len(documents)} documents, "
               f"validation bpb {bpb[row]:.5f} "
               f"({time.perf_counter() - started:.1f} s)", flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.out.with_name(args.out.name + ".partial.npz")
-    np.savez(partial, models=np.array(list(members)), weights=weights, margins=margins, bpb=bpb,
-             train_docs=train_docs, groups=np.array(args.pools, dtype=str))
-    partial.replace(args.out)
+    write_chunk(args.out, models=np.array(list(members)), weights=weights, margins=margins, bpb=bpb,
+                train_docs=train_docs, groups=np.array(args.pools, dtype=str))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sandbox.datamodels.subsets import write_chunk
 from sandbox.io.cli import run_main
 from sandbox.io.jsonl import iter_jsonl
 from sandbox.io.scoring import read_documents
@@ -37,10 +38,8 @@ def main() -> None:
     bits = np.array([heldout_nll_bits(texts, eval_texts, args.budget_bytes, seed, args.order)
                      for seed in args.seeds])
     n_bytes = np.array([len(text) for text in eval_texts], dtype=float)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    partial = args.out.with_name(args.out.name + ".partial.npz")
-    np.savez(partial, seeds=np.array(args.seeds), nll_bits=bits, n_bytes=n_bytes, name=np.array(args.name))
-    partial.replace(args.out)
+    write_chunk(args.out, seeds=np.array(args.seeds), nll_bits=bits, n_bytes=n_bytes,
+                name=np.array(args.name))
     print(f"pool {args.name}: {len(texts)} documents, budget {args.budget_bytes} bytes, held-out bpb "
           f"{bits.sum() / (len(args.seeds) * n_bytes.sum()):.5f} over seeds {args.seeds}")
 

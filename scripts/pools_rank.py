@@ -29,21 +29,18 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def read_pool_scores(path: Path) -> tuple[str, Scores, int]:
+def read_pool_scores(path: Path) -> tuple[str, Scores]:
     data = np.load(path)
     seeds = tuple(int(seed) for seed in data["seeds"])
     return str(data["name"]), Scores(seeds, np.asarray(data["nll_bits"], dtype=float),
-                                     np.asarray(data["n_bytes"], dtype=float)), len(seeds)
+                                     np.asarray(data["n_bytes"], dtype=float))
 
 
 def main() -> None:
     args = parse_args()
     index = json.loads(args.index.read_text(encoding="utf-8"))
     entries = {entry["name"]: entry for entry in index["pools"]}
-    scores = {}
-    for path in args.scores:
-        name, pool_scores, _ = read_pool_scores(path)
-        scores[name] = pool_scores
+    scores = dict(read_pool_scores(path) for path in args.scores)
     ranking = rank_pools(scores, read_split_labels(args.eval_split), args.confidence)
     budget = min(entries[name]["bytes"] for name in scores)
     for entry in ranking:

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from sandbox.datamodels.subsets import meta_value
 from sandbox.io.cli import run_main
 from sandbox.io.jsonl import InputError, iter_jsonl, text_of, write_jsonl
 from sandbox.io.origin import is_noise, origin_of
@@ -25,7 +26,6 @@ from sandbox.pools.split import (
     QUALITY,
     STAT_PREFIX,
     SplitError,
-    meta_value,
     parse_splitters,
     pool_names,
     quantile_edges,
@@ -118,11 +118,11 @@ def split_keys(records: list[dict[str, Any]], texts: list[str], args: argparse.N
             for line, record in enumerate(records, start=1):
                 try:
                     column.append(meta_value(record, spec))
-                except SplitError as missing:
+                except KeyError as missing:
                     raise InputError(
-                        f"{args.base}: document {line} has no '{spec}' ('{missing}' is missing), so it "
-                        f"belongs to no pool. Fix: give every document a '{spec}', or split by quality or "
-                        "stat:<name> (pools.by).") from None
+                        f"{args.base}: document {line} has no '{spec}' ('{missing.args[0]}' is missing), "
+                        f"so it belongs to no pool. Fix: give every document a '{spec}', or split by quality "
+                        "or stat:<name> (pools.by).") from None
             keys[spec] = column
     return keys
 

@@ -75,6 +75,14 @@ def write_store(folder: Path, arrays: dict[str, np.ndarray], index: dict[str, An
     partial.replace(folder / "index.json")
 
 
+def write_chunk(path: Path, **arrays: np.ndarray) -> None:
+    """Write one job's arrays as an .npz, whole or not at all (through a partial file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial.npz")
+    np.savez(partial, **arrays)
+    partial.replace(path)
+
+
 def read_arrays(folder: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """A store's index and every array it lists, memory-mapped read-only."""
     index = json.loads((folder / "index.json").read_text(encoding="utf-8"))

@@ -87,16 +87,6 @@ def bucket_of(value: float, edges: Sequence[float]) -> int:
     return bisect.bisect_right(edges, value) + 1
 
 
-def meta_value(record: dict[str, Any], dotted: str) -> str:
-    """The value at meta.<field> (dotted), as text; SplitError when missing or empty."""
-    value: Any = record
-    for part in dotted.split("."):
-        if not isinstance(value, dict) or value.get(part) in (None, ""):
-            raise SplitError(part)
-        value = value[part]
-    return str(value)
-
-
 def part_names(splitter: Splitter, keys: Sequence[Any], edges: Sequence[float] | None) -> list[str]:
     """Each document's part under one splitter, from its key (a meta value or a score)."""
     if splitter.is_score:
