@@ -97,6 +97,7 @@ from sandbox.workflow.config_check import validate_config
 from sandbox.pools.plan import plan_pools
 from sandbox.workflow.variants import (
     MIXTURE,
+    MIXTURES,
     ORACLE,
     PROCESSED_PATTERN,
     STAGE_PATTERN,
@@ -104,9 +105,11 @@ from sandbox.workflow.variants import (
     feedback_variant,
     is_mixture_variant,
     is_oracle,
+    is_ranked_pool,
     is_raw,
     is_recipe_variant,
     is_trial,
+    ranked_pool,
 )
 
 SCHEMA_PATH = WORKFLOW_ROOT / "config/schemas/config.schema.yaml"
@@ -289,6 +292,8 @@ try:
     check_proxies(config)
 except InputError as error:
     raise WorkflowError(str(error)) from None
+# The proxies with a fixed budget of their own, which see a smaller variant more than once.
+REPEATING_PROXIES = [name for name in PROXIES if PROXY_REGISTRY[name].repeats_data]
 # Each proxy's seeds: its section's `seeds` (ngram.seeds), else `seeds`.
 PROXY_SEEDS = {
     name: proxy_seeds(config, PROXY_REGISTRY[name].config_section)
@@ -324,9 +329,25 @@ def training_data_of(variant: str) -> str:
         return f"{OUT}/data/oracle.jsonl"
     if is_mixture_variant(variant):
         return f"{OUT}/pools/variants/{variant}/data.jsonl"
+    if is_ranked_pool(variant):
+        return f"{OUT}/pools/rank/data/{ranked_pool(variant)}.jsonl"
     return f"{OUT}/processed/{variant}/data.jsonl"
 
 
 def training_data(wildcards) -> str:
     """Input function: the job's variant's training documents."""
     return training_data_of(wildcards.variant)
+
+
+def proxy_training_data_of(variant: str, proxy: str) -> str:
+    """A proxy's training documents of a variant: a proxy that repeats data gets the mixtures exported
+    at its own budget (pools.max_epochs; rules/pools.smk), every other variant is the same for all.
+    """
+    if proxy in REPEATING_PROXIES and variant in MIXTURES:
+        return f"{OUT}/pools/variants/{variant}/{proxy}/data.jsonl"
+    return training_data_of(variant)
+
+
+def training_data_for(proxy: str):
+    """Input function of a proxy's training rule: the job's variant's documents for that proxy."""
+    return lambda wildcards: proxy_training_data_of(wildcards.variant, proxy)

@@ -62,7 +62,7 @@ use rule train_gpt as ladder_train_gpt with:
 
 use rule train_hf as ladder_train_hf with:
     input:
-        data=training_data,
+        data=training_data_for("hf"),
         eval=f"{OUT}/data/eval.jsonl",
         model=ladder_hf_files,
         code=proxy_code("hf"),

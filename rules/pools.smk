@@ -8,12 +8,18 @@ from sandbox.workflow.variants import (
     MIXTURE_PATTERN,
     MIXTURE_VARIANTS,
     MIXTURES,
+    ranked_pool_variant,
 )
 
 POOLS_DIR = f"{OUT}/pools"
 POOLS_INDEX = f"{POOLS_DIR}/index.json"
 # The proxies that confirm the mixture on test (each trains mixture, natural, uniform and best_pool).
-POOL_PROXIES = POOLS["proxies"] or PROXIES
+POOL_PROXIES = PROXIES
+# Those with a fixed budget of their own: each gets the mixtures at its budget, pools repeated up to
+# pools.max_epochs times (training_data_for in common.smk).
+REPEATING_POOL_PROXIES = [proxy for proxy in POOL_PROXIES if proxy in REPEATING_PROXIES]
+# The proxies that rank the pools; the first one's top pool is best_pool.
+RANK_PROXIES = POOLS["proxies"]
 # The cheap proxy whose confirmation the main summary shows (pools/summary.<proxy>.json).
 EARLY_POOL_PROXY = "ngram" if "ngram" in POOL_PROXIES else POOL_PROXIES[0]
 POOLS_EARLY_SUMMARY = f"{POOLS_DIR}/summary.{EARLY_POOL_PROXY}.json"
@@ -97,12 +103,31 @@ rule pool_rank_train:
         " --out {output} > {log} 2>&1"
 
 
+# A neural proxy ranks the pools by its ordinary training jobs on the variants pool-<pool>: each pool
+# cut to the smallest pool's bytes (training_data_of in common.smk).
+rule pools_cut:
+    input:
+        pool=pool_file,
+        code=code("scripts/pools_manipulate.py"),
+    output:
+        f"{POOLS_DIR}/rank/data/{{pool}}.jsonl",
+    log:
+        f"{LOGS}/pools/cut_{{pool}}.log",
+    conda:
+        "../envs/base.yaml"
+    params:
+        budget=lambda wildcards: ranking_budget(),
+        seed=POOLS["swarm"]["seed"],
+    shell:
+        f"{PYTHON_SCRIPTS}pools_manipulate.py downsample --pools {{input.pool}} --bytes {{params.budget}}"
+        " --seed {params.seed} --out {output} > {log} 2>&1"
+
+
+# The ranking by the first of pools.proxies, whose top pool becomes best_pool.
 rule pools_rank:
     input:
         index=POOLS_INDEX,
-        scores=lambda wildcards: expand(
-            f"{POOLS_DIR}/rank/ngram/{{pool}}.npz", pool=search_pools()
-        ),
+        scores=lambda wildcards: rank_scores(RANK_PROXIES[0]),
         eval_split=EVAL_SPLIT,
         code=code("scripts/pools_rank.py"),
     output:
@@ -114,11 +139,32 @@ rule pools_rank:
     conda:
         "../envs/tracking.yaml"
     params:
+        proxy=RANK_PROXIES[0],
         confidence=config["compare"]["confidence"],
+        best=lambda wildcards, output: (
+            f"--out-best {output.best}" if "best" in output.keys() else ""
+        ),
     shell:
-        f"{PYTHON_SCRIPTS}pools_rank.py --index {{input.index}} --scores {{input.scores}}"
+        f"{PYTHON_SCRIPTS}pools_rank.py --proxy {{params.proxy}} --index {{input.index}} --scores {{input.scores}}"
         " --eval-split {input.eval_split} --confidence {params.confidence}"
-        " --out-json {output.json} --out-best {output.best} > {log} 2>&1"
+        " --out-json {output.json} {params.best} > {log} 2>&1"
+
+
+# The rankings by the other proxies of pools.proxies, beside it.
+use rule pools_rank as pools_rank_by with:
+    input:
+        index=POOLS_INDEX,
+        scores=lambda wildcards: rank_scores(wildcards.proxy),
+        eval_split=EVAL_SPLIT,
+        code=code("scripts/pools_rank.py"),
+    output:
+        json=f"{POOLS_DIR}/ranking.{{proxy}}.json",
+    log:
+        f"{LOGS}/pools/rank_{{proxy}}.log",
+    params:
+        proxy=lambda wildcards: wildcards.proxy,
+        confidence=config["compare"]["confidence"],
+        best="",
 
 
 rule mixture_swarm:
@@ -201,9 +247,26 @@ rule mixture_export:
     params:
         out_dir=lambda wildcards, output: str(Path(output.configs[0]).parent),
         export_dir=f"{POOLS_DIR}/variants",
+        scale="",
     shell:
         f"{PYTHON_SCRIPTS}mixture_export.py --fit {{input.fit}} --index {{input.index}}"
-        " --export-dir {params.export_dir} --out-dir {params.out_dir} > {log} 2>&1"
+        " --export-dir {params.export_dir} --out-dir {params.out_dir} {params.scale} > {log} 2>&1"
+
+
+# The mixtures at a neural proxy's own budget, each pool repeated up to pools.max_epochs times.
+use rule mixture_export as mixture_export_repeated with:
+    output:
+        configs=expand(f"{POOLS_DIR}/mixtures/{{{{proxy}}}}/{{mix}}.yaml", mix=MIXTURES),
+        claims=expand(f"{POOLS_DIR}/mixtures/{{{{proxy}}}}/{{mix}}.json", mix=MIXTURES),
+    log:
+        f"{LOGS}/pools/export_{{proxy}}.log",
+    params:
+        out_dir=lambda wildcards, output: str(Path(output.configs[0]).parent),
+        export_dir=f"{POOLS_DIR}/variants",
+        scale=lambda wildcards: (
+            f"--proxy {wildcards.proxy} --budget-bytes {neural_budget(config, wildcards.proxy)}"
+            f" --max-epochs {POOLS['max_epochs']}"
+        ),
 
 
 # What the user's own pipeline makes from the exported config: dj-process samples the pools.
@@ -230,13 +293,28 @@ rule mixture_process:
         " --out-counts {output.counts} > {log} 2>&1"
 
 
+use rule mixture_process as mixture_process_repeated with:
+    input:
+        config=f"{POOLS_DIR}/mixtures/{{proxy}}/{{mix}}.yaml",
+        claim=f"{POOLS_DIR}/mixtures/{{proxy}}/{{mix}}.json",
+        pools=lambda wildcards: [pool_file_of(pool) for pool in search_pools()],
+        code=code("scripts/mixture_process.py"),
+    output:
+        data=f"{POOLS_DIR}/variants/{{mix}}/{{proxy}}/data.jsonl",
+        counts=f"{POOLS_DIR}/variants/{{mix}}/{{proxy}}/counts.json",
+    log:
+        f"{LOGS}/pools/process_{{mix}}_{{proxy}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/pools/process_{{mix}}_{{proxy}}.tsv"
+
+
 rule pools_summary:
     input:
-        ranking=rules.pools_rank.output.json,
+        ranking=lambda wildcards: rankings(),
         index=POOLS_INDEX,
         fit=rules.mixture_fit.output.fit,
-        claims=rules.mixture_export.output.claims,
-        counts=expand(f"{POOLS_DIR}/variants/{{mix}}/counts.json", mix=MIXTURES),
+        claims=mixture_claims(POOL_PROXIES, "claims"),
+        counts=mixture_claims(POOL_PROXIES, "counts"),
         evaluations=expand(
             f"{OUT}/eval/{{proxy}}/{{variant}}.json",
             proxy=POOL_PROXIES,
@@ -267,8 +345,8 @@ use rule pools_summary as pools_summary_early with:
         ranking=rules.pools_rank.output.json,
         index=POOLS_INDEX,
         fit=rules.mixture_fit.output.fit,
-        claims=rules.mixture_export.output.claims,
-        counts=expand(f"{POOLS_DIR}/variants/{{mix}}/counts.json", mix=MIXTURES),
+        claims=mixture_claims([EARLY_POOL_PROXY], "claims"),
+        counts=mixture_claims([EARLY_POOL_PROXY], "counts"),
         evaluations=expand(
             f"{OUT}/eval/{EARLY_POOL_PROXY}/{{variant}}.json",
             variant=VARIANTS + [v for v in MIXTURE_VARIANTS if v not in VARIANTS],
@@ -286,7 +364,7 @@ use rule pools_summary as pools_summary_early with:
 # downsampled to the smallest pool's documents, every pool merged.
 rule pools:
     input:
-        rules.pools_rank.output.json,
+        lambda wildcards: rankings(),
         f"{POOLS_DIR}/combined/top2.jsonl",
         f"{POOLS_DIR}/merged.jsonl",
         lambda wildcards: expand(

@@ -24,7 +24,7 @@ include: "functions/proxies.smk"
 
 rule train_gpt:
     input:
-        data=training_data,
+        data=training_data_for("gpt"),
         eval=f"{OUT}/data/eval.jsonl",
         code=proxy_code("gpt"),
     output:
@@ -117,7 +117,7 @@ rule train_ngram:
 
 rule train_command:
     input:
-        data=training_data,
+        data=training_data_for("command"),
         eval=f"{OUT}/data/eval.jsonl",
         code=proxy_code("command"),
     output:
@@ -144,7 +144,7 @@ rule train_command:
 
 rule train_hf:
     input:
-        data=training_data,
+        data=training_data_for("hf"),
         eval=f"{OUT}/data/eval.jsonl",
         model=hf_model_files,
         code=proxy_code("hf"),

@@ -1,6 +1,6 @@
 """One pool manipulation of DJ-Sandbox (sandbox/pools/manipulate.py) as a job: `combine` the top-N pools of
-the ranking, `duplicate` a pool, `downsample` a pool, or `merge` pools. Writes one JSONL of unchanged
-documents and prints how many it holds.
+the ranking, `duplicate` a pool, `downsample` a pool (to documents or bytes), or `merge` pools. Writes
+one JSONL of unchanged documents and prints how many it holds.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--top", type=int, help="combine: how many of the top pools")
     parser.add_argument("--times", type=int, help="duplicate: copies of every document")
     parser.add_argument("--docs", type=int, help="downsample: documents to keep")
+    parser.add_argument("--bytes", type=int, help="downsample: bytes to keep instead (separators counted)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", required=True, type=Path)
     return parser.parse_args()
@@ -43,6 +44,8 @@ def main() -> None:
         records = manipulate.combine([read(by_name[name]) for name in order[:args.top]])
     elif args.operation == "duplicate":
         records = manipulate.duplicate(read(args.pools[0]), args.times)
+    elif args.operation == "downsample" and args.bytes:
+        records = manipulate.downsample_bytes(read(args.pools[0]), args.bytes, args.seed)
     elif args.operation == "downsample":
         records = manipulate.downsample(read(args.pools[0]), args.docs, args.seed)
     else:

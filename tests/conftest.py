@@ -44,7 +44,8 @@ TINY_CONFIG: dict[str, Any] = {
     "pools": {"base": "k_sigma", "by": "auto", "buckets": 0, "min_docs": 10, "only": [],
               "swarm": {"members": 0, "members_per_job": 40, "concentration": 1.0, "zero_probability": 0.2,
                         "seed": 0},
-              "estimator": "loglinear", "holdout_every": 4, "bootstrap_samples": 200, "proxies": [],
+              "estimator": "loglinear", "holdout_every": 4, "bootstrap_samples": 200, "proxies": ["ngram"],
+              "max_epochs": 4,
               "in_summary": False},
     "tracking": "none",
 }

@@ -32,10 +32,8 @@ def summary_sources() -> list[str]:
             ]
             files += [f"{OUT}/eval/{proxy}/{variant}.json"]
     for variant in VARIANTS:
-        files += [
-            f"{OUT}/data_metrics/{variant}.json",
-            training_data_of(variant),
-        ]
+        files += [f"{OUT}/data_metrics/{variant}.json"]
+        files += sorted({proxy_training_data_of(variant, proxy) for proxy in PROXIES})
     return files + downstream_results() + downstream_results("items.jsonl")
 
 

@@ -103,3 +103,37 @@ def swarm_chunks(wildcards) -> list[str]:
         f"{POOLS_DIR}/swarm/chunks/{start}-{min(start + size, total)}.npz"
         for start in range(0, total, size)
     ]
+
+
+def rank_scores(proxy: str) -> list[str]:
+    """The scores a proxy ranks the pools by: the n-gram's one file per pool (pool_rank_train), another
+    proxy's held-out scores of its models of every pool-<pool> variant, per seed."""
+    if proxy == "ngram":
+        return expand(f"{POOLS_DIR}/rank/ngram/{{pool}}.npz", pool=search_pools())
+    return [
+        path
+        for pool in search_pools()
+        for path in heldout_scores(proxy, ranked_pool_variant(pool), PROXY_SEEDS[proxy])
+    ]
+
+
+def rankings() -> list[str]:
+    """Every ranking file: the first proxy's (it picks best_pool), then the others'."""
+    return [f"{POOLS_DIR}/ranking.json"] + [
+        f"{POOLS_DIR}/ranking.{proxy}.json" for proxy in RANK_PROXIES[1:]
+    ]
+
+
+def mixture_claims(proxies: list[str], kind: str) -> list[str]:
+    """The exported mixtures' claims (kind "claims") or dj-process's counts (kind "counts"): the
+    n-gram's, then those at the budget of each proxy of `proxies` that repeats data."""
+    if kind == "claims":
+        own, at = (
+            f"{POOLS_DIR}/mixtures/{{mix}}.json",
+            f"{POOLS_DIR}/mixtures/{{proxy}}/{{mix}}.json",
+        )
+    else:
+        own = f"{POOLS_DIR}/variants/{{mix}}/counts.json"
+        at = f"{POOLS_DIR}/variants/{{mix}}/{{proxy}}/counts.json"
+    repeating = [proxy for proxy in proxies if proxy in REPEATING_PROXIES]
+    return expand(own, mix=MIXTURES) + expand(at, mix=MIXTURES, proxy=repeating)

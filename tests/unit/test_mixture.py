@@ -134,6 +134,36 @@ def test_document_counts_never_exceed_a_pool_and_weight_zero_takes_none() -> Non
     assert dj_sample_numbers(weights_for_counts(counts), sum(counts))[1] == 0
 
 
+def test_repeats_widen_the_caps_and_the_counts_up_to_max_epochs() -> None:
+    # a neural proxy at confirmation: its own budget, each pool repeated up to max_epochs times
+    caps = weight_caps(POOL_BYTES, 60_000, max_epochs=4)
+    assert np.allclose(caps, np.minimum(1.0, 4 * np.array(POOL_BYTES) / 60_000))
+    assert (caps >= weight_caps(POOL_BYTES, 60_000)).all() and caps[0] == 1.0
+    coefficients = np.array([0.3, 0.2, 0.1, -0.2, -0.1, 0.0])
+    wide = best_within_caps(coefficients, caps)
+    narrow = best_within_caps(coefficients, weight_caps(POOL_BYTES, 60_000))
+    assert wide[3] == pytest.approx(4 * 8_000 / 60_000)  # the best pool repeated 4 times
+    assert wide[3] > narrow[3]
+    assert wide.sum() == pytest.approx(1.0) and (wide <= caps + 1e-12).all()
+    docs = [400, 250, 200, 80, 40, 30]
+    counts = document_counts(wide, docs, POOL_BYTES, 60_000, max_epochs=4)
+    assert counts[3] == 320 and all(count <= 4 * pool for count, pool in zip(counts, docs))
+    assert document_counts([1.0], [10], [1_000], 100_000, max_epochs=4) == [40]  # never past max_epochs
+
+
+def test_ranking_variants_name_their_pool() -> None:
+    import re
+
+    from sandbox.workflow.variants import VARIANT_PATTERN, is_ranked_pool, ranked_pool, ranked_pool_variant
+
+    variant = ranked_pool_variant("era_1790_1860-quality_q2")
+    assert variant == "pool-era_1790_1860-quality_q2" and is_ranked_pool(variant)
+    assert ranked_pool(variant) == "era_1790_1860-quality_q2"
+    assert re.fullmatch(VARIANT_PATTERN, variant) and not re.fullmatch(VARIANT_PATTERN, "pool-")
+    with pytest.raises(ValueError):
+        ranked_pool("k_sigma")
+
+
 def test_pools_are_the_cells_of_the_splitters_crossed() -> None:
     splitters = parse_splitters(["meta.era", "quality"], 2)
     keys = {"meta.era": ["1790-1860", "1790-1860", "1981-2026", "1981-2026"], "quality": [0.1, 0.9, 0.2, 0.8]}
@@ -182,3 +212,9 @@ def test_pool_manipulations_keep_documents_unchanged() -> None:
     assert [record["sandbox_row"] for record in merged] == [0, 1, 2, 3, 4, 5, 6, 8, 10]
     with pytest.raises(ValueError):
         manipulate.duplicate(first, 0)
+    # cut to bytes (a neural proxy's ranking data): what fits, seeded, in the pool's order
+    cut = manipulate.downsample_bytes(first, 9, seed=3)
+    assert len(cut) == 3 and cut == sorted(cut, key=lambda record: record["sandbox_row"])
+    assert cut == manipulate.downsample_bytes(first, 9, seed=3)
+    assert cut != manipulate.downsample_bytes(first, 9, seed=4)
+    assert len(manipulate.downsample_bytes(first, 1, seed=3)) == 1  # at least one document

@@ -26,6 +26,8 @@ from conftest import (
 )
 from sandbox.mixture.export import dj_config, dj_sample_numbers
 
+# The GPT's steps where it ranks pools and confirms the mixture: a budget (76.8 kB) above the pools' sizes.
+GPT_STEPS = 300
 # A count vector for which the counts themselves, as weights, make Data-Juicer give other counts.
 ROUNDED_UP = [1910, 1533, 809, 923, 122, 225, 49, 525]
 
@@ -36,12 +38,14 @@ def write_lines(path: Path, records: list[dict]) -> Path:
 
 
 def test_exported_config_under_dj_process_gives_the_claimed_counts(tmp_path: Path) -> None:
-    counts = [*ROUNDED_UP, 0]
+    # the last pool has 30 documents and is asked for 75: repeated 2.5 times (a neural proxy's mixture)
+    counts = [*ROUNDED_UP, 0, 75]
+    sizes = [count + 7 for count in counts[:-1]] + [30]
     assert dj_sample_numbers([float(count) for count in counts], sum(counts)) != counts
     paths = [str(write_lines(tmp_path / f"pool{k}.jsonl",
                              [{"text": f"pool {k} document {i}", "meta": {"pool": k}}
-                              for i in range(count + 7)]))
-             for k, count in enumerate(counts)]
+                              for i in range(size)]))
+             for k, size in enumerate(sizes)]
     config = dj_config("test", paths, counts, str(tmp_path / "out/data.jsonl"), str(tmp_path / "work"))
     config_path = tmp_path / "mixture.yaml"
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -51,7 +55,10 @@ def test_exported_config_under_dj_process_gives_the_claimed_counts(tmp_path: Pat
     lines = (tmp_path / "out/data.jsonl").read_text(encoding="utf-8").splitlines()
     found = Counter(json.loads(line)["meta"]["pool"] for line in lines)
     assert [found.get(k, 0) for k in range(len(counts))] == counts
-    assert len(set(lines)) == len(lines)  # no document twice: counts never exceed a pool
+    once = [line for line in lines if json.loads(line)["meta"]["pool"] != len(counts) - 1]
+    assert len(set(once)) == len(once)  # no document twice where a count is below its pool's size
+    repeated = Counter(line for line in lines if json.loads(line)["meta"]["pool"] == len(counts) - 1)
+    assert len(repeated) == 30 and sorted(set(repeated.values())) == [2, 3]  # every document 2 or 3 times
 
 
 @pytest.fixture(scope="module")
@@ -75,15 +82,20 @@ def plain_data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                                    [{"text": text} for text in texts("eval") + texts("reference")])}
 
 
-def mixture_config(workdir: Path, data: dict[str, Path], only: list[str], in_summary: bool = False) -> Path:
+def mixture_config(workdir: Path, data: dict[str, Path], only: list[str], in_summary: bool = False,
+                   gpt: bool = False) -> Path:
+    """The plain-text run's config; gpt: the GPT (GPT_STEPS) confirms the mixture and ranks the pools."""
+    proxies = ["ngram", "gpt"] if gpt else ["ngram"]
     return write_config(workdir, {
         **TINY_CONFIG, "experiment": "plainmix", "dataset_path": str(data["plain"]),
-        "trusted_path": str(data["trusted"]), "trusted_min_docs": 20, "proxies": ["ngram"],
+        "trusted_path": str(data["trusted"]), "trusted_min_docs": 20, "proxies": proxies,
+        "train": {**TINY_CONFIG["train"], "steps": GPT_STEPS} if gpt else TINY_CONFIG["train"],
         "datamodels": {**TINY_CONFIG["datamodels"], "in_summary": False},
         "pools": {"base": "k_sigma", "by": "auto", "buckets": 0, "min_docs": 20, "only": only,
                   "swarm": {"members": 0, "members_per_job": 32, "concentration": 1.0,
                             "zero_probability": 0.2, "seed": 0},
-                  "estimator": "loglinear", "holdout_every": 4, "bootstrap_samples": 200, "proxies": [],
+                  "estimator": "loglinear", "holdout_every": 4, "bootstrap_samples": 200,
+                  "proxies": proxies, "max_epochs": 4,
                   "in_summary": in_summary}})
 
 
@@ -150,6 +162,31 @@ def test_mixture_on_plain_text_runs_and_adding_a_pool_plans_only_its_jobs(
     assert "**ngram**: `mixture` " in markdown
     assert "Mixture of data pools" in (workdir / "results/plainmix/report/verdict.html").read_text()
     assert (workdir / "results/plainmix/report/mixture.png").stat().st_size > 10_000
+    # a neural proxy: it ranks the pools too (pools.proxies) on each pool cut to the smallest's bytes, and
+    # trains the mixtures exported at its own budget, pools repeated up to max_epochs times
+    config = mixture_config(workdir, plain_data, searched, gpt=True)
+    result = snakemake(workdir, "mixture", "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["ranking"]["proxy"] == "ngram" and summary["ranking"]["picks_best_pool"]
+    by_gpt = summary["rankings"]["gpt"]
+    assert sorted(entry["pool"] for entry in by_gpt["ranking"]) == searched and not by_gpt["picks_best_pool"]
+    assert all(entry["vs_top"]["ci_low"] is not None for entry in by_gpt["ranking"][1:])
+    cut_bytes = [sum(len(json.loads(line)["text"].encode()) + 1
+                     for line in lines(out / f"rank/data/{name}.jsonl")) for name in searched]
+    assert max(cut_bytes) <= by_gpt["budget_bytes"]
+    claims = {claim["name"]: claim for claim in summary["claims_at_proxy_budget"]["gpt"]}
+    budget = GPT_STEPS * TINY_CONFIG["train"]["batch_size"] * TINY_CONFIG["train"]["seq_len"]
+    assert claims["mixture"]["budget_bytes"] == budget and claims["mixture"]["max_epochs"] == 4
+    assert max(pool["epochs"] for pool in claims["mixture"]["pools"]) > 1  # a pool repeated
+    assert all(pool["epochs"] <= 4 for claim in claims.values() for pool in claim["pools"])
+    gpt_data = lines(out / "variants/mixture/gpt/data.jsonl")
+    assert len(gpt_data) == claims["mixture"]["docs"] > len(set(gpt_data))
+    meta = json.loads((workdir / "results/plainmix/models/gpt/mixture/seed0/train_meta.json").read_text())
+    assert meta["train_docs"] == len(gpt_data) != len(lines(out / "variants/mixture/data.jsonl"))
+    assert "`gpt` trained `mixture`, `natural` and `uniform` exported at its own budget" in (
+        out / "summary.md").read_text()
+    assert summary["proxies"]["gpt"]["epochs"]["mixture"] is not None
     # the largest pool joins: its ranking job, the search and the confirmation rerun, nothing upstream
     config = mixture_config(workdir, plain_data, [])
     planned = planned_jobs(workdir, "mixture", "--configfile", str(config))

@@ -3,7 +3,9 @@
 `dataset: {max_sample_num: N, configs: [{type: local, path, weight}, ...]}` with no dataset_path: the
 loader normalises the weights and gives source i ceil(N * w_i) documents, in config order, capped by
 what is left of N (data_juicer.core.data.dataset_builder.get_sample_numbers); a source allotted 0 is
-skipped; a source's documents are the first of a shuffle with seed 42, repeated beyond its size. The
+skipped; a source's documents are the first of a shuffle with seed 42, the whole source repeated
+as often as the count needs and then the first of that shuffle (data_juicer.utils.sample.random_sample):
+that is the duplication of a neural proxy's mixture (pools.max_epochs). The
 `"0.5 a.jsonl 0.5 b.jsonl"` string form ignores its weights. Byte weights become document counts
 (never above a pool's documents), and the config's weights are chosen so that the loader's rule gives
 exactly those counts: with the counts themselves as weights, float error can round a count up by one,
@@ -33,15 +35,16 @@ def dj_sample_numbers(weights: Sequence[float], max_sample_num: int) -> list[int
 
 
 def document_counts(weights: Sequence[float], pool_docs: Sequence[int], pool_bytes: Sequence[int],
-                    budget_bytes: int) -> list[int]:
+                    budget_bytes: int, max_epochs: int = 1) -> list[int]:
     """Documents per pool for byte shares of a budget: weight * budget over the pool's mean document
-    size (separators counted), rounded, at most the pool's documents; a weight above 0 keeps a document."""
+    size (separators counted), rounded, at most max_epochs times the pool's documents (Data-Juicer's
+    loader repeats a pool beyond its size); a weight above 0 keeps a document."""
     counts = []
     for weight, docs, size in zip(weights, pool_docs, pool_bytes):
         if weight <= 0:
             counts.append(0)
             continue
-        counts.append(int(min(docs, max(1, round(weight * budget_bytes / (size / docs))))))
+        counts.append(int(min(max_epochs * docs, max(1, round(weight * budget_bytes / (size / docs))))))
     return counts
 
 

@@ -112,10 +112,11 @@ def analyse(weights: np.ndarray, bpb: np.ndarray, names: list[str], caps: np.nda
         "members": {"total": int(len(bpb)), "usable": int(usable.sum()), "training": int(training.sum()),
                     "held_out": int(held_out.sum())},
         "out_of_sample": check,
+        # swarm_max: the largest weight the swarm tried, beyond which the fit extrapolates
         "pools": [{"pool": name, "coefficient": float(coefficient), "cap": float(cap),
-                   "natural": float(share), "weight": float(weight)}
-                  for name, coefficient, cap, share, weight
-                  in zip(names, fitted.coefficients, caps, natural, best)],
+                   "natural": float(share), "weight": float(weight), "swarm_max": float(tried)}
+                  for name, coefficient, cap, share, weight, tried
+                  in zip(names, fitted.coefficients, caps, natural, best, weights[usable].max(axis=0))],
         "predicted_bpb": {"mixture": float(fitted.predict(best[None])[0]),
                           "natural": float(fitted.predict(natural[None])[0]),
                           "uniform": float(fitted.predict(uniform[None])[0])},

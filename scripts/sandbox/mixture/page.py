@@ -55,9 +55,32 @@ def smaller_budget_note(fit: dict[str, Any], index: dict[str, Any]) -> str:
             "for like.")
 
 
+def repeats_note(proxy: str, claims: list[dict[str, Any]], result: dict[str, Any] | None) -> str:
+    """How a neural proxy's mixtures were made (its budget, repeats up to max_epochs), where their weights
+    go beyond what the swarm tried, and how many epochs its models saw of each variant."""
+    mixture = next(claim for claim in claims if claim["name"] == "mixture")
+    weights = ", ".join(f"{pool['pool']} {pool['weight']:.3f}"
+                        for pool in mixture["pools"] if pool["weight"] > 0)
+    beyond = [pool["pool"] for pool in mixture["pools"] if pool["beyond_swarm"]]
+    text = (f"`{proxy}` trained `mixture`, `natural` and `uniform` exported at its own budget "
+            f"({byte_count(mixture['budget_bytes'])}), each pool repeated up to {mixture['max_epochs']} "
+            "times "
+            f"(pools.max_epochs; Data-Juicer's sampler repeats it): `mixture` = {weights}.")
+    if beyond:
+        text += (" Beyond the largest weight the swarm tried for " + ", ".join(f"`{name}`" for name in beyond)
+                 + ": there the fit extrapolates, and only the test comparison above tells.")
+    epochs = (result or {}).get("epochs", {})
+    if any(value is not None for value in epochs.values()):
+        text += " Epochs its models saw: " + ", ".join(
+            f"`{name}` {value:.2f}" for name, value in epochs.items() if value is not None) + "."
+    return text
+
+
 def verdict_blocks(summary: dict[str, Any]) -> list[Block]:
     blocks = [] if summary["judges_cleaning"] else [Block("p", no_clean_eval_message())]
     blocks += [Block("verdict", verdict_line(proxy, result)) for proxy, result in summary["proxies"].items()]
+    for proxy, claims in summary.get("claims_at_proxy_budget", {}).items():
+        blocks.append(Block("p", repeats_note(proxy, claims, summary["proxies"].get(proxy))))
     fit = summary["fit"]
     if fit["budget_bytes"] < fit["ngram_budget_bytes"]:
         blocks.append(Block("p", smaller_budget_note(fit, summary["index"])))
@@ -68,20 +91,26 @@ def verdict_blocks(summary: dict[str, Any]) -> list[Block]:
     return blocks
 
 
-def ranking_blocks(summary: dict[str, Any]) -> list[Block]:
-    ranking = summary["ranking"]
+def one_ranking_blocks(ranking: dict[str, Any]) -> list[Block]:
+    """One proxy's ranking of the pools, as a heading, a line and a table."""
     rows = []
     for entry in ranking["ranking"]:
         noise = f"{entry['noise_share']:.1%}" if "noise_share" in entry else "–"
         versus = interval_cell(entry["vs_top"]) if "vs_top" in entry else "(top)"
         rows.append((str(entry["rank"]), entry["pool"], str(entry["docs"]), byte_count(entry["bytes"]), noise,
                      f"{entry['test_bpb']:.4f}", versus))
-    blocks = [Block("h", f"The pools, ranked by the n-gram at {byte_count(ranking['budget_bytes'])} each "
-                         "(the smallest pool's size)"),
-              Block("p", f"Ordered on validation; test bpb over seeds {ranking['seeds']}; each against the "
-                         "top pool on test."),
-              Block("table", rows=tuple(rows),
-                    headers=("rank", "pool", "documents", "bytes", "noise", "test bpb", "vs top pool"))]
+    picks = " Its top pool is `best_pool`." if ranking.get("picks_best_pool", True) else ""
+    return [Block("h", f"The pools, ranked by the {ranking.get('proxy', 'ngram')} at "
+                       f"{byte_count(ranking['budget_bytes'])} each (the smallest pool's size)"),
+            Block("p", f"Ordered on validation; test bpb over seeds {ranking['seeds']}; each against the "
+                       f"top pool on test.{picks}"),
+            Block("table", rows=tuple(rows),
+                  headers=("rank", "pool", "documents", "bytes", "noise", "test bpb", "vs top pool"))]
+
+
+def ranking_blocks(summary: dict[str, Any]) -> list[Block]:
+    rankings = summary.get("rankings") or {summary["ranking"]["proxy"]: summary["ranking"]}
+    blocks = [block for ranking in rankings.values() for block in one_ranking_blocks(ranking)]
     left_out = summary["index"]["left_out"]
     if left_out:
         blocks.append(Block("p", "Left out as smaller than min_docs: " + ", ".join(
@@ -108,6 +137,11 @@ def fit_blocks(summary: dict[str, Any]) -> list[Block]:
                   headers=("mixture", "predicted validation bpb", "n-gram validation bpb"))]
 
 
+def repeated_cell(pool: dict[str, Any]) -> str:
+    """A pool's weight at a neural proxy's budget and how often its documents repeat there."""
+    return f"{pool['weight']:.3f} (×{pool['epochs']:.2f})"
+
+
 def weight_blocks(summary: dict[str, Any]) -> list[Block]:
     claims = {claim["name"]: {pool["pool"]: pool for pool in claim["pools"]} for claim in summary["claims"]}
     rows = tuple((pool["pool"], f"{claims['natural'][pool['pool']]['weight']:.3f}",
@@ -115,9 +149,14 @@ def weight_blocks(summary: dict[str, Any]) -> list[Block]:
                   f"{pool['cap']:.3f}", f"{pool['coefficient']:+.4f}",
                   str(claims["mixture"][pool["pool"]]["docs"]))
                  for pool in summary["fit"]["pools"])
+    at_budget = {proxy: {pool["pool"]: pool for pool in next(claim for claim in proxy_claims
+                                                             if claim["name"] == "mixture")["pools"]}
+                 for proxy, proxy_claims in summary.get("claims_at_proxy_budget", {}).items()}
+    rows = tuple(row + tuple(repeated_cell(at_budget[proxy][row[0]]) for proxy in at_budget) for row in rows)
     return [Block("h", "The weights (byte shares of the budget) and the documents dj-process took"),
             Block("table", headers=("pool", "natural", "uniform", "mixture", "cap", "coefficient",
-                                    "mixture documents"), rows=rows),
+                                    "mixture documents")
+                  + tuple(f"mixture at `{proxy}`'s budget (repeats)" for proxy in at_budget), rows=rows),
             Block("p", f"The mixture as a Data-Juicer dataset config: `{summary['configs']['mixture']}` "
                        "(`dj-process --config` it; its weights give exactly these counts under Data-Juicer "
                        "1.6.1's sampling, checked on this run's output).")]

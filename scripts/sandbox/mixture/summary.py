@@ -51,6 +51,10 @@ def confirm(proxy: str, evaluations: dict[str, dict[str, Any]], confidence: floa
                 if ORACLE in scores and RAW in scores else None)
     test_bpb = {name: evaluations[name]["test_bpb"]
                 for name in (MIXTURE, *references_of(evaluations).values())}
+    # epochs: how often the proxy's models saw their data (a neural proxy's mixtures repeat pools)
+    epochs = {name: evaluations[name].get("train_epochs")
+              for name in (MIXTURE, *references_of(evaluations).values())}
     return {"comparisons": comparisons, "fraction_of_oracle_gain": fraction, "test_bpb": test_bpb,
+            "epochs": epochs,
             "validation_bpb": {name: evaluation["validation_bpb"]
                                for name, evaluation in evaluations.items()}}

@@ -4,7 +4,10 @@ Weights are byte shares of the n-gram's budget. Member m's weights are drawn fro
 RegMix draws them: a Dirichlet around the natural proportions (each pool's share of the base
 variant's bytes), with each pool switched off with probability zero_probability (weight 0: dropping a
 pool is a mixture too). The n-gram never repeats a document, so a pool's weight is capped at its
-bytes over the budget; weight above a cap goes to the other pools in proportion (water-filling).
+bytes over the budget; weight above a cap goes to the other pools in proportion (water-filling). At
+confirmation a neural proxy, which trains on a fixed budget of its own, may see each document up to
+pools.max_epochs times (repeats up to 4 epochs cost little: Muennighoff et al. 2023, "Scaling
+Data-Constrained Language Models"), so its caps are max_epochs times the pool's bytes over its budget.
 """
 
 from __future__ import annotations
@@ -33,9 +36,10 @@ def natural_weights(pool_bytes: Sequence[int]) -> np.ndarray:
     return sizes / sizes.sum()
 
 
-def weight_caps(pool_bytes: Sequence[int], budget_bytes: int) -> np.ndarray:
-    """The most of the budget each pool can fill without repeating a document."""
-    return np.minimum(1.0, np.asarray(pool_bytes, dtype=float) / budget_bytes)
+def weight_caps(pool_bytes: Sequence[int], budget_bytes: int, max_epochs: int = 1) -> np.ndarray:
+    """The most of the budget each pool can fill with each document used at most max_epochs times (the
+    n-gram's 1; a neural proxy's pools.max_epochs at confirmation)."""
+    return np.minimum(1.0, max_epochs * np.asarray(pool_bytes, dtype=float) / budget_bytes)
 
 
 def cap_weights(weights: np.ndarray, caps: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
 """DJ-Sandbox's pool manipulations over pool files: combine the top-N pools of the ranking, duplicate a
-pool, downsample a pool to a number of documents, merge pools. Each keeps documents unchanged (their
-sandbox_row too), so every result can be traced to the pool and the pool document it came from.
+pool, downsample a pool to a number of documents or of bytes, merge pools. Each keeps documents
+unchanged (their sandbox_row too), so every result can be traced to the pool and the pool document it
+came from.
 """
 
 from __future__ import annotations
@@ -29,6 +30,21 @@ def downsample(pool: Sequence[Record], docs: int, seed: int) -> list[Record]:
         return list(pool)
     chosen = sorted(random.Random(seed).sample(range(len(pool)), docs))
     return [pool[position] for position in chosen]
+
+
+def downsample_bytes(pool: Sequence[Record], max_bytes: int, seed: int) -> list[Record]:
+    """Documents in a seeded order while their texts (one separator each) fit in max_bytes, kept in the
+    pool's order: a pool cut to another pool's size (at least one document)."""
+    order = list(range(len(pool)))
+    random.Random(seed).shuffle(order)
+    chosen, total = [], 0
+    for position in order:
+        size = len(pool[position]["text"].encode("utf-8")) + 1
+        if chosen and total + size > max_bytes:
+            break
+        chosen.append(position)
+        total += size
+    return [pool[position] for position in sorted(chosen)]
 
 
 def merge(pools: Sequence[Sequence[Record]]) -> list[Record]:

@@ -33,6 +33,10 @@ class Proxy:
     size_rank: Callable[[dict[str, Any]], float] | None = None
     # how strong a judge it is: the strongest proxy on the ladder is its default target
     strength: int = 0
+    # it trains on a fixed budget of its own and sees a variant smaller than that more than once; the
+    # mixture search then exports its mixtures at that budget, pools repeated up to pools.max_epochs
+    # times (the n-gram: False, it uses each document at most once)
+    repeats_data: bool = True
     # True only when its held-out scores are the same whatever the seed (one seed then gets an interval)
     deterministic: bool = False
     # what its seed changes, the reason a one-seed comparison makes no claim

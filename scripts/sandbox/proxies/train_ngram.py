@@ -38,6 +38,7 @@ def document_scores(lm: Any, texts: list[str]) -> list[tuple[float, int]]:
     # document standard error, so one seed is not enough.
     seed_effect="the seed draws which documents fill the byte budget",
     hpo_round_in_one_job=True,
+    repeats_data=False,
     # written by rule ngram_model (counted again, checked against heldout.jsonl), not train_ngram
     harness_model="model.npz",
 ))

@@ -9,7 +9,8 @@ k_sigma are references (each variant is compared with them); oracle is the ceili
 Besides the configured variants (raw, recipe, k_sigma, oracle), a run makes feedback_<method> (the
 recipe plus a model-feedback filter, rules/feedback.smk) and trial<N> (HPO trial N's recipe,
 rules/hpo.smk); the mixture search (rules/pools.smk) makes mixture (the searched mixture of the data
-pools, sampled by dj-process), its baselines natural and uniform, and best_pool (the top-ranked pool).
+pools, sampled by dj-process), its baselines natural and uniform, best_pool (the top-ranked pool) and
+pool-<pool> (a pool cut to the ranking's size, for a neural proxy that ranks the pools).
 Imported by Snakemake at DAG time: standard library only.
 """
 
@@ -36,10 +37,15 @@ MIXTURE_VARIANTS = (*MIXTURES, BEST_POOL)
 
 _FEEDBACK = "feedback_"
 _TRIAL = "trial"
+# A pool cut to the ranking's size, which a neural proxy trains to rank the pools (pools.proxies).
+_RANKED_POOL = "pool-"
+# sandbox.pools.split.POOL_PATTERN, repeated: this module imports nothing of the package
+_POOL_NAME = r"[a-z0-9_]+(-[a-z0-9_]+)*"
 
 # Wildcard constraints (rules/common.smk): every variant, those Data-Juicer processes, the analysed stages.
 VARIANT_PATTERN = (
     rf"{RAW}|{RECIPE}|{K_SIGMA}|{ORACLE}|{_TRIAL}\d+|{_FEEDBACK}[a-z_]+|{MIXTURE}|{NATURAL}|{UNIFORM}|{BEST_POOL}"
+    rf"|{_RANKED_POOL}{_POOL_NAME}"
 )
 MIXTURE_PATTERN = f"{MIXTURE}|{NATURAL}|{UNIFORM}"
 PROCESSED_PATTERN = rf"{RECIPE}|{K_SIGMA}|{_TRIAL}\d+|{_FEEDBACK}[a-z_]+"
@@ -75,6 +81,23 @@ def is_mixture_variant(variant: str) -> bool:
     """A variant of the mixture search: mixture, natural, uniform (sampled from the pools by dj-process)
     or best_pool."""
     return variant in MIXTURE_VARIANTS
+
+
+def is_ranked_pool(variant: str) -> bool:
+    """A pool cut to the ranking's size (pool-<pool>): what a neural proxy trains to rank the pools."""
+    return variant.startswith(_RANKED_POOL)
+
+
+def ranked_pool_variant(pool: str) -> str:
+    """The ranking variant of a pool, e.g. 'pool-era_1-quality_q1' for era_1-quality_q1."""
+    return f"{_RANKED_POOL}{pool}"
+
+
+def ranked_pool(variant: str) -> str:
+    """The pool of a ranking variant, e.g. 'era_1-quality_q1' for pool-era_1-quality_q1."""
+    if not is_ranked_pool(variant):
+        raise ValueError(f"{variant}: not a pool's ranking variant ({_RANKED_POOL}<pool>)")
+    return variant.removeprefix(_RANKED_POOL)
 
 
 def sizes_ngram_budget(variant: str) -> bool:
