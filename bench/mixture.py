@@ -55,7 +55,10 @@ def main() -> None:
     print(f"| swarm | {fit['members']['total']} n-gram models at {fit['budget_bytes']} bytes "
           f"({fit['members']['training']} fit, {fit['members']['held_out']} held out): "
           f"{group(rows, 'swarm_')} |")
-    print(f"| ranking | {group(rows, 'rank_')} |")
+    print(f"| ranking by the n-gram | {group(rows, 'rank_')} |")
+    gpt_rows = benchmark_rows(out / "benchmarks" / "train_gpt")
+    if any(name.startswith("pool-") for name in gpt_rows):
+        print(f"| ranking by the GPT (pools.proxies) | {group(gpt_rows, 'pool-')} |")
     print(f"| dj-process of the exported configs | {group(rows, 'process_')} |")
     for path in sorted(pools.glob("summary*.md")):
         print(f"| `{path.relative_to(out)}` written | {path.stat().st_mtime - start:.0f} s after the run's "
@@ -65,7 +68,20 @@ def main() -> None:
           f"{check['interval'][1]:.3f}] over {check['members']} held-out members |")
     summary = json.loads((pools / ("summary.json" if (pools / "summary.json").exists()
                                    else "summary.ngram.json")).read_text())
+    for proxy, ranking in summary.get("rankings", {}).items():
+        order = " > ".join(f"{entry['pool']} ({entry['test_bpb']:.4f})" for entry in ranking["ranking"])
+        print(f"| pools ranked by {proxy} (test bpb) | {order} |")
+    for proxy, claims in summary.get("claims_at_proxy_budget", {}).items():
+        for claim in claims:
+            shares = ", ".join(f"{pool['pool']} {pool['weight']:.3f} (×{pool['epochs']:.2f})"
+                               for pool in claim["pools"] if pool["weight"] > 0)
+            print(f"| {proxy}'s `{claim['name']}` at {claim['budget_bytes']} bytes, repeats up to "
+                  f"{claim['max_epochs']} | {shares} |")
     for proxy, result in summary["proxies"].items():
+        epochs = ", ".join(f"{name} {value:.2f}" for name, value in result.get("epochs", {}).items()
+                           if value is not None)
+        if epochs:
+            print(f"| {proxy}: epochs its models saw | {epochs} |")
         for label, comparison in result["comparisons"].items():
             low, high = comparison["relative_ci_percent"] or (None, None)
             interval = f"[{low:+.2f}, {high:+.2f}]" if low is not None else "(no interval)"

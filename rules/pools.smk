@@ -20,6 +20,11 @@ POOL_PROXIES = PROXIES
 REPEATING_POOL_PROXIES = [proxy for proxy in POOL_PROXIES if proxy in REPEATING_PROXIES]
 # The proxies that rank the pools; the first one's top pool is best_pool.
 RANK_PROXIES = POOLS["proxies"]
+if set(RANK_PROXIES) - set(PROXY_REGISTRY):
+    raise WorkflowError(
+        f"pools.proxies: {sorted(set(RANK_PROXIES) - set(PROXY_REGISTRY))} are not known proxies. "
+        f"Fix: name proxies of {sorted(PROXY_REGISTRY)}."
+    )
 # The cheap proxy whose confirmation the main summary shows (pools/summary.<proxy>.json).
 EARLY_POOL_PROXY = "ngram" if "ngram" in POOL_PROXIES else POOL_PROXIES[0]
 POOLS_EARLY_SUMMARY = f"{POOLS_DIR}/summary.{EARLY_POOL_PROXY}.json"

@@ -24,6 +24,7 @@ from conftest import (
     snakemake,
     write_config,
 )
+from sandbox.data.eval_set import no_clean_eval_message
 from sandbox.mixture.export import dj_config, dj_sample_numbers
 
 # The GPT's steps where it ranks pools and confirms the mixture: a budget (76.8 kB) above the pools' sizes.
@@ -204,6 +205,16 @@ def test_mixture_without_trusted_sample_on_untagged_data_is_refused(plain_data: 
     assert result.returncode != 0
     assert "pools.by: auto splits by the quality classifier's score" in result.stdout + result.stderr
     assert "Fix: set trusted_path" in result.stdout + result.stderr
+    # pools by a Data-Juicer stat need no trusted sample: the search runs, and with the eval set split
+    # from the pool the summary says that it cannot judge cleaning, as the main summary does
+    pools = {**TINY_CONFIG["pools"], "by": ["stat:text_len"], "buckets": 2, "min_docs": 20}
+    config = write_config(workdir, {**TINY_CONFIG, "experiment": "notrust",
+                                    "dataset_path": str(plain_data["plain"]), "pools": pools})
+    result = snakemake(workdir, "mixture", "--cores", "2", "--configfile", str(config))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    summary = json.loads((workdir / "results/notrust/pools/summary.json").read_text())
+    assert summary["judges_cleaning"] is False and summary["index"]["by"] == ["stat:text_len"]
+    assert no_clean_eval_message() in (workdir / "results/notrust/pools/summary.md").read_text()
     # the main target goes on without `mixture`, and says why
     config = write_config(workdir, {**TINY_CONFIG, "experiment": "notrust",
                                     "dataset_path": str(plain_data["plain"]),
