@@ -1,6 +1,7 @@
 # The quality classifier: the trusted sample against the raw pool, cross-fitted over feedback.folds
 # (sandbox/classifier/model.py). Its fold models are the `classifier` feedback filter's model
-# (feedback_recipe) and the data evaluator's (quality_scores: every variant's mean score).
+# (feedback_recipe) and the data evaluator's (quality_scores: every variant's mean score); both read the
+# pool's scores, computed once by the filter's op (rule feedback_scores).
 from sandbox.workflow.variants import is_raw
 
 CLASSIFIER = config["classifier"]
@@ -52,6 +53,8 @@ rule feedback_classifier:
 rule quality_scores:
     input:
         data=training_data,
+        # the pool's scores (rule feedback_scores): a variant's documents are read from them by row id
+        pool_scores=f"{OUT}/analysis/raw/feedback_classifier.parquet",
         models=CLASSIFIER_MODELS,
         meta=f"{CLASSIFIER_DIR}/train_meta.json",
         code=code("scripts/quality_scores.py"),
@@ -75,6 +78,7 @@ rule quality_scores:
         confidence=config["compare"]["confidence"],
     shell:
         f"{PYTHON_SCRIPTS}quality_scores.py --variant {{wildcards.variant}} --data {{input.data}}"
-        " --models {input.models} --meta {input.meta} {params.separation}"
+        " --models {input.models} --pool-scores {input.pool_scores} --meta {input.meta}"
+        " {params.separation}"
         " --keep-fraction {params.keep_fraction} --confidence {params.confidence}"
         " --out {output} > {log} 2>&1"

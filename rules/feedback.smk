@@ -59,13 +59,35 @@ rule feedback_lm:
         " --order {params.order} --save-model {output.model} > {log} 2>&1"
 
 
-rule feedback_recipe:
+# Each feedback op's stat of every pool document, computed once by the op itself and cached beside the
+# Analyzer's stats: the recipe's thresholds, the variant's mask path and the quality scores all read it.
+rule feedback_scores:
     input:
         unpack(feedback_recipe_models),
+        pool=f"{OUT}/data/pool.jsonl",
+        code=code("scripts/feedback_scores.py"),
+    output:
+        f"{OUT}/analysis/raw/feedback_{{method}}.parquet",
+    log:
+        f"{LOGS}/feedback/scores_{{method}}.log",
+    benchmark:
+        f"{OUT}/benchmarks/feedback/scores_{{method}}.tsv"
+    priority: FIRST_ANSWER_PRIORITY
+    conda:
+        "../envs/data-juicer.yaml"
+    params:
+        models=feedback_model_args,
+    shell:
+        f"{PYTHON_SCRIPTS}feedback_scores.py --method {{wildcards.method}} --pool {{input.pool}}"
+        " {params.models} --out {output} > {log} 2>&1"
+
+
+rule feedback_recipe:
+    input:
+        scores=f"{OUT}/analysis/raw/feedback_{{method}}.parquet",
         # the models' train_meta.json: their training time is the filter's cost
         meta=feedback_model_metas,
         base=f"{OUT}/recipes/{FEEDBACK['base']}.yaml",
-        pool=f"{OUT}/data/pool.jsonl",
         code=code("scripts/feedback_recipe.py"),
     output:
         recipe=f"{OUT}/recipes/feedback_{{method}}.yaml",
@@ -78,9 +100,8 @@ rule feedback_recipe:
     params:
         k=FEEDBACK["k"],
         keep_fraction=FEEDBACK["keep_fraction"],
-        models=feedback_model_args,
     shell:
         f"{PYTHON_SCRIPTS}feedback_recipe.py --method {{wildcards.method}} --base {{input.base}}"
-        " --pool {input.pool} {params.models} --model-meta {input.meta}"
+        " --scores {input.scores} --model-meta {input.meta}"
         " --k {params.k} --keep-fraction {params.keep_fraction}"
         " --out-recipe {output.recipe} --out-stats {output.stats} > {log} 2>&1"

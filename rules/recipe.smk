@@ -101,5 +101,5 @@ rule process:
         f"{PYTHON_SCRIPTS}process.py --variant {{wildcards.processed}} --recipe {{input.recipe}}"
         " --analyzed-recipe {input.analyzed_recipe} --pool {input.pool}"
         " --pool-with-stats {input.pool_with_stats} --stats-cache {input.stats_cache}"
-        " --out-data {output.data}"
+        " --model-stats {input.model_stats} --out-data {output.data}"
         " --out-counts {output.counts} --out-removed {output.removed} --np {threads} > {log} 2>&1"

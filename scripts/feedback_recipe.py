@@ -3,13 +3,15 @@ n-gram LM or the quality classifier).
 
 The filter is a Data-Juicer custom operator (sandbox/dj_ops/ngram_filters.py or
 quality_classifier.py, loaded through the recipe's custom_operator_paths), so `dj-process --config
-<this recipe>` runs it as the workflow does. Its thresholds come from the op's own stat on the raw pool:
+<this recipe>` runs it as the workflow does. Its thresholds come from the op's own stat on the raw pool,
+which feedback_scores.py computed once (--scores, analysis/raw/feedback_<method>.parquet; the op and its
+model arguments come from there too):
   self_loss      ngram_loss_filter under the pool's LM, min/max = mean -/+ k std of the pool's losses;
   reference_ppl  ngram_loss_filter under the reference LM, max = the keep_fraction quantile;
   importance     ngram_importance_filter (reference vs pool), min = the (1 - keep_fraction) quantile;
   classifier     quality_classifier_filter (trusted vs pool), min = the (1 - keep_fraction) quantile.
-The pool's LM and the classifier are cross-fitted: --model (self_loss, classifier) or
---background-model (importance) lists K fold models in fold order, and the op scores each document
+The pool's LM and the classifier are cross-fitted: the op's model_path (self_loss, classifier) or
+background_model_path (importance) lists K fold models in fold order, and the op scores each document
 by the fold model that never trained on it (sandbox/feedback/crossfit.py), here and wherever the recipe runs.
 Also writes the stat's distribution, the thresholds and the cost (the models' training seconds, from
 --model-meta, and the seconds the op took to score the pool) as JSON.
@@ -19,23 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from sandbox.feedback.ops import METHODS, OP_OF_METHOD, custom_operator_paths, model_files
 from sandbox.io.cli import run_main
-from sandbox.io.jsonl import iter_jsonl
-from sandbox.recipe.dj import forbid_runtime_installs, register_custom_operators
+from sandbox.io.jsonl import InputError
+from sandbox.recipe.model_stats import read_model_stats
 from sandbox.recipe.recipe_file import load_recipe, write_recipe
-
-# relative to the workflow's folder (also how sandbox/workflow/code_deps.py finds them as this script's code)
-OPS_FILE = "scripts/sandbox/dj_ops/ngram_filters.py"
-CLASSIFIER_OPS_FILE = "scripts/sandbox/dj_ops/quality_classifier.py"
-WORKFLOW_DIR = Path(__file__).resolve().parents[1]
-METHODS = ["self_loss", "reference_ppl", "importance", "classifier"]
-STATS_FIELD = "__dj__stats__"
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,12 +37,8 @@ def parse_args() -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--method", required=True, choices=METHODS)
     parser.add_argument("--base", required=True, type=Path, help="the recipe the filter is appended to")
-    parser.add_argument("--pool", required=True, type=Path)
-    parser.add_argument("--model", required=True, type=Path, nargs="+",
-                        help="the model whose stat is scored: one file, or K cross-fitted fold models in "
-                             "fold order")
-    parser.add_argument("--background-model", type=Path, nargs="+", default=None,
-                        help="importance: the pool's LM (its K fold models)")
+    parser.add_argument("--scores", required=True, type=Path,
+                        help="the op's stat of every pool document (feedback_scores.py)")
     parser.add_argument("--model-meta", type=Path, nargs="*", default=[],
                         help="the models' train_meta.json files: their training seconds go to the cost")
     parser.add_argument("--k", type=float, default=2.0)
@@ -58,55 +48,11 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def model_arg(paths: list[Path]) -> str | list[str]:
-    """The op's model argument: a path, or the list of fold models."""
-    return str(paths[0]) if len(paths) == 1 else [str(path) for path in paths]
-
-
-def feedback_op(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
-    """The op name and its arguments, thresholds left open."""
-    if args.method == "importance":
-        if args.background_model is None:
-            raise SystemExit("--method importance needs --background-model")
-        return "ngram_importance_filter", {"model_path": model_arg(args.model),
-                                           "background_model_path": model_arg(args.background_model)}
-    if args.method == "classifier":
-        return "quality_classifier_filter", {"model_path": model_arg(args.model)}
-    return "ngram_loss_filter", {"model_path": model_arg(args.model)}
-
-
-def ops_file(method: str) -> str:
-    """The custom operator file the method's filter lives in (absolute)."""
-    return str(WORKFLOW_DIR / (CLASSIFIER_OPS_FILE if method == "classifier" else OPS_FILE))
-
-
-def custom_operator_paths(recipe: dict[str, Any], method: str) -> list[str]:
-    """The recipe's custom_operator_paths plus, by absolute path, the sandbox package and the method's op
-    file: Data-Juicer loads a package folder with its parent on sys.path, after which the op file's
-    `from sandbox...` imports resolve, under plain `dj-process` too; its Ray executor ships both to the
-    workers (runtime_env py_modules)."""
-    paths = list(recipe.get("custom_operator_paths") or [])
-    for path in (str(WORKFLOW_DIR / "scripts/sandbox"), ops_file(method)):
-        if path not in paths:
-            paths.append(path)
-    return paths
-
-
 def training_seconds(metas: list[Path]) -> float | None:
     """The models' total training time (their train_meta.json "seconds"); None without them."""
     if not metas:
         return None
     return round(sum(float(json.loads(path.read_text(encoding="utf-8"))["seconds"]) for path in metas), 3)
-
-
-def pool_stats(name: str, op_args: dict[str, Any], texts: list[str]) -> np.ndarray:
-    """The op's own stat of every pool document, computed by its compute_stats."""
-    from data_juicer.ops.load import load_ops
-
-    (op,) = load_ops([{name: op_args}])
-    samples = {op.text_key: texts, STATS_FIELD: [{} for _ in texts]}
-    computed = op.compute_stats_batched(samples)[STATS_FIELD]
-    return np.array([stats[op.stat_key] for stats in computed], dtype=float)
 
 
 def thresholds(method: str, values: np.ndarray, k: float, keep_fraction: float) -> dict[str, float]:
@@ -121,15 +67,14 @@ def thresholds(method: str, values: np.ndarray, k: float, keep_fraction: float) 
 
 def main() -> None:
     args = parse_args()
-    forbid_runtime_installs()
     recipe = load_recipe(args.base)
     recipe["custom_operator_paths"] = custom_operator_paths(recipe, args.method)
-    register_custom_operators(recipe)
-    name, op_args = feedback_op(args)
-    texts = [record["text"] for _, record in iter_jsonl(args.pool)]
-    start = time.perf_counter()
-    values = pool_stats(name, op_args, texts)
-    score_seconds = time.perf_counter() - start
+    scores = read_model_stats(args.scores)
+    name, op_args = scores.op_name, dict(scores.op_args)
+    if name != OP_OF_METHOD[args.method]:
+        raise InputError(f"{args.scores}: scores of {name}, not of {args.method}'s "
+                         f"{OP_OF_METHOD[args.method]}. Fix: rerun feedback_scores with --forcerun.")
+    values = scores.values
     bounds = thresholds(args.method, values, args.k, args.keep_fraction)
     op_args.update(bounds)
     recipe["process"] = [*recipe["process"], {name: op_args}]
@@ -139,10 +84,10 @@ def main() -> None:
     folds = [len(value) for value in op_args.values() if isinstance(value, list)]
     summary = {"method": args.method, "op": name, "base": str(args.base), "thresholds": bounds,
                "pool_lm_folds": max(folds, default=None),
-               "pool_docs": len(texts), "kept_fraction_by_this_filter_alone": kept,
-               "cost": {"models": len(args.model) + len(args.background_model or []),
+               "pool_docs": len(values), "kept_fraction_by_this_filter_alone": kept,
+               "cost": {"models": len(model_files(op_args)),
                         "train_seconds": training_seconds(args.model_meta),
-                        "score_pool_seconds": round(score_seconds, 3)},
+                        "score_pool_seconds": scores.seconds},
                "stat": {"mean": float(values.mean()), "std": float(values.std()),
                         "quantiles": {str(q): float(np.quantile(values, q))
                                       for q in (0.05, 0.25, 0.5, 0.75, 0.95)}}}

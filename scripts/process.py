@@ -7,6 +7,10 @@ Mask path: when the variant's ops equal the analysed recipe's except for filter 
 mapper runs before a filter, and every op is a filter or an exact deduplicator, no operator needs to
 run: each filter's own keep/drop code is asked on the stats the raw analysis cached, and the exact
 deduplicator keeps the first document per cached hash among the survivors (sandbox/recipe/masks.py).
+A model-feedback variant (the base recipe plus one model-feedback filter) takes it too: --model-stats
+gives the pool's stat of that filter, which its op computed once (feedback_scores.py); the op is added to
+the analysed recipe and its stat to the cached stats, so the variant again differs from the analysis
+only in thresholds and no model scores the pool a second time.
 
 Executor path (anything else): when the ops still differ only in thresholds, the executor reads the
 pool with the stats the raw analysis computed (Data-Juicer's filters skip a stat a sample already
@@ -28,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.io.cli import run_main
-from sandbox.io.jsonl import iter_jsonl, write_jsonl
+from sandbox.io.jsonl import InputError, iter_jsonl, write_jsonl
 from sandbox.recipe.dj import (
     ExecutorRun,
     forbid_runtime_installs,
@@ -37,7 +41,15 @@ from sandbox.recipe.dj import (
     require_nonempty_output,
     run_executor,
 )
-from sandbox.recipe.masks import EXECUTOR_PATH, StatsCache, apply_ops, choose_path
+from sandbox.recipe.masks import (
+    EXECUTOR_PATH,
+    PathChoice,
+    StatsCache,
+    apply_ops,
+    choose_path,
+    read_stats_cache,
+)
+from sandbox.recipe.model_stats import ModelStats, read_model_stats
 from sandbox.recipe.ray_mode import Executor, check_ray_support, executor_from_env
 from sandbox.recipe.recipe_file import Process, load_recipe
 from sandbox.recipe.removals import (
@@ -60,6 +72,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--pool", required=True, type=Path)
     parser.add_argument("--pool-with-stats", required=True, type=Path)
     parser.add_argument("--stats-cache", required=True, type=Path, help="the raw analysis's stats.parquet")
+    parser.add_argument("--model-stats", type=Path, nargs="*", default=[],
+                        help="the pool's stats of model-feedback ops (analysis/raw/feedback_<method>"
+                        ".parquet): a recipe adding such an op to the analysed one takes the mask path too")
     parser.add_argument("--out-data", required=True, type=Path)
     parser.add_argument("--out-counts", required=True, type=Path)
     parser.add_argument("--out-removed", required=True, type=Path)
@@ -79,6 +94,36 @@ class Processed:
     counts: list[dict[str, Any]]
     removed: list[dict[str, Any]]
     attributed_by: str
+
+
+def with_model_stats(analyzed: dict[str, Any], cache: StatsCache,
+                     model_stats: list[ModelStats]) -> tuple[dict[str, Any], StatsCache]:
+    """The analysed recipe with each model-feedback op appended (where a feedback recipe puts its filter),
+    and the stats cache with each op's cached stat of every document. The exact deduplicators' hash
+    columns keep their op indices, since the ops come after the analysed ones."""
+    stats = [dict(sample) for sample in cache.stats]
+    for extra in model_stats:
+        if extra.rows.tolist() != cache.rows.tolist():
+            raise InputError(f"the cached {extra.stat_key} stats do not list the stats cache's documents in "
+                             "order. Fix: rerun both (snakemake --forcerun analyze feedback_scores).")
+        for sample, value in zip(stats, extra.values.tolist()):
+            sample[extra.stat_key] = value
+    extended = {**analyzed, "process": [*analyzed["process"], *(extra.op for extra in model_stats)]}
+    return extended, replace(cache, stats=stats)
+
+
+def choose(recipe: dict[str, Any], analyzed: dict[str, Any], args: argparse.Namespace) -> PathChoice:
+    """choose_path, first against the analysis extended by the cached model-feedback stats (a feedback
+    variant's mask path); where that refuses the mask path, the plain analysis decides as before (the
+    executor computes the feedback stat itself), keeping the first refusal's reason."""
+    if not args.model_stats:
+        return choose_path(recipe, analyzed, args.stats_cache)
+    extended, cache = with_model_stats(analyzed, read_stats_cache(args.stats_cache),
+                                       [read_model_stats(path) for path in args.model_stats])
+    choice = choose_path(recipe, extended, cache)
+    if choice.is_mask:
+        return choice
+    return replace(choose_path(recipe, analyzed, args.stats_cache), executor_reason=choice.executor_reason)
 
 
 def process_by_masks(args: argparse.Namespace, ops: list[Any], process: Process,
@@ -159,7 +204,7 @@ def main() -> None:
     executor = executor_from_env()
     if executor.is_ray:
         check_ray_support(args.recipe, recipe["process"])
-    choice = choose_path(recipe, analyzed, args.stats_cache)
+    choice = choose(recipe, analyzed, args)
     if args.trace:
         choice = replace(choice, path=EXECUTOR_PATH,
                          executor_reason="--trace asks for the executor and its tracer")

@@ -43,7 +43,7 @@ def feedback_model_metas(wildcards) -> list[str]:
 
 
 def feedback_model_args(wildcards) -> str:
-    """feedback_recipe.py's --model/--background-model arguments (several paths: fold models)."""
+    """feedback_scores.py's --model/--background-model arguments (several paths: fold models)."""
     args = []
     for name, paths in feedback_recipe_models(wildcards).items():
         paths = [paths] if isinstance(paths, str) else paths

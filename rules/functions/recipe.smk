@@ -1,5 +1,5 @@
 # The input, params and path functions of rules/recipe.smk, which includes this file after its constants.
-from sandbox.workflow.variants import is_raw, is_trial, trial_number
+from sandbox.workflow.variants import is_feedback, is_raw, is_trial, trial_number
 
 
 def analyzed_data(wildcards) -> str:
@@ -17,8 +17,10 @@ def variant_recipe(wildcards) -> str:
     return f"{OUT}/recipes/{wildcards.processed}.yaml"
 
 
-def process_analysis(wildcards) -> dict[str, str]:
-    """The analysis a processed variant's mask path reads: HPO trials of a feedback base read its own."""
+def process_analysis(wildcards) -> dict[str, str | list[str]]:
+    """The analysis a processed variant's mask path reads: HPO trials of a feedback base read its own;
+    a feedback variant also its filter's cached stat of the pool (rule feedback_scores).
+    """
     trial = is_trial(wildcards.processed)
     analysis = HPO_ANALYSIS if trial else f"{OUT}/analysis/raw"
     recipe = HPO_ANALYZED_RECIPE if trial else f"{OUT}/recipes/recipe.yaml"
@@ -26,4 +28,9 @@ def process_analysis(wildcards) -> dict[str, str]:
         "analyzed_recipe": recipe,
         "pool_with_stats": f"{analysis}/with_stats.jsonl",
         "stats_cache": f"{analysis}/stats.parquet",
+        "model_stats": (
+            [f"{OUT}/analysis/raw/{wildcards.processed}.parquet"]
+            if is_feedback(wildcards.processed)
+            else []
+        ),
     }

@@ -507,12 +507,12 @@ def check_analyzer_outputs(ctx: Context) -> None:
 
 def check_stats_field(ctx: Context) -> None:
     import analyze
-    import feedback_recipe
+    import feedback_scores
     from data_juicer.utils.constant import Fields
 
     from sandbox.recipe import masks, ray_mode
 
-    ours = {"analyze.py": analyze.STATS_FIELD, "feedback_recipe.py": feedback_recipe.STATS_FIELD,
+    ours = {"analyze.py": analyze.STATS_FIELD, "feedback_scores.py": feedback_scores.STATS_FIELD,
             "masks.py": masks.STATS_FIELD, "ray_mode.py": ray_mode.STATS_FIELD}
     wrong = {file: value for file, value in ours.items() if value != Fields.stats}
     assert not wrong, f"Fields.stats is {Fields.stats!r}; ours: {wrong}"
@@ -758,7 +758,7 @@ INTERNALS = [
     Internal("stats-field-name",
              'the stats column name "__dj__stats__" (Fields.stats), written out as a literal',
              "scripts/sandbox/recipe/masks.py (STATS_FIELD; also analyze.py, ray_mode.py, "
-             "feedback_recipe.py)",
+             "feedback_scores.py)",
              "stats are read as missing: empty stats caches, every filter decision wrong",
              "import Fields.stats instead of the literal in each file named",
              check_stats_field),

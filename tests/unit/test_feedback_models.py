@@ -1,5 +1,6 @@
 """The model-feedback filters' models in process: a saved n-gram model scores as trained, a filter
-with one fold model is refused, and the folds are stable, balanced and keep copies together. The
+with one fold model is refused, the folds are stable, balanced and keep copies together, and the pool's
+cached stat of a feedback op puts its variant on the mask path and gives a variant's scores by row. The
 filters as Data-Juicer custom operators under `dj-process` and in the workflow are in
 workflow/test_feedback_ops.py."""
 
@@ -88,3 +89,63 @@ def test_fold_of_is_stable_balanced_and_keeps_copies_together() -> None:
                for text in texts)
     with pytest.raises(ValueError, match="at least 2"):
         fold_of(texts[0], 1)
+
+
+def test_a_feedback_variant_takes_the_mask_path_on_the_pools_cached_stat(demo: dict, tmp_path: Path) -> None:
+    # The op's stat of the pool, computed once (feedback_scores.py) and added to the analysis, puts the
+    # base recipe plus the feedback filter on the mask path (process.py); workflow/test_feedback_ops.py
+    # checks the kept documents against dj-process for every method.
+    from feedback_scores import pool_stats
+    from process import with_model_stats
+
+    from sandbox.io.jsonl import InputError
+    from sandbox.recipe.masks import StatsCache, apply_ops, choose_path
+    from sandbox.recipe.model_stats import ModelStats, read_model_stats, text_digest, write_model_stats
+
+    texts = [record["text"] for record in demo["pool"]]
+    rows = np.arange(len(texts))
+    name, args = "ngram_importance_filter", {"model_path": str(demo["folder"] / "reference.npz"),
+                                             "background_model_path": demo["background_paths"]}
+    load_ops([])  # registers the custom ops
+    stat_key, values = pool_stats(name, args, texts)
+    path = tmp_path / "feedback_importance.parquet"
+    write_model_stats(path, ModelStats(rows, [text_digest(text) for text in texts], {name: args}, stat_key,
+                                       values, 1.5))
+    cached = read_model_stats(path)
+    assert cached.op == {name: args} and cached.stat_key == "ngram_importance" and cached.seconds == 1.5
+    assert np.array_equal(cached.values, values) and cached.rows.tolist() == rows.tolist()
+
+    (length,) = load_ops([{"text_length_filter": {"min_len": 50}}])
+    samples = {"text": texts, "__dj__stats__": [{} for _ in texts]}
+    stats = length.compute_stats_batched(samples)["__dj__stats__"]
+    analyzed = {"process": [{"text_length_filter": {"min_len": 50}}]}
+    extended, cache = with_model_stats(analyzed, StatsCache(rows=rows, stats=stats, hashes={}), [cached])
+    threshold = float(np.quantile(values, 0.3))
+    recipe = {"process": [{"text_length_filter": {"min_len": 80}}, {name: {**args, "min_value": threshold}}]}
+    choice = choose_path(recipe, extended, cache)
+    assert choice.is_mask, choice.executor_reason
+    kept = apply_ops(choice.ops, choice.cache).kept
+    lengths = np.array([len(text) for text in texts])
+    assert kept.tolist() == np.flatnonzero((lengths >= 80) & (values >= threshold)).tolist()
+    assert "ngram_importance" not in stats[0], "the analysis's own stats are left as they were"
+    # other model arguments than the cached op's: not the stat the cache holds, so no mask path
+    other = {"process": [recipe["process"][0], {name: {**args, "model_path": demo["background_paths"]}}]}
+    assert not choose_path(other, extended, cache).is_mask
+
+    shifted = StatsCache(rows=rows + 1, stats=stats, hashes={})
+    with pytest.raises(InputError, match="Fix:"):
+        with_model_stats(analyzed, shifted, [cached])
+
+
+def test_a_variants_scores_are_read_by_row_only_where_its_text_was_scored() -> None:
+    from sandbox.recipe.model_stats import ModelStats, scores_by_row, text_digest
+
+    texts = ["first document", "second document", "third document"]
+    stats = ModelStats(np.array([10, 11, 12]), [text_digest(text) for text in texts],
+                       {"quality_classifier_filter": {"model_path": "m.npz"}}, "quality_classifier_score",
+                       np.array([0.1, 0.2, 0.3]), 0.0)
+    # row 12, row 10, a row not in the pool, row 11 with its text changed (a mapper ran), no row at all
+    values, found = scores_by_row(stats, [12, 10, 99, 11, None],
+                                  [texts[2], texts[0], texts[1], "second document, mapped", texts[1]])
+    assert found.tolist() == [True, True, False, False, False]
+    assert values[:2].tolist() == [0.3, 0.1] and np.isnan(values[2:]).all()

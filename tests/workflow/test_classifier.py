@@ -155,6 +155,14 @@ def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run_copy: Pa
         quality = variant["quality"]
         assert quality["ci_low"] < quality["mean"] < quality["ci_high"], name
         assert quality["docs"] == variant["docs"], name
+        # every variant is a subset of the pool: its scores are read from the pool's by row id
+        assert quality["scores_from_pool_cache"] == quality["docs"], name
+    # the same cross-fitted scores as scoring the variant's documents again
+    quality = json.loads((out / "quality/k_sigma.json").read_text())
+    lines = (out / "processed/k_sigma/data.jsonl").read_text().splitlines()
+    texts = [json.loads(line)["text"] for line in lines]
+    rescored = classifier.scores([str(tiny_run_copy / path) for path in quality["models"]], texts)
+    assert quality["mean"] == pytest.approx(float(np.mean(rescored)), rel=1e-12)
     separation = summary["variants"]["raw"]["quality"]["separation"]
     assert 0.5 < separation["auc_clean_vs_noise"] <= 1 and separation["recall"]["ci_low"] is not None
     markdown = (out / "summary.md").read_text()
@@ -178,6 +186,8 @@ def test_classifier_variant_and_quality_scores_in_the_workflow(tiny_run_copy: Pa
     assert op["model_path"] == [f"results/tiny/feedback/classifier/fold{k}.npz" for k in range(3)]
     stats = json.loads((out / "recipes/feedback_classifier.json").read_text())
     assert stats["op"] == "quality_classifier_filter" and stats["cost"]["train_seconds"] > 0
+    counts = json.loads((out / "processed/feedback_classifier/op_counts.json").read_text())
+    assert counts["path"] == "mask", counts  # on the pool's scores, computed once by the op
     metrics = json.loads((out / "data_metrics/feedback_classifier.json").read_text())
     assert "quality" in metrics and metrics["noise_removal"]["recall_per_kind_interval"]
 

@@ -166,8 +166,10 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run_cop
         recipe = yaml.safe_load((out / f"recipes/feedback_{method}.yaml").read_text())
         assert recipe["custom_operator_paths"] == workflow_ops_paths(tiny_run_copy)
         assert next(iter(recipe["process"][-1])) == op
+        # the op scored the pool once (feedback_scores): the variant takes the mask path on that stat
         counts = json.loads((out / f"processed/feedback_{method}/op_counts.json").read_text())
-        assert counts["path"] == "executor" and counts["ops"][-1]["op"] == op
+        assert counts["path"] == "mask" and counts["ops"][-1]["op"] == op, counts
+        assert (out / f"analysis/raw/feedback_{method}.parquet").is_file()
     counts = json.loads((out / "processed/feedback_reference_ppl/op_counts.json").read_text())
     assert counts["ops"][-1]["removed"] > 0
     assert json.loads((out / "eval/ngram/feedback_reference_ppl.json").read_text())["heldout_bpb"] > 0
@@ -191,8 +193,8 @@ def test_feedback_variants_run_in_the_workflow_and_under_dj_process(tiny_run_cop
         assert not (out / f"feedback/folds/fold{k}_train.jsonl").exists(), "fold training files are temp()"
 
     # dj-process runs each refined recipe as written (the cross-fitted one finds every document's fold
-    # itself) and keeps exactly what the workflow kept
-    for method in ["reference_ppl", "importance"]:
+    # itself, scoring every document again) and keeps exactly what the mask path kept
+    for method in methods:
         export = tmp_path / f"dj-{method}/data.jsonl"
         result = subprocess.run([str(BIN / "dj-process"), "--config",
                                  str(out / f"recipes/feedback_{method}.yaml"),
