@@ -4,7 +4,10 @@ On the demo pool (every demo filter and the exact deduplicator), random threshol
 options must give the same kept rows and the same per-op removal counts as the executor. The 20
 random draws run on the pool's first 400 documents (an executor run costs about 3 s there, 6 s on 1000,
 13 s on all 3000: 50 draws on 1000 documents took 6 minutes of CI); dj-process on the whole plain pool
-checks the cached stats and hashes themselves.
+checks the cached stats and hashes themselves. A model-feedback variant takes the mask path on its op's
+cached stat of the pool; that dj-process on the saved recipe keeps the same documents is checked for every
+method on the tiny run: test_feedback_ops.py (self_loss, reference_ppl, importance), test_classifier.py
+(classifier).
 """
 
 from __future__ import annotations
