@@ -22,7 +22,7 @@ import numpy as np
 
 from sandbox.classifier import model as classifier
 from sandbox.classifier.quality import score_summary, separation
-from sandbox.feedback.ops import CLASSIFIER_OP
+from sandbox.feedback.ops import CLASSIFIER_OP, model_files
 from sandbox.io.cli import run_main
 from sandbox.io.jsonl import InputError, iter_jsonl, text_of
 from sandbox.io.origin import origin_of
@@ -53,8 +53,7 @@ def cached_scores(path: Path, paths: list[str], records: list[dict], texts: list
     """The documents' scores from the pool's cache (NaN where absent) and which were found there; the
     cache must come from these very models."""
     pool = read_model_stats(path)
-    cached_models = pool.op_args.get("model_path")
-    cached_models = [cached_models] if isinstance(cached_models, str) else list(cached_models or [])
+    cached_models = model_files(pool.op_args)
     if pool.op_name != CLASSIFIER_OP or cached_models != paths:
         raise InputError(f"{path}: scores of {pool.op_name} with {cached_models}, not of the classifier "
                          f"{paths}. Fix: rerun it (snakemake --forcerun feedback_scores).")

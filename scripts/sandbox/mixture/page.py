@@ -55,10 +55,15 @@ def smaller_budget_note(fit: dict[str, Any], index: dict[str, Any]) -> str:
             "for like.")
 
 
+def mixture_claim(claims: list[dict[str, Any]]) -> dict[str, Any]:
+    """The export's claim for `mixture` among one budget's three."""
+    return next(claim for claim in claims if claim["name"] == "mixture")
+
+
 def repeats_note(proxy: str, claims: list[dict[str, Any]], result: dict[str, Any] | None) -> str:
     """How a neural proxy's mixtures were made (its budget, repeats up to max_epochs), where their weights
     go beyond what the swarm tried, and how many epochs its models saw of each variant."""
-    mixture = next(claim for claim in claims if claim["name"] == "mixture")
+    mixture = mixture_claim(claims)
     weights = ", ".join(f"{pool['pool']} {pool['weight']:.3f}"
                         for pool in mixture["pools"] if pool["weight"] > 0)
     beyond = [pool["pool"] for pool in mixture["pools"] if pool["beyond_swarm"]]
@@ -149,8 +154,7 @@ def weight_blocks(summary: dict[str, Any]) -> list[Block]:
                   f"{pool['cap']:.3f}", f"{pool['coefficient']:+.4f}",
                   str(claims["mixture"][pool["pool"]]["docs"]))
                  for pool in summary["fit"]["pools"])
-    at_budget = {proxy: {pool["pool"]: pool for pool in next(claim for claim in proxy_claims
-                                                             if claim["name"] == "mixture")["pools"]}
+    at_budget = {proxy: {pool["pool"]: pool for pool in mixture_claim(proxy_claims)["pools"]}
                  for proxy, proxy_claims in summary.get("claims_at_proxy_budget", {}).items()}
     rows = tuple(row + tuple(repeated_cell(at_budget[proxy][row[0]]) for proxy in at_budget) for row in rows)
     return [Block("h", "The weights (byte shares of the budget) and the documents dj-process took"),

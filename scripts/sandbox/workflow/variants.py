@@ -77,6 +77,14 @@ def is_feedback(variant: str) -> bool:
     return variant.startswith(_FEEDBACK)
 
 
+def _named_part(variant: str, prefix: str, kind: str, part: str) -> str:
+    """What follows a prefixed variant's prefix (a feedback method, a trial number, a pool); ValueError
+    naming the expected form for any other variant."""
+    if not variant.startswith(prefix):
+        raise ValueError(f"{variant}: not {kind} ({prefix}{part})")
+    return variant.removeprefix(prefix)
+
+
 def is_mixture_variant(variant: str) -> bool:
     """A variant of the mixture search: mixture, natural, uniform (sampled from the pools by dj-process)
     or best_pool."""
@@ -95,9 +103,7 @@ def ranked_pool_variant(pool: str) -> str:
 
 def ranked_pool(variant: str) -> str:
     """The pool of a ranking variant, e.g. 'era_1-quality_q1' for pool-era_1-quality_q1."""
-    if not is_ranked_pool(variant):
-        raise ValueError(f"{variant}: not a pool's ranking variant ({_RANKED_POOL}<pool>)")
-    return variant.removeprefix(_RANKED_POOL)
+    return _named_part(variant, _RANKED_POOL, "a pool's ranking variant", "<pool>")
 
 
 def sizes_ngram_budget(variant: str) -> bool:
@@ -113,9 +119,7 @@ def feedback_variant(method: str) -> str:
 
 def feedback_method(variant: str) -> str:
     """The feedback method of a feedback variant, e.g. 'self_loss' for feedback_self_loss."""
-    if not is_feedback(variant):
-        raise ValueError(f"{variant}: not a feedback variant ({_FEEDBACK}<method>)")
-    return variant.removeprefix(_FEEDBACK)
+    return _named_part(variant, _FEEDBACK, "a feedback variant", "<method>")
 
 
 def is_trial(variant: str) -> bool:
@@ -130,9 +134,7 @@ def trial_variant(number: int) -> str:
 
 def trial_number(variant: str) -> int:
     """The trial number of an HPO trial's variant, e.g. 3 for trial3."""
-    if not is_trial(variant):
-        raise ValueError(f"{variant}: not an HPO trial variant ({_TRIAL}<N>)")
-    return int(variant.removeprefix(_TRIAL))
+    return int(_named_part(variant, _TRIAL, "an HPO trial variant", "<N>"))
 
 
 def is_processed(variant: str) -> bool:
